@@ -1,0 +1,358 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is everything pxed serves, read from one YAML file.
+// docs/config.md documents every field; keep the two in step.
+type Config struct {
+	// Interfaces the DHCP server listens on (the --interface flag overrides).
+	Interfaces []string `yaml:"interfaces"`
+	// DataDir holds the durable lease store (the --data-dir flag overrides).
+	DataDir string `yaml:"data_dir"`
+	Log     Log    `yaml:"log"`
+	DHCP    DHCP   `yaml:"dhcp"`
+	TFTP    TFTP   `yaml:"tftp"`
+	// Boot is the network-wide boot file choice; subnets and hosts may override it.
+	Boot  Boot   `yaml:"boot"`
+	Hosts []Host `yaml:"hosts"`
+
+	// File is the path the configuration was read from ("" when built in code).
+	File string `yaml:"-"`
+	// lines maps a field path such as "hosts[1].mac" to its line in File.
+	lines map[string]int
+}
+
+// Log selects the log level and format.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn, error
+	Format string `yaml:"format"` // text or json
+}
+
+// DHCP configures the DHCPv4 server.
+type DHCP struct {
+	Enabled *bool `yaml:"enabled"`
+	// Authoritative servers NAK requests for addresses that are wrong for the client (RFC 2131 §4.3.2).
+	Authoritative bool     `yaml:"authoritative"`
+	LeaseTime     Duration `yaml:"lease_time"`
+	// DeclineHold is how long an address reported in use by DHCPDECLINE stays out of the pool.
+	DeclineHold Duration `yaml:"decline_hold"`
+	// OfferHold is how long an offered address is kept for the client that was offered it.
+	OfferHold Duration `yaml:"offer_hold"`
+	Subnets   []Subnet `yaml:"subnets"`
+}
+
+// Subnet is one IPv4 network pxed serves, directly on an interface or through relays.
+type Subnet struct {
+	Network    Prefix   `yaml:"network"`
+	Pools      []Range  `yaml:"pools"`
+	Routers    []Addr   `yaml:"routers"`
+	DNSServers []Addr   `yaml:"dns_servers"`
+	DomainName string   `yaml:"domain_name"`
+	LeaseTime  Duration `yaml:"lease_time"`
+	Broadcast  Addr     `yaml:"broadcast_address"`
+	Options    []Option `yaml:"options"`
+	Boot       *Boot    `yaml:"boot"`
+}
+
+// Boot says where a PXE client finds its boot program.
+type Boot struct {
+	// NextServer is the TFTP server (siaddr, option 66). Default: the address pxed answers from.
+	NextServer Addr `yaml:"next_server"`
+	// File is the boot file for clients whose architecture has no entry in Files.
+	File string `yaml:"file"`
+	// Files maps an architecture name (see docs/config.md) to its boot file.
+	Files map[string]string `yaml:"files"`
+}
+
+// Host is a machine known by its MAC address.
+type Host struct {
+	Name    string   `yaml:"name"`
+	MAC     MAC      `yaml:"mac"`
+	IP      Addr     `yaml:"ip"`
+	Boot    *Boot    `yaml:"boot"`
+	Options []Option `yaml:"options"`
+}
+
+// Option is a DHCP option given by code, with exactly one value field set.
+type Option struct {
+	Code   int     `yaml:"code"`
+	String *string `yaml:"string"`
+	IP     []Addr  `yaml:"ip"`
+	Hex    *string `yaml:"hex"`
+	Uint8  *uint8  `yaml:"uint8"`
+	Uint16 *uint16 `yaml:"uint16"`
+	Uint32 *uint32 `yaml:"uint32"`
+	Bool   *bool   `yaml:"bool"`
+}
+
+// TFTP configures the read-only TFTP server.
+type TFTP struct {
+	Enabled *bool `yaml:"enabled"`
+	// Root is the directory served (the --tftp-root flag overrides).
+	Root string `yaml:"root"`
+	// Address to listen on, default ":69".
+	Address string `yaml:"address"`
+	// MaxBlockSize caps RFC 2348 blksize; it is also clamped to the interface MTU − 32.
+	MaxBlockSize int `yaml:"max_block_size"`
+	// MaxWindowSize caps RFC 7440 windowsize (default 64).
+	MaxWindowSize int `yaml:"max_window_size"`
+	// MaxTransfers caps concurrent transfers; excess requests get an ERROR packet.
+	MaxTransfers int `yaml:"max_transfers"`
+	// Timeout is the first retransmission timeout; it doubles on each retry.
+	Timeout Duration `yaml:"timeout"`
+	// Retries bounds retransmissions of one window before the transfer is abandoned.
+	Retries int `yaml:"retries"`
+}
+
+// Defaults applied by Load to fields left empty.
+const (
+	DefaultDataDir       = "/var/lib/pxed"
+	DefaultTFTPRoot      = "/srv/tftp"
+	DefaultLeaseTime     = 12 * time.Hour
+	DefaultDeclineHold   = 10 * time.Minute
+	DefaultOfferHold     = 30 * time.Second
+	DefaultMaxBlockSize  = 1468
+	DefaultMaxWindowSize = 64
+	DefaultMaxTransfers  = 256
+	DefaultTFTPTimeout   = time.Second
+	DefaultTFTPRetries   = 5
+)
+
+// On reports whether an optional switch is on; absent means on.
+func On(b *bool) bool { return b == nil || *b }
+
+// Line returns the line of the field at path ("hosts[1].mac"), or the
+// nearest enclosing field's line, or 0 when unknown.
+func (c *Config) Line(path string) int {
+	for p := path; p != ""; {
+		if l, ok := c.lines[p]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return 0
+}
+
+// Parse decodes YAML strictly: an unknown or misspelt key is an error naming its line.
+func Parse(file string, data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	c := &Config{File: file, lines: map[string]int{}}
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && err.Error() != "EOF" {
+		return nil, yamlError(file, err)
+	}
+	if len(root.Content) > 0 {
+		recordLines(root.Content[0], "", c.lines)
+	}
+	c.applyDefaults()
+	return c, nil
+}
+
+// yamlError rewrites the YAML library's "line N: ..." messages as "FILE:N: ...".
+func yamlError(file string, err error) error {
+	var te *yaml.TypeError
+	msg := err.Error()
+	if asTypeError(err, &te) {
+		var out []string
+		for _, e := range te.Errors {
+			out = append(out, fileLine(file, e))
+		}
+		return fmt.Errorf("%s", strings.Join(out, "\n"))
+	}
+	return fmt.Errorf("%s", fileLine(file, strings.TrimPrefix(msg, "yaml: ")))
+}
+
+func asTypeError(err error, te **yaml.TypeError) bool {
+	t, ok := err.(*yaml.TypeError)
+	if ok {
+		*te = t
+	}
+	return ok
+}
+
+// fileLine turns "line 7: field foo not found in type config.Host" into "FILE:7: unknown key foo".
+func fileLine(file, msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if _, err := strconv.Atoi(n); err == nil {
+				if f, _, ok := strings.Cut(strings.TrimPrefix(tail, "field "), " not found in type"); ok && strings.HasPrefix(tail, "field ") {
+					tail = "unknown key " + strconv.Quote(f)
+				}
+				return file + ":" + n + ": " + tail
+			}
+		}
+	}
+	return file + ": " + msg
+}
+
+func recordLines(n *yaml.Node, path string, lines map[string]int) {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := k.Value
+			if path != "" {
+				p = path + "." + k.Value
+			}
+			lines[p] = k.Line
+			recordLines(v, p, lines)
+		}
+	case yaml.SequenceNode:
+		for i, v := range n.Content {
+			p := fmt.Sprintf("%s[%d]", path, i)
+			lines[p] = v.Line
+			recordLines(v, p, lines)
+		}
+	}
+}
+
+func (c *Config) applyDefaults() {
+	if c.DataDir == "" {
+		c.DataDir = DefaultDataDir
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	if c.DHCP.LeaseTime == 0 {
+		c.DHCP.LeaseTime = Duration(DefaultLeaseTime)
+	}
+	if c.DHCP.DeclineHold == 0 {
+		c.DHCP.DeclineHold = Duration(DefaultDeclineHold)
+	}
+	if c.DHCP.OfferHold == 0 {
+		c.DHCP.OfferHold = Duration(DefaultOfferHold)
+	}
+	if c.TFTP.Root == "" {
+		c.TFTP.Root = DefaultTFTPRoot
+	}
+	if c.TFTP.Address == "" {
+		c.TFTP.Address = ":69"
+	}
+	if c.TFTP.MaxBlockSize == 0 {
+		c.TFTP.MaxBlockSize = DefaultMaxBlockSize
+	}
+	if c.TFTP.MaxWindowSize == 0 {
+		c.TFTP.MaxWindowSize = DefaultMaxWindowSize
+	}
+	if c.TFTP.MaxTransfers == 0 {
+		c.TFTP.MaxTransfers = DefaultMaxTransfers
+	}
+	if c.TFTP.Timeout == 0 {
+		c.TFTP.Timeout = Duration(DefaultTFTPTimeout)
+	}
+	if c.TFTP.Retries == 0 {
+		c.TFTP.Retries = DefaultTFTPRetries
+	}
+}
+
+// Duration is a time.Duration written as "12h", "90s" or a number of seconds.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if s, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+		*d = Duration(time.Duration(s) * time.Second)
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 12h, 30m, 90s)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// Addr is an IPv4 address.
+type Addr struct{ netip.Addr }
+
+func (a *Addr) UnmarshalYAML(n *yaml.Node) error {
+	v, err := netip.ParseAddr(n.Value)
+	if err != nil || !v.Is4() {
+		return fmt.Errorf("line %d: %q is not an IPv4 address", n.Line, n.Value)
+	}
+	a.Addr = v
+	return nil
+}
+
+func (a Addr) MarshalYAML() (any, error) { return a.String(), nil }
+
+// Prefix is an IPv4 network such as 192.168.1.0/24.
+type Prefix struct{ netip.Prefix }
+
+func (p *Prefix) UnmarshalYAML(n *yaml.Node) error {
+	v, err := netip.ParsePrefix(n.Value)
+	if err != nil || !v.Addr().Is4() {
+		return fmt.Errorf("line %d: %q is not an IPv4 network like 192.168.1.0/24", n.Line, n.Value)
+	}
+	if v.Masked() != v {
+		return fmt.Errorf("line %d: %q has host bits set; the network is %s", n.Line, n.Value, v.Masked())
+	}
+	p.Prefix = v
+	return nil
+}
+
+func (p Prefix) MarshalYAML() (any, error) { return p.String(), nil }
+
+// Range is an inclusive address range written "FIRST-LAST".
+type Range struct{ First, Last netip.Addr }
+
+func (r *Range) UnmarshalYAML(n *yaml.Node) error {
+	a, b, ok := strings.Cut(n.Value, "-")
+	first, err1 := netip.ParseAddr(strings.TrimSpace(a))
+	last, err2 := netip.ParseAddr(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || !first.Is4() || !last.Is4() {
+		return fmt.Errorf("line %d: %q is not a range like 192.168.1.150-192.168.1.199", n.Line, n.Value)
+	}
+	if last.Less(first) {
+		return fmt.Errorf("line %d: range %q ends before it starts", n.Line, n.Value)
+	}
+	r.First, r.Last = first, last
+	return nil
+}
+
+func (r Range) MarshalYAML() (any, error) { return r.String(), nil }
+
+func (r Range) String() string { return r.First.String() + "-" + r.Last.String() }
+
+// Contains reports whether a lies in the range.
+func (r Range) Contains(a netip.Addr) bool {
+	return !a.Less(r.First) && !r.Last.Less(a)
+}
+
+// MAC is an Ethernet hardware address.
+type MAC struct{ net.HardwareAddr }
+
+func (m *MAC) UnmarshalYAML(n *yaml.Node) error {
+	v, err := net.ParseMAC(n.Value)
+	if err != nil || len(v) != 6 {
+		return fmt.Errorf("line %d: %q is not a MAC address like 00:18:e7:42:84:3a", n.Line, n.Value)
+	}
+	m.HardwareAddr = v
+	return nil
+}
+
+func (m MAC) MarshalYAML() (any, error) { return m.String(), nil }
