@@ -1,0 +1,84 @@
+// Command pxed is a PXE network-boot server: DHCPv4 with the PXE extensions
+// and TFTP in one binary. See README.md and docs/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+const usage = `pxed: a PXE network-boot server (DHCP + TFTP)
+
+usage:
+  pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--log-level LEVEL]
+  pxed check   --config FILE [--tftp-root DIR]
+  pxed leases  [--data-dir DIR | --config FILE] [--json]
+  pxed version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one subcommand and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "check":
+		err = check(args[1:], stdout, stderr)
+	case "leases":
+		err = leases(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "pxed", versionString())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "pxed: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "pxed %s: %v\n", args[0], err)
+		return 2
+	case errors.Is(err, errProblems):
+		return 1
+	default:
+		fmt.Fprintf(stderr, "pxed %s: %v\n", args[0], err)
+		return 1
+	}
+}
+
+type usageError struct{ error }
+
+// errProblems means the problems were already printed.
+var errProblems = errors.New("configuration has problems")
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return fmt.Sprint([]string(*m)) }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/pxed/pxed/internal/app"
+	"github.com/pxed/pxed/internal/config"
+)
+
+// overrides are the flags that replace config fields.
+type overrides struct {
+	interfaces multiFlag
+	tftpRoot   string
+	dataDir    string
+}
+
+func (o *overrides) register(fs *flag.FlagSet) {
+	fs.Var(&o.interfaces, "interface", "interface to serve DHCP on (repeatable; replaces the config's list)")
+	fs.StringVar(&o.tftpRoot, "tftp-root", "", "directory served by TFTP (overrides tftp.root)")
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the lease store (overrides data_dir)")
+}
+
+func (o *overrides) apply(c *config.Config) {
+	if len(o.interfaces) > 0 {
+		c.Interfaces = append([]string(nil), o.interfaces...)
+	}
+	if o.tftpRoot != "" {
+		c.TFTP.Root = o.tftpRoot
+	}
+	if o.dataDir != "" {
+		c.DataDir = o.dataDir
+	}
+}
+
+// loadChecked loads the config, applies the flags and validates the result,
+// printing every problem as FILE:LINE: message.
+func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, error) {
+	if path == "" {
+		return nil, usageError{fmt.Errorf("--config FILE is required")}
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, errProblems
+	}
+	o.apply(cfg)
+	if ps := cfg.Validate(); len(ps) > 0 {
+		for _, p := range ps {
+			fmt.Fprintln(stderr, p)
+		}
+		return nil, errProblems
+	}
+	return cfg, nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", "", "configuration file (YAML)")
+	level := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
+	var o overrides
+	o.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadChecked(*path, &o, stderr)
+	if err != nil {
+		return err
+	}
+	if *level != "" {
+		cfg.Log.Level = *level
+	}
+	log, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	log.Info("pxed starting", "version", versionString(), "config", *path, "interfaces", strings.Join(cfg.Interfaces, ","), "data_dir", cfg.DataDir)
+	if err := app.Run(ctx, cfg, log); err != nil {
+		return err
+	}
+	log.Info("pxed stopped")
+	return nil
+}
+
+func newLogger(c config.Log, w io.Writer) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log level %q: use debug, info, warn or error", c.Level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}

@@ -1,0 +1,59 @@
+// Package app wires pxed's services together and runs them until the
+// context ends: the lease store, the DHCP server and the TFTP server.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/dhcp"
+	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/tftp"
+)
+
+// Run serves what cfg asks for until ctx ends, then shuts down cleanly:
+// servers stop taking requests, queued lease commits finish, the store closes.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	g, ctx := errgroup.WithContext(ctx)
+	if config.On(cfg.DHCP.Enabled) {
+		store, err := lease.OpenJournal(cfg.DataDir, time.Now)
+		if err != nil {
+			return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
+		}
+		defer store.Close()
+		alloc, err := lease.NewAllocator(ctx, store, time.Now, cfg.DHCP.OfferHold.D())
+		if err != nil {
+			return err
+		}
+		resp, err := dhcp.NewResponder(cfg, alloc, time.Now)
+		if err != nil {
+			return err
+		}
+		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log}
+		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
+	}
+	if config.On(cfg.TFTP.Enabled) {
+		dir, err := tftp.Dir(cfg.TFTP.Root)
+		if err != nil {
+			return fmt.Errorf("tftp root: %w", err)
+		}
+		defer dir.Close()
+		srv := &tftp.Server{
+			Handler:       dir,
+			Logger:        log,
+			MaxBlockSize:  cfg.TFTP.MaxBlockSize,
+			MaxWindowSize: cfg.TFTP.MaxWindowSize,
+			MaxTransfers:  cfg.TFTP.MaxTransfers,
+			Timeout:       cfg.TFTP.Timeout.D(),
+			Retries:       cfg.TFTP.Retries,
+		}
+		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
+		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
+	}
+	return g.Wait()
+}

@@ -1,0 +1,122 @@
+package dhcp
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// listenInterface opens the DHCP server socket of one interface: UDP port
+// 67 on 0.0.0.0 (clients without an address send from 0.0.0.0 to
+// 255.255.255.255), bound to the device so each interface has its own
+// socket and replies leave where the request came in.
+func listenInterface(ifname string, port int) (net.PacketConn, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	for _, o := range []struct{ opt, v int }{{unix.SO_REUSEADDR, 1}, {unix.SO_BROADCAST, 1}} {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, o.opt, o.v); err != nil {
+			unix.Close(fd)
+			return nil, fmt.Errorf("setsockopt: %w", err)
+		}
+	}
+	if err := unix.BindToDevice(fd, ifname); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("binding to device %s: %w", ifname, err)
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("binding UDP port %d on %s: %w", port, ifname, err)
+	}
+	f := os.NewFile(uintptr(fd), "dhcp-"+ifname)
+	defer f.Close()
+	c, err := net.FilePacketConn(f)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// linkSender sends IPv4/UDP datagrams straight to a MAC address on one
+// interface. RFC 2131 §4.1: a reply to a client that has no address yet and
+// did not ask for broadcast goes to its hardware address and yiaddr, which
+// the ARP table cannot resolve; a packet socket (CAP_NET_RAW) does it.
+type linkSender struct {
+	fd      int
+	ifindex int
+}
+
+func newLinkSender(ifindex int) (*linkSender, error) {
+	// Protocol 0: the socket receives nothing, it only sends.
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("packet socket: %w", err)
+	}
+	return &linkSender{fd: fd, ifindex: ifindex}, nil
+}
+
+func (l *linkSender) Close() error { return unix.Close(l.fd) }
+
+func (l *linkSender) send(mac net.HardwareAddr, src, dst netip.AddrPort, payload []byte) error {
+	pkt := buildUDP4(src, dst, payload)
+	sa := &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_IP), Ifindex: l.ifindex, Halen: uint8(len(mac))}
+	copy(sa.Addr[:], mac)
+	return unix.Sendto(l.fd, pkt, 0, sa)
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// buildUDP4 makes an IPv4 header (RFC 791) and a UDP header (RFC 768) with
+// both checksums around payload.
+func buildUDP4(src, dst netip.AddrPort, payload []byte) []byte {
+	b := make([]byte, 28+len(payload))
+	ip := b[:20]
+	ip[0] = 0x45 // version 4, 5 words
+	binary.BigEndian.PutUint16(ip[2:], uint16(len(b)))
+	ip[8] = 64 // TTL
+	ip[9] = unix.IPPROTO_UDP
+	s, d := src.Addr().As4(), dst.Addr().As4()
+	copy(ip[12:16], s[:])
+	copy(ip[16:20], d[:])
+	binary.BigEndian.PutUint16(ip[10:], ^fold(sum16(0, ip)))
+	udp := b[20:]
+	binary.BigEndian.PutUint16(udp[0:], src.Port())
+	binary.BigEndian.PutUint16(udp[2:], dst.Port())
+	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(payload)))
+	copy(udp[8:], payload)
+	// Pseudo-header: source, destination, protocol, UDP length.
+	acc := sum16(0, s[:])
+	acc = sum16(acc, d[:])
+	acc += uint32(unix.IPPROTO_UDP) + uint32(8+len(payload))
+	c := ^fold(sum16(acc, udp))
+	if c == 0 {
+		c = 0xffff // RFC 768: a computed zero is sent as all ones
+	}
+	binary.BigEndian.PutUint16(udp[6:], c)
+	return b
+}
+
+// sum16 adds b as big-endian 16-bit words to acc (RFC 1071).
+func sum16(acc uint32, b []byte) uint32 {
+	for len(b) >= 2 {
+		acc += uint32(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		acc += uint32(b[0]) << 8
+	}
+	return acc
+}
+
+// fold folds the carries of a one's-complement sum into 16 bits.
+func fold(acc uint32) uint16 {
+	for acc > 0xffff {
+		acc = acc>>16 + acc&0xffff
+	}
+	return uint16(acc)
+}

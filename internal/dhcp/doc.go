@@ -1,0 +1,10 @@
+// Package dhcp is pxed's DHCPv4 server (RFC 2131, RFC 2132) with the PXE
+// extensions (PXE 2.1, RFC 4578).
+//
+// Responder.Respond is the whole decision: given a parsed request and where it
+// arrived, it returns the reply to send (or the reason to send none) and the
+// lease that must be durable before the reply leaves. It touches no socket.
+// Server is the I/O around it: one socket per interface, a bounded pool of
+// workers, RFC 2131 §4.1 reply routing, and the rule that no DHCPACK is sent
+// before its lease is committed.
+package dhcp

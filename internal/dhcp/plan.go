@@ -1,0 +1,159 @@
+package dhcp
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// plan is the configuration compiled once for serving: option values
+// encoded, boot choices merged (host over subnet over global), pools as
+// lease ranges, hosts indexed by MAC.
+type plan struct {
+	authoritative bool
+	declineHold   time.Duration
+	subnets       []*subnetPlan
+	hosts         map[string]*hostPlan // by MAC bytes
+}
+
+type subnetPlan struct {
+	network   netip.Prefix
+	pools     []lease.Range
+	leaseTime time.Duration
+	boot      pxe.Boot
+	options   []rawOption // encoded in code order
+}
+
+type hostPlan struct {
+	name    string
+	mac     net.HardwareAddr
+	ip      netip.Addr // invalid when the host has no fixed address
+	boot    *config.Boot
+	options []rawOption
+}
+
+type rawOption struct {
+	code  uint8
+	value []byte
+}
+
+func compile(c *config.Config) (*plan, error) {
+	p := &plan{
+		authoritative: c.DHCP.Authoritative,
+		declineHold:   c.DHCP.DeclineHold.D(),
+		hosts:         map[string]*hostPlan{},
+	}
+	for i := range c.DHCP.Subnets {
+		s := &c.DHCP.Subnets[i]
+		sp := &subnetPlan{network: s.Network.Prefix, leaseTime: c.DHCP.LeaseTime.D()}
+		if s.LeaseTime != 0 {
+			sp.leaseTime = s.LeaseTime.D()
+		}
+		for _, r := range s.Pools {
+			sp.pools = append(sp.pools, lease.Range{First: r.First, Last: r.Last})
+		}
+		boot, err := mergeBoot(pxe.Boot{}, &c.Boot)
+		if err != nil {
+			return nil, err
+		}
+		if sp.boot, err = mergeBoot(boot, s.Boot); err != nil {
+			return nil, err
+		}
+		opts, err := subnetOptions(s)
+		if err != nil {
+			return nil, fmt.Errorf("subnet %s: %w", s.Network, err)
+		}
+		sp.options = opts
+		p.subnets = append(p.subnets, sp)
+	}
+	for i := range c.Hosts {
+		h := &c.Hosts[i]
+		hp := &hostPlan{name: h.Name, mac: h.MAC.HardwareAddr, ip: h.IP.Addr, boot: h.Boot}
+		for _, o := range h.Options {
+			v, err := o.Value()
+			if err != nil {
+				return nil, fmt.Errorf("host %s: %w", h.Name, err)
+			}
+			hp.options = append(hp.options, rawOption{uint8(o.Code), v})
+		}
+		if _, dup := p.hosts[string(hp.mac)]; !dup {
+			p.hosts[string(hp.mac)] = hp
+		}
+	}
+	return p, nil
+}
+
+func subnetOptions(s *config.Subnet) ([]rawOption, error) {
+	var out []rawOption
+	add := func(code uint8, v []byte) { out = append(out, rawOption{code, v}) }
+	ips := func(as []config.Addr) []byte {
+		var b []byte
+		for _, a := range as {
+			v := a.As4()
+			b = append(b, v[:]...)
+		}
+		return b
+	}
+	if len(s.Routers) > 0 {
+		add(3, ips(s.Routers)) // RFC 2132 §3.5
+	}
+	if len(s.DNSServers) > 0 {
+		add(6, ips(s.DNSServers)) // RFC 2132 §3.8
+	}
+	if s.DomainName != "" {
+		add(15, []byte(s.DomainName)) // RFC 2132 §3.17
+	}
+	if s.Broadcast.IsValid() {
+		add(28, ips([]config.Addr{s.Broadcast})) // RFC 2132 §5.3
+	}
+	for _, o := range s.Options {
+		v, err := o.Value()
+		if err != nil {
+			return nil, err
+		}
+		add(uint8(o.Code), v)
+	}
+	return out, nil
+}
+
+// mergeBoot lays the fields set in over onto base.
+func mergeBoot(base pxe.Boot, over *config.Boot) (pxe.Boot, error) {
+	if over == nil {
+		return base, nil
+	}
+	out := base
+	if over.NextServer.IsValid() {
+		out.NextServer = over.NextServer.Addr
+	}
+	if over.File != "" {
+		out.File = over.File
+	}
+	if len(over.Files) > 0 {
+		out.Files = make(map[pxe.Arch]string, len(base.Files)+len(over.Files))
+		for a, f := range base.Files {
+			out.Files[a] = f
+		}
+		for name, f := range over.Files {
+			a, err := pxe.ParseArch(name)
+			if err != nil {
+				return pxe.Boot{}, err
+			}
+			out.Files[a.Family()] = f
+		}
+	}
+	return out, nil
+}
+
+func (p *plan) subnetFor(a netip.Addr) *subnetPlan {
+	for _, s := range p.subnets {
+		if s.network.Contains(a) {
+			return s
+		}
+	}
+	return nil
+}

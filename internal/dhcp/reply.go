@@ -1,0 +1,147 @@
+package dhcp
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// reply builds an OFFER or ACK for yiaddr (invalid for an INFORM answer).
+// Options are those of RFC 2132 that pxed sets, then the subnet's, then the
+// host's; a later one with the same code replaces an earlier one.
+func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
+	// NewReplyFromRequest copies xid, flags, giaddr, chaddr and option 82
+	// (the relay agent expects its option back, RFC 3046 §2.2).
+	resp, err := dhcpv4.NewReplyFromRequest(t.req)
+	if err != nil {
+		return nil
+	}
+	resp.UpdateOption(dhcpv4.OptMessageType(mt))
+	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
+	if mt == dhcpv4.MessageTypeAck {
+		resp.ClientIPAddr = t.req.ClientIPAddr // RFC 2131 Table 3
+	}
+	if yiaddr.IsValid() {
+		resp.YourIPAddr = yiaddr.AsSlice()
+		// RFC 2132 §9.2, §9.11, §9.12; T1 and T2 at the defaults of RFC 2131 §4.4.5.
+		lt := t.sub.leaseTime
+		resp.UpdateOption(dhcpv4.OptIPAddressLeaseTime(lt))
+		resp.UpdateOption(dhcpv4.OptRenewTimeValue(lt / 2))
+		resp.UpdateOption(dhcpv4.OptRebindingTimeValue(lt * 7 / 8))
+	}
+	resp.UpdateOption(dhcpv4.OptSubnetMask(net.CIDRMask(t.sub.network.Bits(), 32)))
+	if t.host != nil && t.host.name != "" {
+		resp.UpdateOption(dhcpv4.OptHostName(t.host.name))
+	}
+	for _, o := range t.sub.options {
+		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.code), o.value))
+	}
+	if t.host != nil {
+		for _, o := range t.host.options {
+			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.code), o.value))
+		}
+	}
+	t.bootInfo(resp)
+	return resp
+}
+
+// bootInfo adds what a network-boot client needs: next-server (siaddr), the
+// boot file (the BOOTP file field, and options 66/67 when asked for), and for
+// PXE clients option 60 "PXEClient" — without it iPXE keeps waiting for
+// ProxyDHCP offers for seconds before it goes on (seen in the lab captures),
+// and PXE 2.1 §2.2.2 has servers that serve PXE clients identify themselves so.
+func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
+	requested := func(code uint8) bool { return t.req.IsOptionRequested(dhcpv4.GenericOptionCode(code)) }
+	// UEFI HTTP Boot clients need an http:// URL, which is not served yet:
+	// give them an address but no TFTP path they cannot use.
+	if t.pxe.HTTP || !t.pxe.Wants(requested) {
+		return
+	}
+	boot := t.sub.boot
+	if t.host != nil {
+		if b, err := mergeBoot(boot, t.host.boot); err == nil {
+			boot = b
+		}
+	}
+	file := boot.FileFor(t.pxe.Arch)
+	next := boot.NextServer
+	if !next.IsValid() {
+		next = t.in.ServerIP
+	}
+	resp.ServerIPAddr = next.AsSlice()
+	if file != "" {
+		resp.BootFileName = file
+		if requested(pxe.OptBootfileName) {
+			resp.UpdateOption(dhcpv4.OptBootFileName(file))
+		}
+	}
+	if requested(pxe.OptTFTPServer) {
+		resp.UpdateOption(dhcpv4.OptTFTPServerName(next.String()))
+	}
+	if t.pxe.PXE {
+		resp.UpdateOption(dhcpv4.OptClassIdentifier("PXEClient"))
+		// Echo the client's machine identifier (RFC 4578 §2.3); some PXE
+		// ROMs check for it in the replies they accept.
+		if u := t.req.Options.Get(dhcpv4.GenericOptionCode(pxe.OptClientUUID)); len(u) > 0 {
+			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(pxe.OptClientUUID), u))
+		}
+	}
+}
+
+// nak builds a DHCPNAK (RFC 2131 §4.3.2, Table 3): server identifier and a
+// message, no address. Through a relay it asks for broadcast delivery, as
+// the client may not have a usable address.
+func (t *turn) nak(msg string) *dhcpv4.DHCPv4 {
+	resp, err := dhcpv4.NewReplyFromRequest(t.req)
+	if err != nil {
+		return nil
+	}
+	resp.UpdateOption(dhcpv4.OptMessageType(dhcpv4.MessageTypeNak))
+	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
+	resp.UpdateOption(dhcpv4.OptMessage(msg))
+	if ip4(t.req.GatewayIPAddr).IsValid() {
+		resp.SetBroadcast()
+	}
+	return resp
+}
+
+// Destination is where a reply goes.
+type Destination struct {
+	Kind DestKind
+	// Addr is the IP and UDP port to send to.
+	Addr netip.AddrPort
+	// MAC is the link-layer destination for KindHardware.
+	MAC net.HardwareAddr
+}
+
+// DestKind is how a reply is delivered.
+type DestKind uint8
+
+const (
+	KindRelay     DestKind = iota + 1 // to the relay agent, port 67
+	KindUnicast                       // to the client's configured address (ciaddr), port 68
+	KindBroadcast                     // to 255.255.255.255, port 68, on the interface
+	KindHardware                      // to yiaddr at chaddr, port 68, without ARP
+)
+
+// Route applies RFC 2131 §4.1 ("Constructing and sending DHCP messages") to
+// decide where resp to req is sent.
+func Route(req, resp *dhcpv4.DHCPv4) Destination {
+	if gi := ip4(req.GatewayIPAddr); gi.IsValid() {
+		return Destination{Kind: KindRelay, Addr: netip.AddrPortFrom(gi, dhcpv4.ServerPort)}
+	}
+	if resp.MessageType() == dhcpv4.MessageTypeNak {
+		return Destination{Kind: KindBroadcast, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)}
+	}
+	if ci := ip4(req.ClientIPAddr); ci.IsValid() {
+		return Destination{Kind: KindUnicast, Addr: netip.AddrPortFrom(ci, dhcpv4.ClientPort)}
+	}
+	yi := ip4(resp.YourIPAddr)
+	if req.IsBroadcast() || !yi.IsValid() || len(req.ClientHWAddr) != 6 {
+		return Destination{Kind: KindBroadcast, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)}
+	}
+	return Destination{Kind: KindHardware, Addr: netip.AddrPortFrom(yi, dhcpv4.ClientPort), MAC: req.ClientHWAddr}
+}

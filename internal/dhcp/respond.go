@@ -1,0 +1,297 @@
+package dhcp
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/iana"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// Ingress says where a request arrived.
+type Ingress struct {
+	Iface string
+	// ServerIP is the receiving interface's address: the server identifier
+	// (option 54) and, unless configured otherwise, the next-server.
+	ServerIP netip.Addr
+}
+
+// Decision is the outcome of one request.
+type Decision struct {
+	// Reply to send, or nil.
+	Reply *dhcpv4.DHCPv4
+	// Commit, when set, must be durable before Reply is sent; if it cannot
+	// be stored, Reply must not be sent (RFC 2131 §4.3.2: the server records
+	// the binding before DHCPACK).
+	Commit *lease.Lease
+	// Reason explains a missing reply, or what was done.
+	Reason string
+	// Client and Host are what the request was recognised as, for logs and events.
+	Client pxe.Client
+	Host   string
+}
+
+// Responder decides what to answer. It is safe for concurrent use.
+type Responder struct {
+	plan  *plan
+	alloc *lease.Allocator
+	now   func() time.Time
+}
+
+// NewResponder compiles cfg for serving leases through alloc.
+func NewResponder(cfg *config.Config, alloc *lease.Allocator, now func() time.Time) (*Responder, error) {
+	p, err := compile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Responder{plan: p, alloc: alloc, now: now}, nil
+}
+
+func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprintf(format, a...)} }
+
+// Respond decides the answer to req, which arrived as in describes.
+func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
+	if req.OpCode != dhcpv4.OpcodeBootRequest {
+		return drop("not a BOOTREQUEST (op %d)", req.OpCode)
+	}
+	mt := req.MessageType()
+	if mt == dhcpv4.MessageTypeNone {
+		return drop("no DHCP message type (option 53): BOOTP is not served")
+	}
+	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
+		return drop("hardware address length %d", len(req.ClientHWAddr))
+	}
+	// RFC 2131 §4.3.1: a relayed request is for the subnet of giaddr; a
+	// direct one for the subnet of the interface it came in on.
+	link := in.ServerIP
+	if gi, ok := netip.AddrFromSlice(req.GatewayIPAddr.To4()); ok && !gi.IsUnspecified() {
+		link = gi
+	}
+	sub := r.plan.subnetFor(link)
+	if sub == nil {
+		return drop("no subnet configured for %s", link)
+	}
+	client := lease.Client{MAC: req.ClientHWAddr, ID: req.Options.Get(dhcpv4.OptionClientIdentifier)}
+	// An empty client identifier identifies nobody (RFC 2132 §9.14 asks
+	// for at least 2 octets): fall back to the hardware address.
+	if len(client.ID) < 2 {
+		client.ID = nil
+	}
+	var host *hostPlan
+	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) == 6 {
+		host = r.plan.hosts[string(req.ClientHWAddr)]
+	}
+	t := &turn{r: r, req: req, in: in, sub: sub, client: client, host: host, now: r.now()}
+	t.pxe = pxe.Classify(req.Options)
+	var d Decision
+	switch mt {
+	case dhcpv4.MessageTypeDiscover:
+		d = t.discover()
+	case dhcpv4.MessageTypeRequest:
+		d = t.request()
+	case dhcpv4.MessageTypeDecline:
+		d = t.decline()
+	case dhcpv4.MessageTypeRelease:
+		d = t.release()
+	case dhcpv4.MessageTypeInform:
+		d = t.inform()
+	default:
+		d = drop("message type %s is not for a server", mt)
+	}
+	d.Client = t.pxe
+	if host != nil {
+		d.Host = host.name
+	}
+	return d
+}
+
+// turn is one request being decided.
+type turn struct {
+	r      *Responder
+	req    *dhcpv4.DHCPv4
+	in     Ingress
+	sub    *subnetPlan
+	client lease.Client
+	host   *hostPlan
+	pxe    pxe.Client
+	now    time.Time
+}
+
+// fixed is the host's reserved address when it lies in this subnet.
+func (t *turn) fixed() (netip.Addr, bool) {
+	if t.host != nil && t.host.ip.IsValid() && t.sub.network.Contains(t.host.ip) {
+		return t.host.ip, true
+	}
+	return netip.Addr{}, false
+}
+
+func ip4(a net.IP) netip.Addr {
+	v, ok := netip.AddrFromSlice(a.To4())
+	if !ok || v.IsUnspecified() {
+		return netip.Addr{}
+	}
+	return v
+}
+
+func (t *turn) discover() Decision {
+	var yiaddr netip.Addr
+	if ip, ok := t.fixed(); ok {
+		yiaddr = ip
+	} else {
+		if len(t.sub.pools) == 0 {
+			return drop("unknown client and no pool on %s", t.sub.network)
+		}
+		ip, err := t.r.alloc.Offer(t.client, t.sub.pools, ip4(t.req.RequestedIPAddress()))
+		if err != nil {
+			return drop("%s: %v", t.sub.network, err)
+		}
+		yiaddr = ip
+	}
+	return Decision{Reply: t.reply(dhcpv4.MessageTypeOffer, yiaddr), Reason: "offer"}
+}
+
+// assignable reports whether ip may be acknowledged to this client: its
+// reservation if it has one, else a free address of the pools.
+func (t *turn) assignable(ip netip.Addr) (bool, string) {
+	if !t.sub.network.Contains(ip) {
+		return false, fmt.Sprintf("%s is not on %s", ip, t.sub.network)
+	}
+	if f, ok := t.fixed(); ok {
+		if ip != f {
+			return false, fmt.Sprintf("%s is reserved %s", t.host.name, f)
+		}
+		return true, ""
+	}
+	if !slices.ContainsFunc(t.sub.pools, func(r lease.Range) bool { return !ip.Less(r.First) && !r.Last.Less(ip) }) {
+		return false, fmt.Sprintf("%s is not in a pool", ip)
+	}
+	if l, ok := t.r.alloc.Get(ip); ok && l.State == lease.Declined && l.Active(t.now) {
+		return false, fmt.Sprintf("%s is quarantined after a DECLINE", ip)
+	}
+	if !t.r.alloc.Available(ip, t.client) {
+		return false, fmt.Sprintf("%s is held by another client", ip)
+	}
+	return true, ""
+}
+
+// request handles DHCPREQUEST in the four client states of RFC 2131 §4.3.2.
+func (t *turn) request() Decision {
+	serverID := ip4(t.req.ServerIdentifier())
+	requested := ip4(t.req.RequestedIPAddress())
+	ciaddr := ip4(t.req.ClientIPAddr)
+	var ip netip.Addr
+	var state string
+	switch {
+	case serverID.IsValid():
+		// SELECTING: the client answers one server's offer.
+		if serverID != t.in.ServerIP {
+			t.r.alloc.Withdraw(t.client)
+			return drop("client chose server %s", serverID)
+		}
+		state, ip = "selecting", requested
+		if !ip.IsValid() {
+			ip = ciaddr
+		}
+		if !ip.IsValid() {
+			return drop("SELECTING request without requested address")
+		}
+	case requested.IsValid():
+		state, ip = "init-reboot", requested
+	case ciaddr.IsValid():
+		// RENEWING (unicast) or REBINDING (broadcast): the lease is ciaddr's.
+		state, ip = "renewing", ciaddr
+		if t.req.IsBroadcast() {
+			state = "rebinding"
+		}
+	default:
+		return drop("request names no address")
+	}
+	ok, why := t.assignable(ip)
+	if !ok {
+		// RFC 2131 §4.3.2: wrong address or wrong network → DHCPNAK; a
+		// server that is not authoritative stays silent and lets the one
+		// that is answer.
+		if t.r.plan.authoritative || state == "selecting" {
+			return Decision{Reply: t.nak(why), Reason: state + " nak: " + why}
+		}
+		return drop("%s: %s (not authoritative: silent)", state, why)
+	}
+	l := lease.Lease{
+		IP: ip, MAC: bytes.Clone(t.client.MAC), ClientID: bytes.Clone(t.client.ID),
+		Hostname: t.hostname(), State: lease.Bound, Expires: t.now.Add(t.sub.leaseTime),
+	}
+	return Decision{Reply: t.reply(dhcpv4.MessageTypeAck, ip), Commit: &l, Reason: state + " ack"}
+}
+
+// decline quarantines an address a client found in use (RFC 2131 §4.3.3),
+// but only on the word of the client it was given to.
+func (t *turn) decline() Decision {
+	ip := ip4(t.req.RequestedIPAddress())
+	if !ip.IsValid() {
+		return drop("DECLINE without requested address")
+	}
+	l, ok := t.r.alloc.Get(ip)
+	if !ok || !l.Holds(t.client) {
+		return drop("DECLINE of %s from a client that does not hold it", ip)
+	}
+	l.State, l.Expires = lease.Declined, t.now.Add(t.r.plan.declineHold)
+	return Decision{Commit: &l, Reason: fmt.Sprintf("declined %s: quarantined", ip)}
+}
+
+// release ends a client's lease early (RFC 2131 §4.3.4). The record stays,
+// so the client gets the same address when it returns.
+func (t *turn) release() Decision {
+	ip := ip4(t.req.ClientIPAddr)
+	if sid := ip4(t.req.ServerIdentifier()); sid.IsValid() && sid != t.in.ServerIP {
+		return drop("RELEASE for server %s", sid)
+	}
+	l, ok := t.r.alloc.Get(ip)
+	if !ok || !l.Holds(t.client) || l.State != lease.Bound {
+		return drop("RELEASE of %s from a client that does not hold it", ip)
+	}
+	l.State, l.Expires = lease.Released, t.now
+	return Decision{Commit: &l, Reason: fmt.Sprintf("released %s", ip)}
+}
+
+// inform answers a client that configured its address itself with the
+// other parameters (RFC 2131 §4.3.5): no yiaddr, no lease time.
+func (t *turn) inform() Decision {
+	if !ip4(t.req.ClientIPAddr).IsValid() {
+		return drop("INFORM without ciaddr")
+	}
+	return Decision{Reply: t.reply(dhcpv4.MessageTypeAck, netip.Addr{}), Reason: "inform ack"}
+}
+
+// hostname is the name recorded with the lease: the configured host name,
+// else the client's option 12 reduced to a safe DNS label.
+func (t *turn) hostname() string {
+	if t.host != nil && t.host.name != "" {
+		return t.host.name
+	}
+	return sanitizeHostname(t.req.HostName())
+}
+
+func sanitizeHostname(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+			b.WriteRune(c)
+		case c == '.':
+			return strings.Trim(b.String(), "-") // first label only
+		}
+		if b.Len() == 63 {
+			break
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}

@@ -1,0 +1,226 @@
+package dhcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pxed/pxed/internal/lease"
+)
+
+// Server serves DHCP on a set of interfaces. Its zero value is not usable:
+// Responder and Alloc are required.
+type Server struct {
+	Responder *Responder
+	Alloc     *lease.Allocator
+	Logger    *slog.Logger
+	// Workers per interface (default 64). Each worker reads, decides,
+	// commits and replies in turn, so this bounds concurrent requests; many
+	// workers let lease commits share one disk sync.
+	Workers int
+	// Port to listen on (default 67; tests use others).
+	Port int
+}
+
+// Serve listens on each named interface and serves until ctx ends.
+func (s *Server) Serve(ctx context.Context, ifaces []string) error {
+	if len(ifaces) == 0 {
+		return errors.New("no interface to serve DHCP on (set interfaces in the config or pass --interface)")
+	}
+	var links []*link
+	for _, name := range ifaces {
+		l, err := s.open(name)
+		if err != nil {
+			for _, o := range links {
+				o.close()
+			}
+			return err
+		}
+		links = append(links, l)
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, l := range links {
+		s.logger().Info("dhcp serving", "iface", l.name, "ip", l.ip)
+		for range s.workers() {
+			g.Go(func() error { return s.work(ctx, l) })
+		}
+	}
+	g.Go(func() error {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+				s.Alloc.Prune()
+			}
+		}
+	})
+	err := g.Wait()
+	for _, l := range links {
+		l.close()
+	}
+	return err
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+func (s *Server) workers() int {
+	if s.Workers > 0 {
+		return s.Workers
+	}
+	return 64
+}
+
+// link is one served interface.
+type link struct {
+	name string
+	ip   netip.Addr
+	conn net.PacketConn
+	raw  *linkSender // nil when packet sockets are not allowed
+}
+
+func (l *link) close() {
+	l.conn.Close()
+	if l.raw != nil {
+		l.raw.Close()
+	}
+}
+
+func (s *Server) open(name string) (*link, error) {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", name, err)
+	}
+	ip, err := interfaceIPv4(ifc)
+	if err != nil {
+		return nil, err
+	}
+	port := s.Port
+	if port == 0 {
+		port = dhcpv4.ServerPort
+	}
+	conn, err := listenInterface(name, port)
+	if err != nil {
+		return nil, err
+	}
+	l := &link{name: name, ip: ip, conn: conn}
+	if raw, err := newLinkSender(ifc.Index); err == nil {
+		l.raw = raw
+	} else {
+		s.logger().Warn("no packet socket: replies to clients without an address will be broadcast", "iface", name, "err", err)
+	}
+	return l, nil
+}
+
+func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", ifc.Name, err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if v, ok := netip.AddrFromSlice(n.IP.To4()); ok {
+				return v, nil
+			}
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("interface %s has no IPv4 address: pxed answers from it", ifc.Name)
+}
+
+// work is one worker's loop on one interface.
+func (s *Server) work(ctx context.Context, l *link) error {
+	buf := make([]byte, 1500)
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		// A deadline on every read, so that shutdown is noticed.
+		l.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, from, err := l.conn.ReadFrom(buf)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("reading on %s: %w", l.name, err)
+		}
+		s.handle(ctx, l, buf[:n], from)
+	}
+}
+
+func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr) {
+	log := s.logger()
+	req, err := dhcpv4.FromBytes(pkt)
+	if err != nil {
+		log.Debug("dhcp packet dropped", "iface", l.name, "from", from.String(), "reason", "malformed: "+err.Error())
+		return
+	}
+	start := time.Now()
+	d := s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip})
+	attrs := []any{"iface", l.name, "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "msg", req.MessageType().String()}
+	if d.Client.HasArch {
+		attrs = append(attrs, "arch", d.Client.Arch.String())
+	}
+	if d.Host != "" {
+		attrs = append(attrs, "host", d.Host)
+	}
+	if d.Commit != nil {
+		if err := s.Alloc.Commit(ctx, *d.Commit); err != nil {
+			// No reply: an ACK must never announce a lease that is not on
+			// disk, and an address another client holds is not given.
+			log.Warn("dhcp lease not recorded, no reply", append(attrs, "ip", d.Commit.IP.String(), "err", err)...)
+			return
+		}
+	}
+	if d.Reply == nil {
+		if d.Commit != nil {
+			log.Info("dhcp", append(attrs, "result", d.Reason, "ip", d.Commit.IP.String())...)
+		} else {
+			log.Debug("dhcp no reply", append(attrs, "reason", d.Reason)...)
+		}
+		return
+	}
+	dest := Route(req, d.Reply)
+	out := d.Reply.ToBytes()
+	if err := s.send(l, dest, out); err != nil {
+		log.Warn("dhcp reply not sent", append(attrs, "to", dest.Addr.String(), "err", err)...)
+		return
+	}
+	log.Info("dhcp", append(attrs, "reply", d.Reply.MessageType().String(), "ip", ipString(d.Reply.YourIPAddr),
+		"file", d.Reply.BootFileName, "result", d.Reason, "to", dest.Addr.String(), "dur", time.Since(start))...)
+}
+
+func ipString(ip net.IP) string {
+	if ip == nil || ip.IsUnspecified() {
+		return ""
+	}
+	return ip.String()
+}
+
+func (s *Server) send(l *link, d Destination, out []byte) error {
+	if d.Kind == KindHardware {
+		if l.raw != nil {
+			return l.raw.send(d.MAC, netip.AddrPortFrom(l.ip, dhcpv4.ServerPort), d.Addr, out)
+		}
+		d.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)
+	}
+	_, err := l.conn.WriteTo(out, net.UDPAddrFromAddrPort(d.Addr))
+	return err
+}

@@ -1,0 +1,100 @@
+package lease
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"time"
+)
+
+// State is where a lease stands.
+type State uint8
+
+const (
+	// Bound: acknowledged to its client until Expires.
+	Bound State = iota + 1
+	// Released by its client (DHCPRELEASE); remembered so the client gets
+	// the same address next time (RFC 2131 §4.3.1).
+	Released
+	// Declined: a client reported the address in use (DHCPDECLINE); it stays
+	// out of the pool until Expires (RFC 2131 §4.3.3).
+	Declined
+)
+
+func (s State) String() string {
+	switch s {
+	case Bound:
+		return "bound"
+	case Released:
+		return "released"
+	case Declined:
+		return "declined"
+	}
+	return "unknown"
+}
+
+// Lease is one address and what pxed knows of its holder.
+type Lease struct {
+	IP       netip.Addr
+	MAC      net.HardwareAddr
+	ClientID []byte // DHCP option 61, when the client sent one
+	Hostname string
+	State    State
+	Expires  time.Time
+}
+
+// Active reports whether the lease keeps its address from others at now.
+func (l Lease) Active(now time.Time) bool {
+	return (l.State == Bound || l.State == Declined) && now.Before(l.Expires)
+}
+
+// Client identifies a DHCP client: by its client identifier (option 61)
+// when it sent one, else by its hardware address (RFC 2131 §4.2).
+type Client struct {
+	MAC net.HardwareAddr
+	ID  []byte
+}
+
+// Key is a map key for the client.
+func (c Client) Key() string {
+	if len(c.ID) > 0 {
+		return "id:" + string(c.ID)
+	}
+	return "hw:" + string(c.MAC)
+}
+
+// Holds reports whether l belongs to client c.
+func (l Lease) Holds(c Client) bool {
+	if len(c.ID) > 0 && len(l.ClientID) > 0 {
+		return bytes.Equal(c.ID, l.ClientID)
+	}
+	return bytes.Equal(c.MAC, l.MAC)
+}
+
+// Client returns the identity of the lease's holder.
+func (l Lease) Client() Client { return Client{MAC: l.MAC, ID: l.ClientID} }
+
+// ErrConflict is returned by Commit when the address is held by another client.
+var ErrConflict = errors.New("address held by another client")
+
+// Store is what every lease backend provides (embedded journal, memory, and
+// later PostgreSQL). Implementations are safe for concurrent use.
+type Store interface {
+	// Commit records l durably before it returns. It fails with
+	// ErrConflict, recording nothing, when an active lease on l.IP belongs
+	// to a different client; the store, not the caller, decides that.
+	Commit(ctx context.Context, l Lease) error
+	// Get returns the lease recorded for ip.
+	Get(ctx context.Context, ip netip.Addr) (Lease, bool, error)
+	// All returns every recorded lease, ordered by address.
+	All(ctx context.Context) ([]Lease, error)
+	Close() error
+}
+
+// conflicts reports whether recording next over prev would take an address
+// from another client at now.
+func conflicts(prev, next Lease, now time.Time) bool {
+	return prev.Active(now) && !prev.Holds(next.Client())
+}

@@ -1,0 +1,128 @@
+package pxe
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Option codes read or written by PXE clients and servers.
+const (
+	OptVendorClass  = 60  // RFC 2132 §9.13; "PXEClient:Arch:xxxxx:UNDI:yyyzzz" (PXE 2.1 §2.2.1)
+	OptUserClass    = 77  // RFC 3004; iPXE sends "iPXE"
+	OptClientArch   = 93  // RFC 4578 §2.1
+	OptClientNDI    = 94  // RFC 4578 §2.2
+	OptClientUUID   = 97  // RFC 4578 §2.3
+	OptIPXEEncap    = 175 // iPXE's encapsulated options
+	OptTFTPServer   = 66  // RFC 2132 §9.4
+	OptBootfileName = 67  // RFC 2132 §9.5
+)
+
+// Client is what a DHCP request tells about a network-boot client.
+type Client struct {
+	// PXE: option 60 starts with "PXEClient" (PXE 2.1 §2.2.1).
+	PXE bool
+	// HTTP: option 60 starts with "HTTPClient" (UEFI 2.5+ HTTP Boot).
+	HTTP bool
+	// IPXE: the client is already iPXE (user class "iPXE" or option 175 present).
+	IPXE bool
+	// Arch is option 93; HasArch says whether the client sent it.
+	Arch    Arch
+	HasArch bool
+	// UUID is the 16-byte machine identifier of option 97 (type 0), nil if absent or malformed.
+	UUID []byte
+	// VendorClass is option 60 as sent.
+	VendorClass string
+}
+
+// Classify reads a client's network-boot identity from a request's options
+// (code → value, as the DHCP codec holds them).
+func Classify(o map[uint8][]byte) Client {
+	var c Client
+	c.VendorClass = string(o[OptVendorClass])
+	c.PXE = strings.HasPrefix(c.VendorClass, "PXEClient")
+	c.HTTP = strings.HasPrefix(c.VendorClass, "HTTPClient")
+	// RFC 4578 §2.1: a list of 16-bit types; the first is the one in use.
+	if a := o[OptClientArch]; len(a) >= 2 {
+		c.Arch, c.HasArch = Arch(binary.BigEndian.Uint16(a)), true
+	} else if c.PXE || c.HTTP {
+		// Some ROMs send no option 93; their option 60 carries "Arch:xxxxx".
+		c.Arch, c.HasArch = archFromVendorClass(c.VendorClass)
+	}
+	// RFC 4578 §2.3: type 0 followed by a 16-byte UUID.
+	if u := o[OptClientUUID]; len(u) == 17 && u[0] == 0 {
+		c.UUID = bytes.Clone(u[1:])
+	}
+	_, encap := o[OptIPXEEncap]
+	c.IPXE = encap || hasUserClass(o[OptUserClass], "iPXE")
+	return c
+}
+
+func archFromVendorClass(vc string) (Arch, bool) {
+	_, rest, ok := strings.Cut(vc, ":Arch:")
+	if !ok || len(rest) < 5 {
+		return 0, false
+	}
+	var n uint16
+	if _, err := fmt.Sscanf(rest[:5], "%05d", &n); err != nil {
+		return 0, false
+	}
+	return Arch(n), true
+}
+
+// hasUserClass looks for name in option 77. RFC 3004 encodes it as
+// length-prefixed entries; iPXE (and other clients) send the bare string,
+// so both are accepted.
+func hasUserClass(v []byte, name string) bool {
+	if string(v) == name {
+		return true
+	}
+	for len(v) > 0 {
+		n := int(v[0])
+		if n == 0 || 1+n > len(v) {
+			return false
+		}
+		if string(v[1:1+n]) == name {
+			return true
+		}
+		v = v[1+n:]
+	}
+	return false
+}
+
+// UUIDString formats a UUID as PXELINUX looks it up (pxelinux.cfg/<uuid>):
+// lower case, 8-4-4-4-12.
+func UUIDString(u []byte) string {
+	if len(u) != 16 {
+		return ""
+	}
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+}
+
+// Boot is where clients find their boot programs.
+type Boot struct {
+	// NextServer is the TFTP server; invalid means "the address pxed answers from".
+	NextServer netip.Addr
+	// File is given to architectures without an entry in Files.
+	File string
+	// Files by architecture family.
+	Files map[Arch]string
+}
+
+// FileFor chooses the boot file for architecture a: its family's entry, else
+// the default file.
+func (b Boot) FileFor(a Arch) string {
+	if f, ok := b.Files[a.Family()]; ok {
+		return f
+	}
+	return b.File
+}
+
+// Wants reports whether a client should be given boot information: it is a
+// PXE or HTTP boot client, it sent an architecture, or it asked for a boot
+// file name (option 67) in its parameter request list.
+func (c Client) Wants(requested func(code uint8) bool) bool {
+	return c.PXE || c.HTTP || c.HasArch || requested(OptBootfileName)
+}
