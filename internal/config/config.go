@@ -1,9 +1,13 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +33,10 @@ type Config struct {
 	File string `yaml:"-"`
 	// lines maps a field path such as "hosts[1].mac" to its line in File.
 	lines map[string]int
+	// hostByMAC maps a MAC (as raw bytes in a string) to its first index in
+	// Hosts. Parse builds it; a Config built in code has none and is scanned.
+	hostByMAC    map[string]int
+	indexedHosts int // len(Hosts) when hostByMAC was built
 }
 
 // Log selects the log level and format.
@@ -146,22 +154,33 @@ func (c *Config) Line(path string) int {
 	return 0
 }
 
+// Load reads the file at path and parses it (see Parse). It does not
+// validate: flags may still change fields, so callers run Validate last.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	return Parse(path, data)
+}
+
 // Parse decodes YAML strictly: an unknown or misspelt key is an error naming its line.
 func Parse(file string, data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, yamlError(file, err)
 	}
 	c := &Config{File: file, lines: map[string]int{}}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && err.Error() != "EOF" {
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, yamlError(file, err)
 	}
 	if len(root.Content) > 0 {
 		recordLines(root.Content[0], "", c.lines)
 	}
 	c.applyDefaults()
+	c.indexHosts()
 	return c, nil
 }
 
@@ -265,17 +284,27 @@ func (c *Config) applyDefaults() {
 	}
 }
 
+// badValue reports a value the YAML decoder cannot take. As a *yaml.TypeError
+// it lets decoding go on, so one Parse reports every bad value and unknown
+// key in the file, not just the first.
+func badValue(n *yaml.Node, format string, args ...any) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: ", n.Line) + fmt.Sprintf(format, args...)}}
+}
+
 // Duration is a time.Duration written as "12h", "90s" or a number of seconds.
 type Duration time.Duration
 
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if s, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+		if s > math.MaxInt64/int64(time.Second) || s < math.MinInt64/int64(time.Second) {
+			return badValue(n, "%s seconds is too long a duration", n.Value)
+		}
 		*d = Duration(time.Duration(s) * time.Second)
 		return nil
 	}
 	v, err := time.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (like 12h, 30m, 90s)", n.Line, n.Value)
+		return badValue(n, "%q is not a duration (like 12h, 30m, 90s)", n.Value)
 	}
 	*d = Duration(v)
 	return nil
@@ -292,7 +321,7 @@ type Addr struct{ netip.Addr }
 func (a *Addr) UnmarshalYAML(n *yaml.Node) error {
 	v, err := netip.ParseAddr(n.Value)
 	if err != nil || !v.Is4() {
-		return fmt.Errorf("line %d: %q is not an IPv4 address", n.Line, n.Value)
+		return badValue(n, "%q is not an IPv4 address", n.Value)
 	}
 	a.Addr = v
 	return nil
@@ -306,10 +335,10 @@ type Prefix struct{ netip.Prefix }
 func (p *Prefix) UnmarshalYAML(n *yaml.Node) error {
 	v, err := netip.ParsePrefix(n.Value)
 	if err != nil || !v.Addr().Is4() {
-		return fmt.Errorf("line %d: %q is not an IPv4 network like 192.168.1.0/24", n.Line, n.Value)
+		return badValue(n, "%q is not an IPv4 network like 192.168.1.0/24", n.Value)
 	}
 	if v.Masked() != v {
-		return fmt.Errorf("line %d: %q has host bits set; the network is %s", n.Line, n.Value, v.Masked())
+		return badValue(n, "%q has host bits set; the network is %s", n.Value, v.Masked())
 	}
 	p.Prefix = v
 	return nil
@@ -325,10 +354,10 @@ func (r *Range) UnmarshalYAML(n *yaml.Node) error {
 	first, err1 := netip.ParseAddr(strings.TrimSpace(a))
 	last, err2 := netip.ParseAddr(strings.TrimSpace(b))
 	if !ok || err1 != nil || err2 != nil || !first.Is4() || !last.Is4() {
-		return fmt.Errorf("line %d: %q is not a range like 192.168.1.150-192.168.1.199", n.Line, n.Value)
+		return badValue(n, "%q is not a range like 192.168.1.150-192.168.1.199", n.Value)
 	}
 	if last.Less(first) {
-		return fmt.Errorf("line %d: range %q ends before it starts", n.Line, n.Value)
+		return badValue(n, "range %q ends before it starts", n.Value)
 	}
 	r.First, r.Last = first, last
 	return nil
@@ -349,7 +378,7 @@ type MAC struct{ net.HardwareAddr }
 func (m *MAC) UnmarshalYAML(n *yaml.Node) error {
 	v, err := net.ParseMAC(n.Value)
 	if err != nil || len(v) != 6 {
-		return fmt.Errorf("line %d: %q is not a MAC address like 00:18:e7:42:84:3a", n.Line, n.Value)
+		return badValue(n, "%q is not a MAC address like 00:18:e7:42:84:3a", n.Value)
 	}
 	m.HardwareAddr = v
 	return nil

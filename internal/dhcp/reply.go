@@ -3,6 +3,7 @@ package dhcp
 import (
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
@@ -54,7 +55,12 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 // ProxyDHCP offers for seconds before it goes on (seen in the lab captures),
 // and PXE 2.1 §2.2.2 has servers that serve PXE clients identify themselves so.
 func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
-	requested := func(code uint8) bool { return t.req.IsOptionRequested(dhcpv4.GenericOptionCode(code)) }
+	// Only an explicit parameter request list counts here: the codec reads
+	// a missing list as "send everything" (RFC 2131 §3.5), but a client that
+	// names no boot file option and is no PXE client wants no boot file.
+	requested := func(code uint8) bool {
+		return slices.Contains(t.req.Options.Get(dhcpv4.OptionParameterRequestList), code)
+	}
 	// UEFI HTTP Boot clients need an http:// URL, which is not served yet:
 	// give them an address but no TFTP path they cannot use.
 	if t.pxe.HTTP || !t.pxe.Wants(requested) {

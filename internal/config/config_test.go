@@ -1,0 +1,261 @@
+package config
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+var cmpConfig = []cmp.Option{
+	cmpopts.IgnoreUnexported(Config{}),
+	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
+	cmp.Comparer(func(a, b netip.Prefix) bool { return a == b }),
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestParseDefaults(t *testing.T) {
+	got, err := Parse("pxed.yaml", []byte("# nothing set\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		File:    "pxed.yaml",
+		DataDir: "/var/lib/pxed",
+		Log:     Log{Level: "info", Format: "text"},
+		DHCP: DHCP{
+			LeaseTime:   Duration(12 * time.Hour),
+			DeclineHold: Duration(10 * time.Minute),
+			OfferHold:   Duration(30 * time.Second),
+		},
+		TFTP: TFTP{
+			Root:          "/srv/tftp",
+			Address:       ":69",
+			MaxBlockSize:  1468,
+			MaxWindowSize: 64,
+			MaxTransfers:  256,
+			Timeout:       Duration(time.Second),
+			Retries:       5,
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpConfig...); diff != "" {
+		t.Errorf("Parse(empty) (-want +got):\n%s", diff)
+	}
+	if !On(got.DHCP.Enabled) || !On(got.TFTP.Enabled) {
+		t.Errorf("DHCP and TFTP are on unless switched off")
+	}
+}
+
+func TestParseKeepsSetValues(t *testing.T) {
+	src := `data_dir: /tmp/pxed
+log: {level: debug, format: json}
+dhcp:
+  enabled: false
+  lease_time: 3600
+  decline_hold: 1m
+  offer_hold: 5s
+tftp:
+  enabled: false
+  root: /tftpboot
+  address: 192.168.1.21:69
+  max_block_size: 512
+  max_window_size: 1
+  max_transfers: 8
+  timeout: 2s
+  retries: 3
+`
+	got, err := Parse("pxed.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Config{
+		File:    "pxed.yaml",
+		DataDir: "/tmp/pxed",
+		Log:     Log{Level: "debug", Format: "json"},
+		DHCP: DHCP{
+			Enabled:     ptr(false),
+			LeaseTime:   Duration(time.Hour),
+			DeclineHold: Duration(time.Minute),
+			OfferHold:   Duration(5 * time.Second),
+		},
+		TFTP: TFTP{
+			Enabled:       ptr(false),
+			Root:          "/tftpboot",
+			Address:       "192.168.1.21:69",
+			MaxBlockSize:  512,
+			MaxWindowSize: 1,
+			MaxTransfers:  8,
+			Timeout:       Duration(2 * time.Second),
+			Retries:       3,
+		},
+	}
+	if diff := cmp.Diff(want, got, cmpConfig...); diff != "" {
+		t.Errorf("Parse (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, src, want string
+	}{
+		{"misspelt key", "hosts:\n  - nmae: x\n", `pxed.yaml:2: unknown key "nmae"`},
+		{"misspelt top-level key", "log: {level: info}\ntftp_root: /srv\n", `pxed.yaml:2: unknown key "tftp_root"`},
+		{
+			"every bad key and value at once",
+			"hosts:\n  - mac: 00:00:00:00:00:01\n    nmae: x\n    ip: 1.2.3\ndhcp:\n  leasetime: 1h\n",
+			"pxed.yaml:3: unknown key \"nmae\"\npxed.yaml:4: \"1.2.3\" is not an IPv4 address\npxed.yaml:6: unknown key \"leasetime\"",
+		},
+		{"duration", "dhcp:\n  lease_time: 12 hours\n", `pxed.yaml:2: "12 hours" is not a duration (like 12h, 30m, 90s)`},
+		{"duration overflow", "tftp:\n  timeout: 99999999999999\n", `pxed.yaml:2: 99999999999999 seconds is too long a duration`},
+		{"addr", "dhcp:\n  subnets:\n    - routers: [192.168.1.300]\n", `pxed.yaml:3: "192.168.1.300" is not an IPv4 address`},
+		{"IPv6 addr", "boot:\n  next_server: \"::1\"\n", `pxed.yaml:2: "::1" is not an IPv4 address`},
+		{"prefix", "dhcp:\n  subnets:\n    - network: 10.0.0.0/33\n", `pxed.yaml:3: "10.0.0.0/33" is not an IPv4 network like 192.168.1.0/24`},
+		{"prefix host bits", "dhcp:\n  subnets:\n    - network: 192.168.1.1/24\n", `pxed.yaml:3: "192.168.1.1/24" has host bits set; the network is 192.168.1.0/24`},
+		{"range", "dhcp:\n  subnets:\n    - pools: [10.0.0.9]\n", `pxed.yaml:3: "10.0.0.9" is not a range like 192.168.1.150-192.168.1.199`},
+		{"range reversed", "dhcp:\n  subnets:\n    - pools: [10.0.0.9-10.0.0.1]\n", `pxed.yaml:3: range "10.0.0.9-10.0.0.1" ends before it starts`},
+		{"MAC", "hosts:\n  - mac: 00:18:e7:42:84\n", `pxed.yaml:2: "00:18:e7:42:84" is not a MAC address like 00:18:e7:42:84:3a`},
+		{"EUI-64 is not a MAC", "hosts:\n  - mac: 00:00:00:00:00:00:00:01\n", `pxed.yaml:2: "00:00:00:00:00:00:00:01" is not a MAC address like 00:18:e7:42:84:3a`},
+		{"uint8 overflow", "hosts:\n  - options: [{code: 1, uint8: 300}]\n", "pxed.yaml:2: cannot unmarshal !!int `300` into uint8"},
+		{"wrong shape", "dhcp: [1]\n", "pxed.yaml:1: cannot unmarshal !!seq into config.DHCP"},
+		{"duplicate key", "log: {level: debug}\nlog: {level: info}\n", `pxed.yaml:2: mapping key "log" already defined at line 1`},
+		{"syntax", "a: [\n", `pxed.yaml:1: did not find expected node content`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("pxed.yaml", []byte(tt.src))
+			if err == nil {
+				t.Fatalf("Parse succeeded, want %q", tt.want)
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("Parse error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLine(t *testing.T) {
+	c, err := Parse("pxed.yaml", []byte(`hosts:
+  - name: a
+    mac: 00:00:00:00:00:01
+  - name: b
+    boot:
+      files:
+        efi-x64: x.efi
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{
+		"hosts":                       1,
+		"hosts[0]":                    2,
+		"hosts[0].mac":                3,
+		"hosts[1].name":               4,
+		"hosts[1].mac":                4, // absent: the enclosing host's line
+		"hosts[1].boot.files.efi-x64": 7,
+		"dhcp.subnets":                0,
+	} {
+		if got := c.Line(path); got != want {
+			t.Errorf("Line(%q) = %d, want %d", path, got, want)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "reading config: ") {
+		t.Errorf("Load(missing) = %v, want a reading config error", err)
+	}
+	path := filepath.Join(t.TempDir(), "pxed.yaml")
+	if err := os.WriteFile(path, []byte("log:\n  levle: debug\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	if want := path + `:2: unknown key "levle"`; err == nil || err.Error() != want {
+		t.Errorf("Load = %v, want %s", err, want)
+	}
+}
+
+// seed loads examples/seed.yaml with its TFTP root pointed at a temporary
+// directory, as the lab's --tftp-root flag does.
+func seed(t *testing.T, files ...string) *Config {
+	t.Helper()
+	c, err := Load("../../examples/seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.TFTP.Root = t.TempDir()
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(c.TFTP.Root, f), []byte("boot"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
+}
+
+func TestSeed(t *testing.T) {
+	c := seed(t, "pxelinux.0")
+	if ps := c.Validate(); len(ps) > 0 {
+		t.Fatalf("seed.yaml does not validate:\n%v", JoinProblems(ps))
+	}
+	mac := func(s string) MAC {
+		m, err := net.ParseMAC(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return MAC{m}
+	}
+	addr := func(s string) Addr { return Addr{netip.MustParseAddr(s)} }
+	want := &Config{
+		File:       "../../examples/seed.yaml",
+		Interfaces: []string{"br0"},
+		DataDir:    DefaultDataDir,
+		Log:        Log{Level: "info", Format: "text"},
+		DHCP: DHCP{
+			Authoritative: true,
+			LeaseTime:     Duration(12 * time.Hour),
+			DeclineHold:   Duration(DefaultDeclineHold),
+			OfferHold:     Duration(DefaultOfferHold),
+			Subnets: []Subnet{{
+				Network:    Prefix{netip.MustParsePrefix("192.168.1.0/24")},
+				DomainName: "test.lan",
+				Pools:      []Range{{netip.MustParseAddr("192.168.1.150"), netip.MustParseAddr("192.168.1.199")}},
+			}},
+		},
+		TFTP: TFTP{
+			Enabled: ptr(true), Root: c.TFTP.Root, Address: ":69",
+			MaxBlockSize: DefaultMaxBlockSize, MaxWindowSize: DefaultMaxWindowSize, MaxTransfers: DefaultMaxTransfers,
+			Timeout: Duration(DefaultTFTPTimeout), Retries: DefaultTFTPRetries,
+		},
+		Boot: Boot{NextServer: addr("192.168.1.21"), File: "pxelinux.0"},
+		Hosts: []Host{
+			{Name: "station-01", MAC: mac("00:18:e7:42:84:3a"), IP: addr("192.168.1.101")},
+			{Name: "station-02", MAC: mac("00:18:e7:42:85:21"), IP: addr("192.168.1.102")},
+			{Name: "station-03", MAC: mac("00:18:e7:42:7a:3e"), IP: addr("192.168.1.103")},
+		},
+	}
+	if diff := cmp.Diff(want, c, cmpConfig...); diff != "" {
+		t.Errorf("seed.yaml (-want +got):\n%s", diff)
+	}
+}
+
+func TestSeedWithoutBootFile(t *testing.T) {
+	c := seed(t)
+	var got []string
+	for _, p := range c.Validate() {
+		got = append(got, p.Error())
+	}
+	want := []string{`../../examples/seed.yaml:` + strconv.Itoa(c.Line("boot.file")) + `: boot file "pxelinux.0" is not in the TFTP root ` + c.TFTP.Root}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate (-want +got):\n%s", diff)
+	}
+	if c.Line("boot.file") == 0 {
+		t.Error("seed.yaml has no boot.file line")
+	}
+}

@@ -1,0 +1,73 @@
+package config
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+)
+
+// SubnetFor returns the subnet whose network contains addr: the first in
+// config order (Validate rejects overlapping subnets, so there is at most one).
+// The DHCP server calls it with giaddr for relayed requests and with the
+// receiving interface's address otherwise (RFC 2131 §4.3.1).
+func (c *Config) SubnetFor(addr netip.Addr) (*Subnet, bool) {
+	addr = addr.Unmap()
+	for i := range c.DHCP.Subnets {
+		if s := &c.DHCP.Subnets[i]; s.Network.IsValid() && s.Network.Contains(addr) {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// HostByMAC returns the host with hardware address mac. Parse indexes the
+// hosts once, so a lookup costs one map access; if two hosts share a MAC
+// (which Validate reports) the first wins. A Config built in code without
+// Parse has no index and is scanned.
+func (c *Config) HostByMAC(mac net.HardwareAddr) (*Host, bool) {
+	if len(mac) == 0 {
+		return nil, false
+	}
+	// The index is trusted only while Hosts has the length it was built for,
+	// and a hit is checked, so a Config edited after Parse is still answered
+	// correctly (by the scan below).
+	if c.hostByMAC != nil && len(c.Hosts) == c.indexedHosts {
+		i, ok := c.hostByMAC[string(mac)]
+		if !ok {
+			return nil, false
+		}
+		if bytes.Equal(c.Hosts[i].MAC.HardwareAddr, mac) {
+			return &c.Hosts[i], true
+		}
+	}
+	for i := range c.Hosts {
+		if bytes.Equal(c.Hosts[i].MAC.HardwareAddr, mac) {
+			return &c.Hosts[i], true
+		}
+	}
+	return nil, false
+}
+
+// indexHosts builds hostByMAC. MACs compare as bytes, so the case written in
+// the file does not matter.
+func (c *Config) indexHosts() {
+	c.hostByMAC = make(map[string]int, len(c.Hosts))
+	c.indexedHosts = len(c.Hosts)
+	for i, h := range c.Hosts {
+		k := string(h.MAC.HardwareAddr)
+		if _, dup := c.hostByMAC[k]; !dup && k != "" {
+			c.hostByMAC[k] = i
+		}
+	}
+}
+
+// InPool reports whether a lies in one of the subnet's dynamic pools.
+func (s *Subnet) InPool(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, r := range s.Pools {
+		if r.Contains(a) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,488 @@
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net"
+	"net/netip"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// Problem is one thing wrong with a configuration, at the line of the
+// offending field. It prints as FILE:LINE: message, the form editors and
+// compilers use, so an operator can jump to it.
+type Problem struct {
+	File string
+	Line int // 0 when the field is not in the file (a default, or set by a flag)
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	switch {
+	case p.File != "" && p.Line > 0:
+		return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Msg
+	case p.File != "":
+		return p.File + ": " + p.Msg
+	case p.Line > 0:
+		return "line " + strconv.Itoa(p.Line) + ": " + p.Msg
+	}
+	return p.Msg
+}
+
+// JoinProblems returns the problems as one error, one per line
+// (errors.Join), or nil when there are none.
+func JoinProblems(ps []Problem) error {
+	errs := make([]error, len(ps))
+	for i, p := range ps {
+		errs[i] = p
+	}
+	return errors.Join(errs...)
+}
+
+// Validate reports every problem in the configuration at once, in the order
+// of the lines they are on (problems with no line come first). It reads the
+// TFTP root to check that boot files exist, so run it after flags have
+// overridden fields. An empty result means the configuration can be served.
+//
+// What is deliberately not a problem: no interfaces (the --interface flag
+// may add them after Load); a host without an IP (it gets a pool address);
+// boot files while TFTP is off (they may live on another next_server).
+func (c *Config) Validate() []Problem {
+	v := &validator{c: c}
+	v.log()
+	v.dhcp()
+	v.boot("boot", &c.Boot)
+	v.hosts()
+	v.tftp()
+	slices.SortStableFunc(v.out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	return v.out
+}
+
+type validator struct {
+	c   *Config
+	out []Problem
+	// bootFiles are the TFTP paths named anywhere, checked once the root is known good.
+	bootFiles []bootFile
+}
+
+type bootFile struct{ path, name string }
+
+// add records a problem at the line of the field at path.
+func (v *validator) add(path, format string, args ...any) {
+	v.out = append(v.out, Problem{File: v.c.File, Line: v.c.Line(path), Msg: fmt.Sprintf(format, args...)})
+}
+
+// at gives " (line N)" to point from one problem to the field it clashes with.
+func (v *validator) at(path string) string {
+	if l := v.c.Line(path); l > 0 {
+		return " (line " + strconv.Itoa(l) + ")"
+	}
+	return ""
+}
+
+func (v *validator) log() {
+	switch strings.ToLower(v.c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		v.add("log.level", "log level %q is not one of debug, info, warn, error", v.c.Log.Level)
+	}
+	switch strings.ToLower(v.c.Log.Format) {
+	case "text", "json":
+	default:
+		v.add("log.format", "log format %q is not text or json", v.c.Log.Format)
+	}
+}
+
+// maxLeaseTime is the longest lease option 51 can carry: 0xffffffff seconds
+// means "infinite" (RFC 2131 §3.3), which pxed does not hand out.
+const maxLeaseTime = time.Duration(math.MaxUint32-1) * time.Second
+
+func (v *validator) leaseTime(path string, d Duration) {
+	switch {
+	case d < 0:
+		v.add(path, "lease_time %s is negative", d.D())
+	case d.D() > maxLeaseTime:
+		v.add(path, "lease_time %s is longer than DHCP can carry (%s)", d.D(), maxLeaseTime)
+	}
+}
+
+func (v *validator) positive(path, name string, d Duration) {
+	if d <= 0 {
+		v.add(path, "%s must be positive, not %s", name, d.D())
+	}
+}
+
+func (v *validator) dhcp() {
+	d := &v.c.DHCP
+	v.leaseTime("dhcp.lease_time", d.LeaseTime)
+	v.positive("dhcp.decline_hold", "decline_hold", d.DeclineHold)
+	v.positive("dhcp.offer_hold", "offer_hold", d.OfferHold)
+	if On(d.Enabled) && len(d.Subnets) == 0 {
+		v.add("dhcp.subnets", "dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false")
+	}
+	for i := range d.Subnets {
+		v.subnet(i)
+	}
+}
+
+func (v *validator) subnet(i int) {
+	s := &v.c.DHCP.Subnets[i]
+	p := fmt.Sprintf("dhcp.subnets[%d]", i)
+	if !s.Network.IsValid() {
+		v.add(p, "subnet has no network")
+	} else {
+		for j := range i {
+			o := v.c.DHCP.Subnets[j].Network
+			switch {
+			case !o.IsValid() || !o.Overlaps(s.Network.Prefix):
+			case o == s.Network:
+				v.add(p+".network", "subnet %s is given twice%s", s.Network, v.at(fmt.Sprintf("dhcp.subnets[%d].network", j)))
+			default:
+				v.add(p+".network", "subnet %s overlaps subnet %s%s", s.Network, o, v.at(fmt.Sprintf("dhcp.subnets[%d].network", j)))
+			}
+		}
+	}
+	pfx := s.Network.Prefix
+	for k, r := range s.Pools {
+		pp := fmt.Sprintf("%s.pools[%d]", p, k)
+		if pfx.IsValid() {
+			if !pfx.Contains(r.First) || !pfx.Contains(r.Last) {
+				v.add(pp, "pool %s is not inside subnet %s", r, pfx)
+			} else if na, ba, ok := edges(pfx); ok {
+				if r.Contains(na) {
+					v.add(pp, "pool %s contains the network address %s of subnet %s", r, na, pfx)
+				}
+				if r.Contains(ba) {
+					v.add(pp, "pool %s contains the broadcast address %s of subnet %s", r, ba, pfx)
+				}
+			}
+		}
+		for j, o := range s.Pools[:k] {
+			if !r.Last.Less(o.First) && !o.Last.Less(r.First) {
+				v.add(pp, "pool %s overlaps pool %s%s", r, o, v.at(fmt.Sprintf("%s.pools[%d]", p, j)))
+			}
+		}
+	}
+	if pfx.IsValid() {
+		// RFC 2132 §3.5: option 3 lists "routers on the client's subnet".
+		for k, r := range s.Routers {
+			if !pfx.Contains(r.Addr) {
+				v.add(fmt.Sprintf("%s.routers[%d]", p, k), "router %s is not in subnet %s", r, pfx)
+			}
+		}
+		if s.Broadcast.IsValid() && !pfx.Contains(s.Broadcast.Addr) {
+			v.add(p+".broadcast_address", "broadcast_address %s is not in subnet %s", s.Broadcast, pfx)
+		}
+	}
+	if s.DomainName != "" && !validHostname(strings.TrimSuffix(s.DomainName, ".")) {
+		v.add(p+".domain_name", "domain_name %q is not a valid domain name", s.DomainName)
+	}
+	v.leaseTime(p+".lease_time", s.LeaseTime)
+	v.options(p+".options", s.Options, true)
+	if s.Boot != nil {
+		v.boot(p+".boot", s.Boot)
+	}
+}
+
+// edges returns the network and broadcast addresses of an IPv4 network, which
+// no client may be given. A /31 or /32 has neither (RFC 3021).
+func edges(p netip.Prefix) (network, broadcast netip.Addr, ok bool) {
+	if !p.Addr().Is4() || p.Bits() > 30 {
+		return netip.Addr{}, netip.Addr{}, false
+	}
+	a := p.Masked().Addr().As4()
+	n := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	b := n | (1<<(32-p.Bits()) - 1)
+	return netip.AddrFrom4(a), netip.AddrFrom4([4]byte{byte(b >> 24), byte(b >> 16), byte(b >> 8), byte(b)}), true
+}
+
+func (v *validator) hosts() {
+	names := map[string]int{}
+	macs := map[string]int{}
+	ips := map[netip.Addr]int{}
+	for i := range v.c.Hosts {
+		h := &v.c.Hosts[i]
+		p := fmt.Sprintf("hosts[%d]", i)
+		label := hostLabel(v.c, i)
+		switch {
+		case h.Name == "":
+			v.add(p+".name", "host has no name")
+		case !validHostname(h.Name):
+			v.add(p+".name", "host name %q is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)", h.Name)
+		default:
+			k := strings.ToLower(h.Name)
+			if j, dup := names[k]; dup {
+				v.add(p+".name", "host name %q is already used%s", h.Name, v.at(fmt.Sprintf("hosts[%d].name", j)))
+			} else {
+				names[k] = i
+			}
+		}
+		if len(h.MAC.HardwareAddr) == 0 {
+			v.add(p, "%s has no mac", label)
+		} else if j, dup := macs[string(h.MAC.HardwareAddr)]; dup {
+			v.add(p+".mac", "%s has the same MAC %s as %s%s", label, h.MAC, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].mac", j)))
+		} else {
+			macs[string(h.MAC.HardwareAddr)] = i
+		}
+		if h.IP.IsValid() {
+			if j, dup := ips[h.IP.Addr]; dup {
+				v.add(p+".ip", "%s has the same IP %s as %s%s", label, h.IP, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].ip", j)))
+			} else {
+				ips[h.IP.Addr] = i
+			}
+			v.fixedIP(p+".ip", label, h.IP.Addr)
+		}
+		v.options(p+".options", h.Options, false)
+		if h.Boot != nil {
+			v.boot(p+".boot", h.Boot)
+		}
+	}
+}
+
+// hostLabel names a host in messages: host "station-01", or unnamed host.
+func hostLabel(c *Config, i int) string {
+	if n := c.Hosts[i].Name; n != "" {
+		return "host " + strconv.Quote(n)
+	}
+	return "unnamed host"
+}
+
+// fixedIP checks a host's address against the subnets: it must be in one,
+// must not be its network or broadcast address, and must be outside every
+// pool, or the allocator could hand it to another client.
+func (v *validator) fixedIP(path, label string, a netip.Addr) {
+	subnets := v.c.DHCP.Subnets
+	if len(subnets) == 0 {
+		return // "no subnets" is reported once, not per host
+	}
+	s, ok := v.c.SubnetFor(a)
+	if !ok {
+		v.add(path, "%s IP %s is in no configured subnet", label, a)
+		return
+	}
+	if na, ba, ok := edges(s.Network.Prefix); ok {
+		if a == na {
+			v.add(path, "%s IP %s is the network address of subnet %s", label, a, s.Network)
+		}
+		if a == ba {
+			v.add(path, "%s IP %s is the broadcast address of subnet %s", label, a, s.Network)
+		}
+	}
+	for i := range subnets {
+		for k, r := range subnets[i].Pools {
+			if r.Contains(a) {
+				v.add(path, "%s IP %s is inside the dynamic pool %s%s", label, a, r, v.at(fmt.Sprintf("dhcp.subnets[%d].pools[%d]", i, k)))
+			}
+		}
+	}
+}
+
+// reservedOption says why an options list may not set code, if it may not.
+// pxed writes these options itself, from the protocol state or from a
+// dedicated field, and a second source would contradict it. Hosts have no
+// routers/dns_servers/domain_name/broadcast_address fields, so a host may
+// set 3, 6, 15 and 28 to override its subnet's.
+func reservedOption(code int, subnet bool) (string, bool) {
+	switch code {
+	case 1:
+		return "(subnet mask) is derived from the subnet's network", true
+	case 50:
+		return "(requested IP address) is sent by clients only", true
+	case 51:
+		return "(lease time) is set by pxed itself: use lease_time", true
+	case 52:
+		return "(option overload) is set by pxed itself", true
+	case 53:
+		return "(DHCP message type) is set by pxed itself", true
+	case 54:
+		return "(server identifier) is set by pxed itself", true
+	case 55:
+		return "(parameter request list) is sent by clients only", true
+	case 58:
+		return "(renewal time) is set by pxed itself from lease_time", true
+	case 59:
+		return "(rebinding time) is set by pxed itself from lease_time", true
+	case 60:
+		return "(vendor class identifier) is set by pxed itself for PXE clients", true
+	case 61:
+		return "(client identifier) is sent by clients only", true
+	case 66:
+		return "(TFTP server name) is set by pxed itself: use boot.next_server", true
+	case 67:
+		return "(boot file name) is set by pxed itself: use boot.file or boot.files", true
+	case 82:
+		return "(relay agent information) is added by relays only", true
+	}
+	if !subnet {
+		return "", false
+	}
+	switch code {
+	case 3:
+		return "(routers) has its own field: use routers", true
+	case 6:
+		return "(domain name servers) has its own field: use dns_servers", true
+	case 15:
+		return "(domain name) has its own field: use domain_name", true
+	case 28:
+		return "(broadcast address) has its own field: use broadcast_address", true
+	}
+	return "", false
+}
+
+func (v *validator) options(path string, opts []Option, subnet bool) {
+	seen := map[int]int{}
+	for k, o := range opts {
+		p := fmt.Sprintf("%s[%d]", path, k)
+		if j, dup := seen[o.Code]; dup {
+			v.add(p+".code", "option %d is given twice%s", o.Code, v.at(fmt.Sprintf("%s[%d].code", path, j)))
+		} else {
+			seen[o.Code] = k
+		}
+		// RFC 2132 §3.1, §3.2: 0 is Pad and 255 is End; neither carries a value.
+		if o.Code < 1 || o.Code > 254 {
+			v.add(p+".code", "option code %d is outside 1..254", o.Code)
+		} else if why, ok := reservedOption(o.Code, subnet); ok {
+			v.add(p+".code", "option %d %s", o.Code, why)
+		}
+		if _, err := o.Value(); err != nil {
+			field := p
+			if k := o.kinds(); len(k) == 1 {
+				field = p + "." + k[0]
+			}
+			v.add(field, "%v", err)
+		}
+	}
+}
+
+func (v *validator) boot(path string, b *Boot) {
+	if b.File != "" {
+		v.bootFiles = append(v.bootFiles, bootFile{path + ".file", b.File})
+	}
+	keys := make([]string, 0, len(b.Files))
+	for k := range b.Files {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seen := map[pxe.Arch]string{}
+	for _, k := range keys {
+		p := path + ".files." + k
+		arch, err := pxe.ParseArch(k)
+		if err != nil {
+			v.add(p, "%v", err)
+		} else if prev, dup := seen[arch]; dup {
+			v.add(p, "architecture %s is given twice, as %q and %q", arch, prev, k)
+		} else {
+			seen[arch] = k
+		}
+		switch f := b.Files[k]; {
+		case f == "":
+			v.add(p, "boot file for %s is empty", k)
+		case err == nil && arch.HTTP():
+			// UEFI HTTP Boot fetches over HTTP, not from the TFTP root.
+		default:
+			v.bootFiles = append(v.bootFiles, bootFile{p, f})
+		}
+	}
+}
+
+func (v *validator) tftp() {
+	t := &v.c.TFTP
+	// RFC 2348 §2: blksize is 8..65464 octets. RFC 7440 §2: windowsize is 1..65535 blocks.
+	if t.MaxBlockSize < 8 || t.MaxBlockSize > 65464 {
+		v.add("tftp.max_block_size", "tftp.max_block_size %d is outside 8..65464 (RFC 2348)", t.MaxBlockSize)
+	}
+	if t.MaxWindowSize < 1 || t.MaxWindowSize > 65535 {
+		v.add("tftp.max_window_size", "tftp.max_window_size %d is outside 1..65535 (RFC 7440)", t.MaxWindowSize)
+	}
+	if t.MaxTransfers < 1 {
+		v.add("tftp.max_transfers", "tftp.max_transfers must be at least 1, not %d", t.MaxTransfers)
+	}
+	if t.Retries < 1 {
+		v.add("tftp.retries", "tftp.retries must be at least 1, not %d", t.Retries)
+	}
+	v.positive("tftp.timeout", "tftp.timeout", t.Timeout)
+	if _, port, err := net.SplitHostPort(t.Address); err != nil {
+		v.add("tftp.address", "tftp.address %q is not HOST:PORT (like :69 or 192.168.1.21:69)", t.Address)
+	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		v.add("tftp.address", "tftp.address %q has no valid port (1..65535)", t.Address)
+	}
+	if !On(t.Enabled) {
+		return
+	}
+	st, err := os.Stat(t.Root)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.add("tftp.root", "tftp root %s does not exist", t.Root)
+		return
+	case err != nil:
+		v.add("tftp.root", "tftp root: %v", err)
+		return
+	case !st.IsDir():
+		v.add("tftp.root", "tftp root %s is not a directory", t.Root)
+		return
+	}
+	root, err := os.OpenRoot(t.Root)
+	if err != nil {
+		v.add("tftp.root", "tftp root: %v", err)
+		return
+	}
+	defer root.Close()
+	for _, f := range v.bootFiles {
+		v.bootFile(root, f)
+	}
+}
+
+// bootFile checks that a boot file named in the config is a regular file
+// under the TFTP root. Clients send names with or without a leading slash and
+// the TFTP server serves both from the root; os.Root refuses names (and
+// symlinks) that leave it, as the server will.
+func (v *validator) bootFile(root *os.Root, f bootFile) {
+	if strings.Contains(f.name, "://") {
+		return // a URL (iPXE, HTTP Boot) is not served by TFTP
+	}
+	name := path.Clean(strings.TrimLeft(f.name, "/"))
+	if !fs.ValidPath(name) {
+		v.add(f.path, "boot file %q is outside the TFTP root", f.name)
+		return
+	}
+	st, err := root.Stat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		v.add(f.path, "boot file %q is not in the TFTP root %s", f.name, v.c.TFTP.Root)
+	case err != nil:
+		v.add(f.path, "boot file %q: %v", f.name, err)
+	case st.IsDir():
+		v.add(f.path, "boot file %q is a directory", f.name)
+	}
+}
+
+// validHostname reports whether s is a host or domain name of RFC 1123 §2.1
+// labels: letters, digits and hyphens, not starting or ending with a hyphen,
+// 1..63 long, at most 253 in all.
+func validHostname(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

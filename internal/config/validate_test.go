@@ -1,0 +1,510 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// validate parses src as pxed.yaml and returns its problems as printed.
+// Unless src configures tftp, TFTP is switched off (by a line appended at the
+// end, so line numbers in src stay as written). ROOT in src and in the
+// expected messages stands for a TFTP root holding pxelinux.0, efi/grubx64.efi
+// and the directory efi/.
+func validate(t *testing.T, src string) (got []string, root string) {
+	t.Helper()
+	root = t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "efi"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"pxelinux.0", "efi/grubx64.efi"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("boot"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src = strings.ReplaceAll(src, "ROOT", root)
+	if !strings.Contains(src, "tftp:") {
+		src += "tftp: {enabled: false}\n"
+	}
+	c, err := Parse("pxed.yaml", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	for _, p := range c.Validate() {
+		got = append(got, p.Error())
+	}
+	return got, root
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		want []string
+	}{
+		{
+			name: "clean",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.1.150-192.168.1.199]
+      routers: [192.168.1.1]
+      domain_name: test.lan
+      options:
+        - {code: 42, ip: [192.168.1.1]}
+hosts:
+  - name: station-01.test.lan
+    mac: 00:18:e7:42:84:3a
+    ip: 192.168.1.101
+    options:
+      - {code: 3, ip: [192.168.1.254]}
+`,
+		},
+		{
+			name: "same MAC in another case",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+hosts:
+  - name: a
+    mac: 00:18:e7:42:84:3a
+  - name: b
+    mac: 00-18-E7-42-84-3A
+`,
+			want: []string{`pxed.yaml:8: host "b" has the same MAC 00:18:e7:42:84:3a as host "a" (line 6)`},
+		},
+		{
+			name: "same IP",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+hosts:
+  - name: a
+    mac: 00:00:00:00:00:01
+    ip: 192.168.1.10
+  - name: b
+    mac: 00:00:00:00:00:02
+    ip: 192.168.1.10
+`,
+			want: []string{`pxed.yaml:10: host "b" has the same IP 192.168.1.10 as host "a" (line 7)`},
+		},
+		{
+			name: "fixed IP outside subnets, in a pool, network and broadcast address",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools:
+        - 192.168.1.150-192.168.1.199
+hosts:
+  - {name: a, mac: "00:00:00:00:00:01", ip: 10.0.0.1}
+  - {name: b, mac: "00:00:00:00:00:02", ip: 192.168.1.150}
+  - {name: c, mac: "00:00:00:00:00:03", ip: 192.168.1.0}
+  - {name: d, mac: "00:00:00:00:00:04", ip: 192.168.1.255}
+`,
+			want: []string{
+				`pxed.yaml:7: host "a" IP 10.0.0.1 is in no configured subnet`,
+				`pxed.yaml:8: host "b" IP 192.168.1.150 is inside the dynamic pool 192.168.1.150-192.168.1.199 (line 5)`,
+				`pxed.yaml:9: host "c" IP 192.168.1.0 is the network address of subnet 192.168.1.0/24`,
+				`pxed.yaml:10: host "d" IP 192.168.1.255 is the broadcast address of subnet 192.168.1.0/24`,
+			},
+		},
+		{
+			name: "pools",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools:
+        - 192.168.1.100-192.168.1.199
+        - 192.168.1.150-192.168.1.160
+        - 192.168.2.1-192.168.2.9
+        - 192.168.1.0-192.168.1.9
+        - 192.168.1.250-192.168.1.255
+`,
+			want: []string{
+				`pxed.yaml:6: pool 192.168.1.150-192.168.1.160 overlaps pool 192.168.1.100-192.168.1.199 (line 5)`,
+				`pxed.yaml:7: pool 192.168.2.1-192.168.2.9 is not inside subnet 192.168.1.0/24`,
+				`pxed.yaml:8: pool 192.168.1.0-192.168.1.9 contains the network address 192.168.1.0 of subnet 192.168.1.0/24`,
+				`pxed.yaml:9: pool 192.168.1.250-192.168.1.255 contains the broadcast address 192.168.1.255 of subnet 192.168.1.0/24`,
+			},
+		},
+		{
+			name: "a /31 has no network or broadcast address (RFC 3021)",
+			src: `dhcp:
+  subnets:
+    - network: 10.0.0.0/31
+      pools: [10.0.0.0-10.0.0.1]
+`,
+		},
+		{
+			name: "host names",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+hosts:
+  - mac: 00:00:00:00:00:01
+  - name: ""
+    mac: 00:00:00:00:00:02
+  - name: -station
+    mac: 00:00:00:00:00:03
+  - name: station_04
+    mac: 00:00:00:00:00:04
+  - name: a..b
+    mac: 00:00:00:00:00:05
+  - name: ` + strings.Repeat("x", 64) + `
+    mac: 00:00:00:00:00:06
+  - name: Station-07
+    mac: 00:00:00:00:00:07
+  - name: station-07
+    mac: 00:00:00:00:00:08
+  - name: nomac
+`,
+			want: []string{
+				`pxed.yaml:5: host has no name`,
+				`pxed.yaml:6: host has no name`,
+				`pxed.yaml:8: host name "-station" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+				`pxed.yaml:10: host name "station_04" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+				`pxed.yaml:12: host name "a..b" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+				`pxed.yaml:14: host name "` + strings.Repeat("x", 64) + `" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+				`pxed.yaml:18: host name "station-07" is already used (line 16)`,
+				`pxed.yaml:20: host "nomac" has no mac`,
+			},
+		},
+		{
+			name: "boot files under the TFTP root",
+			src: `tftp:
+  root: ROOT
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      boot:
+        file: /pxelinux.0
+        files:
+          efi-x64: efi/grubx64.efi
+          efi-arm64: efi/grubaa64.efi
+          http-efi-x64: http://192.168.1.21/boot.efi
+          efi-ia32: efi
+          bios: ../etc/passwd
+hosts:
+  - name: a
+    mac: 00:00:00:00:00:01
+    boot:
+      file: http://192.168.1.21/ipxe.efi
+  - name: b
+    mac: 00:00:00:00:00:02
+    boot: {file: lpxelinux.0}
+boot:
+  file: pxelinux.0
+  files:
+    efi-x64: syslinux.efi
+`,
+			want: []string{
+				`pxed.yaml:10: boot file "efi/grubaa64.efi" is not in the TFTP root ROOT`,
+				`pxed.yaml:12: boot file "efi" is a directory`,
+				`pxed.yaml:13: boot file "../etc/passwd" is outside the TFTP root`,
+				`pxed.yaml:21: boot file "lpxelinux.0" is not in the TFTP root ROOT`,
+				`pxed.yaml:25: boot file "syslinux.efi" is not in the TFTP root ROOT`,
+			},
+		},
+		{
+			name: "missing TFTP root",
+			src: `tftp:
+  root: ROOT/nowhere
+boot:
+  file: missing.0
+dhcp: {enabled: false}
+`,
+			want: []string{`pxed.yaml:2: tftp root ROOT/nowhere does not exist`},
+		},
+		{
+			name: "TFTP root is a file",
+			src: `tftp:
+  root: ROOT/pxelinux.0
+dhcp: {enabled: false}
+`,
+			want: []string{`pxed.yaml:2: tftp root ROOT/pxelinux.0 is not a directory`},
+		},
+		{
+			name: "boot files are not checked when TFTP is off",
+			src: `tftp:
+  enabled: false
+  root: ROOT/nowhere
+boot:
+  file: missing.0
+dhcp: {enabled: false}
+`,
+		},
+		{
+			name: "architectures",
+			src: `dhcp: {enabled: false}
+boot:
+  files:
+    x86: a.0
+    efi-x64: b.efi
+    "7": c.efi
+    "9": d.efi
+    bios: ""
+`,
+			want: []string{
+				`pxed.yaml:4: unknown architecture "x86" (use a name such as bios, efi-x64, efi-arm64, http-efi-x64, or the option 93 number)`,
+				`pxed.yaml:5: architecture efi-x64 is given twice, as "7" and "efi-x64"`,
+				`pxed.yaml:8: boot file for bios is empty`,
+			},
+		},
+		{
+			name: "option codes",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      options:
+        - {code: 0, uint8: 1}
+        - {code: 255, uint8: 1}
+        - {code: 53, uint8: 1}
+        - {code: 1, ip: [255.255.255.0]}
+        - {code: 3, ip: [192.168.1.1]}
+        - {code: 67, string: pxelinux.0}
+        - {code: 42, ip: [192.168.1.1]}
+        - {code: 42, ip: [192.168.1.2]}
+hosts:
+  - name: a
+    mac: 00:00:00:00:00:01
+    options:
+      - {code: 6, ip: [192.168.1.53]}
+      - {code: 54, ip: [192.168.1.21]}
+`,
+			want: []string{
+				`pxed.yaml:5: option code 0 is outside 1..254`,
+				`pxed.yaml:6: option code 255 is outside 1..254`,
+				`pxed.yaml:7: option 53 (DHCP message type) is set by pxed itself`,
+				`pxed.yaml:8: option 1 (subnet mask) is derived from the subnet's network`,
+				`pxed.yaml:9: option 3 (routers) has its own field: use routers`,
+				`pxed.yaml:10: option 67 (boot file name) is set by pxed itself: use boot.file or boot.files`,
+				`pxed.yaml:12: option 42 is given twice (line 11)`,
+				`pxed.yaml:18: option 54 (server identifier) is set by pxed itself`,
+			},
+		},
+		{
+			name: "option values",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      options:
+        - code: 224
+        - code: 225
+          string: a
+          hex: "01"
+        - code: 226
+          hex: 0x1g
+        - code: 227
+          string: ` + strings.Repeat("a", 256) + `
+        - code: 228
+          ip: [` + strings.TrimSuffix(strings.Repeat("10.0.0.1,", 64), ",") + `]
+        - code: 229
+          string: ` + strings.Repeat("a", 255) + `
+        - code: 230
+          hex: "01:02 03"
+`,
+			want: []string{
+				`pxed.yaml:5: option 224 has no value: set one of string, ip, hex, uint8, uint16, uint32 or bool`,
+				`pxed.yaml:6: option 225 sets string and hex: set exactly one value`,
+				`pxed.yaml:10: option 226: hex value "0x1g" does not parse: write pairs of hex digits, optionally separated by colons or spaces`,
+				`pxed.yaml:12: option 227 value is 256 bytes; a DHCP option holds at most 255`,
+				`pxed.yaml:14: option 228 value is 256 bytes; a DHCP option holds at most 255`,
+			},
+		},
+		{
+			name: "no subnets while DHCP is on; no interfaces is fine",
+			src: `interfaces: []
+log: {level: debug}
+`,
+			want: []string{`pxed.yaml: dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false`},
+		},
+		{
+			name: "no subnets, dhcp section present",
+			src: `dhcp:
+  authoritative: true
+`,
+			want: []string{`pxed.yaml:1: dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false`},
+		},
+		{
+			name: "no subnets while DHCP is off",
+			src: `dhcp: {enabled: false}
+`,
+		},
+		{
+			name: "duplicate and overlapping subnets",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+    - network: 10.0.0.0/8
+    - network: 192.168.1.0/24
+    - network: 10.1.0.0/16
+    - domain_name: x.lan
+`,
+			want: []string{
+				`pxed.yaml:5: subnet 192.168.1.0/24 is given twice (line 3)`,
+				`pxed.yaml:6: subnet 10.1.0.0/16 overlaps subnet 10.0.0.0/8 (line 4)`,
+				`pxed.yaml:7: subnet has no network`,
+			},
+		},
+		{
+			name: "subnet fields",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      routers: [192.168.1.1, 192.168.2.1]
+      broadcast_address: 192.168.2.255
+      domain_name: test_lan
+      lease_time: -1h
+`,
+			want: []string{
+				`pxed.yaml:4: router 192.168.2.1 is not in subnet 192.168.1.0/24`,
+				`pxed.yaml:5: broadcast_address 192.168.2.255 is not in subnet 192.168.1.0/24`,
+				`pxed.yaml:6: domain_name "test_lan" is not a valid domain name`,
+				`pxed.yaml:7: lease_time -1h0m0s is negative`,
+			},
+		},
+		{
+			name: "dhcp durations",
+			src: `dhcp:
+  lease_time: 2000000h
+  decline_hold: -1s
+  offer_hold: -5s
+  subnets:
+    - network: 192.168.1.0/24
+`,
+			want: []string{
+				`pxed.yaml:2: lease_time 2000000h0m0s is longer than DHCP can carry (1193046h28m14s)`,
+				`pxed.yaml:3: decline_hold must be positive, not -1s`,
+				`pxed.yaml:4: offer_hold must be positive, not -5s`,
+			},
+		},
+		{
+			name: "tftp limits and log",
+			src: `dhcp: {enabled: false}
+tftp:
+  enabled: false
+  max_block_size: 7
+  max_window_size: 65536
+  max_transfers: -1
+  timeout: -1s
+  retries: -2
+  address: "69"
+log:
+  level: verbose
+  format: xml
+`,
+			want: []string{
+				`pxed.yaml:4: tftp.max_block_size 7 is outside 8..65464 (RFC 2348)`,
+				`pxed.yaml:5: tftp.max_window_size 65536 is outside 1..65535 (RFC 7440)`,
+				`pxed.yaml:6: tftp.max_transfers must be at least 1, not -1`,
+				`pxed.yaml:7: tftp.timeout must be positive, not -1s`,
+				`pxed.yaml:8: tftp.retries must be at least 1, not -2`,
+				`pxed.yaml:9: tftp.address "69" is not HOST:PORT (like :69 or 192.168.1.21:69)`,
+				`pxed.yaml:11: log level "verbose" is not one of debug, info, warn, error`,
+				`pxed.yaml:12: log format "xml" is not text or json`,
+			},
+		},
+		{
+			name: "tftp limits at the edges",
+			src: `dhcp: {enabled: false}
+tftp:
+  enabled: false
+  max_block_size: 65465
+  max_window_size: 65535
+  address: "192.168.1.21:0"
+`,
+			want: []string{
+				`pxed.yaml:4: tftp.max_block_size 65465 is outside 8..65464 (RFC 2348)`,
+				`pxed.yaml:6: tftp.address "192.168.1.21:0" has no valid port (1..65535)`,
+			},
+		},
+		{
+			name: "problems come in file order whatever the section order",
+			src: `tftp:
+  enabled: false
+  max_window_size: 70000
+hosts:
+  - name: bad_name
+    mac: 00:00:00:00:00:01
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.2.1-192.168.2.2]
+log:
+  level: loud
+`,
+			want: []string{
+				`pxed.yaml:3: tftp.max_window_size 70000 is outside 1..65535 (RFC 7440)`,
+				`pxed.yaml:5: host name "bad_name" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+				`pxed.yaml:10: pool 192.168.2.1-192.168.2.2 is not inside subnet 192.168.1.0/24`,
+				`pxed.yaml:12: log level "loud" is not one of debug, info, warn, error`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, root := validate(t, tt.src)
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, strings.ReplaceAll(w, "ROOT", root))
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Validate() problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestProblemError(t *testing.T) {
+	tests := []struct {
+		p    Problem
+		want string
+	}{
+		{Problem{"pxed.yaml", 7, "host has no name"}, "pxed.yaml:7: host has no name"},
+		{Problem{"pxed.yaml", 0, "dhcp is enabled"}, "pxed.yaml: dhcp is enabled"},
+		{Problem{"", 3, "x"}, "line 3: x"},
+		{Problem{"", 0, "x"}, "x"},
+	}
+	for _, tt := range tests {
+		if got := tt.p.Error(); got != tt.want {
+			t.Errorf("%#v.Error() = %q, want %q", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestJoinProblems(t *testing.T) {
+	if err := JoinProblems(nil); err != nil {
+		t.Errorf("JoinProblems(nil) = %v, want nil", err)
+	}
+	err := JoinProblems([]Problem{{"a.yaml", 1, "one"}, {"a.yaml", 2, "two"}})
+	if got, want := err.Error(), "a.yaml:1: one\na.yaml:2: two"; got != want {
+		t.Errorf("JoinProblems = %q, want %q", got, want)
+	}
+}
+
+// A Config built in code (tests, the dhcpd.conf importer) has no file or
+// lines; its problems still read sensibly.
+func TestValidateBuiltInCode(t *testing.T) {
+	c, err := Parse("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	c.TFTP.Enabled = &off
+	c.Hosts = []Host{{Name: "a b"}}
+	var got []string
+	for _, p := range c.Validate() {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		"dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false",
+		`host name "a b" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
+		`host "a b" has no mac`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Validate() (-want +got):\n%s", diff)
+	}
+}

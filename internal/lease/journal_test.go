@@ -1,0 +1,368 @@
+package lease
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var t0 = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+func fixedNow() time.Time { return t0 }
+
+func mac(i int) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, byte(i >> 8), byte(i)} }
+
+func addr(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}) }
+
+func bound(i int) Lease {
+	return Lease{IP: addr(i), MAC: mac(i), Hostname: fmt.Sprintf("h%d", i), State: Bound, Expires: t0.Add(time.Hour)}
+}
+
+func openT(t *testing.T, dir string) *Journal {
+	t.Helper()
+	j, err := OpenJournal(dir, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func TestJournalSurvivesReopen(t *testing.T) {
+	dir := t.TempDir()
+	j := openT(t, dir)
+	ctx := context.Background()
+	var want []Lease
+	for i := 1; i <= 50; i++ {
+		l := bound(i)
+		l.ClientID = []byte{1, 2, byte(i)}
+		if err := j.Commit(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, l)
+	}
+	// A later record for the same address replaces the earlier one.
+	rel := want[4]
+	rel.State, rel.Expires = Released, t0
+	if err := j.Commit(ctx, rel); err != nil {
+		t.Fatal(err)
+	}
+	want[4] = rel
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = openT(t, dir)
+	defer j.Close()
+	got, _ := j.All(ctx)
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("after reopen (-want +got):\n%s", diff)
+	}
+}
+
+func TestJournalRefusesTakenAddress(t *testing.T) {
+	j := openT(t, t.TempDir())
+	defer j.Close()
+	ctx := context.Background()
+	if err := j.Commit(ctx, bound(1)); err != nil {
+		t.Fatal(err)
+	}
+	thief := bound(1)
+	thief.MAC = mac(2)
+	if err := j.Commit(ctx, thief); !errors.Is(err, ErrConflict) {
+		t.Fatalf("commit of a held address: %v, want ErrConflict", err)
+	}
+	if l, _, _ := j.Get(ctx, addr(1)); l.MAC.String() != mac(1).String() {
+		t.Errorf("holder changed to %s", l.MAC)
+	}
+	// Once the lease has expired, the address may go to another client.
+	exp := bound(1)
+	exp.Expires = t0.Add(-time.Second)
+	if err := j.Commit(ctx, exp); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Commit(ctx, thief); err != nil {
+		t.Errorf("commit of an expired address: %v", err)
+	}
+}
+
+func TestJournalConcurrentCommitsShareSyncs(t *testing.T) {
+	j := openT(t, t.TempDir())
+	defer j.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 2000)
+	for i := range 2000 {
+		wg.Go(func() {
+			l := bound(i % 1000) // two clients race for each address
+			l.MAC = mac(i)
+			if err := j.Commit(ctx, l); err != nil && !errors.Is(err, ErrConflict) {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	all, _ := j.All(ctx)
+	if len(all) != 1000 {
+		t.Errorf("%d leases, want 1000 (one winner per address)", len(all))
+	}
+	if j.records != 1000 {
+		t.Errorf("%d records written, want 1000: a losing commit was written", j.records)
+	}
+}
+
+func TestJournalCutsDamagedTail(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(path string, size int64)
+	}{
+		{"torn record", func(p string, size int64) { os.Truncate(p, size-3) }},
+		{"garbage appended", func(p string, size int64) { appendFile(p, []byte("\x10\x00\x00\x00garbage")) }},
+		{"flipped byte", func(p string, size int64) { flipByte(p, size-2) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			j := openT(t, dir)
+			for i := 1; i <= 3; i++ {
+				if err := j.Commit(context.Background(), bound(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			j.Close()
+			path := filepath.Join(dir, journalName)
+			st, _ := os.Stat(path)
+			tc.damage(path, st.Size())
+			j = openT(t, dir)
+			all, _ := j.All(context.Background())
+			// The third record may be the damaged one; the first two are whole.
+			if len(all) < 2 || all[0].IP != addr(1) || all[1].IP != addr(2) {
+				t.Fatalf("after damage: %v", all)
+			}
+			// And the journal takes new records after the cut.
+			if err := j.Commit(context.Background(), bound(9)); err != nil {
+				t.Fatal(err)
+			}
+			j.Close()
+			j = openT(t, dir)
+			defer j.Close()
+			if _, ok, _ := j.Get(context.Background(), addr(9)); !ok {
+				t.Error("record written after the repair is lost")
+			}
+		})
+	}
+}
+
+func appendFile(p string, b []byte) {
+	f, _ := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(b)
+	f.Close()
+}
+
+func flipByte(p string, off int64) {
+	f, _ := os.OpenFile(p, os.O_RDWR, 0)
+	b := make([]byte, 1)
+	f.ReadAt(b, off)
+	b[0] ^= 0xff
+	f.WriteAt(b, off)
+	f.Close()
+}
+
+func TestJournalRefusesForeignFile(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, journalName), []byte("this is not a journal"), 0o600)
+	if _, err := OpenJournal(dir, fixedNow); err == nil || !strings.Contains(err.Error(), "not a pxed lease journal") {
+		t.Fatalf("open of a foreign file: %v", err)
+	}
+}
+
+func TestJournalLockedAgainstSecondServer(t *testing.T) {
+	dir := t.TempDir()
+	j := openT(t, dir)
+	defer j.Close()
+	if _, err := OpenJournal(dir, fixedNow); err == nil || !strings.Contains(err.Error(), "in use by another pxed") {
+		t.Fatalf("second open: %v", err)
+	}
+	// Reading without the lock works while the server runs.
+	j.Commit(context.Background(), bound(1))
+	if all, err := ReadJournalDir(dir); err != nil || len(all) != 1 {
+		t.Fatalf("ReadJournalDir while open: %v, %v", all, err)
+	}
+}
+
+func TestJournalCompacts(t *testing.T) {
+	dir := t.TempDir()
+	j := openT(t, dir)
+	ctx := context.Background()
+	for round := range 50 {
+		for i := range 100 {
+			l := bound(i)
+			l.Expires = t0.Add(time.Duration(round+1) * time.Hour)
+			if err := j.Commit(ctx, l); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	st, _ := os.Stat(filepath.Join(dir, journalName))
+	// 5000 records were written; compaction keeps the file near 100 live ones.
+	if j.records > 4096 || st.Size() > 4096*60 {
+		t.Errorf("journal not compacted: %d records, %d bytes", j.records, st.Size())
+	}
+	j.Close()
+	j = openT(t, dir)
+	defer j.Close()
+	all, _ := j.All(ctx)
+	if len(all) != 100 || !all[7].Expires.Equal(t0.Add(50*time.Hour)) {
+		t.Errorf("after compaction and reopen: %d leases, lease 7 expires %v", len(all), all[7].Expires)
+	}
+}
+
+// TestJournalCrash kills a process that commits leases with SIGKILL at a
+// random moment, many times over, and checks that every lease it reported
+// as committed is in the journal afterwards.
+func TestJournalCrash(t *testing.T) {
+	if os.Getenv("PXED_CRASH_CHILD") != "" {
+		crashChild(os.Getenv("PXED_CRASH_CHILD"))
+		return
+	}
+	if testing.Short() {
+		t.Skip("crash test starts processes")
+	}
+	dir := t.TempDir()
+	acked := map[netip.Addr]string{}
+	for round := range 20 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestJournalCrash$")
+		cmd.Env = append(os.Environ(), "PXED_CRASH_CHILD="+dir, fmt.Sprintf("PXED_CRASH_ROUND=%d", round))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		killAt := time.After(time.Duration(20+rand.IntN(200)) * time.Millisecond)
+		lines := make(chan string)
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+			close(lines)
+		}()
+	read:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					break read
+				}
+				ip, m, _ := strings.Cut(l, " ")
+				acked[netip.MustParseAddr(ip)] = m
+			case <-killAt:
+				cmd.Process.Kill()
+				killAt = nil
+			}
+		}
+		cmd.Wait()
+	}
+	if len(acked) == 0 {
+		t.Fatal("the child committed nothing")
+	}
+	all, err := ReadJournalDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[netip.Addr]string{}
+	for _, l := range all {
+		got[l.IP] = l.MAC.String()
+	}
+	for ip, m := range acked {
+		if got[ip] != m {
+			t.Errorf("acknowledged lease %s → %s lost after SIGKILL (journal has %q)", ip, m, got[ip])
+		}
+	}
+	t.Logf("%d acknowledged leases over 20 kills, all present", len(acked))
+}
+
+// crashChild commits leases from 16 goroutines and prints each one once
+// Commit has returned, until it is killed.
+func crashChild(dir string) {
+	j, err := OpenJournal(dir, fixedNow)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var mu sync.Mutex
+	round := os.Getenv("PXED_CRASH_ROUND")
+	var wg sync.WaitGroup
+	for g := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				n := (g*4000 + i) % 60000
+				l := Lease{IP: addr(n), MAC: mac(n), Hostname: "r" + round, State: Bound, Expires: t0.Add(time.Hour)}
+				if err := j.Commit(context.Background(), l); err != nil {
+					continue
+				}
+				mu.Lock()
+				fmt.Printf("%s %s\n", l.IP, l.MAC)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// FuzzReadJournal: whatever bytes the file holds, loading never panics, and
+// the valid prefix it reports is a prefix of the file.
+func FuzzReadJournal(f *testing.F) {
+	var b []byte
+	b = append(b, journalMagic...)
+	for i := range 3 {
+		b = appendRecord(b, bound(i))
+	}
+	f.Add(b)
+	f.Add([]byte(journalMagic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		leases, valid, _, err := readJournal(bytesReaderAt(data))
+		if err != nil {
+			return
+		}
+		if valid > int64(len(data)) {
+			t.Fatalf("valid prefix %d beyond %d bytes", valid, len(data))
+		}
+		for ip, l := range leases {
+			if ip != l.IP || !ip.Is4() {
+				t.Fatalf("lease indexed under %v has address %v", ip, l.IP)
+			}
+		}
+	})
+}
+
+type bytesReaderAt []byte
+
+func (b bytesReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= int64(len(b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, b[off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
