@@ -429,7 +429,9 @@ func TestCapturedFirmware(t *testing.T) {
 }
 
 func TestRoute(t *testing.T) {
-	base := func(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 { return msg(t, dhcpv4.MessageTypeRequest, stranger, mods...) }
+	base := func(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+		return msg(t, dhcpv4.MessageTypeRequest, stranger, mods...)
+	}
 	ack := func(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType, yi string) *dhcpv4.DHCPv4 {
 		r, _ := dhcpv4.NewReplyFromRequest(req, dhcpv4.WithMessageType(mt), dhcpv4.WithYourIP(net.ParseIP(yi)))
 		return r
