@@ -1,0 +1,71 @@
+package tftp
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkTransfer fetches a 4 MiB file over loopback. Allocations per
+// operation are per transfer (socket, buffers, log line), not per packet:
+// the count must not grow with the file size.
+func BenchmarkTransfer(b *testing.B) {
+	for _, c := range []struct{ blk, win int }{{512, 1}, {1468, 1}, {1468, 16}, {1468, 64}} {
+		b.Run("blksize="+strconv.Itoa(c.blk)+"/window="+strconv.Itoa(c.win), func(b *testing.B) {
+			data := pattern(4 << 20)
+			s := &Server{
+				Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(data), nil }),
+				Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+			}
+			addr, _ := testServer(b, s)
+			conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer conn.Close()
+			rrq := (&packet{Op: OpRRQ, Filename: "f", Mode: "octet", Options: []Option{
+				{"blksize", strconv.Itoa(c.blk)}, {"windowsize", strconv.Itoa(c.win)}}}).append(nil)
+			buf := make([]byte, 2048)
+			ackb := make([]byte, 4)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				// A minimal allocation-free client, so that the numbers are the server's.
+				conn.WriteToUDPAddrPort(rrq, addr)
+				var got int
+				inWin := 0
+				for {
+					conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+					n, tid, err := conn.ReadFromUDPAddrPort(buf)
+					if err != nil {
+						b.Fatal(err)
+					}
+					ackb[0], ackb[1], ackb[2], ackb[3] = 0, 4, buf[2], buf[3]
+					if Opcode(buf[1]) == OpOACK {
+						ackb[2], ackb[3] = 0, 0
+						conn.WriteToUDPAddrPort(ackb, tid)
+						continue
+					}
+					got += n - 4
+					inWin++
+					if n-4 < c.blk {
+						conn.WriteToUDPAddrPort(ackb, tid)
+						break
+					}
+					if inWin == c.win {
+						inWin = 0
+						conn.WriteToUDPAddrPort(ackb, tid)
+					}
+				}
+				if got != len(data) {
+					b.Fatalf("got %d bytes", got)
+				}
+			}
+		})
+	}
+}

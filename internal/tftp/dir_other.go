@@ -1,0 +1,5 @@
+//go:build !unix
+
+package tftp
+
+const openFlags = 0

@@ -1,0 +1,26 @@
+// Package tftp is a read-only TFTP server for network boot, in the shape of
+// net/http: a Handler returns the File for a Request, and a Server whose zero
+// value is usable serves an already-open socket until its context ends.
+//
+// Protocol coverage:
+//   - RFC 1350: RRQ in octet and netascii mode; WRQ is refused with ERROR 2.
+//     Each transfer has its own socket (the server's transfer ID), bound to
+//     the address the request was sent to, learned with IP_PKTINFO when the
+//     server listens on a wildcard address.
+//   - RFC 2347 option negotiation with OACK; RFC 2348 blksize (capped to the
+//     interface MTU); RFC 2349 timeout and tsize; RFC 7440 windowsize.
+//   - RFC 1123 §4.2.3.1: duplicate ACKs never trigger sends (no Sorcerer's
+//     Apprentice); retransmission only on timeout, with exponential backoff.
+//   - Block numbers roll over after 65535, so any file size transfers.
+//
+// Files are read block by block at their offsets (io.ReaderAt) into one
+// buffer per transfer and re-read on retransmission: no file is buffered
+// whole and the hot path does not allocate.
+//
+// Dir serves a directory confined with os.Root; Bytes serves generated
+// content; Chain tries handlers in order, falling through on fs.ErrNotExist.
+//
+// The transfer state machine (sender) owns no socket: it is fed packets and
+// timeouts and hands packets to an outbox, so a future single-port mode can
+// demultiplex transfers on port 69 and drive the same machine.
+package tftp

@@ -1,0 +1,61 @@
+package tftp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestNegotiate(t *testing.T) {
+	lim := limits{maxBlockSize: 1468, maxWindowSize: 64, size: 12345}
+	o := func(kv ...string) []Option {
+		var opts []Option
+		for i := 0; i < len(kv); i += 2 {
+			opts = append(opts, Option{kv[i], kv[i+1]})
+		}
+		return opts
+	}
+	cases := []struct {
+		name string
+		req  []Option
+		lim  limits
+		want params
+	}{
+		{"none", nil, lim, params{blockSize: 512, windowSize: 1}},
+		{"ipxe", o("blksize", "1432", "tsize", "0"), lim,
+			params{blockSize: 1432, windowSize: 1, oack: o("blksize", "1432", "tsize", "12345")}},
+		{"order kept, names lowered", o("TSIZE", "0", "BlkSize", "1408"), lim,
+			params{blockSize: 1408, windowSize: 1, oack: o("tsize", "12345", "blksize", "1408")}},
+		{"blksize clamped to the limit", o("blksize", "65464"), lim,
+			params{blockSize: 1468, windowSize: 1, oack: o("blksize", "1468")}},
+		{"blksize clamped to the RFC maximum", o("blksize", "65535"), limits{maxBlockSize: 70000, maxWindowSize: 1},
+			params{blockSize: 65464, windowSize: 1, oack: o("blksize", "65464")}},
+		{"blksize minimum", o("blksize", "8"), lim, params{blockSize: 8, windowSize: 1, oack: o("blksize", "8")}},
+		{"blksize too small ignored", o("blksize", "7"), lim, params{blockSize: 512, windowSize: 1}},
+		{"blksize garbage ignored", o("blksize", "+1000", "tsize", "0"), lim,
+			params{blockSize: 512, windowSize: 1, oack: o("tsize", "12345")}},
+		{"blksize huge number ignored", o("blksize", "99999999999999999999"), lim, params{blockSize: 512, windowSize: 1}},
+		{"tsize unknown (netascii)", o("tsize", "0"), limits{maxBlockSize: 1468, maxWindowSize: 64, size: -1},
+			params{blockSize: 512, windowSize: 1}},
+		{"tsize empty ignored", o("tsize", ""), lim, params{blockSize: 512, windowSize: 1}},
+		{"timeout", o("timeout", "3"), lim,
+			params{blockSize: 512, windowSize: 1, timeout: 3 * time.Second, oack: o("timeout", "3")}},
+		{"timeout 0 ignored", o("timeout", "0"), lim, params{blockSize: 512, windowSize: 1}},
+		{"timeout 256 ignored", o("timeout", "256"), lim, params{blockSize: 512, windowSize: 1}},
+		{"windowsize", o("windowsize", "16"), lim, params{blockSize: 512, windowSize: 16, oack: o("windowsize", "16")}},
+		{"windowsize clamped", o("windowsize", "65535"), lim, params{blockSize: 512, windowSize: 64, oack: o("windowsize", "64")}},
+		{"windowsize 0 ignored", o("windowsize", "0"), lim, params{blockSize: 512, windowSize: 1}},
+		{"windowsize 65536 ignored", o("windowsize", "65536"), lim, params{blockSize: 512, windowSize: 1}},
+		{"unknown options ignored", o("multicast", "", "rollover", "0", "utimeout", "500"), lim,
+			params{blockSize: 512, windowSize: 1}},
+		{"first occurrence wins", o("blksize", "1024", "blksize", "8"), lim,
+			params{blockSize: 1024, windowSize: 1, oack: o("blksize", "1024")}},
+	}
+	for _, c := range cases {
+		got := negotiate(c.req, c.lim)
+		if diff := cmp.Diff(c.want, got, cmp.AllowUnexported(params{})); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+	}
+}

@@ -1,0 +1,443 @@
+package tftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// Defaults of the Server fields.
+const (
+	DefaultMaxBlockSize  = 1468 // an Ethernet MTU of 1500 minus IPv4, UDP and TFTP headers
+	DefaultMaxWindowSize = 64
+	DefaultMaxTransfers  = 256
+	DefaultTimeout       = time.Second
+	DefaultRetries       = 5
+)
+
+// windowCap bounds the window so that 16-bit ACK numbers stay unambiguous:
+// with at most 2^14 blocks outstanding, an ACK's distance from the last
+// acknowledged block identifies it even across rollover.
+const windowCap = 1 << 14
+
+// Server is a read-only TFTP server. Its zero value is usable: it answers
+// every request with "file not found" until Handler is set.
+type Server struct {
+	Handler Handler
+	Logger  *slog.Logger // nil: no logging
+
+	// MaxBlockSize caps the blksize option (RFC 2348). It is further capped
+	// per transfer to the MTU of the interface the request came in on,
+	// minus IP, UDP and TFTP headers, so that no DATA packet is fragmented.
+	MaxBlockSize int
+	// MaxWindowSize caps the windowsize option (RFC 7440).
+	MaxWindowSize int
+	// MaxTransfers caps concurrent transfers; requests beyond it get an
+	// ERROR "server busy" at once.
+	MaxTransfers int
+	// Timeout is the first retransmission timeout; it doubles with each
+	// retry. A client's timeout option (RFC 2349) replaces it.
+	Timeout time.Duration
+	// Retries is how many times a block (or OACK) is resent before the
+	// transfer is abandoned.
+	Retries int
+	// OnTransfer, if set, is called once per finished transfer, from the
+	// transfer's goroutine. It must not block for long.
+	OnTransfer func(Transfer)
+
+	once sync.Once
+	sem  chan struct{}
+}
+
+// Transfer describes one finished transfer, for logs, events and metrics.
+type Transfer struct {
+	Remote      netip.AddrPort
+	Local       netip.Addr
+	Path        string
+	Mode        string
+	Size        int64 // the file's size; -1 if it was not opened
+	Bytes       int64 // payload bytes sent (retransmissions not counted)
+	Duration    time.Duration
+	BlockSize   int
+	WindowSize  int
+	Retransmits int   // DATA and OACK packets sent again
+	Err         error // nil when the client acknowledged the last block
+}
+
+func (s *Server) init() {
+	s.once.Do(func() {
+		s.sem = make(chan struct{}, orDefault(s.MaxTransfers, DefaultMaxTransfers))
+	})
+}
+
+func orDefault[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// ListenAndServe listens on the UDP address addr (":69" if empty) and serves
+// until ctx is done. A host that is an IPv6 literal listens on IPv6;
+// anything else on IPv4.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	if addr == "" {
+		addr = ":69"
+	}
+	network := "udp4"
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+			network = "udp6"
+		}
+	}
+	conn, err := net.ListenPacket(network, addr)
+	if err != nil {
+		return fmt.Errorf("tftp: %w", err)
+	}
+	defer conn.Close()
+	return s.Serve(ctx, conn)
+}
+
+// Serve answers the requests that arrive on conn until ctx is done, then
+// waits for every transfer it started to end, and returns. It does not close
+// conn. Each transfer runs on a new socket bound to the address the request
+// was sent to (RFC 1350 §4: the server's transfer ID), learned from
+// IP_PKTINFO when conn listens on a wildcard address.
+func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
+	s.init()
+	l := newListener(conn)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	// Unblock the read below when ctx ends; the listening socket is the
+	// one read that has no natural deadline.
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	log := s.logger()
+	buf := make([]byte, 65536)
+	for {
+		n, req, err := l.read(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("tftp: reading requests: %w", err)
+		}
+		p, err := parsePacket(buf[:n])
+		if err != nil {
+			// RFC 1350 §5: answer what cannot be a valid request with
+			// "illegal TFTP operation", which also stops a confused client.
+			log.Debug("tftp: malformed request", "ip", req.src, "reason", err)
+			l.replyError(req, ErrCodeIllegal, "malformed request")
+			continue
+		}
+		switch p.Op {
+		case OpRRQ:
+		case OpWRQ:
+			log.Debug("tftp: refused write request", "ip", req.src, "file", p.Filename)
+			l.replyError(req, ErrCodeAccess, "read-only server")
+			continue
+		default:
+			// DATA, ACK, OACK or ERROR sent to the request port belong to no
+			// transfer. Not answered: answering an ERROR could loop.
+			log.Debug("tftp: dropped packet", "ip", req.src, "reason", "unexpected "+p.Op.String()+" on the request port")
+			continue
+		}
+		mode := strings.ToLower(p.Mode)
+		if mode != "octet" && mode != "netascii" {
+			log.Debug("tftp: dropped request", "ip", req.src, "file", p.Filename, "reason", "unsupported mode "+strconv.Quote(p.Mode))
+			l.replyError(req, ErrCodeIllegal, "unsupported mode")
+			continue
+		}
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			log.Debug("tftp: refused request", "ip", req.src, "file", p.Filename, "reason", "busy")
+			l.replyError(req, ErrCodeUndefined, "server busy")
+			continue
+		}
+		wg.Go(func() {
+			defer func() { <-s.sem }()
+			s.serveRead(ctx, l, req, p, mode)
+		})
+	}
+}
+
+// inbound is where a request came from and to.
+type inbound struct {
+	src     netip.AddrPort
+	dst     netip.Addr // invalid when unknown
+	ifindex int        // 0 when unknown
+}
+
+// listener reads requests with their destination address and interface.
+type listener struct {
+	conn  net.PacketConn
+	p4    *ipv4.PacketConn
+	p6    *ipv6.PacketConn
+	local netip.Addr
+}
+
+func newListener(conn net.PacketConn) *listener {
+	l := &listener{conn: conn}
+	ua, ok := conn.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		return l
+	}
+	l.local = ua.AddrPort().Addr().Unmap()
+	if ua.IP.To4() != nil {
+		p := ipv4.NewPacketConn(conn)
+		if p.SetControlMessage(ipv4.FlagDst|ipv4.FlagInterface, true) == nil {
+			l.p4 = p
+		}
+	} else {
+		p := ipv6.NewPacketConn(conn)
+		if p.SetControlMessage(ipv6.FlagDst|ipv6.FlagInterface, true) == nil {
+			l.p6 = p
+		}
+	}
+	return l
+}
+
+func (l *listener) read(b []byte) (int, inbound, error) {
+	var (
+		n    int
+		addr net.Addr
+		err  error
+		in   inbound
+	)
+	switch {
+	case l.p4 != nil:
+		var cm *ipv4.ControlMessage
+		n, cm, addr, err = l.p4.ReadFrom(b)
+		if cm != nil {
+			in.dst, _ = netip.AddrFromSlice(cm.Dst)
+			in.ifindex = cm.IfIndex
+		}
+	case l.p6 != nil:
+		var cm *ipv6.ControlMessage
+		n, cm, addr, err = l.p6.ReadFrom(b)
+		if cm != nil {
+			in.dst, _ = netip.AddrFromSlice(cm.Dst)
+			in.ifindex = cm.IfIndex
+		}
+	default:
+		n, addr, err = l.conn.ReadFrom(b)
+	}
+	if err != nil {
+		return 0, in, err
+	}
+	if ua, ok := addr.(*net.UDPAddr); ok {
+		ap := ua.AddrPort()
+		in.src = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	in.dst = in.dst.Unmap()
+	if !in.dst.IsValid() || in.dst.IsUnspecified() {
+		in.dst = l.local
+	}
+	return n, in, nil
+}
+
+// replyError answers a request from the request port itself. Used only for
+// refusals decided before a transfer (and its socket) exists.
+func (l *listener) replyError(in inbound, code ErrorCode, msg string) {
+	if !in.src.IsValid() {
+		return
+	}
+	b := appendError(make([]byte, 0, 4+len(msg)+1), code, msg)
+	l.conn.WriteTo(b, net.UDPAddrFromAddrPort(in.src))
+}
+
+// serveRead runs one read transfer to its end and reports it.
+func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packet, mode string) {
+	start := time.Now()
+	tr := Transfer{
+		Remote: in.src, Local: in.dst, Path: p.Filename, Mode: mode,
+		Size: -1, BlockSize: defaultBlockSize, WindowSize: 1,
+	}
+	defer func() {
+		tr.Duration = time.Since(start)
+		s.report(tr)
+	}()
+
+	conn, err := listenTransfer(in)
+	if err != nil {
+		tr.Err = fmt.Errorf("opening transfer socket: %w", err)
+		l.replyError(in, ErrCodeUndefined, "server error")
+		return
+	}
+	defer conn.Close()
+	out := &udpOutbox{conn: conn, to: in.src}
+
+	opts := make(map[string]string, len(p.Options))
+	for _, o := range p.Options {
+		name := strings.ToLower(o.Name)
+		if _, dup := opts[name]; !dup {
+			opts[name] = o.Value
+		}
+	}
+	req := &Request{Path: p.Filename, Remote: in.src, Local: in.dst, Options: opts, Mode: mode}
+	h := s.Handler
+	if h == nil {
+		h = HandlerFunc(func(context.Context, *Request) (File, error) { return nil, os.ErrNotExist })
+	}
+	f, err := h.ServeTFTP(ctx, req)
+	if err != nil {
+		code, msg := errorPacket(err)
+		out.send(appendError(nil, code, msg))
+		tr.Err = err
+		return
+	}
+	defer f.Close()
+
+	lim := limits{
+		maxBlockSize:  min(orDefault(s.MaxBlockSize, DefaultMaxBlockSize), maxBlockSize),
+		maxWindowSize: min(orDefault(s.MaxWindowSize, DefaultMaxWindowSize), windowCap),
+		size:          -1,
+	}
+	if mtu := interfaceMTU(in.ifindex); mtu > 0 {
+		overhead := headerOverhead
+		if in.dst.Is6() {
+			overhead += 20 // IPv6 header is 40 bytes, not 20
+		}
+		lim.maxBlockSize = min(lim.maxBlockSize, mtu-overhead)
+	}
+	if mode == "octet" {
+		lim.size = f.Size()
+		tr.Size = lim.size
+	}
+	neg := negotiate(p.Options, lim)
+	tr.BlockSize, tr.WindowSize = neg.blockSize, neg.windowSize
+
+	snd := newSender(out, f, mode == "netascii", neg,
+		orDefault(s.Timeout, DefaultTimeout), orDefault(s.Retries, DefaultRetries))
+	tr.Err = s.run(ctx, conn, in.src, snd)
+	tr.Bytes, tr.Retransmits = snd.bytes, snd.resent
+}
+
+// run drives a sender with its own socket until the transfer ends.
+func (s *Server) run(ctx context.Context, conn *net.UDPConn, remote netip.AddrPort, snd *sender) error {
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer stop()
+	if err := snd.start(time.Now()); err != nil {
+		return err
+	}
+	buf := make([]byte, 516)
+	var errBuf []byte
+	for {
+		if err := conn.SetReadDeadline(snd.deadline); err != nil {
+			return err
+		}
+		// Checked after setting the deadline: a cancellation from here on
+		// moves the deadline to the past, one before was seen here.
+		if ctx.Err() != nil {
+			snd.out.send(appendError(errBuf[:0], ErrCodeUndefined, "server shutting down"))
+			return ctx.Err()
+		}
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				snd.out.send(appendError(errBuf[:0], ErrCodeUndefined, "server shutting down"))
+				return ctx.Err()
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if err := snd.expire(time.Now()); err != nil {
+					return err
+				}
+				continue
+			}
+			return err
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if from != remote {
+			// RFC 1350 §4: a packet from another transfer ID gets ERROR 5
+			// and does not disturb this transfer.
+			s.logger().Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
+			errBuf = appendError(errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
+			conn.WriteToUDPAddrPort(errBuf, from)
+			continue
+		}
+		done, err := snd.receive(buf[:n], time.Now())
+		if done || err != nil {
+			return err
+		}
+	}
+}
+
+type udpOutbox struct {
+	conn *net.UDPConn
+	to   netip.AddrPort
+}
+
+func (o *udpOutbox) send(p []byte) error {
+	_, err := o.conn.WriteToUDPAddrPort(p, o.to)
+	return err
+}
+
+// listenTransfer opens the transfer's socket on an ephemeral port of the
+// address the request was sent to: clients drop replies from any other
+// address.
+func listenTransfer(in inbound) (*net.UDPConn, error) {
+	network := "udp4"
+	dst := in.dst
+	if dst.Is6() {
+		network = "udp6"
+		if dst.IsLinkLocalUnicast() && in.ifindex > 0 {
+			dst = dst.WithZone(strconv.Itoa(in.ifindex))
+		}
+	}
+	var laddr *net.UDPAddr
+	if dst.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0))
+	}
+	return net.ListenUDP(network, laddr)
+}
+
+func interfaceMTU(ifindex int) int {
+	if ifindex <= 0 {
+		return 0
+	}
+	ifi, err := net.InterfaceByIndex(ifindex)
+	if err != nil {
+		return 0
+	}
+	return ifi.MTU
+}
+
+// report writes the one log line of a transfer and calls OnTransfer.
+func (s *Server) report(tr Transfer) {
+	attrs := []slog.Attr{
+		slog.String("ip", tr.Remote.Addr().String()),
+		slog.String("file", tr.Path),
+		slog.Int64("bytes", tr.Bytes),
+		slog.Duration("dur", tr.Duration),
+		slog.Int("blksize", tr.BlockSize),
+		slog.Int("windowsize", tr.WindowSize),
+		slog.Int("retransmits", tr.Retransmits),
+	}
+	if tr.Err != nil {
+		attrs = append(attrs, slog.String("error", tr.Err.Error()))
+	}
+	s.logger().LogAttrs(context.Background(), slog.LevelInfo, "tftp transfer", attrs...)
+	if s.OnTransfer != nil {
+		s.OnTransfer(tr)
+	}
+}
