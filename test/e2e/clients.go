@@ -1,0 +1,136 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A DHCP client is a real client program run in a namespace; it returns the
+// address the server gave it, as the client itself reports it.
+type dhcpClient func(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error)
+
+// setMAC gives the client's interface a new hardware address, so that one
+// interface can play several machines in turn.
+func setMAC(t *testing.T, ns *Namespace, ifname, mac string) {
+	t.Helper()
+	ns.ip(t, "link", "set", ifname, "down")
+	ns.ip(t, "addr", "flush", "dev", ifname)
+	ns.ip(t, "link", "set", ifname, "address", mac)
+	ns.ip(t, "link", "set", ifname, "up")
+}
+
+// randomMAC returns a locally administered unicast address, a machine the
+// configuration does not know.
+func randomMAC() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	b[0] = b[0]&^0x01 | 0x02
+	return net.HardwareAddr(b).String()
+}
+
+// udhcpc runs busybox's DHCP client once (-q: quit once bound, -n: fail when
+// no lease) with a script of our own that records the lease: Debian's busybox
+// may ship no default script, and we want the client's own view.
+func udhcpc(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
+	t.Helper()
+	dir := t.TempDir()
+	record := filepath.Join(dir, "lease.env")
+	script := filepath.Join(dir, "udhcpc.script")
+	// udhcpc calls the script with $1 = deconfig, bound, renew, nak or
+	// leasefail, and the lease in environment variables ($ip, $serverid, ...).
+	body := "#!/bin/sh\ncase \"$1\" in bound|renew) echo \"ip=$ip serverid=$serverid subnet=$subnet\" >>" + record + ";; esac\nexit 0\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	out, err := ns.command(ctx, "busybox", "udhcpc", "-f", "-q", "-n", "-i", ifname,
+		"-s", script, "-t", "5", "-T", "2", "-A", "1").CombinedOutput()
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("udhcpc: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(record)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("udhcpc reported no lease (%v)\n%s", err, out)
+	}
+	m := regexp.MustCompile(`ip=(\S+) serverid=(\S*)`).FindAllStringSubmatch(string(data), -1)
+	if m == nil {
+		return netip.Addr{}, fmt.Errorf("udhcpc script recorded %q", data)
+	}
+	last := m[len(m)-1]
+	if last[2] != "192.168.1.21" {
+		return netip.Addr{}, fmt.Errorf("udhcpc got its lease from server %q, want 192.168.1.21", last[2])
+	}
+	return netip.ParseAddr(last[1])
+}
+
+// dhclient runs ISC dhclient for one lease attempt (-1) with a configuration,
+// lease file and PID file of its own, and a no-op script so it leaves the
+// interface alone. It runs in the foreground (-d) so that, once it reports
+// being bound, the test stops exactly the process it started.
+func dhclient(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "dhclient.conf")
+	leases := filepath.Join(dir, "dhclient.leases")
+	output := filepath.Join(dir, "dhclient.out")
+	// Our own configuration, not the host's /etc/dhcp/dhclient.conf.
+	confText := "timeout 30;\nrequest subnet-mask, broadcast-address, routers, domain-name-servers;\n"
+	if err := os.WriteFile(conf, []byte(confText), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := ns.command(context.Background(), "dhclient", "-d", "-1", "-v", "-sf", "/bin/true",
+		"-cf", conf, "-lf", leases, "-pf", filepath.Join(dir, "dhclient.pid"), ifname)
+	cmd.Stdout, cmd.Stderr = out, out
+	p, err := start("dhclient", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop(syscall.SIGTERM, 5*time.Second)
+
+	boundTo := regexp.MustCompile(`bound to (\S+)`)
+	var bound [][]byte
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	err = waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		data, _ := os.ReadFile(output)
+		if bound = boundTo.FindSubmatch(data); bound != nil {
+			return true, nil
+		}
+		if p.exited() {
+			return false, fmt.Errorf("%w: %v", errExited, p.err)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("dhclient did not report being bound: %v\n%s", err, tail(output, 30))
+	}
+	data, err := os.ReadFile(leases)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("dhclient lease file: %v", err)
+	}
+	fixed := regexp.MustCompile(`fixed-address (\S+);`).FindAllSubmatch(data, -1)
+	if fixed == nil {
+		return netip.Addr{}, fmt.Errorf("dhclient lease file has no fixed-address:\n%s", data)
+	}
+	if got := string(fixed[len(fixed)-1][1]); got != string(bound[1]) {
+		return netip.Addr{}, fmt.Errorf("dhclient said bound to %s but its lease file holds %s", bound[1], got)
+	}
+	return netip.ParseAddr(string(bound[1]))
+}

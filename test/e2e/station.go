@@ -1,0 +1,165 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Station is a machine of examples/seed.yaml: its MAC and reserved address.
+type Station struct {
+	Name string
+	MAC  string
+	IP   netip.Addr
+}
+
+// The stations examples/seed.yaml reserves addresses for.
+var (
+	station01 = Station{"station-01", "00:18:e7:42:84:3a", netip.MustParseAddr("192.168.1.101")}
+	station02 = Station{"station-02", "00:18:e7:42:85:21", netip.MustParseAddr("192.168.1.102")}
+	station03 = Station{"station-03", "00:18:e7:42:7a:3e", netip.MustParseAddr("192.168.1.103")}
+)
+
+// kernelStarted is the first line the Linux kernel prints; without `quiet`
+// on the kernel command line it reaches the serial console.
+const kernelStarted = "Linux version"
+
+// Guest is a QEMU machine that network-boots through a tap device:
+// SeaBIOS with iPXE as the e1000's option ROM, as on most BIOS PCs.
+type Guest struct {
+	Station
+	dir     string
+	serial  string // the guest's serial console
+	monitor string // QEMU's monitor socket, for screendumps
+	log     string // QEMU's own stdout and stderr
+	started time.Time
+	p       *proc
+	reached bool
+}
+
+// bootStation powers on a guest with st's MAC on tap in ns. The test's cleanup
+// powers it off; when the test failed, it first keeps a PNG screendump, the
+// serial log and QEMU's log and prints the serial log's tail.
+func bootStation(t *testing.T, ns *Namespace, tap string, st Station) *Guest {
+	t.Helper()
+	requireTools(t, "qemu-system-x86_64", "socat", "convert")
+	const rom = "/usr/lib/ipxe/qemu/efi-e1000.rom"
+	if _, err := os.Stat(rom); err != nil {
+		t.Fatalf("iPXE option ROM: %v: run scripts/deps to install ipxe-qemu", err)
+	}
+	dir := filepath.Join(t.TempDir(), st.Name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g := &Guest{
+		Station: st,
+		dir:     dir,
+		serial:  filepath.Join(dir, "serial.log"),
+		monitor: filepath.Join(dir, "mon.sock"),
+		log:     filepath.Join(dir, "qemu.log"),
+	}
+	logFile, err := os.Create(g.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	// There is no KVM on the build machines: QEMU runs under TCG, slower but
+	// the same firmware path. virtio-net with pxe-virtio.rom offers SeaBIOS no
+	// network boot entry; the e1000 with iPXE's ROM does.
+	cmd := ns.command(context.Background(), "qemu-system-x86_64",
+		"-name", st.Name,
+		"-machine", "pc", "-m", "1024",
+		"-display", "none",
+		"-serial", "file:"+g.serial,
+		"-boot", "n",
+		"-netdev", "tap,id=n0,ifname="+tap+",script=no,downscript=no",
+		"-device", "e1000,netdev=n0,mac="+st.MAC+",romfile="+rom,
+		"-no-reboot",
+		"-monitor", "unix:"+g.monitor+",server,nowait")
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	g.started = time.Now()
+	g.p, err = start("qemu "+st.Name, cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() && !g.reached {
+			if !g.p.exited() {
+				g.screendump(t)
+			}
+			t.Logf("%s serial console (tail of %s):\n%s", st.Name, g.serial, tail(g.serial, 40))
+			t.Logf("%s QEMU log:\n%s", st.Name, tail(g.log, 20))
+			keepArtifact(t, g.serial, st.Name+"-serial.log")
+			keepArtifact(t, g.log, st.Name+"-qemu.log")
+		}
+		g.powerOff()
+	})
+	return g
+}
+
+// waitKernel waits until the guest's serial console shows the kernel
+// starting, and returns how long that took from power-on.
+func (g *Guest) waitKernel(ctx context.Context) (time.Duration, error) {
+	err := waitFor(ctx, 250*time.Millisecond, func() (bool, error) {
+		data, err := os.ReadFile(g.serial)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return false, err
+		}
+		if bytes.Contains(data, []byte(kernelStarted)) {
+			return true, nil
+		}
+		if g.p.exited() {
+			return false, fmt.Errorf("%w: %v", errExited, g.p.err)
+		}
+		return false, nil
+	})
+	took := time.Since(g.started).Round(100 * time.Millisecond)
+	if err != nil {
+		return took, fmt.Errorf("%s (%s) did not reach %q within %v: %w", g.Name, g.MAC, kernelStarted, took, err)
+	}
+	g.reached = true
+	return took, nil
+}
+
+// powerOff stops QEMU; the installer has nothing more to show the tests.
+func (g *Guest) powerOff() {
+	g.p.stop(syscall.SIGTERM, 5*time.Second)
+}
+
+// screendump keeps a PNG of the guest's screen: what iPXE, PXELINUX or the
+// BIOS printed before anything reached the serial console.
+func (g *Guest) screendump(t *testing.T) {
+	ppm := filepath.Join(g.dir, "screen.ppm")
+	png := filepath.Join(artifactsDir(t), g.Name+"-screen.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	mon := exec.CommandContext(ctx, "socat", "-t", "2", "-", "UNIX-CONNECT:"+g.monitor)
+	mon.Stdin = strings.NewReader("screendump " + ppm + "\n")
+	if out, err := mon.CombinedOutput(); err != nil {
+		t.Logf("%s screendump: %v: %s", g.Name, err, out)
+		return
+	}
+	if err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		fi, err := os.Stat(ppm)
+		return err == nil && fi.Size() > 0, nil
+	}); err != nil {
+		t.Logf("%s screendump: QEMU wrote no %s", g.Name, ppm)
+		return
+	}
+	if out, err := exec.CommandContext(ctx, "convert", ppm, png).CombinedOutput(); err != nil {
+		t.Logf("%s screendump: convert: %v: %s", g.Name, err, out)
+		return
+	}
+	t.Logf("%s screen: %s", g.Name, png)
+}
