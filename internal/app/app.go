@@ -12,6 +12,7 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/dhcp"
+	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/tftp"
 )
@@ -20,6 +21,11 @@ import (
 // servers stop taking requests, queued lease commits finish, the store closes.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
+	evlog := events.NewLog(events.DefaultLimits)
+	evlog.OnBoot = func(mac string, b events.Boot) {
+		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
+			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
+	}
 	if config.On(cfg.DHCP.Enabled) {
 		store, err := lease.OpenJournal(cfg.DataDir, time.Now)
 		if err != nil {
@@ -34,7 +40,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log}
+		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: evlog}
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {
@@ -51,9 +57,22 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			MaxTransfers:  cfg.TFTP.MaxTransfers,
 			Timeout:       cfg.TFTP.Timeout.D(),
 			Retries:       cfg.TFTP.Retries,
+			OnTransfer:    func(t tftp.Transfer) { evlog.Record(transferEvent("tftp", t)) },
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 	}
 	return g.Wait()
+}
+
+// transferEvent turns a finished TFTP transfer into a boot event.
+func transferEvent(proto string, t tftp.Transfer) events.Event {
+	e := events.Event{
+		Time: time.Now(), IP: t.Remote.Addr().Unmap(), Proto: proto, File: t.Path,
+		Bytes: t.Bytes, Dur: t.Duration, Kind: events.FileServed,
+	}
+	if t.Err != nil && !(t.ClientAborted() && t.Size >= 0) {
+		e.Kind, e.Detail = events.FileFailed, t.Err.Error()
+	}
+	return e
 }

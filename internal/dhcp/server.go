@@ -13,6 +13,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
 )
 
@@ -28,6 +29,8 @@ type Server struct {
 	Workers int
 	// Port to listen on (default 67; tests use others).
 	Port int
+	// Events, if set, is told of every request and its outcome.
+	Events events.Recorder
 }
 
 // Serve listens on each named interface and serves until ctx ends.
@@ -186,6 +189,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr)
 			// No reply: an ACK must never announce a lease that is not on
 			// disk, and an address another client holds is not given.
 			log.Warn("dhcp lease not recorded, no reply", append(attrs, "ip", d.Commit.IP.String(), "err", err)...)
+			s.record(req, d, "lease not recorded: "+err.Error())
 			return
 		}
 	}
@@ -195,6 +199,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr)
 		} else {
 			log.Debug("dhcp no reply", append(attrs, "reason", d.Reason)...)
 		}
+		s.record(req, d, d.Reason)
 		return
 	}
 	dest := Route(req, d.Reply)
@@ -203,6 +208,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr)
 		log.Warn("dhcp reply not sent", append(attrs, "to", dest.Addr.String(), "err", err)...)
 		return
 	}
+	s.record(req, d, "")
 	log.Info("dhcp", append(attrs, "reply", d.Reply.MessageType().String(), "ip", ipString(d.Reply.YourIPAddr),
 		"file", d.Reply.BootFileName, "result", d.Reason, "to", dest.Addr.String(), "dur", time.Since(start))...)
 }
@@ -223,4 +229,48 @@ func (s *Server) send(l *link, d Destination, out []byte) error {
 	}
 	_, err := l.conn.WriteTo(out, net.UDPAddrFromAddrPort(d.Addr))
 	return err
+}
+
+// record tells Events of a request and of its reply, or of why none was sent.
+func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
+	if s.Events == nil {
+		return
+	}
+	now := time.Now()
+	in := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", IP: ip4(req.ClientIPAddr)}
+	if d.Client.HasArch {
+		in.Detail = d.Client.Arch.String()
+	}
+	switch req.MessageType() {
+	case dhcpv4.MessageTypeDiscover:
+		in.Kind = events.DHCPDiscover
+	case dhcpv4.MessageTypeRequest:
+		in.Kind = events.DHCPRequest
+		if r := ip4(req.RequestedIPAddress()); r.IsValid() {
+			in.IP = r
+		}
+	default:
+		in.Kind = events.DHCPIgnored
+		in.Detail = req.MessageType().String()
+		if d.Reason != "" {
+			in.Detail += ": " + d.Reason
+		}
+		s.Events.Record(in)
+		return
+	}
+	s.Events.Record(in)
+	out := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp"}
+	switch {
+	case d.Reply == nil || noReply != "":
+		out.Kind, out.Detail = events.DHCPIgnored, noReply
+	case d.Reply.MessageType() == dhcpv4.MessageTypeOffer:
+		out.Kind, out.IP, out.File = events.DHCPOffer, ip4(d.Reply.YourIPAddr), d.Reply.BootFileName
+	case d.Reply.MessageType() == dhcpv4.MessageTypeAck:
+		out.Kind, out.IP, out.File = events.DHCPAck, ip4(d.Reply.YourIPAddr), d.Reply.BootFileName
+	case d.Reply.MessageType() == dhcpv4.MessageTypeNak:
+		out.Kind, out.Detail = events.DHCPNak, d.Reason
+	default:
+		return
+	}
+	s.Events.Record(out)
 }

@@ -1,0 +1,216 @@
+// Package events records every step of every machine's network boot (DHCP
+// messages, TFTP files, later HTTP fetches and install callbacks) in bounded
+// memory, and derives from them each boot's timeline: how long DHCP took,
+// when the boot program, its config, the kernel and the initrd arrived.
+// Servers report through the Recorder hook; the log line of a finished boot,
+// the dashboard and metrics read the Log.
+package events
+
+import (
+	"container/list"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what happened.
+type Kind uint8
+
+const (
+	DHCPDiscover Kind = iota + 1
+	DHCPOffer
+	DHCPRequest
+	DHCPAck
+	DHCPNak
+	DHCPIgnored
+	FileServed // a TFTP (or HTTP) file sent whole
+	FileFailed // a file not found, refused, or a transfer that died
+)
+
+func (k Kind) String() string {
+	switch k {
+	case DHCPDiscover:
+		return "DISCOVER"
+	case DHCPOffer:
+		return "OFFER"
+	case DHCPRequest:
+		return "REQUEST"
+	case DHCPAck:
+		return "ACK"
+	case DHCPNak:
+		return "NAK"
+	case DHCPIgnored:
+		return "ignored"
+	case FileServed:
+		return "file"
+	case FileFailed:
+		return "file failed"
+	}
+	return "unknown"
+}
+
+// Event is one step of one machine's boot.
+type Event struct {
+	Time time.Time
+	// MAC identifies the machine. File events may leave it empty: the Log
+	// finds it from the IP address the machine was given.
+	MAC   net.HardwareAddr
+	IP    netip.Addr
+	Kind  Kind
+	Proto string // "dhcp", "tftp", "http"
+	File  string
+	Bytes int64
+	Dur   time.Duration
+	// Detail: the architecture, the reason a packet was ignored, the error
+	// of a failed transfer.
+	Detail string
+}
+
+// Recorder is the hook servers report to. Record must not block.
+type Recorder interface {
+	Record(Event)
+}
+
+// Discard records nothing.
+var Discard Recorder = discard{}
+
+type discard struct{}
+
+func (discard) Record(Event) {}
+
+// Limits bound the Log's memory: events kept per machine, and machines kept
+// (the least recently seen is forgotten first).
+type Limits struct {
+	PerMachine int
+	Machines   int
+}
+
+// DefaultLimits keep 256 events for each of 4096 machines.
+var DefaultLimits = Limits{PerMachine: 256, Machines: 4096}
+
+// Log keeps recent events per machine in bounded memory.
+type Log struct {
+	limits Limits
+	// OnBoot, if set, is called (without locks held) when a machine's boot
+	// reaches its initrd, with the timeline of that boot.
+	OnBoot func(mac string, b Boot)
+
+	mu       sync.Mutex
+	machines map[string]*list.Element // MAC string → *machine in lru
+	lru      *list.List               // front: most recently seen
+	byIP     map[netip.Addr]string    // last address acknowledged → MAC
+}
+
+type machine struct {
+	mac    string
+	ip     netip.Addr // last address acknowledged
+	events []Event // ring buffer
+	next   int
+	full   bool
+}
+
+// NewLog returns an empty Log with the given limits.
+func NewLog(l Limits) *Log {
+	if l.PerMachine <= 0 {
+		l.PerMachine = DefaultLimits.PerMachine
+	}
+	if l.Machines <= 0 {
+		l.Machines = DefaultLimits.Machines
+	}
+	return &Log{limits: l, machines: map[string]*list.Element{}, lru: list.New(), byIP: map[netip.Addr]string{}}
+}
+
+// Record stores e under its machine.
+func (g *Log) Record(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	g.mu.Lock()
+	mac := ""
+	if len(e.MAC) > 0 {
+		mac = e.MAC.String()
+	} else if e.IP.IsValid() {
+		mac = g.byIP[e.IP]
+	}
+	if mac == "" {
+		mac = "ip:" + e.IP.String() // a file fetched by an address pxed did not lease
+	}
+	m := g.touch(mac)
+	if e.Kind == DHCPAck && e.IP.IsValid() && e.IP != m.ip {
+		if g.byIP[m.ip] == mac {
+			delete(g.byIP, m.ip)
+		}
+		m.ip = e.IP
+		g.byIP[e.IP] = mac
+	}
+	m.add(e, g.limits.PerMachine)
+	var boot Boot
+	done := g.OnBoot != nil && e.Kind == FileServed && classify(e.File) == stepInitrd
+	if done {
+		boot = timeline(m.list())
+	}
+	g.mu.Unlock()
+	if done {
+		g.OnBoot(mac, boot)
+	}
+}
+
+func (g *Log) touch(mac string) *machine {
+	if el, ok := g.machines[mac]; ok {
+		g.lru.MoveToFront(el)
+		return el.Value.(*machine)
+	}
+	for g.lru.Len() >= g.limits.Machines {
+		old := g.lru.Back()
+		om := old.Value.(*machine)
+		delete(g.machines, om.mac)
+		if g.byIP[om.ip] == om.mac {
+			delete(g.byIP, om.ip)
+		}
+		g.lru.Remove(old)
+	}
+	m := &machine{mac: mac}
+	g.machines[mac] = g.lru.PushFront(m)
+	return m
+}
+
+func (m *machine) add(e Event, limit int) {
+	if len(m.events) < limit {
+		m.events = append(m.events, e)
+		return
+	}
+	m.events[m.next] = e
+	m.next = (m.next + 1) % limit
+	m.full = true
+}
+
+// list returns the events oldest first.
+func (m *machine) list() []Event {
+	if !m.full {
+		return append([]Event(nil), m.events...)
+	}
+	return append(append([]Event(nil), m.events[m.next:]...), m.events[:m.next]...)
+}
+
+// Events returns a machine's recorded events, oldest first.
+func (g *Log) Events(mac string) []Event {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if el, ok := g.machines[strings.ToLower(mac)]; ok {
+		return el.Value.(*machine).list()
+	}
+	return nil
+}
+
+// Machines returns the MACs of the machines known, most recently seen first.
+func (g *Log) Machines() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]string, 0, g.lru.Len())
+	for el := g.lru.Front(); el != nil; el = el.Next() {
+		out = append(out, el.Value.(*machine).mac)
+	}
+	return out
+}

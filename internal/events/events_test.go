@@ -1,0 +1,126 @@
+package events
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var (
+	t0  = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	mac = net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
+	ip  = netip.MustParseAddr("192.168.1.101")
+)
+
+func at(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+
+// A boot as the lab's SeaBIOS + iPXE + PXELINUX station makes it.
+func labBoot(g *Log, offset float64) {
+	rec := func(s float64, e Event) { e.Time = at(offset + s); g.Record(e) }
+	rec(0, Event{MAC: mac, Kind: DHCPDiscover})
+	rec(0, Event{MAC: mac, Kind: DHCPOffer, IP: ip})
+	rec(1, Event{MAC: mac, Kind: DHCPDiscover}) // the ROM resends while it waits
+	rec(1, Event{MAC: mac, Kind: DHCPOffer, IP: ip})
+	rec(3, Event{MAC: mac, Kind: DHCPRequest, IP: ip})
+	rec(3, Event{MAC: mac, Kind: DHCPAck, IP: ip})
+	// File events carry only the address: the Log finds the machine.
+	rec(16, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 0}) // tsize probe
+	rec(16.1, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 42430})
+	rec(16.3, Event{IP: ip, Kind: FileServed, File: "ldlinux.c32", Bytes: 120000})
+	rec(16.4, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a"})
+	rec(16.5, Event{IP: ip, Kind: FileServed, File: "pxelinux.cfg/default", Bytes: 200})
+	rec(18, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/linux", Bytes: 8 << 20})
+	rec(25, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/initrd.gz", Bytes: 40 << 20})
+}
+
+func TestTimeline(t *testing.T) {
+	g := NewLog(DefaultLimits)
+	var got []Boot
+	g.OnBoot = func(m string, b Boot) {
+		if m != mac.String() {
+			t.Errorf("boot reported for %q", m)
+		}
+		got = append(got, b)
+	}
+	labBoot(g, 0)
+	labBoot(g, 100) // the second boot is timed from its own DISCOVER
+	want := Boot{
+		DHCP: 3 * time.Second, BootFile: 16100 * time.Millisecond, Config: 16500 * time.Millisecond,
+		Kernel: 18 * time.Second, Initrd: 25 * time.Second,
+		Failed: []string{"pxelinux.cfg/01-00-18-e7-42-84-3a"},
+	}
+	if len(got) != 2 {
+		t.Fatalf("%d boots reported, want 2", len(got))
+	}
+	for i, b := range got {
+		w := want
+		w.Start = at(float64(i) * 100)
+		if diff := cmp.Diff(w, b, cmp.Comparer(func(a, b time.Duration) bool {
+			d := a - b
+			return d < time.Millisecond && d > -time.Millisecond
+		})); diff != "" {
+			t.Errorf("boot %d (-want +got):\n%s", i, diff)
+		}
+	}
+}
+
+func TestPerMachineLimit(t *testing.T) {
+	g := NewLog(Limits{PerMachine: 5, Machines: 10})
+	for i := range 12 {
+		g.Record(Event{Time: at(float64(i)), MAC: mac, Kind: DHCPDiscover, Detail: fmt.Sprint(i)})
+	}
+	evs := g.Events(mac.String())
+	if len(evs) != 5 || evs[0].Detail != "7" || evs[4].Detail != "11" {
+		t.Errorf("kept %d events, first %q last %q; want the last 5 (7..11)", len(evs), evs[0].Detail, evs[len(evs)-1].Detail)
+	}
+}
+
+func TestMachineLimitForgetsLeastRecent(t *testing.T) {
+	g := NewLog(Limits{PerMachine: 4, Machines: 3})
+	m := func(i int) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, byte(i)} }
+	for i := range 3 {
+		g.Record(Event{MAC: m(i), Kind: DHCPAck, IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})})
+	}
+	g.Record(Event{MAC: m(0), Kind: DHCPDiscover}) // 0 is now the most recent
+	g.Record(Event{MAC: m(3), Kind: DHCPDiscover}) // evicts 1
+	if diff := cmp.Diff([]string{m(3).String(), m(0).String(), m(2).String()}, g.Machines()); diff != "" {
+		t.Errorf("machines (-want +got):\n%s", diff)
+	}
+	// The forgotten machine's address no longer maps to it.
+	g.Record(Event{IP: netip.AddrFrom4([4]byte{10, 0, 0, 1}), Kind: FileServed, File: "x"})
+	if evs := g.Events(m(1).String()); evs != nil {
+		t.Errorf("forgotten machine came back with %v", evs)
+	}
+}
+
+// TestFloodBounded records a flood of 100,000 distinct MACs and checks that
+// the Log's memory stays within its limits.
+func TestFloodBounded(t *testing.T) {
+	g := NewLog(DefaultLimits)
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := range 100_000 {
+		m := net.HardwareAddr{2, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
+		g.Record(Event{MAC: m, Kind: DHCPDiscover})
+		g.Record(Event{MAC: m, Kind: DHCPAck, IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if n := len(g.Machines()); n != DefaultLimits.Machines {
+		t.Errorf("%d machines kept, want %d", n, DefaultLimits.Machines)
+	}
+	if len(g.byIP) > DefaultLimits.Machines {
+		t.Errorf("%d address mappings kept for %d machines", len(g.byIP), DefaultLimits.Machines)
+	}
+	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("heap after 100,000 distinct MACs: +%d KiB for %d machines", grew/1024, DefaultLimits.Machines)
+	if grew > 16<<20 {
+		t.Errorf("heap grew %d MiB", grew>>20)
+	}
+}
