@@ -106,7 +106,7 @@ type Log struct {
 type machine struct {
 	mac    string
 	ip     netip.Addr // last address acknowledged
-	events []Event // ring buffer
+	events []Event    // ring buffer
 	next   int
 	full   bool
 }
