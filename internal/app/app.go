@@ -14,6 +14,7 @@ import (
 	"github.com/pxed/pxed/internal/dhcp"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
 )
 
@@ -61,6 +62,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
+	}
+	if len(cfg.IPv6.RouterAdvertisement) > 0 {
+		r := &ra.Responder{Interfaces: cfg.IPv6.RouterAdvertisement, Logger: log}
+		g.Go(func() error { return r.Serve(ctx) })
 	}
 	return g.Wait()
 }

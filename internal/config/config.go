@@ -28,6 +28,7 @@ type Config struct {
 	// Boot is the network-wide boot file choice; subnets and hosts may override it.
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
+	IPv6  IPv6   `yaml:"ipv6"`
 
 	// File is the path the configuration was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -37,6 +38,15 @@ type Config struct {
 	// Hosts. Parse builds it; a Config built in code has none and is scanned.
 	hostByMAC    map[string]int
 	indexedHosts int // len(Hosts) when hostByMAC was built
+}
+
+// IPv6 is pxed's small part in IPv6: releasing clients that wait for it.
+type IPv6 struct {
+	// RouterAdvertisement names the interfaces on which pxed answers IPv6
+	// router solicitations with a minimal advertisement (router lifetime 0,
+	// no prefix, no DHCPv6), so that iPXE stops waiting for IPv6. Only for
+	// links without an IPv6 router of their own.
+	RouterAdvertisement []string `yaml:"router_advertisement"`
 }
 
 // Log selects the log level and format.

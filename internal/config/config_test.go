@@ -239,6 +239,7 @@ func TestSeed(t *testing.T) {
 			{Name: "station-02", MAC: mac("00:18:e7:42:85:21"), IP: addr("192.168.1.102")},
 			{Name: "station-03", MAC: mac("00:18:e7:42:7a:3e"), IP: addr("192.168.1.103")},
 		},
+		IPv6: IPv6{RouterAdvertisement: []string{"br0"}},
 	}
 	if diff := cmp.Diff(want, c, cmpConfig...); diff != "" {
 		t.Errorf("seed.yaml (-want +got):\n%s", diff)

@@ -1,0 +1,174 @@
+// Package ra answers IPv6 router solicitations with the smallest router
+// advertisement that lets a network-boot client stop waiting.
+//
+// Why: iPXE configures IPv6 alongside DHCPv4 and, on a network without an
+// IPv6 router, waits for a router advertisement that never comes (about 13 s
+// in the lab) before it starts fetching its boot file. An advertisement with
+// router lifetime 0 ("I am not a default router", RFC 4861 §4.2), no prefix
+// and the M and O flags clear completes iPXE's IPv6 configuration at once,
+// while giving hosts nothing to configure: no address, no route, no DHCPv6.
+// It is off unless the operator names the interfaces (config ipv6.router_advertisement),
+// because it must not be sent where a real IPv6 router serves the link.
+package ra
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv6"
+)
+
+// ICMPv6 message types (RFC 4861 §4.1, §4.2).
+const (
+	typeRouterSolicitation   = 133
+	typeRouterAdvertisement  = 134
+	optSourceLinkLayerAddr   = 1
+	minDelayBetweenMulticast = 3 * time.Second // MIN_DELAY_BETWEEN_RAS, RFC 4861 §10
+)
+
+// Advertisement returns the ICMPv6 router advertisement pxed sends, from the
+// interface with hardware address mac. The checksum is left zero: the kernel
+// fills it in for ICMPv6 sockets.
+func Advertisement(mac net.HardwareAddr) []byte {
+	b := []byte{
+		typeRouterAdvertisement, 0, // type, code
+		0, 0, // checksum
+		0,    // cur hop limit: unspecified
+		0,    // M, O flags clear: no DHCPv6
+		0, 0, // router lifetime 0: not a default router
+		0, 0, 0, 0, // reachable time: unspecified
+		0, 0, 0, 0, // retrans timer: unspecified
+	}
+	if len(mac) == 6 {
+		// RFC 4861 §4.6.1, in units of 8 octets: type, length 1, the MAC.
+		b = append(b, optSourceLinkLayerAddr, 1)
+		b = append(b, mac...)
+	}
+	return b
+}
+
+// isSolicitation checks a received message as RFC 4861 §6.1.1 asks: a
+// router solicitation, code 0, hop limit 255 (so it cannot have come
+// through a router), at least 8 octets.
+func isSolicitation(msg []byte, hopLimit int) (bool, string) {
+	switch {
+	case len(msg) < 8:
+		return false, "shorter than 8 octets"
+	case msg[0] != typeRouterSolicitation:
+		return false, fmt.Sprintf("ICMPv6 type %d", msg[0])
+	case msg[1] != 0:
+		return false, fmt.Sprintf("code %d", msg[1])
+	case hopLimit != 255:
+		return false, fmt.Sprintf("hop limit %d, not 255", hopLimit)
+	}
+	return true, ""
+}
+
+// Responder answers router solicitations on a set of interfaces.
+type Responder struct {
+	Interfaces []string
+	Logger     *slog.Logger
+}
+
+// Serve answers until ctx ends.
+func (r *Responder) Serve(ctx context.Context) error {
+	log := r.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ifs := map[int]*net.Interface{}
+	for _, name := range r.Interfaces {
+		ifi, err := net.InterfaceByName(name)
+		if err != nil {
+			// Only an optimisation: DHCP and TFTP go on without it.
+			log.Warn("ipv6 router advertisement: not answering on a missing interface", "iface", name, "err", err)
+			continue
+		}
+		ifs[ifi.Index] = ifi
+	}
+	if len(ifs) == 0 {
+		return nil
+	}
+	c, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
+	if err != nil {
+		return fmt.Errorf("router advertisement: ICMPv6 socket (needs CAP_NET_RAW): %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer c.Close()
+	p := c.IPv6PacketConn()
+	var f ipv6.ICMPFilter
+	f.SetAll(true)
+	f.Accept(ipv6.ICMPTypeRouterSolicitation)
+	if err := p.SetICMPFilter(&f); err != nil {
+		return fmt.Errorf("router advertisement: ICMPv6 filter: %w", err)
+	}
+	if err := p.SetControlMessage(ipv6.FlagInterface|ipv6.FlagHopLimit, true); err != nil {
+		return err
+	}
+	p.SetMulticastHopLimit(255) // RFC 4861 §6.1.2: receivers drop anything less
+	p.SetHopLimit(255)
+	allRouters := &net.IPAddr{IP: net.ParseIP("ff02::2")}
+	for _, ifi := range ifs {
+		if err := p.JoinGroup(ifi, allRouters); err != nil {
+			return fmt.Errorf("router advertisement: joining ff02::2 on %s: %w", ifi.Name, err)
+		}
+		log.Info("ipv6 router advertisement answering", "iface", ifi.Name)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		<-ctx.Done()
+		c.SetReadDeadline(time.Now())
+	}()
+	lastMulticast := map[int]time.Time{}
+	buf := make([]byte, 1500)
+	for {
+		n, cm, src, err := p.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			return fmt.Errorf("router advertisement: %w", err)
+		}
+		if cm == nil {
+			continue
+		}
+		ifi, ok := ifs[cm.IfIndex]
+		if !ok {
+			continue
+		}
+		if ok, why := isSolicitation(buf[:n], cm.HopLimit); !ok {
+			log.Debug("ipv6 packet ignored", "iface", ifi.Name, "from", src.String(), "reason", why)
+			continue
+		}
+		// RFC 4861 §6.2.6: a solicitation from an address may be answered
+		// by unicast; one from the unspecified address by multicast to all
+		// nodes, no more often than every 3 s.
+		dst := &net.IPAddr{IP: net.ParseIP("ff02::1"), Zone: ifi.Name}
+		if a, ok := src.(*net.IPAddr); ok && a.IP != nil && !a.IP.IsUnspecified() {
+			dst = &net.IPAddr{IP: a.IP, Zone: ifi.Name}
+		} else {
+			if time.Since(lastMulticast[ifi.Index]) < minDelayBetweenMulticast {
+				continue
+			}
+			lastMulticast[ifi.Index] = time.Now()
+		}
+		out := &ipv6.ControlMessage{HopLimit: 255, IfIndex: ifi.Index}
+		if _, err := p.WriteTo(Advertisement(ifi.HardwareAddr), out, dst); err != nil {
+			log.Warn("ipv6 router advertisement not sent", "iface", ifi.Name, "to", dst.String(), "err", err)
+			continue
+		}
+		log.Debug("ipv6 router advertisement sent", "iface", ifi.Name, "to", dst.String(), "solicited_by", src.String())
+	}
+}
