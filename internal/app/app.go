@@ -13,6 +13,7 @@ import (
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/dhcp"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
@@ -62,6 +63,11 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
+		if cfg.HTTP.Enabled {
+			hs := &httpboot.Server{Files: dir, Logger: log, Events: evlog}
+			g.Go(func() error { return hs.ListenAndServe(ctx, cfg.HTTP.Address) })
+			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
+		}
 	}
 	if len(cfg.IPv6.RouterAdvertisement) > 0 {
 		r := &ra.Responder{Interfaces: cfg.IPv6.RouterAdvertisement, Logger: log}

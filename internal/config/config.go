@@ -25,6 +25,7 @@ type Config struct {
 	Log     Log    `yaml:"log"`
 	DHCP    DHCP   `yaml:"dhcp"`
 	TFTP    TFTP   `yaml:"tftp"`
+	HTTP    HTTP   `yaml:"http"`
 	// Boot is the network-wide boot file choice; subnets and hosts may override it.
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
@@ -110,6 +111,15 @@ type Option struct {
 	Uint16 *uint16 `yaml:"uint16"`
 	Uint32 *uint32 `yaml:"uint32"`
 	Bool   *bool   `yaml:"bool"`
+}
+
+// HTTP configures the HTTP server that serves the boot root (the TFTP
+// root) to loaders that can fetch over HTTP.
+type HTTP struct {
+	// Enabled switches the HTTP boot server on (default off).
+	Enabled bool `yaml:"enabled"`
+	// Address to listen on, default ":8080".
+	Address string `yaml:"address"`
 }
 
 // TFTP configures the read-only TFTP server.
@@ -273,6 +283,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.TFTP.Root == "" {
 		c.TFTP.Root = DefaultTFTPRoot
+	}
+	if c.HTTP.Address == "" {
+		c.HTTP.Address = ":8080"
 	}
 	if c.TFTP.Address == "" {
 		c.TFTP.Address = ":69"

@@ -36,6 +36,7 @@ func TestParseDefaults(t *testing.T) {
 			DeclineHold: Duration(10 * time.Minute),
 			OfferHold:   Duration(30 * time.Second),
 		},
+		HTTP: HTTP{Address: ":8080"},
 		TFTP: TFTP{
 			Root:          "/srv/tftp",
 			Address:       ":69",
@@ -86,6 +87,7 @@ tftp:
 			DeclineHold: Duration(time.Minute),
 			OfferHold:   Duration(5 * time.Second),
 		},
+		HTTP: HTTP{Address: ":8080"},
 		TFTP: TFTP{
 			Enabled:       ptr(false),
 			Root:          "/tftpboot",
@@ -228,6 +230,7 @@ func TestSeed(t *testing.T) {
 				Pools:      []Range{{netip.MustParseAddr("192.168.1.150"), netip.MustParseAddr("192.168.1.199")}},
 			}},
 		},
+		HTTP: HTTP{Address: ":8080"},
 		TFTP: TFTP{
 			Enabled: ptr(true), Root: c.TFTP.Root, Address: ":69",
 			MaxBlockSize: DefaultMaxBlockSize, MaxWindowSize: DefaultMaxWindowSize, MaxTransfers: DefaultMaxTransfers,

@@ -64,6 +64,7 @@ func (c *Config) Validate() []Problem {
 	v.boot("boot", &c.Boot)
 	v.hosts()
 	v.tftp()
+	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
 	slices.SortStableFunc(v.out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return v.out
 }
@@ -411,11 +412,7 @@ func (v *validator) tftp() {
 		v.add("tftp.retries", "tftp.retries must be at least 1, not %d", t.Retries)
 	}
 	v.positive("tftp.timeout", "tftp.timeout", t.Timeout)
-	if _, port, err := net.SplitHostPort(t.Address); err != nil {
-		v.add("tftp.address", "tftp.address %q is not HOST:PORT (like :69 or 192.168.1.21:69)", t.Address)
-	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
-		v.add("tftp.address", "tftp.address %q has no valid port (1..65535)", t.Address)
-	}
+	v.listenAddress("tftp.address", t.Address, ":69 or 192.168.1.21:69")
 	if !On(t.Enabled) {
 		return
 	}
@@ -485,4 +482,13 @@ func validHostname(s string) bool {
 		}
 	}
 	return true
+}
+
+// listenAddress checks a HOST:PORT a server listens on.
+func (v *validator) listenAddress(path, addr, example string) {
+	if _, port, err := net.SplitHostPort(addr); err != nil {
+		v.add(path, "%s %q is not HOST:PORT (like %s)", path, addr, example)
+	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+		v.add(path, "%s %q has no valid port (1..65535)", path, addr)
+	}
 }

@@ -1,0 +1,135 @@
+// Package httpboot serves the boot root over HTTP, for loaders that can use
+// it (iPXE, PXELINUX running on iPXE, GRUB, UEFI HTTP Boot): TCP moves
+// kernels and initrds far faster than lock-step TFTP. Files come from the
+// same confined root as TFTP's, with Range requests and Content-Length
+// (net/http's ServeContent), read-only.
+package httpboot
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/tftp"
+)
+
+// Server serves files from Files (the boot root) over HTTP.
+type Server struct {
+	// Files opens a path under the boot root; the TFTP server's handler, so
+	// that both protocols see the same files under the same confinement.
+	Files  tftp.Handler
+	Logger *slog.Logger
+	Events events.Recorder
+}
+
+func (s *Server) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
+}
+
+// ServeHTTP answers GET and HEAD for files under the root.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "read-only: GET and HEAD only", http.StatusMethodNotAllowed)
+		return
+	}
+	start := time.Now()
+	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	f, err := s.Files.ServeTFTP(r.Context(), &tftp.Request{Path: name, Remote: remote, Options: map[string]string{}})
+	if err != nil {
+		code := http.StatusInternalServerError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			code = http.StatusNotFound
+		case errors.Is(err, fs.ErrPermission):
+			code = http.StatusForbidden
+		}
+		http.Error(w, http.StatusText(code), code)
+		s.finish(remote, name, 0, time.Since(start), err)
+		return
+	}
+	defer f.Close()
+	cw := &countingWriter{ResponseWriter: w}
+	// ServeContent handles Range, If-Modified-Since and HEAD, and sets
+	// Content-Length; the zero modification time leaves Last-Modified out.
+	http.ServeContent(cw, r, name, time.Time{}, io.NewSectionReader(f, 0, f.Size()))
+	var ferr error
+	if r.Method == http.MethodGet && r.Header.Get("Range") == "" && cw.n < f.Size() {
+		ferr = errors.New("client went away before the end")
+	}
+	if r.Method == http.MethodGet {
+		s.finish(remote, name, cw.n, time.Since(start), ferr)
+	}
+}
+
+func (s *Server) finish(remote netip.AddrPort, name string, n int64, d time.Duration, err error) {
+	attrs := []any{"ip", remote.Addr().String(), "file", name, "bytes", n, "dur", d}
+	e := events.Event{Time: time.Now(), IP: remote.Addr().Unmap(), Proto: "http", File: name, Bytes: n, Dur: d, Kind: events.FileServed}
+	if err != nil {
+		attrs = append(attrs, "error", err.Error())
+		e.Kind, e.Detail = events.FileFailed, err.Error()
+	}
+	s.logger().Info("http transfer", attrs...)
+	if s.Events != nil {
+		s.Events.Record(e)
+	}
+}
+
+type countingWriter struct {
+	http.ResponseWriter
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// ListenAndServe serves on addr until ctx ends. Timeouts bound slow or idle
+// clients; there is no write timeout, since an initrd over a slow link may
+// take minutes.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on an open listener until ctx ends.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(sctx)
+	}()
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err // the errgroup cancels ctx, which ends the goroutine
+	}
+	<-done // Shutdown has let the open requests finish
+	return nil
+}

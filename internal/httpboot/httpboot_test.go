@@ -1,0 +1,102 @@
+package httpboot
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/tftp"
+)
+
+func serve(t *testing.T) (string, string, *events.Log) {
+	t.Helper()
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root")
+	os.MkdirAll(filepath.Join(root, "debian-installer"), 0o755)
+	os.WriteFile(filepath.Join(root, "debian-installer", "linux"), bytes.Repeat([]byte("0123456789"), 100_000), 0o644)
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("outside"), 0o644)
+	os.Symlink("../secret", filepath.Join(root, "escape"))
+	files, err := tftp.Dir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { files.Close() })
+	log := events.NewLog(events.DefaultLimits)
+	s := &Server{Files: files, Events: log}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return "http://" + ln.Addr().String(), root, log
+}
+
+func get(t *testing.T, url string, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+func TestServesFilesWithRange(t *testing.T) {
+	base, root, log := serve(t)
+	want, _ := os.ReadFile(filepath.Join(root, "debian-installer", "linux"))
+	resp, body := get(t, base+"/debian-installer/linux", nil)
+	if resp.StatusCode != 200 || !bytes.Equal(body, want) || resp.ContentLength != int64(len(want)) {
+		t.Fatalf("GET: %d, %d bytes, Content-Length %d", resp.StatusCode, len(body), resp.ContentLength)
+	}
+	resp, body = get(t, base+"/debian-installer/linux", map[string]string{"Range": "bytes=10-19"})
+	if resp.StatusCode != http.StatusPartialContent || string(body) != "0123456789" || resp.Header.Get("Content-Range") != "bytes 10-19/1000000" {
+		t.Errorf("Range: %d %q %q", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+	evs := log.Events("ip:127.0.0.1")
+	if len(evs) == 0 || evs[0].Kind != events.FileServed || evs[0].Bytes != int64(len(want)) || evs[0].Proto != "http" {
+		t.Errorf("events: %+v", evs)
+	}
+}
+
+func TestConfinedAndReadOnly(t *testing.T) {
+	base, _, _ := serve(t)
+	for path, want := range map[string]int{
+		"/missing":          404,
+		"/escape":           403,
+		"/../secret":        403, // ".." is refused outright
+		"/%2e%2e/secret":    403,
+		"/debian-installer": 403, // a directory
+	} {
+		resp, body := get(t, base+path, nil)
+		if resp.StatusCode != want || bytes.Contains(body, []byte("outside")) {
+			t.Errorf("GET %s: %d %q, want %d", path, resp.StatusCode, body, want)
+		}
+	}
+	resp, err := http.Post(base+"/debian-installer/linux", "text/plain", bytes.NewReader([]byte("x")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", resp.StatusCode)
+	}
+}
