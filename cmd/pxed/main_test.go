@@ -23,6 +23,10 @@ func runCLI(args ...string) (int, string, string) {
 
 func TestCheckSeed(t *testing.T) {
 	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "debian-installer", "amd64"), 0o755)
+	for _, f := range []string{"linux", "initrd.gz"} {
+		os.WriteFile(filepath.Join(root, "debian-installer", "amd64", f), []byte("x"), 0o644)
+	}
 	seed := "../../examples/seed.yaml"
 	code, _, stderr := runCLI("check", "--config", seed, "--tftp-root", root)
 	if code != 1 || !regexp.MustCompile(`^\.\./\.\./examples/seed\.yaml:\d+: .*pxelinux\.0`).MatchString(stderr) {

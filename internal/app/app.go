@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -15,6 +17,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/profile"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
 )
@@ -28,6 +31,13 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
+	profiles := &profile.Service{Config: cfg}
+	if cfg.HTTP.Enabled {
+		if _, port, err := net.SplitHostPort(cfg.HTTP.Address); err == nil {
+			profiles.HTTPPort, _ = strconv.Atoi(port)
+		}
+	}
+	recorder := events.Tee(evlog, profiles)
 	if config.On(cfg.DHCP.Enabled) {
 		store, err := lease.OpenJournal(cfg.DataDir, time.Now)
 		if err != nil {
@@ -42,7 +52,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: evlog}
+		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder}
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {
@@ -52,13 +62,16 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		defer dir.Close()
 		srv := &tftp.Server{
-			Handler:       dir,
+			// Generated configs first (pxelinux.cfg/01-<mac> of machines
+			// with a profile), then the files of the root.
+			Handler:       tftp.Chain(profiles, dir),
 			Logger:        log,
 			MaxBlockSize:  cfg.TFTP.MaxBlockSize,
 			MaxWindowSize: cfg.TFTP.MaxWindowSize,
 			MaxTransfers:  cfg.TFTP.MaxTransfers,
 			Timeout:       cfg.TFTP.Timeout.D(),
 			Retries:       cfg.TFTP.Retries,
+			SinglePort:    cfg.TFTP.SinglePort,
 			OnTransfer:    func(t tftp.Transfer) { evlog.Record(transferEvent("tftp", t)) },
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })

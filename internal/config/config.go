@@ -29,6 +29,9 @@ type Config struct {
 	// Boot is the network-wide boot file choice; subnets and hosts may override it.
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
+	// Profiles are named boot recipes that pxed renders into the configs
+	// the loaders read (PXELINUX now; GRUB and iPXE scripts to come).
+	Profiles []Profile `yaml:"profiles"`
 	IPv6  IPv6   `yaml:"ipv6"`
 
 	// File is the path the configuration was read from ("" when built in code).
@@ -90,6 +93,17 @@ type Boot struct {
 	File string `yaml:"file"`
 	// Files maps an architecture name (see docs/config.md) to its boot file.
 	Files map[string]string `yaml:"files"`
+	// Profile names the profile to boot (see Profiles); "local" boots the
+	// local disk. Empty: no generated config, the loader finds its own files.
+	Profile string `yaml:"profile"`
+}
+
+// Profile is a named boot recipe: a kernel, its initrds and command line.
+type Profile struct {
+	Name    string   `yaml:"name"`
+	Kernel  string   `yaml:"kernel"`
+	Initrd  []string `yaml:"initrd"`
+	Cmdline string   `yaml:"cmdline"`
 }
 
 // Host is a machine known by its MAC address.
@@ -139,6 +153,9 @@ type TFTP struct {
 	Timeout Duration `yaml:"timeout"`
 	// Retries bounds retransmissions of one window before the transfer is abandoned.
 	Retries int `yaml:"retries"`
+	// SinglePort runs every transfer on the listening port (69) instead of
+	// one new port per transfer, for clients behind NAT or strict firewalls.
+	SinglePort bool `yaml:"single_port"`
 }
 
 // Defaults applied by Load to fields left empty.

@@ -194,6 +194,7 @@ func seed(t *testing.T, files ...string) *Config {
 	}
 	c.TFTP.Root = t.TempDir()
 	for _, f := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(c.TFTP.Root, f)), 0o755)
 		if err := os.WriteFile(filepath.Join(c.TFTP.Root, f), []byte("boot"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -202,7 +203,7 @@ func seed(t *testing.T, files ...string) *Config {
 }
 
 func TestSeed(t *testing.T) {
-	c := seed(t, "pxelinux.0")
+	c := seed(t, seedFiles...)
 	if ps := c.Validate(); len(ps) > 0 {
 		t.Fatalf("seed.yaml does not validate:\n%v", JoinProblems(ps))
 	}
@@ -230,13 +231,17 @@ func TestSeed(t *testing.T) {
 				Pools:      []Range{{netip.MustParseAddr("192.168.1.150"), netip.MustParseAddr("192.168.1.199")}},
 			}},
 		},
-		HTTP: HTTP{Address: ":8080"},
+		HTTP: HTTP{Enabled: true, Address: ":8080"},
 		TFTP: TFTP{
 			Enabled: ptr(true), Root: c.TFTP.Root, Address: ":69",
 			MaxBlockSize: DefaultMaxBlockSize, MaxWindowSize: DefaultMaxWindowSize, MaxTransfers: DefaultMaxTransfers,
 			Timeout: Duration(DefaultTFTPTimeout), Retries: DefaultTFTPRetries,
 		},
-		Boot: Boot{NextServer: addr("192.168.1.21"), File: "pxelinux.0"},
+		Boot: Boot{NextServer: addr("192.168.1.21"), File: "pxelinux.0", Profile: "debian-installer"},
+		Profiles: []Profile{{
+			Name: "debian-installer", Kernel: "debian-installer/amd64/linux", Initrd: []string{"debian-installer/amd64/initrd.gz"},
+			Cmdline: "console=ttyS0,115200 console=tty0 priority=critical ---",
+		}},
 		Hosts: []Host{
 			{Name: "station-01", MAC: mac("00:18:e7:42:84:3a"), IP: addr("192.168.1.101")},
 			{Name: "station-02", MAC: mac("00:18:e7:42:85:21"), IP: addr("192.168.1.102")},
@@ -249,8 +254,11 @@ func TestSeed(t *testing.T) {
 	}
 }
 
+// seedFiles are the files examples/seed.yaml names under the TFTP root.
+var seedFiles = []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"}
+
 func TestSeedWithoutBootFile(t *testing.T) {
-	c := seed(t)
+	c := seed(t, seedFiles[1:]...)
 	var got []string
 	for _, p := range c.Validate() {
 		got = append(got, p.Error())

@@ -63,6 +63,7 @@ func (c *Config) Validate() []Problem {
 	v.dhcp()
 	v.boot("boot", &c.Boot)
 	v.hosts()
+	v.profiles() // before tftp(), which checks the files they name
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
 	slices.SortStableFunc(v.out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
@@ -490,5 +491,71 @@ func (v *validator) listenAddress(path, addr, example string) {
 		v.add(path, "%s %q is not HOST:PORT (like %s)", path, addr, example)
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		v.add(path, "%s %q has no valid port (1..65535)", path, addr)
+	}
+}
+
+// LocalProfile is the built-in profile that boots the local disk.
+const LocalProfile = "local"
+
+// ProfileByName returns the profile called name; "local" is built in.
+func (c *Config) ProfileByName(name string) (*Profile, bool) {
+	if name == LocalProfile {
+		return &Profile{Name: LocalProfile}, true
+	}
+	for i := range c.Profiles {
+		if c.Profiles[i].Name == name {
+			return &c.Profiles[i], true
+		}
+	}
+	return nil, false
+}
+
+func (v *validator) profiles() {
+	seen := map[string]bool{}
+	for i, p := range v.c.Profiles {
+		path := fmt.Sprintf("profiles[%d]", i)
+		switch {
+		case p.Name == "":
+			v.add(path+".name", "profile has no name")
+		case p.Name == LocalProfile:
+			v.add(path+".name", "profile name %q is built in (it boots the local disk)", p.Name)
+		case !validHostname(p.Name):
+			v.add(path+".name", "profile name %q: use letters, digits and hyphens", p.Name)
+		case seen[p.Name]:
+			v.add(path+".name", "profile %q is defined twice", p.Name)
+		}
+		seen[p.Name] = true
+		if p.Kernel == "" {
+			v.add(path, "profile %q has no kernel", p.Name)
+		}
+		files := append([]string{p.Kernel}, p.Initrd...)
+		for j, f := range files {
+			fp := path + ".kernel"
+			if j > 0 {
+				fp = fmt.Sprintf("%s.initrd[%d]", path, j-1)
+			}
+			if f != "" && On(v.c.TFTP.Enabled) {
+				v.bootFiles = append(v.bootFiles, bootFile{fp, f})
+			}
+		}
+	}
+	check := func(path, name string) {
+		if name == "" {
+			return
+		}
+		if _, ok := v.c.ProfileByName(name); !ok {
+			v.add(path, "profile %q is not defined (profiles: or %q)", name, LocalProfile)
+		}
+	}
+	check("boot.profile", v.c.Boot.Profile)
+	for i := range v.c.DHCP.Subnets {
+		if b := v.c.DHCP.Subnets[i].Boot; b != nil {
+			check(fmt.Sprintf("dhcp.subnets[%d].boot.profile", i), b.Profile)
+		}
+	}
+	for i := range v.c.Hosts {
+		if b := v.c.Hosts[i].Boot; b != nil {
+			check(fmt.Sprintf("hosts[%d].boot.profile", i), b.Profile)
+		}
 	}
 }

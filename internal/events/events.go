@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/pxed/pxed/internal/pxe"
 )
 
 // Kind is what happened.
@@ -66,11 +68,24 @@ type Event struct {
 	// Detail: the architecture, the reason a packet was ignored, the error
 	// of a failed transfer.
 	Detail string
+	// Client is what a DHCP request said of the machine (PXE, iPXE, arch, UUID).
+	Client pxe.Client
 }
 
 // Recorder is the hook servers report to. Record must not block.
 type Recorder interface {
 	Record(Event)
+}
+
+// Tee records every event to each of rs in turn.
+func Tee(rs ...Recorder) Recorder { return tee(rs) }
+
+type tee []Recorder
+
+func (t tee) Record(e Event) {
+	for _, r := range t {
+		r.Record(e)
+	}
 }
 
 // Discard records nothing.

@@ -4,6 +4,8 @@ package e2e
 
 import (
 	"context"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +34,44 @@ func TestBootStation01(t *testing.T) {
 	g.powerOff()
 
 	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+	// The station's iPXE ROM ran PXELINUX, so pxed's generated config sent
+	// it to HTTP for the kernel and initrd.
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=`)
+}
+
+// expectLogged fails unless pxed's log has a line containing want.
+func expectLogged(t *testing.T, px *Pxed, want string) {
+	t.Helper()
+	b, err := os.ReadFile(px.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), want) {
+		t.Errorf("pxed's log has no line with %q", want)
+	}
+}
+
+// TestBootStation01TFTP boots station-01 with pxed's HTTP server off: the
+// generated PXELINUX config then names the kernel and initrd by TFTP path,
+// and the whole boot is plain PXE/TFTP.
+func TestBootStation01TFTP(t *testing.T) {
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
+		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: false", 1)
+	}})
+
+	g := bootStation(t, ns, taps[0], station01)
+	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
+	defer cancel()
+	took, err := g.waitKernel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s over TFTP only: power-on to %q in %v", g.Name, kernelStarted, took)
+	g.powerOff()
+	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz`)
 }
 
 // TestBootThreeStations boots the three stations at once on one bridge: each

@@ -90,7 +90,9 @@ type Pxed struct {
 
 type pxedOptions struct {
 	Interface string // --interface
-	TFTPRoot  string // --tftp-root; a directory with a stand-in pxelinux.0 when ""
+	TFTPRoot  string // --tftp-root; a directory with stand-in boot files when ""
+	// Edit, if set, changes the text of examples/seed.yaml before pxed reads it.
+	Edit func(yaml string) string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -104,15 +106,28 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 	}
 	config := seedConfig(t)
 	dir := t.TempDir()
-	if opts.TFTPRoot == "" {
-		// pxed refuses a root without the configured boot file; the DHCP
-		// clients that use this root never fetch it.
-		opts.TFTPRoot = filepath.Join(dir, "tftp")
-		if err := os.Mkdir(opts.TFTPRoot, 0o755); err != nil {
+	if opts.Edit != nil {
+		text, err := os.ReadFile(config)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(opts.TFTPRoot, "pxelinux.0"), []byte("not a boot program\n"), 0o644); err != nil {
+		config = filepath.Join(dir, "pxed.yaml")
+		if err := os.WriteFile(config, []byte(opts.Edit(string(text))), 0o644); err != nil {
 			t.Fatal(err)
+		}
+	}
+	if opts.TFTPRoot == "" {
+		// pxed refuses a root without the boot files the configuration
+		// names; the DHCP clients that use this root never fetch them.
+		opts.TFTPRoot = filepath.Join(dir, "tftp")
+		for _, f := range []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"} {
+			p := filepath.Join(opts.TFTPRoot, f)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("not a boot program\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	x := &Pxed{bin: bin, dataDir: filepath.Join(dir, "data"), log: filepath.Join(dir, "pxed.log")}

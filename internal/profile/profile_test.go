@@ -1,0 +1,122 @@
+package profile
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/pxe"
+	"github.com/pxed/pxed/internal/tftp"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", name, diff)
+	}
+}
+
+var installer = &config.Profile{
+	Name:    "debian-installer",
+	Kernel:  "debian-installer/amd64/linux",
+	Initrd:  []string{"debian-installer/amd64/initrd.gz"},
+	Cmdline: "console=ttyS0,115200 priority=critical hostname={{.Hostname}} ---",
+}
+
+func TestPXELINUX(t *testing.T) {
+	facts := Facts{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", Server: "192.168.1.21"}
+	for _, tc := range []struct {
+		golden string
+		p      *config.Profile
+		f      func(Facts) Facts
+	}{
+		{"pxelinux-tftp.cfg", installer, nil},
+		{"pxelinux-http.cfg", installer, func(f Facts) Facts { f.HTTPBase = "http://192.168.1.21:8080/"; return f }},
+		{"pxelinux-local.cfg", &config.Profile{Name: "local"}, nil},
+	} {
+		f := facts
+		if tc.f != nil {
+			f = tc.f(f)
+		}
+		out, err := PXELINUX(tc.p, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tc.golden, out)
+	}
+	if _, err := PXELINUX(&config.Profile{Name: "x", Kernel: "k", Cmdline: "a={{.Nope}}"}, facts); err == nil {
+		t.Error("a template naming an unknown fact rendered")
+	}
+}
+
+func TestServiceAnswersPXELINUXLookup(t *testing.T) {
+	data, err := os.ReadFile("../../examples/seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse("seed.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profiles = []config.Profile{*installer}
+	cfg.Boot.Profile = "debian-installer"
+	cfg.Hosts[1].Boot = &config.Boot{Profile: "local"}
+	s := &Service{Config: cfg, HTTPPort: 8080}
+	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
+	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPDiscover, MAC: st01, Client: pxe.Client{PXE: true, IPXE: true, HasArch: true}})
+	read := func(path, remote string) (string, error) {
+		f, err := s.ServeTFTP(context.Background(), &tftp.Request{
+			Path: path, Remote: netip.AddrPortFrom(netip.MustParseAddr(remote), 2000), Local: netip.MustParseAddr("192.168.1.21"),
+		})
+		if err != nil {
+			return "", err
+		}
+		b, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+		return string(b), nil
+	}
+	got, err := read("pxelinux.cfg/01-00-18-e7-42-84-3a", "192.168.1.101")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "station-01.cfg", []byte(got))
+	// station-02 is set to boot its disk.
+	if got, err := read("/pxelinux.cfg/01-00-18-e7-42-85-21", "192.168.1.102"); err != nil || !contains(got, "localboot 0") {
+		t.Errorf("station-02: %q, %v", got, err)
+	}
+	// Other paths fall through to the files of the root.
+	for _, p := range []string{"pxelinux.cfg/default", "pxelinux.cfg/C0A80165", "pxelinux.0", "pxelinux.cfg/01-zz-18-e7-42-84-3a"} {
+		if _, err := read(p, "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want fs.ErrNotExist", p, err)
+		}
+	}
+	// Without a profile anywhere, nothing is generated.
+	cfg.Boot.Profile = ""
+	if _, err := read("pxelinux.cfg/01-00-18-e7-42-84-3a", "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("no profile: %v", err)
+	}
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
