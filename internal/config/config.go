@@ -32,7 +32,7 @@ type Config struct {
 	// Profiles are named boot recipes that pxed renders into the configs
 	// the loaders read (PXELINUX now; GRUB and iPXE scripts to come).
 	Profiles []Profile `yaml:"profiles"`
-	IPv6  IPv6   `yaml:"ipv6"`
+	IPv6     IPv6      `yaml:"ipv6"`
 
 	// File is the path the configuration was read from ("" when built in code).
 	File string `yaml:"-"`
