@@ -71,6 +71,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			MaxTransfers:  cfg.TFTP.MaxTransfers,
 			Timeout:       cfg.TFTP.Timeout.D(),
 			Retries:       cfg.TFTP.Retries,
+			SinglePort:    cfg.TFTP.SinglePort,
 			OnTransfer:    func(t tftp.Transfer) { evlog.Record(transferEvent("tftp", t)) },
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })

@@ -11,16 +11,26 @@ import (
 	"time"
 )
 
-// BenchmarkTransfer fetches a 4 MiB file over loopback. Allocations per
+// BenchmarkTransfer fetches a 4 or 16 MiB file over loopback. Allocations per
 // operation are per transfer (socket, buffers, log line), not per packet:
 // the count must not grow with the file size.
 func BenchmarkTransfer(b *testing.B) {
-	for _, c := range []struct{ blk, win int }{{512, 1}, {1468, 1}, {1468, 16}, {1468, 64}} {
-		b.Run("blksize="+strconv.Itoa(c.blk)+"/window="+strconv.Itoa(c.win), func(b *testing.B) {
-			data := pattern(4 << 20)
+	for _, c := range []struct {
+		blk, win int
+		single   bool
+		size     int
+	}{{512, 1, false, 4 << 20}, {1468, 1, false, 4 << 20}, {1468, 16, false, 4 << 20}, {1468, 64, false, 4 << 20},
+		{1468, 16, false, 16 << 20}, {1468, 16, true, 4 << 20}, {1468, 16, true, 16 << 20}} {
+		name := "blksize=" + strconv.Itoa(c.blk) + "/window=" + strconv.Itoa(c.win) + "/size=" + strconv.Itoa(c.size>>20) + "M"
+		if c.single {
+			name += "/single-port"
+		}
+		b.Run(name, func(b *testing.B) {
+			data := pattern(c.size)
 			s := &Server{
-				Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(data), nil }),
-				Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+				SinglePort: c.single,
+				Handler:    HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(data), nil }),
+				Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			}
 			addr, _ := testServer(b, s)
 			conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))

@@ -6,7 +6,8 @@
 //   - RFC 1350: RRQ in octet and netascii mode; WRQ is refused with ERROR 2.
 //     Each transfer has its own socket (the server's transfer ID), bound to
 //     the address the request was sent to, learned with IP_PKTINFO when the
-//     server listens on a wildcard address.
+//     server listens on a wildcard address; or, in single-port mode, replies
+//     from the listening socket with that address as source.
 //   - RFC 2347 option negotiation with OACK; RFC 2348 blksize (capped to the
 //     interface MTU); RFC 2349 timeout and tsize; RFC 7440 windowsize.
 //   - RFC 1123 §4.2.3.1: duplicate ACKs never trigger sends (no Sorcerer's
@@ -21,6 +22,8 @@
 // content; Chain tries handlers in order, falling through on fs.ErrNotExist.
 //
 // The transfer state machine (sender) owns no socket: it is fed packets and
-// timeouts and hands packets to an outbox, so a future single-port mode can
-// demultiplex transfers on port 69 and drive the same machine.
+// timeouts and hands packets to an outbox. By default each transfer drives it
+// on a socket of its own; with Server.SinglePort every transfer shares the
+// listening socket (port 69, for NAT and strict firewalls), and one loop
+// routes each packet to its transfer by the client's address and port.
 package tftp

@@ -16,6 +16,13 @@ import (
 // atftp, tftp-hpa and busybox.
 func TestInterop(t *testing.T) {
 	t.Parallel()
+	t.Run("transfer-sockets", func(t *testing.T) { t.Parallel(); testInterop(t, false) })
+	// Clients take the server's TID from its first reply, so port 69 (here
+	// the listening port) works as one.
+	t.Run("single-port", func(t *testing.T) { t.Parallel(); testInterop(t, true) })
+}
+
+func testInterop(t *testing.T, singlePort bool) {
 	files := map[string][]byte{
 		"small":                pattern(1000),
 		"exact":                pattern(512 * 40),  // ends with an empty block at blksize 512
@@ -24,6 +31,7 @@ func TestInterop(t *testing.T) {
 		"pxelinux.cfg/default": []byte("default install\nlabel install\n  kernel linux\n"),
 	}
 	_, s := dirServer(t, files)
+	s.SinglePort = singlePort
 	addr, _ := testServer(t, s)
 	host, port := addr.Addr().String(), strconv.Itoa(int(addr.Port()))
 

@@ -55,6 +55,13 @@ type Server struct {
 	// OnTransfer, if set, is called once per finished transfer, from the
 	// transfer's goroutine. It must not block for long.
 	OnTransfer func(Transfer)
+	// SinglePort runs every transfer on the listening socket (port 69)
+	// instead of a new socket per transfer, for clients behind NAT or
+	// firewalls that only let replies from port 69 through. Packets are
+	// routed to their transfer by the client's address and port. RFC 1350
+	// §4 asks for a new server TID per transfer; clients accept port 69 as
+	// the TID, and a client must then use a distinct port per transfer.
+	SinglePort bool
 
 	once sync.Once
 	sem  chan struct{}
@@ -131,7 +138,9 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
 
-	log := s.logger()
+	if s.SinglePort {
+		return s.serveSinglePort(ctx, l, &wg)
+	}
 	buf := make([]byte, 65536)
 	for {
 		n, req, err := l.read(buf)
@@ -141,44 +150,56 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 			}
 			return fmt.Errorf("tftp: reading requests: %w", err)
 		}
-		p, err := parsePacket(buf[:n])
-		if err != nil {
-			// RFC 1350 §5: answer what cannot be a valid request with
-			// "illegal TFTP operation", which also stops a confused client.
-			log.Debug("tftp: malformed request", "ip", req.src, "reason", err)
-			l.replyError(req, ErrCodeIllegal, "malformed request")
-			continue
-		}
-		switch p.Op {
-		case OpRRQ:
-		case OpWRQ:
-			log.Debug("tftp: refused write request", "ip", req.src, "file", p.Filename)
-			l.replyError(req, ErrCodeAccess, "read-only server")
-			continue
-		default:
-			// DATA, ACK, OACK or ERROR sent to the request port belong to no
-			// transfer. Not answered: answering an ERROR could loop.
-			log.Debug("tftp: dropped packet", "ip", req.src, "reason", "unexpected "+p.Op.String()+" on the request port")
-			continue
-		}
-		mode := strings.ToLower(p.Mode)
-		if mode != "octet" && mode != "netascii" {
-			log.Debug("tftp: dropped request", "ip", req.src, "file", p.Filename, "reason", "unsupported mode "+strconv.Quote(p.Mode))
-			l.replyError(req, ErrCodeIllegal, "unsupported mode")
-			continue
-		}
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			log.Debug("tftp: refused request", "ip", req.src, "file", p.Filename, "reason", "busy")
-			l.replyError(req, ErrCodeUndefined, "server busy")
+		p, mode, ok := s.accept(l, req, buf[:n])
+		if !ok {
 			continue
 		}
 		wg.Go(func() {
 			defer func() { <-s.sem }()
-			s.serveRead(ctx, l, req, p, mode)
+			s.serveRead(ctx, l, req, p, mode, func() (link, error) { return openSocketLink(ctx, req, s.logger()) })
 		})
 	}
+}
+
+// accept decides whether a packet that arrived on the request port starts a
+// transfer. When it does, it has taken a slot of s.sem, which the transfer
+// must give back; when not, it has answered or dropped the packet.
+func (s *Server) accept(l *listener, req inbound, b []byte) (packet, string, bool) {
+	log := s.logger()
+	p, err := parsePacket(b)
+	if err != nil {
+		// RFC 1350 §5: answer what cannot be a valid request with
+		// "illegal TFTP operation", which also stops a confused client.
+		log.Debug("tftp: malformed request", "ip", req.src, "reason", err)
+		l.replyError(req, ErrCodeIllegal, "malformed request")
+		return p, "", false
+	}
+	switch p.Op {
+	case OpRRQ:
+	case OpWRQ:
+		log.Debug("tftp: refused write request", "ip", req.src, "file", p.Filename)
+		l.replyError(req, ErrCodeAccess, "read-only server")
+		return p, "", false
+	default:
+		// DATA, ACK, OACK or ERROR sent to the request port belong to no
+		// transfer. Not answered: answering an ERROR could loop.
+		log.Debug("tftp: dropped packet", "ip", req.src, "reason", "unexpected "+p.Op.String()+" on the request port")
+		return p, "", false
+	}
+	mode := strings.ToLower(p.Mode)
+	if mode != "octet" && mode != "netascii" {
+		log.Debug("tftp: dropped request", "ip", req.src, "file", p.Filename, "reason", "unsupported mode "+strconv.Quote(p.Mode))
+		l.replyError(req, ErrCodeIllegal, "unsupported mode")
+		return p, "", false
+	}
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		log.Debug("tftp: refused request", "ip", req.src, "file", p.Filename, "reason", "busy")
+		l.replyError(req, ErrCodeUndefined, "server busy")
+		return p, "", false
+	}
+	return p, mode, true
 }
 
 // inbound is where a request came from and to.
@@ -266,8 +287,10 @@ func (l *listener) replyError(in inbound, code ErrorCode, msg string) {
 	l.conn.WriteTo(b, net.UDPAddrFromAddrPort(in.src))
 }
 
-// serveRead runs one read transfer to its end and reports it.
-func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packet, mode string) {
+// serveRead runs one read transfer to its end and reports it. open gives
+// the transfer its link to the client: a socket of its own, or its share of
+// the listening socket in single-port mode.
+func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packet, mode string, open func() (link, error)) {
 	start := time.Now()
 	tr := Transfer{
 		Remote: in.src, Local: in.dst, Path: p.Filename, Mode: mode,
@@ -278,14 +301,13 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 		s.report(tr)
 	}()
 
-	conn, err := listenTransfer(in)
+	out, err := open()
 	if err != nil {
 		tr.Err = fmt.Errorf("opening transfer socket: %w", err)
 		l.replyError(in, ErrCodeUndefined, "server error")
 		return
 	}
-	defer conn.Close()
-	out := &udpOutbox{conn: conn, to: in.src}
+	defer out.close()
 
 	opts := make(map[string]string, len(p.Options))
 	for _, o := range p.Options {
@@ -329,67 +351,103 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 
 	snd := newSender(out, f, mode == "netascii", neg,
 		orDefault(s.Timeout, DefaultTimeout), orDefault(s.Retries, DefaultRetries))
-	tr.Err = s.run(ctx, conn, in.src, snd)
+	tr.Err = run(ctx, out, snd)
 	tr.Bytes, tr.Retransmits = snd.bytes, snd.resent
 }
 
-// run drives a sender with its own socket until the transfer ends.
-func (s *Server) run(ctx context.Context, conn *net.UDPConn, remote netip.AddrPort, snd *sender) error {
-	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
-	defer stop()
+// run drives a sender until the transfer ends.
+func run(ctx context.Context, lk link, snd *sender) error {
 	if err := snd.start(time.Now()); err != nil {
 		return err
 	}
-	buf := make([]byte, 516)
-	var errBuf []byte
 	for {
-		if err := conn.SetReadDeadline(snd.deadline); err != nil {
-			return err
-		}
-		// Checked after setting the deadline: a cancellation from here on
-		// moves the deadline to the past, one before was seen here.
-		if ctx.Err() != nil {
-			snd.out.send(appendError(errBuf[:0], ErrCodeUndefined, "server shutting down"))
+		b, err := lk.recv(ctx, snd.deadline)
+		switch {
+		case ctx.Err() != nil:
+			lk.send(appendError(nil, ErrCodeUndefined, "server shutting down"))
 			return ctx.Err()
-		}
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				snd.out.send(appendError(errBuf[:0], ErrCodeUndefined, "server shutting down"))
-				return ctx.Err()
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if err := snd.expire(time.Now()); err != nil {
+				return err
 			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				if err := snd.expire(time.Now()); err != nil {
-					return err
-				}
-				continue
-			}
+			continue
+		case err != nil:
 			return err
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if from != remote {
-			// RFC 1350 §4: a packet from another transfer ID gets ERROR 5
-			// and does not disturb this transfer.
-			s.logger().Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
-			errBuf = appendError(errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
-			conn.WriteToUDPAddrPort(errBuf, from)
-			continue
-		}
-		done, err := snd.receive(buf[:n], time.Now())
+		done, err := snd.receive(b, time.Now())
 		if done || err != nil {
 			return err
 		}
 	}
 }
 
-type udpOutbox struct {
-	conn *net.UDPConn
-	to   netip.AddrPort
+// link carries one transfer's packets to and from its client.
+type link interface {
+	outbox
+	// recv returns the next packet from the client, valid until the next
+	// call. At deadline it returns os.ErrDeadlineExceeded; when ctx ends,
+	// an error (the caller checks ctx).
+	recv(ctx context.Context, deadline time.Time) ([]byte, error)
+	close()
 }
 
-func (o *udpOutbox) send(p []byte) error {
-	_, err := o.conn.WriteToUDPAddrPort(p, o.to)
+// socketLink is a transfer on a socket of its own: its port is the server's
+// transfer ID (RFC 1350 §4).
+type socketLink struct {
+	conn   *net.UDPConn
+	to     netip.AddrPort
+	log    *slog.Logger
+	stop   func() bool
+	buf    []byte
+	errBuf []byte
+}
+
+func openSocketLink(ctx context.Context, in inbound, log *slog.Logger) (link, error) {
+	conn, err := listenTransfer(in)
+	if err != nil {
+		return nil, err
+	}
+	l := &socketLink{conn: conn, to: in.src, log: log, buf: make([]byte, 516)}
+	// Unblock a read when ctx ends.
+	l.stop = context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	return l, nil
+}
+
+func (l *socketLink) send(p []byte) error {
+	_, err := l.conn.WriteToUDPAddrPort(p, l.to)
 	return err
+}
+
+func (l *socketLink) close() {
+	l.stop()
+	l.conn.Close()
+}
+
+func (l *socketLink) recv(ctx context.Context, deadline time.Time) ([]byte, error) {
+	if err := l.conn.SetReadDeadline(deadline); err != nil {
+		return nil, err
+	}
+	// Checked after setting the deadline: a cancellation from here on
+	// moves the deadline to the past, one before is seen here.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for {
+		n, from, err := l.conn.ReadFromUDPAddrPort(l.buf)
+		if err != nil {
+			return nil, err
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if from != l.to {
+			// RFC 1350 §4: a packet from another transfer ID gets ERROR 5
+			// and does not disturb this transfer.
+			l.log.Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
+			l.errBuf = appendError(l.errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
+			l.conn.WriteToUDPAddrPort(l.errBuf, from)
+			continue
+		}
+		return l.buf[:n], nil
+	}
 }
 
 // listenTransfer opens the transfer's socket on an ephemeral port of the
