@@ -14,9 +14,10 @@
 //     Apprentice); retransmission only on timeout, with exponential backoff.
 //   - Block numbers roll over after 65535, so any file size transfers.
 //
-// Files are read block by block at their offsets (io.ReaderAt) into one
-// buffer per transfer and re-read on retransmission: no file is buffered
-// whole and the hot path does not allocate.
+// Files are read at their offsets (io.ReaderAt) into one buffer of at most
+// 64 KiB per transfer, which serves many blocks per read, and re-read on
+// retransmission: no file is buffered whole and the hot path does not
+// allocate.
 //
 // Dir serves a directory confined with os.Root; Bytes serves generated
 // content; Chain tries handlers in order, falling through on fs.ErrNotExist.

@@ -34,9 +34,12 @@ type sender struct {
 	starts    []blockStart // ring: where block n begins in the file, for n in (acked, acked+window]
 	pkt       []byte       // one DATA packet: 4-byte header + blksize
 	raw       []byte       // netascii only: untranslated bytes
-	bytes     int64        // payload bytes sent, first transmissions only
-	resent    int          // DATA (and OACK) packets sent again
-	clientErr error        // set when the client ended the transfer with ERROR
+	ahead     []byte       // octet only: file bytes read ahead, from aheadOff
+	aheadOff  int64
+	aheadEOF  bool  // ahead ends at the end of the file
+	bytes     int64 // payload bytes sent, first transmissions only
+	resent    int   // DATA (and OACK) packets sent again
+	clientErr error // set when the client ended the transfer with ERROR
 }
 
 // outbox sends one packet to the transfer's client.
@@ -209,8 +212,8 @@ func (s *sender) fill(n int64) (int, error) {
 	var size int
 	var next blockStart
 	if !s.netascii {
-		k, err := s.file.ReadAt(dst, st.off)
-		if err != nil && !errors.Is(err, io.EOF) {
+		k, err := s.readOctet(dst, st.off)
+		if err != nil {
 			return 0, fmt.Errorf("reading block %d: %w", n, err)
 		}
 		size, next = k, blockStart{off: st.off + int64(k)}
@@ -227,6 +230,31 @@ func (s *sender) fill(n int64) (int, error) {
 		s.starts[(n+1)%int64(len(s.starts))] = next
 	}
 	return size, nil
+}
+
+// readAhead is the most an octet transfer reads from its file at once.
+const readAhead = 64 << 10
+
+// readOctet copies the file's bytes at off into dst, from the read-ahead
+// buffer, refilling it with one ReadAt from off when it does not hold them.
+// It returns fewer than len(dst) bytes only at the end of the file.
+func (s *sender) readOctet(dst []byte, off int64) (int, error) {
+	if s.ahead == nil {
+		// One read of up to readAhead bytes (at least one block, at most
+		// the file) serves many blocks, lock-step or windowed. Allocated
+		// here, so a tsize probe that ends at the OACK costs nothing.
+		s.ahead = make([]byte, 0, max(s.blksize, int(min(readAhead, s.file.Size()+1))))
+	}
+	end := s.aheadOff + int64(len(s.ahead))
+	if off < s.aheadOff || off > end || off+int64(len(dst)) > end && !s.aheadEOF {
+		k, err := s.file.ReadAt(s.ahead[:cap(s.ahead)], off)
+		if err != nil && !errors.Is(err, io.EOF) {
+			s.ahead = s.ahead[:0]
+			return 0, err
+		}
+		s.ahead, s.aheadOff, s.aheadEOF = s.ahead[:k], off, k < cap(s.ahead)
+	}
+	return copy(dst, s.ahead[off-s.aheadOff:]), nil
 }
 
 // fillNetascii translates the file into netascii (RFC 1350 §"Initial
