@@ -24,7 +24,7 @@ func runCLI(args ...string) (int, string, string) {
 func TestCheckSeed(t *testing.T) {
 	root := t.TempDir()
 	os.MkdirAll(filepath.Join(root, "debian-installer", "amd64"), 0o755)
-	for _, f := range []string{"linux", "initrd.gz"} {
+	for _, f := range []string{"linux", "initrd.gz", "grubx64.efi"} {
 		os.WriteFile(filepath.Join(root, "debian-installer", "amd64", f), []byte("x"), 0o644)
 	}
 	seed := "../../examples/seed.yaml"

@@ -237,7 +237,10 @@ func TestSeed(t *testing.T) {
 			MaxBlockSize: DefaultMaxBlockSize, MaxWindowSize: DefaultMaxWindowSize, MaxTransfers: DefaultMaxTransfers,
 			Timeout: Duration(DefaultTFTPTimeout), Retries: DefaultTFTPRetries,
 		},
-		Boot: Boot{NextServer: addr("192.168.1.21"), File: "pxelinux.0", Profile: "debian-installer"},
+		Boot: Boot{
+			NextServer: addr("192.168.1.21"), File: "pxelinux.0", Profile: "debian-installer",
+			Files: map[string]string{"efi-x64": "debian-installer/amd64/grubx64.efi"},
+		},
 		Profiles: []Profile{{
 			Name: "debian-installer", Kernel: "debian-installer/amd64/linux", Initrd: []string{"debian-installer/amd64/initrd.gz"},
 			Cmdline: "console=ttyS0,115200 console=tty0 priority=critical ---",
@@ -255,7 +258,7 @@ func TestSeed(t *testing.T) {
 }
 
 // seedFiles are the files examples/seed.yaml names under the TFTP root.
-var seedFiles = []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"}
+var seedFiles = []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz", "debian-installer/amd64/grubx64.efi"}
 
 func TestSeedWithoutBootFile(t *testing.T) {
 	c := seed(t, seedFiles[1:]...)

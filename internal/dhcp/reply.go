@@ -87,7 +87,14 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	if requested(pxe.OptTFTPServer) {
 		resp.UpdateOption(dhcpv4.OptTFTPServerName(next.String()))
 	}
-	if t.pxe.PXE {
+	// Option 60 "PXEClient" only for iPXE. iPXE keeps waiting for ProxyDHCP
+	// offers for seconds unless the offer carries it (seen in the lab
+	// captures). EDK2's own UEFI PXE client (OVMF) reads an offer with
+	// "PXEClient" and no PXE vendor options (43) as a BINL offer and asks
+	// the server again on port 4011 before it loads anything (seen with
+	// OVMF here), while a plain offer with siaddr and a boot file it boots
+	// at once, as do PXE 2.1 ROMs.
+	if t.pxe.PXE && t.pxe.IPXE {
 		resp.UpdateOption(dhcpv4.OptClassIdentifier("PXEClient"))
 		// Echo the client's machine identifier (RFC 4578 §2.3); some PXE
 		// ROMs check for it in the replies they accept.

@@ -107,10 +107,12 @@ func serverID(ip string) dhcpv4.Modifier {
 	return dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.ParseIP(ip)))
 }
 
+// pxeBIOS is SeaBIOS with QEMU's iPXE ROM, as in the lab.
 func pxeBIOS() dhcpv4.Modifier {
 	return func(d *dhcpv4.DHCPv4) {
 		d.UpdateOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00000:UNDI:002001"))
 		d.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionClientSystemArchitectureType, []byte{0, 0}))
+		d.UpdateOption(dhcpv4.OptUserClass("iPXE"))
 	}
 }
 
@@ -183,6 +185,19 @@ func TestDiscoverRequestReservedStation(t *testing.T) {
 	}
 	if l, ok := f.alloc.Get(netip.MustParseAddr("192.168.1.101")); !ok || l.Hostname != "station-01" || !l.Expires.Equal(f.clock.t.Add(12*time.Hour)) {
 		t.Errorf("lease after ACK = %+v, %v", l, ok)
+	}
+}
+
+// EDK2's own UEFI PXE client (no user class) gets a plain offer: with
+// option 60 and no option 43 it would ask again on port 4011.
+func TestEDK2PXEGetsPlainOffer(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) {
+		c.Boot.Files = map[string]string{"efi-x64": "debian-installer/amd64/grubx64.efi"}
+	})
+	disc := msg(t, dhcpv4.MessageTypeDiscover, station02, pxeUEFI(7))
+	got := summarize(f.do(disc), disc, 60)
+	if got.File != "debian-installer/amd64/grubx64.efi" || got.SIAddr != "192.168.1.21" || got.Options[60] != "" {
+		t.Errorf("EDK2 offer = %+v, want the boot file and next-server without option 60", got)
 	}
 }
 
@@ -391,13 +406,14 @@ func TestMalformedRequestsDropped(t *testing.T) {
 // network says.
 func TestCapturedFirmware(t *testing.T) {
 	for _, tc := range []struct {
-		pcap, wantIP, wantFile, wantRequest string
+		pcap, wantIP, wantFile, wantRequest, want60 string
 	}{
-		{"testdata/ipxe-bios-dhcp.pcap", "192.168.1.101", "pxelinux.0", "ACK"},
+		{"testdata/ipxe-bios-dhcp.pcap", "192.168.1.101", "pxelinux.0", "ACK", "PXEClient"},
 		// In the capture, dnsmasq had offered station-03 192.168.1.148 from
 		// its pool and the client asks for that; the reference network
 		// reserves .103 for it, so the right answer is a NAK.
-		{"testdata/ovmf-uefi-dhcp-tftp.pcap", "192.168.1.103", "debian-installer/amd64/grubx64.efi", "NAK"},
+		// The capture is of iPXE's UEFI build (UNDI:003010, user class iPXE).
+		{"testdata/ovmf-uefi-dhcp-tftp.pcap", "192.168.1.103", "debian-installer/amd64/grubx64.efi", "NAK", "PXEClient"},
 	} {
 		f := newFixture(t, func(c *config.Config) {
 			c.Boot.Files = map[string]string{"efi-x64": "debian-installer/amd64/grubx64.efi"}
@@ -421,7 +437,7 @@ func TestCapturedFirmware(t *testing.T) {
 					continue
 				}
 			}
-			if got.YIAddr != tc.wantIP || got.File != tc.wantFile || got.Options[60] != "PXEClient" || got.SIAddr != "192.168.1.21" {
+			if got.YIAddr != tc.wantIP || got.File != tc.wantFile || got.Options[60] != tc.want60 || got.SIAddr != "192.168.1.21" {
 				t.Errorf("%s: %s answered %+v", tc.pcap, req.MessageType(), got)
 			}
 		}

@@ -36,6 +36,17 @@ label install
   append initrd=debian-installer/amd64/initrd.gz console=ttyS0,115200 priority=critical ---
 `
 
+// grubConfig boots the installer at once on the serial console (GRUB on
+// UEFI; the paths are absolute on the TFTP server GRUB came from).
+const grubConfig = `serial --unit=0 --speed=115200
+terminal_output serial console
+set timeout=0
+menuentry install {
+  linux /debian-installer/amd64/linux console=ttyS0,115200 priority=critical ---
+  initrd /debian-installer/amd64/initrd.gz
+}
+`
+
 // requireRoot skips the test unless it runs as root: everything here creates
 // network namespaces and devices. Anything else missing is a failure.
 func requireRoot(t *testing.T) {
@@ -143,6 +154,10 @@ func prepareTFTPRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(cfg, "default"), []byte(pxelinuxDefault), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// GRUB (UEFI) reads its config from its prefix in the tree.
+	if err := os.WriteFile(filepath.Join(root, "debian-installer", "amd64", "grub", "grub.cfg"), []byte(grubConfig), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run(t, "chmod", "-R", "a+rX", root)

@@ -53,10 +53,46 @@ type Guest struct {
 // serial log and QEMU's log and prints the serial log's tail.
 func bootStation(t *testing.T, ns *Namespace, tap string, st Station) *Guest {
 	t.Helper()
+	return bootGuest(t, ns, tap, st, biosIPXE)
+}
+
+// Firmware is how a guest network-boots.
+type Firmware int
+
+const (
+	// biosIPXE: SeaBIOS with iPXE as the e1000's option ROM, as on most BIOS PCs.
+	biosIPXE Firmware = iota
+	// uefiPXE: OVMF's own UEFI PXE client (EDK2) on a virtio NIC it drives
+	// itself (no option ROM), as on UEFI PCs.
+	uefiPXE
+)
+
+func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
+	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
+	switch f {
+	case uefiPXE:
+		const ovmf = "/usr/share/qemu/OVMF.fd"
+		if _, err := os.Stat(ovmf); err != nil {
+			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
+		}
+		return append([]string{"-machine", "q35", "-bios", ovmf},
+			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
+	default:
+		const rom = "/usr/lib/ipxe/qemu/efi-e1000.rom"
+		if _, err := os.Stat(rom); err != nil {
+			return nil, fmt.Errorf("iPXE option ROM: %v: run scripts/deps to install ipxe-qemu", err)
+		}
+		return append([]string{"-machine", "pc"}, append(netdev, "-device", "e1000,netdev=n0,mac="+mac+",romfile="+rom)...), nil
+	}
+}
+
+// bootGuest powers on a guest with firmware fw; see bootStation.
+func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware) *Guest {
+	t.Helper()
 	requireTools(t, "qemu-system-x86_64", "socat", "convert")
-	const rom = "/usr/lib/ipxe/qemu/efi-e1000.rom"
-	if _, err := os.Stat(rom); err != nil {
-		t.Fatalf("iPXE option ROM: %v: run scripts/deps to install ipxe-qemu", err)
+	fwArgs, err := fw.qemuArgs(tap, st.MAC)
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -77,16 +113,10 @@ func bootStation(t *testing.T, ns *Namespace, tap string, st Station) *Guest {
 	// There is no KVM on the build machines: QEMU runs under TCG, slower but
 	// the same firmware path. virtio-net with pxe-virtio.rom offers SeaBIOS no
 	// network boot entry; the e1000 with iPXE's ROM does.
-	cmd := ns.command(context.Background(), "qemu-system-x86_64",
-		"-name", st.Name,
-		"-machine", "pc", "-m", "1024",
-		"-display", "none",
-		"-serial", "file:"+g.serial,
-		"-boot", "n",
-		"-netdev", "tap,id=n0,ifname="+tap+",script=no,downscript=no",
-		"-device", "e1000,netdev=n0,mac="+st.MAC+",romfile="+rom,
-		"-no-reboot",
-		"-monitor", "unix:"+g.monitor+",server,nowait")
+	args := append([]string{"-name", st.Name, "-m", "1024", "-display", "none",
+		"-serial", "file:" + g.serial, "-boot", "n", "-no-reboot",
+		"-monitor", "unix:" + g.monitor + ",server,nowait"}, fwArgs...)
+	cmd := ns.command(context.Background(), "qemu-system-x86_64", args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	g.started = time.Now()
 	g.p, err = start("qemu "+st.Name, cmd)
