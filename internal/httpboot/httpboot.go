@@ -47,7 +47,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
 	name := strings.TrimPrefix(r.URL.Path, "/")
-	f, err := s.Files.ServeTFTP(r.Context(), &tftp.Request{Path: name, Remote: remote, Options: map[string]string{}})
+	req := &tftp.Request{Path: name, Remote: remote, Options: map[string]string{}}
+	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		if ap, err := netip.ParseAddrPort(la.String()); err == nil {
+			req.Local = ap.Addr().Unmap()
+		}
+	}
+	f, err := s.Files.ServeTFTP(r.Context(), req)
 	if err != nil {
 		code := http.StatusInternalServerError
 		switch {

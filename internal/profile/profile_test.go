@@ -66,6 +66,21 @@ func TestPXELINUX(t *testing.T) {
 		}
 		golden(t, tc.golden, out)
 	}
+	for _, tc := range []struct {
+		golden string
+		p      *config.Profile
+	}{
+		{"ipxe-http.ipxe", installer},
+		{"ipxe-local.ipxe", &config.Profile{Name: "local"}},
+	} {
+		f := facts
+		f.HTTPBase = "http://192.168.1.21:8080/"
+		out, err := IPXE(tc.p, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tc.golden, out)
+	}
 	if _, err := PXELINUX(&config.Profile{Name: "x", Kernel: "k", Cmdline: "a={{.Nope}}"}, facts); err == nil {
 		t.Error("a template naming an unknown fact rendered")
 	}
@@ -105,8 +120,18 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 	if got, err := read("/pxelinux.cfg/01-00-18-e7-42-85-21", "192.168.1.102"); err != nil || !contains(got, "localboot 0") {
 		t.Errorf("station-02: %q, %v", got, err)
 	}
+	// The iPXE script is served to anyone who asks by the machine's MAC; it
+	// names the kernel and initrd over HTTP, since iPXE reads it.
+	got, err = read("ipxe/00-18-e7-42-85-21.ipxe", "192.168.1.102")
+	if err != nil || !strings.HasPrefix(got, "#!ipxe\n") || !strings.Contains(got, "exit\n") {
+		t.Errorf("station-02 iPXE script: %q, %v", got, err)
+	}
+	got, err = read("ipxe/00-18-e7-42-7a-3e.ipxe", "192.168.1.103")
+	if err != nil || !strings.Contains(got, "kernel http://192.168.1.21:8080/debian-installer/amd64/linux ") {
+		t.Errorf("station-03 iPXE script: %q, %v", got, err)
+	}
 	// Other paths fall through to the files of the root.
-	for _, p := range []string{"pxelinux.cfg/default", "pxelinux.cfg/C0A80165", "pxelinux.0", "pxelinux.cfg/01-zz-18-e7-42-84-3a"} {
+	for _, p := range []string{"pxelinux.cfg/default", "pxelinux.cfg/C0A80165", "pxelinux.0", "pxelinux.cfg/01-zz-18-e7-42-84-3a", "ipxe/00-18-e7-42-84-3a", "ipxe/x.ipxe"} {
 		if _, err := read(p, "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s: %v, want fs.ErrNotExist", p, err)
 		}
