@@ -52,7 +52,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder}
+		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
+			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC}}
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {

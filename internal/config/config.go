@@ -69,7 +69,11 @@ type DHCP struct {
 	DeclineHold Duration `yaml:"decline_hold"`
 	// OfferHold is how long an offered address is kept for the client that was offered it.
 	OfferHold Duration `yaml:"offer_hold"`
-	Subnets   []Subnet `yaml:"subnets"`
+	// RatePerMAC is how many requests per second are answered for one
+	// client MAC (a token bucket with a burst of twice that); 0 means the
+	// default 10, a negative value no limit.
+	RatePerMAC float64  `yaml:"rate_per_mac"`
+	Subnets    []Subnet `yaml:"subnets"`
 }
 
 // Subnet is one IPv4 network pxed serves, directly on an interface or through relays.

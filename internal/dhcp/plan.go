@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv4"
+
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/pxe"
@@ -27,6 +29,24 @@ type subnetPlan struct {
 	leaseTime time.Duration
 	boot      pxe.Boot
 	options   []rawOption // encoded in code order
+	enc       encoded
+}
+
+// encoded holds option values every OFFER and ACK of a subnet carries,
+// encoded once: 51 lease time, 58 T1, 59 T2 (RFC 2132 §9.2, §9.11, §9.12;
+// T1 and T2 at the defaults of RFC 2131 §4.4.5) and 1 subnet mask (§3.3).
+type encoded struct {
+	leaseTime, renew, rebind, mask []byte
+}
+
+func encodeSubnet(network netip.Prefix, lt time.Duration) encoded {
+	secs := func(d time.Duration) []byte {
+		return dhcpv4.OptIPAddressLeaseTime(d).Value.ToBytes()
+	}
+	return encoded{
+		leaseTime: secs(lt), renew: secs(lt / 2), rebind: secs(lt * 7 / 8),
+		mask: []byte(net.CIDRMask(network.Bits(), 32)),
+	}
 }
 
 type hostPlan struct {
@@ -69,6 +89,7 @@ func compile(c *config.Config) (*plan, error) {
 			return nil, fmt.Errorf("subnet %s: %w", s.Network, err)
 		}
 		sp.options = opts
+		sp.enc = encodeSubnet(sp.network, sp.leaseTime)
 		p.subnets = append(p.subnets, sp)
 	}
 	for i := range c.Hosts {

@@ -14,12 +14,7 @@ import (
 // Options are those of RFC 2132 that pxed sets, then the subnet's, then the
 // host's; a later one with the same code replaces an earlier one.
 func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
-	// NewReplyFromRequest copies xid, flags, giaddr, chaddr and option 82
-	// (the relay agent expects its option back, RFC 3046 §2.2).
-	resp, err := dhcpv4.NewReplyFromRequest(t.req)
-	if err != nil {
-		return nil
-	}
+	resp := newReply(t.req)
 	resp.UpdateOption(dhcpv4.OptMessageType(mt))
 	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
 	if mt == dhcpv4.MessageTypeAck {
@@ -28,17 +23,17 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	if yiaddr.IsValid() {
 		resp.YourIPAddr = yiaddr.AsSlice()
 		// RFC 2132 §9.2, §9.11, §9.12; T1 and T2 at the defaults of RFC 2131 §4.4.5.
-		lt := t.sub.leaseTime
-		resp.UpdateOption(dhcpv4.OptIPAddressLeaseTime(lt))
-		resp.UpdateOption(dhcpv4.OptRenewTimeValue(lt / 2))
-		resp.UpdateOption(dhcpv4.OptRebindingTimeValue(lt * 7 / 8))
+		// Encoded once per subnet (plan.go).
+		resp.Options[dhcpv4.OptionIPAddressLeaseTime.Code()] = t.sub.enc.leaseTime
+		resp.Options[dhcpv4.OptionRenewTimeValue.Code()] = t.sub.enc.renew
+		resp.Options[dhcpv4.OptionRebindingTimeValue.Code()] = t.sub.enc.rebind
 	}
-	resp.UpdateOption(dhcpv4.OptSubnetMask(net.CIDRMask(t.sub.network.Bits(), 32)))
+	resp.Options[dhcpv4.OptionSubnetMask.Code()] = t.sub.enc.mask
 	if t.host != nil && t.host.name != "" {
 		resp.UpdateOption(dhcpv4.OptHostName(t.host.name))
 	}
 	for _, o := range t.sub.options {
-		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.code), o.value))
+		resp.Options[o.code] = o.value
 	}
 	if t.host != nil {
 		for _, o := range t.host.options {
@@ -46,6 +41,30 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 		}
 	}
 	t.bootInfo(resp)
+	return resp
+}
+
+// newReply starts a reply to req as dhcpv4.NewReplyFromRequest does: op
+// BOOTREPLY, htype, xid, flags, chaddr and giaddr from the request, and
+// options 82 (the relay agent expects its option back, RFC 3046 §2.2) and 61
+// (RFC 6842) copied. That constructor first draws a random transaction ID
+// (crypto/rand under a context with a timer) only to overwrite it: a third
+// of the allocations of a reply.
+func newReply(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+	resp := &dhcpv4.DHCPv4{
+		OpCode: dhcpv4.OpcodeBootReply, HWType: req.HWType, TransactionID: req.TransactionID,
+		Flags: req.Flags, ClientHWAddr: req.ClientHWAddr, GatewayIPAddr: req.GatewayIPAddr,
+		ClientIPAddr: net.IPv4zero, YourIPAddr: net.IPv4zero, ServerIPAddr: net.IPv4zero,
+		Options: make(dhcpv4.Options, 8),
+	}
+	if resp.GatewayIPAddr == nil {
+		resp.GatewayIPAddr = net.IPv4zero
+	}
+	for _, c := range [...]dhcpv4.OptionCode{dhcpv4.OptionRelayAgentInformation, dhcpv4.OptionClientIdentifier} {
+		if v := req.Options.Get(c); v != nil {
+			resp.Options[c.Code()] = v
+		}
+	}
 	return resp
 }
 
@@ -108,10 +127,7 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 // message, no address. Through a relay it asks for broadcast delivery, as
 // the client may not have a usable address.
 func (t *turn) nak(msg string) *dhcpv4.DHCPv4 {
-	resp, err := dhcpv4.NewReplyFromRequest(t.req)
-	if err != nil {
-		return nil
-	}
+	resp := newReply(t.req)
 	resp.UpdateOption(dhcpv4.OptMessageType(dhcpv4.MessageTypeNak))
 	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
 	resp.UpdateOption(dhcpv4.OptMessage(msg))

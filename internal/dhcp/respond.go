@@ -2,6 +2,7 @@ package dhcp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -38,6 +39,8 @@ type Decision struct {
 	// Client and Host are what the request was recognised as, for logs and events.
 	Client pxe.Client
 	Host   string
+	// Exhausted is set when a DISCOVER found no free address in the pools.
+	Exhausted bool
 }
 
 // Responder decides what to answer. It is safe for concurrent use.
@@ -152,7 +155,9 @@ func (t *turn) discover() Decision {
 		}
 		ip, err := t.r.alloc.Offer(t.client, t.sub.pools, ip4(t.req.RequestedIPAddress()))
 		if err != nil {
-			return drop("%s: %v", t.sub.network, err)
+			d := drop("%s: %v", t.sub.network, err)
+			d.Exhausted = errors.Is(err, lease.ErrExhausted)
+			return d
 		}
 		yiaddr = ip
 	}

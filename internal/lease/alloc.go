@@ -1,6 +1,7 @@
 package lease
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,10 @@ func (r Range) contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.
 // store round trip; the store still has the last word at Commit, so a
 // mirror that is behind (another pxed sharing the store) costs a retry,
 // never a duplicate address.
+//
+// Every operation costs about the same however many leases there are: the
+// maps are indexed by address and by client, and each pool range has bitmaps
+// of used and reclaimable addresses (see pool) instead of a scan.
 type Allocator struct {
 	store     Store
 	now       func() time.Time
@@ -28,7 +33,8 @@ type Allocator struct {
 	leases   map[netip.Addr]Lease
 	byClient map[string]netip.Addr
 	offers   map[netip.Addr]offer
-	cursor   map[Range]netip.Addr
+	offerBy  map[string]netip.Addr // client key → its offer
+	pools    map[Range]*pool
 }
 
 type offer struct {
@@ -48,7 +54,8 @@ func NewAllocator(ctx context.Context, s Store, now func() time.Time, offerHold 
 		leases:   make(map[netip.Addr]Lease, len(all)),
 		byClient: make(map[string]netip.Addr, len(all)),
 		offers:   map[netip.Addr]offer{},
-		cursor:   map[Range]netip.Addr{},
+		offerBy:  map[string]netip.Addr{},
+		pools:    map[Range]*pool{},
 	}
 	for _, l := range all {
 		a.record(l)
@@ -64,6 +71,43 @@ func (a *Allocator) record(l Lease) {
 	}
 	a.leases[l.IP] = l
 	a.byClient[l.Client().Key()] = l.IP
+	now := a.now()
+	for _, p := range a.pools {
+		if i, ok := p.index(l.IP); ok {
+			p.track(i, l, now)
+		}
+	}
+}
+
+// track brings the bits of address i in line with its lease l.
+func (p *pool) track(i uint32, l Lease, now time.Time) {
+	p.setUsed(i)
+	if l.Active(now) {
+		p.clearReclaim(i)
+		p.queue(i, l.Expires)
+	} else {
+		p.setReclaim(i)
+	}
+}
+
+// pool returns the index of r, building it from the mirror the first time.
+func (a *Allocator) pool(r Range, now time.Time) *pool {
+	if p, ok := a.pools[r]; ok {
+		return p
+	}
+	p := newPool(r)
+	for ip, l := range a.leases {
+		if i, ok := p.index(ip); ok {
+			p.track(i, l, now)
+		}
+	}
+	for ip := range a.offers {
+		if i, ok := p.index(ip); ok {
+			p.setUsed(i)
+		}
+	}
+	a.pools[r] = p
+	return p
 }
 
 // Lookup returns the last lease recorded for client c, in any state.
@@ -109,7 +153,8 @@ var ErrExhausted = errors.New("no free address in pool")
 
 // Offer chooses a pool address for client c and keeps it for c for the
 // offer hold. In the order of RFC 2131 §4.3.1: the client's current or
-// previous address, then the address it asked for, then a free one.
+// previous address, then the address it was offered already, then the
+// address it asked for, then a free one.
 func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.Addr, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -122,53 +167,137 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 		}
 		return false
 	}
-	choose := func(ip netip.Addr) netip.Addr {
-		a.offers[ip] = offer{client: key, until: now.Add(a.offerHold)}
-		return ip
-	}
 	if ip, ok := a.byClient[key]; ok && inPools(ip) {
 		if l := a.leases[ip]; l.Holds(c) && l.State != Declined && a.availableLocked(ip, key, c, now) {
-			return choose(ip), nil
+			return a.choose(ip, key, now), nil
 		}
+	}
+	if ip, ok := a.offerBy[key]; ok && inPools(ip) && a.usable(ip, key, c, now, false) {
+		return a.choose(ip, key, now), nil
 	}
 	if requested.Is4() && inPools(requested) && a.availableLocked(requested, key, c, now) {
 		if l, ok := a.leases[requested]; !ok || l.Holds(c) || !l.Active(now) {
-			return choose(requested), nil
+			return a.choose(requested, key, now), nil
 		}
 	}
 	// First an address nobody has held (so that returning clients keep
 	// theirs), then one whose lease has ended.
-	for _, fresh := range []bool{true, false} {
-		for _, r := range pools {
-			if ip, ok := a.scan(r, key, c, now, fresh); ok {
-				return choose(ip), nil
-			}
+	for _, r := range pools {
+		if ip, ok := a.fresh(a.pool(r, now), key, c, now); ok {
+			return a.choose(ip, key, now), nil
+		}
+	}
+	for _, r := range pools {
+		if ip, ok := a.reclaimed(a.pool(r, now), key, c, now); ok {
+			return a.choose(ip, key, now), nil
 		}
 	}
 	return netip.Addr{}, ErrExhausted
 }
 
-// scan walks r once from its cursor, wrapping around, for a usable address.
-func (a *Allocator) scan(r Range, key string, c Client, now time.Time, fresh bool) (netip.Addr, bool) {
-	start, ok := a.cursor[r]
-	if !ok || !r.contains(start) {
-		start = r.First
+// usable reports whether ip may be offered to c: available, and either
+// never held (fresh) or, unless fresh is required, no longer active.
+func (a *Allocator) usable(ip netip.Addr, key string, c Client, now time.Time, fresh bool) bool {
+	if !a.availableLocked(ip, key, c, now) {
+		return false
 	}
-	ip := start
+	l, held := a.leases[ip]
+	return !held || (!fresh && (!l.Active(now) || (l.Holds(c) && l.State != Declined)))
+}
+
+// fresh finds an address of p nobody has held or been offered.
+func (a *Allocator) fresh(p *pool, key string, c Client, now time.Time) (netip.Addr, bool) {
 	for {
-		l, held := a.leases[ip]
-		usable := a.availableLocked(ip, key, c, now) && (!held || (!fresh && !l.Active(now)))
-		next := ip.Next()
-		if !r.contains(next) {
-			next = r.First
+		i, ok := p.nextFresh()
+		if !ok {
+			return netip.Addr{}, false
 		}
-		if usable {
-			a.cursor[r] = next
+		ip := p.addr(i)
+		p.cursor = (i + 1) % p.n
+		if a.usable(ip, key, c, now, true) {
 			return ip, true
 		}
-		ip = next
-		if ip == start {
+		p.setUsed(i) // a stale bit: the address is held or on offer
+	}
+}
+
+// reclaimed finds an address of p whose lease has ended, first moving the
+// leases whose time has passed from the expiry heap to the reclaim bits.
+func (a *Allocator) reclaimed(p *pool, key string, c Client, now time.Time) (netip.Addr, bool) {
+	a.expire(p, now)
+	for {
+		i, ok := p.nextReclaim()
+		if !ok {
 			return netip.Addr{}, false
+		}
+		ip := p.addr(i)
+		p.rcursor = (i + 1) % p.n
+		p.clearReclaim(i)
+		if a.usable(ip, key, c, now, false) {
+			return ip, true
+		}
+		// Renewed, quarantined or on offer to another client: the expiry
+		// heap or Prune puts it back when that ends.
+	}
+}
+
+// expire moves addresses whose leases ended by now from p's heap to its
+// reclaim bits; a lease renewed since it was queued is queued again.
+func (a *Allocator) expire(p *pool, now time.Time) {
+	for len(p.ends) > 0 && p.ends[0].at <= now.UnixNano() {
+		e := heap.Pop(&p.ends).(end)
+		clearBit(p.queued, e.i)
+		l, ok := a.leases[p.addr(e.i)]
+		switch {
+		case !ok:
+		case l.Active(now):
+			p.queue(e.i, l.Expires)
+		default:
+			p.setReclaim(e.i)
+		}
+	}
+}
+
+// choose puts ip on offer to the client with key, replacing its earlier offer.
+func (a *Allocator) choose(ip netip.Addr, key string, now time.Time) netip.Addr {
+	if old, ok := a.offerBy[key]; ok && old != ip {
+		a.dropOffer(old)
+	}
+	if o, ok := a.offers[ip]; ok && o.client != key && a.offerBy[o.client] == ip {
+		delete(a.offerBy, o.client) // a lapsed offer to another client
+	}
+	a.offers[ip] = offer{client: key, until: now.Add(a.offerHold)}
+	a.offerBy[key] = ip
+	for _, p := range a.pools {
+		if i, ok := p.index(ip); ok {
+			p.setUsed(i)
+			p.clearReclaim(i)
+		}
+	}
+	return ip
+}
+
+// dropOffer forgets the offer of ip and gives the address back to its pool:
+// fresh again if it has no lease, reclaimable if its lease has ended.
+func (a *Allocator) dropOffer(ip netip.Addr) {
+	o, ok := a.offers[ip]
+	if !ok {
+		return
+	}
+	delete(a.offers, ip)
+	if a.offerBy[o.client] == ip {
+		delete(a.offerBy, o.client)
+	}
+	now := a.now()
+	l, held := a.leases[ip]
+	for _, p := range a.pools {
+		i, ok := p.index(ip)
+		switch {
+		case !ok:
+		case !held:
+			p.clearUsed(i)
+		default:
+			p.track(i, l, now)
 		}
 	}
 }
@@ -177,11 +306,8 @@ func (a *Allocator) scan(r Range, key string, c Client, now time.Time, fresh boo
 func (a *Allocator) Withdraw(c Client) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	key := c.Key()
-	for ip, o := range a.offers {
-		if o.client == key {
-			delete(a.offers, ip)
-		}
+	if ip, ok := a.offerBy[c.Key()]; ok {
+		a.dropOffer(ip)
 	}
 }
 
@@ -202,22 +328,29 @@ func (a *Allocator) Commit(ctx context.Context, l Lease) error {
 		return err
 	}
 	a.mu.Lock()
-	a.record(l)
 	if o, ok := a.offers[l.IP]; ok && o.client == l.Client().Key() {
 		delete(a.offers, l.IP)
+		if a.offerBy[o.client] == l.IP {
+			delete(a.offerBy, o.client)
+		}
 	}
+	a.record(l)
 	a.mu.Unlock()
 	return nil
 }
 
-// Prune drops offers that have lapsed; call it now and then.
+// Prune drops offers that have lapsed and moves addresses whose leases have
+// ended to their pools' reclaimable sets; call it now and then.
 func (a *Allocator) Prune() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
 	for ip, o := range a.offers {
 		if !now.Before(o.until) {
-			delete(a.offers, ip)
+			a.dropOffer(ip)
 		}
+	}
+	for _, p := range a.pools {
+		a.expire(p, now)
 	}
 }

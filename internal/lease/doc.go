@@ -6,4 +6,10 @@
 // The rule every backend keeps (RFC 2131 §3.1, §4.3.2 "the server MUST
 // record the binding before sending DHCPACK"): Commit returns only once the
 // lease is durable, and refuses an address held by another client.
+//
+// Costs (docs/performance.md has the measurements): a Commit, Get or Offer
+// costs the same with 100 or 65,536 leases (maps by address and client,
+// bitmaps per pool range, compaction amortised and off the commit path);
+// memory is about 770 bytes per lease with the journal and the allocator
+// loaded (TestMemoryPerLease), so 65,536 leases take about 50 MB.
 package lease

@@ -1,0 +1,121 @@
+package dhcp
+
+import (
+	"sync"
+	"time"
+)
+
+// RateLimit bounds how fast pxed answers one client, so that a client (or
+// a flood under one forged MAC) cannot take the workers from the others.
+// Requests over the limit are dropped before they are parsed; a real client
+// retransmits after seconds (RFC 2131 §4.1: 4 s, then 8 s, ...) and never
+// comes near the default.
+type RateLimit struct {
+	// PerMAC is the sustained rate of requests per second answered for one
+	// hardware address: 0 means the default 10, a negative value no limit.
+	PerMAC float64
+	// Burst is how many requests one address may send at once (default
+	// twice PerMAC, at least 4).
+	Burst int
+	// MaxClients bounds the memory used: about this many addresses are
+	// tracked (default 65,536; those not heard from for longest go first).
+	MaxClients int
+}
+
+const limiterShards = 16
+
+// limiter is a token bucket per MAC in a bounded map. Each shard keeps two
+// generations: when the current one is full it becomes the previous one and
+// the one before is dropped, so memory stays under MaxClients buckets and a
+// client active in the last generation keeps its bucket.
+type limiter struct {
+	rate   float64 // tokens per nanosecond
+	burst  float64
+	perGen int
+	shards [limiterShards]limiterShard
+}
+
+type limiterShard struct {
+	mu        sync.Mutex
+	cur, prev map[macKey]bucket
+}
+
+type macKey [16]byte
+
+type bucket struct {
+	tokens float64
+	last   int64 // unix ns of the last refill
+}
+
+// newLimiter returns nil when rl asks for no limit.
+func newLimiter(rl RateLimit) *limiter {
+	per := rl.PerMAC
+	if per == 0 {
+		per = 10
+	}
+	if per < 0 {
+		return nil
+	}
+	burst := float64(rl.Burst)
+	if burst <= 0 {
+		burst = max(2*per, 4)
+	}
+	maxc := rl.MaxClients
+	if maxc <= 0 {
+		maxc = 65536
+	}
+	l := &limiter{rate: per / 1e9, burst: burst, perGen: max(maxc/limiterShards/2, 1)}
+	for i := range l.shards {
+		l.shards[i].cur = map[macKey]bucket{}
+	}
+	return l
+}
+
+// allow reports whether a request from the client whose hardware address is
+// mac may be served at now, and takes a token if so.
+func (l *limiter) allow(mac []byte, now time.Time) bool {
+	if l == nil {
+		return true
+	}
+	var k macKey
+	copy(k[:], mac)
+	var h byte
+	for _, b := range mac {
+		h ^= b
+	}
+	s := &l.shards[h%limiterShards]
+	t := now.UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.cur[k]
+	if !ok {
+		if b, ok = s.prev[k]; ok {
+			delete(s.prev, k)
+		} else {
+			b = bucket{tokens: l.burst, last: t}
+		}
+	}
+	if t > b.last {
+		b.tokens = min(l.burst, b.tokens+float64(t-b.last)*l.rate)
+		b.last = t
+	}
+	allowed := b.tokens >= 1
+	if allowed {
+		b.tokens--
+	}
+	if !ok && len(s.cur) >= l.perGen {
+		s.prev, s.cur = s.cur, make(map[macKey]bucket, l.perGen)
+	}
+	s.cur[k] = b
+	return allowed
+}
+
+// chaddr returns the client hardware address of a raw BOOTP packet (RFC 951:
+// hlen at octet 2, chaddr at octets 28–43), or nil if the packet is too short.
+func chaddr(pkt []byte) []byte {
+	if len(pkt) < 44 {
+		return nil
+	}
+	n := min(int(pkt[2]), 16)
+	return pkt[28 : 28+n]
+}
