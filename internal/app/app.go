@@ -52,6 +52,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		if cfg.HTTP.Enabled && cfg.HTTP.IPXEScript {
+			resp.IPXEScript = profiles.ScriptURL
+		}
 		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
 			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC}}
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
@@ -78,7 +81,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 		if cfg.HTTP.Enabled {
-			hs := &httpboot.Server{Files: dir, Logger: log, Events: evlog}
+			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: evlog}
 			g.Go(func() error { return hs.ListenAndServe(ctx, cfg.HTTP.Address) })
 			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
 		}

@@ -138,6 +138,9 @@ type HTTP struct {
 	Enabled bool `yaml:"enabled"`
 	// Address to listen on, default ":8080".
 	Address string `yaml:"address"`
+	// IPXEScript gives clients that are already iPXE the URL of a script
+	// rendered from their profile as boot file, instead of the boot file.
+	IPXEScript bool `yaml:"ipxe_script"`
 }
 
 // TFTP configures the read-only TFTP server.

@@ -96,6 +96,11 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	if !next.IsValid() {
 		next = t.in.ServerIP
 	}
+	if t.pxe.IPXE && t.r.IPXEScript != nil {
+		if url := t.r.IPXEScript(t.req.ClientHWAddr, t.in.ServerIP); url != "" {
+			file = url
+		}
+	}
 	resp.ServerIPAddr = next.AsSlice()
 	if file != "" {
 		resp.BootFileName = file

@@ -48,6 +48,12 @@ type Responder struct {
 	plan  *plan
 	alloc *lease.Allocator
 	now   func() time.Time
+
+	// IPXEScript, if set, gives the URL of a generated iPXE script for a
+	// machine ("" when it has none). A client that is already iPXE then
+	// gets that URL as its boot file instead of a boot program: iPXE runs
+	// the script, and no second iPXE or loader is loaded.
+	IPXEScript func(mac net.HardwareAddr, server netip.Addr) string
 }
 
 // NewResponder compiles cfg for serving leases through alloc.

@@ -499,3 +499,22 @@ func FuzzRespond(f *testing.F) {
 		}
 	})
 }
+
+// With iPXE scripts on, a client that is already iPXE gets its script's URL
+// instead of the boot program (no second iPXE, no loader); others do not.
+func TestIPXEScriptForIPXEClients(t *testing.T) {
+	f := newFixture(t, nil)
+	f.r.IPXEScript = func(mac net.HardwareAddr, server netip.Addr) string {
+		return "http://" + server.String() + ":8080/ipxe/" + mac.String() + ".ipxe"
+	}
+	disc := msg(t, dhcpv4.MessageTypeDiscover, station01, pxeBIOS())
+	if got := summarize(f.do(disc), disc).File; got != "http://192.168.1.21:8080/ipxe/00:18:e7:42:84:3a.ipxe" {
+		t.Errorf("iPXE client boot file %q", got)
+	}
+	plain := msg(t, dhcpv4.MessageTypeDiscover, station02, func(d *dhcpv4.DHCPv4) {
+		d.UpdateOption(dhcpv4.OptClassIdentifier("PXEClient:Arch:00000:UNDI:002001"))
+	})
+	if got := summarize(f.do(plain), plain).File; got != "pxelinux.0" {
+		t.Errorf("PXE ROM without iPXE got %q, want pxelinux.0", got)
+	}
+}

@@ -175,6 +175,18 @@ func (s *Service) ProfileFor(mac net.HardwareAddr, local netip.Addr) (*config.Pr
 	return p, host, ok
 }
 
+// ScriptURL is the http:// URL of machine mac's iPXE script on server, or
+// "" when pxed serves no HTTP or the machine has no profile.
+func (s *Service) ScriptURL(mac net.HardwareAddr, server netip.Addr) string {
+	if s.HTTPPort == 0 || !server.IsValid() {
+		return ""
+	}
+	if _, _, ok := s.ProfileFor(mac, server); !ok {
+		return ""
+	}
+	return "http://" + net.JoinHostPort(server.String(), strconv.Itoa(s.HTTPPort)) + "/" + IPXEScriptPath(mac)
+}
+
 // ServeTFTP answers pxelinux.cfg/01-<mac> and ipxe/<mac>.ipxe for machines
 // with a profile; any other path, or a machine without one, is left to the
 // next handler (fs.ErrNotExist), so files in the root still work. The HTTP

@@ -117,3 +117,34 @@ func TestBootThreeStations(t *testing.T) {
 		expectLease(t, leases, st.MAC, st.IP)
 	}
 }
+
+// TestBootIPXEScript boots station-01 with http.ipxe_script on: its iPXE
+// ROM gets the URL of the iPXE script pxed renders from its profile, and
+// fetches the script, kernel and initrd over HTTP, with no PXELINUX at all.
+func TestBootIPXEScript(t *testing.T) {
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
+		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
+	}})
+
+	g := bootStation(t, ns, taps[0], station01)
+	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
+	defer cancel()
+	took, err := g.waitKernel(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s by iPXE script over HTTP: power-on to %q in %v", g.Name, kernelStarted, took)
+	g.powerOff()
+	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=ipxe/00-18-e7-42-84-3a.ipxe`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=40810276`)
+	b, err := os.ReadFile(px.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "file=pxelinux.0") {
+		t.Error("PXELINUX was loaded although the iPXE script was given")
+	}
+}
