@@ -78,7 +78,11 @@ type DHCP struct {
 
 // Subnet is one IPv4 network pxed serves, directly on an interface or through relays.
 type Subnet struct {
-	Network    Prefix   `yaml:"network"`
+	Network Prefix `yaml:"network"`
+	// Proxy makes pxed a ProxyDHCP server on this subnet (PXE 2.1): another
+	// DHCP server hands out the addresses, pxed answers PXE clients only,
+	// with boot information and no address.
+	Proxy      bool     `yaml:"proxy"`
 	Pools      []Range  `yaml:"pools"`
 	Routers    []Addr   `yaml:"routers"`
 	DNSServers []Addr   `yaml:"dns_servers"`

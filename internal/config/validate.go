@@ -64,6 +64,7 @@ func (c *Config) Validate() []Problem {
 	v.boot("boot", &c.Boot)
 	v.hosts()
 	v.profiles() // before tftp(), which checks the files they name
+	v.proxies()
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
 	slices.SortStableFunc(v.out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
@@ -556,6 +557,25 @@ func (v *validator) profiles() {
 	for i := range v.c.Hosts {
 		if b := v.c.Hosts[i].Boot; b != nil {
 			check(fmt.Sprintf("hosts[%d].boot.profile", i), b.Profile)
+		}
+	}
+}
+
+// proxies checks the subnets served as ProxyDHCP: pxed gives no address
+// there, so a pool (or a fixed address) would be a second DHCP server in
+// disguise.
+func (v *validator) proxies() {
+	for i, s := range v.c.DHCP.Subnets {
+		if !s.Proxy {
+			continue
+		}
+		if len(s.Pools) > 0 {
+			v.add(fmt.Sprintf("dhcp.subnets[%d].pools", i), "subnet %s is in proxy mode and has a pool: in proxy mode another DHCP server gives the addresses", s.Network)
+		}
+		for j, h := range v.c.Hosts {
+			if h.IP.IsValid() && s.Network.IsValid() && s.Network.Contains(h.IP.Addr) {
+				v.add(fmt.Sprintf("hosts[%d].ip", j), "host %s has a fixed address in %s, which is in proxy mode: pxed gives no addresses there", h.Name, s.Network)
+			}
 		}
 	}
 }

@@ -25,6 +25,7 @@ type plan struct {
 
 type subnetPlan struct {
 	network   netip.Prefix
+	proxy     bool // ProxyDHCP: boot information for PXE clients, no addresses
 	pools     []lease.Range
 	leaseTime time.Duration
 	boot      pxe.Boot
@@ -70,7 +71,7 @@ func compile(c *config.Config) (*plan, error) {
 	}
 	for i := range c.DHCP.Subnets {
 		s := &c.DHCP.Subnets[i]
-		sp := &subnetPlan{network: s.Network.Prefix, leaseTime: c.DHCP.LeaseTime.D()}
+		sp := &subnetPlan{network: s.Network.Prefix, proxy: s.Proxy, leaseTime: c.DHCP.LeaseTime.D()}
 		if s.LeaseTime != 0 {
 			sp.leaseTime = s.LeaseTime.D()
 		}

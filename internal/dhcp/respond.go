@@ -24,6 +24,8 @@ type Ingress struct {
 	// ServerIP is the receiving interface's address: the server identifier
 	// (option 54) and, unless configured otherwise, the next-server.
 	ServerIP netip.Addr
+	// BootServer: the request came to port 4011, as ProxyDHCP requests do.
+	BootServer bool
 }
 
 // Decision is the outcome of one request.
@@ -102,6 +104,14 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	t := &turn{r: r, req: req, in: in, sub: sub, client: client, host: host, now: r.now()}
 	t.pxe = pxe.Classify(req.Options)
 	var d Decision
+	if sub.proxy || in.BootServer {
+		d = t.proxy()
+		d.Client = t.pxe
+		if host != nil {
+			d.Host = host.name
+		}
+		return d
+	}
 	switch mt {
 	case dhcpv4.MessageTypeDiscover:
 		d = t.discover()

@@ -30,6 +30,9 @@ type Server struct {
 	Workers int
 	// Port to listen on (default 67; tests use others).
 	Port int
+	// BootPort is where ProxyDHCP requests are answered (default 4011,
+	// BootServerPort; negative: not at all).
+	BootPort int
 	// Events, if set, is told of every request and its outcome.
 	Events events.Recorder
 	// RateLimit bounds the requests served per client MAC (on by default).
@@ -65,7 +68,13 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 	for _, l := range links {
 		s.logger().Info("dhcp serving", "iface", l.name, "ip", l.ip)
 		for range s.workers() {
-			g.Go(func() error { return s.work(ctx, l) })
+			g.Go(func() error { return s.work(ctx, l, l.conn, false) })
+		}
+		if l.bootConn != nil {
+			// ProxyDHCP requests come one per booting client: a few workers.
+			for range 4 {
+				g.Go(func() error { return s.work(ctx, l, l.bootConn, true) })
+			}
 		}
 	}
 	g.Go(func() error {
@@ -103,14 +112,18 @@ func (s *Server) workers() int {
 
 // link is one served interface.
 type link struct {
-	name string
-	ip   netip.Addr
-	conn net.PacketConn
-	raw  *linkSender // nil when packet sockets are not allowed
+	name     string
+	ip       netip.Addr
+	conn     net.PacketConn
+	bootConn net.PacketConn // port 4011; nil when off
+	raw      *linkSender    // nil when packet sockets are not allowed
 }
 
 func (l *link) close() {
 	l.conn.Close()
+	if l.bootConn != nil {
+		l.bootConn.Close()
+	}
 	if l.raw != nil {
 		l.raw.Close()
 	}
@@ -134,6 +147,15 @@ func (s *Server) open(name string) (*link, error) {
 		return nil, err
 	}
 	l := &link{name: name, ip: ip, conn: conn}
+	if bp := s.BootPort; bp >= 0 {
+		if bp == 0 {
+			bp = BootServerPort
+		}
+		if l.bootConn, err = listenInterface(name, bp); err != nil {
+			conn.Close()
+			return nil, err
+		}
+	}
 	if raw, err := newLinkSender(ifc.Index); err == nil {
 		l.raw = raw
 	} else {
@@ -158,15 +180,15 @@ func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
 }
 
 // work is one worker's loop on one interface.
-func (s *Server) work(ctx context.Context, l *link) error {
+func (s *Server) work(ctx context.Context, l *link, conn net.PacketConn, boot bool) error {
 	buf := make([]byte, 1500)
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
 		// A deadline on every read, so that shutdown is noticed.
-		l.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		n, from, err := l.conn.ReadFrom(buf)
+		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		n, from, err := conn.ReadFrom(buf)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				continue
@@ -176,11 +198,11 @@ func (s *Server) work(ctx context.Context, l *link) error {
 			}
 			return fmt.Errorf("reading on %s: %w", l.name, err)
 		}
-		s.handle(ctx, l, buf[:n], from)
+		s.handle(ctx, l, buf[:n], from, boot)
 	}
 }
 
-func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr) {
+func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr, boot bool) {
 	log := s.logger()
 	s.stats.Received.Add(1)
 	if mac := chaddr(pkt); mac != nil && !s.limit.allow(mac, time.Now()) {
@@ -194,7 +216,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr)
 		return
 	}
 	start := time.Now()
-	d := s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip})
+	d := s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
 	attrs := []any{"iface", l.name, "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "msg", req.MessageType().String()}
 	if d.Client.HasArch {
 		attrs = append(attrs, "arch", d.Client.Arch.String())
@@ -229,8 +251,16 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr)
 		return
 	}
 	dest := Route(req, d.Reply)
+	conn := l.conn
+	if boot {
+		// A ProxyDHCP request is answered where it came from, from port 4011.
+		conn = l.bootConn
+		if ua, ok := from.(*net.UDPAddr); ok {
+			dest = Destination{Kind: KindUnicast, Addr: ua.AddrPort()}
+		}
+	}
 	out := d.Reply.ToBytes()
-	if err := s.send(l, dest, out); err != nil {
+	if err := s.send(l, conn, dest, out); err != nil {
 		s.stats.SendFailed.Add(1)
 		log.Warn("dhcp reply not sent", append(attrs, "to", dest.Addr.String(), "err", err)...)
 		return
@@ -248,14 +278,14 @@ func ipString(ip net.IP) string {
 	return ip.String()
 }
 
-func (s *Server) send(l *link, d Destination, out []byte) error {
+func (s *Server) send(l *link, conn net.PacketConn, d Destination, out []byte) error {
 	if d.Kind == KindHardware {
 		if l.raw != nil {
 			return l.raw.send(d.MAC, netip.AddrPortFrom(l.ip, dhcpv4.ServerPort), d.Addr, out)
 		}
 		d.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)
 	}
-	_, err := l.conn.WriteTo(out, net.UDPAddrFromAddrPort(d.Addr))
+	_, err := conn.WriteTo(out, net.UDPAddrFromAddrPort(d.Addr))
 	return err
 }
 
