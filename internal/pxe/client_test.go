@@ -1,0 +1,57 @@
+package pxe
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestClassify(t *testing.T) {
+	uuid := append([]byte{0}, []byte("0123456789abcdef")...)
+	for _, tc := range []struct {
+		name string
+		opts map[uint8][]byte
+		want Client
+	}{
+		{"iPXE BIOS (lab capture)", map[uint8][]byte{60: []byte("PXEClient:Arch:00000:UNDI:002001"), 77: []byte("iPXE"), 93: {0, 0}, 97: uuid},
+			Client{PXE: true, IPXE: true, HasArch: true, Arch: ArchBIOS, UUID: uuid[1:], VendorClass: "PXEClient:Arch:00000:UNDI:002001"}},
+		{"EDK2 UEFI PXE", map[uint8][]byte{60: []byte("PXEClient:Arch:00007:UNDI:003001"), 93: {0, 7}},
+			Client{PXE: true, HasArch: true, Arch: ArchX64UEFI, VendorClass: "PXEClient:Arch:00007:UNDI:003001"}},
+		{"UEFI HTTP Boot", map[uint8][]byte{60: []byte("HTTPClient:Arch:00016:UNDI:003001"), 93: {0, 16}},
+			Client{HTTP: true, HasArch: true, Arch: ArchX64HTTP, VendorClass: "HTTPClient:Arch:00016:UNDI:003001"}},
+		{"arch from option 60 only", map[uint8][]byte{60: []byte("PXEClient:Arch:00011:UNDI:003000")},
+			Client{PXE: true, HasArch: true, Arch: ArchARM64UEFI, VendorClass: "PXEClient:Arch:00011:UNDI:003000"}},
+		{"RFC 3004 user class with iPXE", map[uint8][]byte{77: {4, 'i', 'P', 'X', 'E'}}, Client{IPXE: true}},
+		{"option 175", map[uint8][]byte{175: {}}, Client{IPXE: true}},
+		{"short UUID ignored", map[uint8][]byte{97: {0, 1, 2}}, Client{}},
+		{"plain client", map[uint8][]byte{60: []byte("udhcp 1.35.0")}, Client{VendorClass: "udhcp 1.35.0"}},
+	} {
+		if diff := cmp.Diff(tc.want, Classify(tc.opts)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+	}
+}
+
+func TestArchFamilyAndNames(t *testing.T) {
+	if ArchEBC.Family() != ArchX64UEFI || ArchX64UEFI.Family() != ArchX64UEFI {
+		t.Error("7 and 9 are not both x64 UEFI")
+	}
+	for _, a := range Arches() {
+		got, err := ParseArch(a.String())
+		if err != nil || got != a {
+			t.Errorf("ParseArch(%q) = %v, %v", a.String(), got, err)
+		}
+	}
+	if a, err := ParseArch("7"); err != nil || a != ArchX64UEFI {
+		t.Errorf("ParseArch(7) = %v, %v", a, err)
+	}
+	if _, err := ParseArch("efi-pdp11"); err == nil {
+		t.Error("unknown name parsed")
+	}
+	if !ArchX64HTTP.HTTP() || ArchX64UEFI.HTTP() || Arch(200).String() != "arch-200" {
+		t.Error("HTTP flag or unassigned name wrong")
+	}
+	if got := UUIDString([]byte("0123456789abcdef")); got != "30313233-3435-3637-3839-616263646566" {
+		t.Errorf("UUIDString = %s", got)
+	}
+}
