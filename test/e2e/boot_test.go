@@ -15,25 +15,34 @@ import (
 // under TCG (no KVM); with dnsmasq it takes about 30 s.
 const kernelDeadline = 4 * time.Minute
 
-// TestBootStation01 is the reference network's first promise: station-01
-// powers on, gets 192.168.1.101 and PXELINUX from pxed, and the Debian
-// installer's kernel starts.
-func TestBootStation01(t *testing.T) {
+// bootOne serves the reference network (edited by edit, if set) from pxed on
+// a one-tap lab, boots st with firmware fw, waits for the installer's
+// kernel and checks that pxed leased st its address. It returns pxed, for
+// the caller's checks of its log.
+func bootOne(t *testing.T, st Station, fw Firmware, how string, edit func(string) string) *Pxed {
+	t.Helper()
 	ns, taps := newBridgeLab(t, 1)
 	root := prepareTFTPRoot(t)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root})
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: edit})
 
-	g := bootStation(t, ns, taps[0], station01)
+	g := bootGuest(t, ns, taps[0], st, fw)
 	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
 	defer cancel()
 	took, err := g.waitKernel(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: power-on to %q in %v", g.Name, kernelStarted, took)
+	t.Logf("%s (%s): power-on to %q in %v", g.Name, how, kernelStarted, took)
 	g.powerOff()
+	expectLease(t, px.leases(t), st.MAC, st.IP)
+	return px
+}
 
-	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+// TestBootStation01 is the reference network's first promise: station-01
+// powers on, gets 192.168.1.101 and PXELINUX from pxed, and the Debian
+// installer's kernel starts.
+func TestBootStation01(t *testing.T) {
+	px := bootOne(t, station01, biosIPXE, "SeaBIOS + iPXE → PXELINUX, kernel and initrd over HTTP", nil)
 	// The station's iPXE ROM ran PXELINUX, so pxed's generated config sent
 	// it to HTTP for the kernel and initrd.
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=`)
@@ -55,22 +64,9 @@ func expectLogged(t *testing.T, px *Pxed, want string) {
 // generated PXELINUX config then names the kernel and initrd by TFTP path,
 // and the whole boot is plain PXE/TFTP.
 func TestBootStation01TFTP(t *testing.T) {
-	ns, taps := newBridgeLab(t, 1)
-	root := prepareTFTPRoot(t)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
+	px := bootOne(t, station01, biosIPXE, "TFTP only", func(y string) string {
 		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: false", 1)
-	}})
-
-	g := bootStation(t, ns, taps[0], station01)
-	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
-	defer cancel()
-	took, err := g.waitKernel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s over TFTP only: power-on to %q in %v", g.Name, kernelStarted, took)
-	g.powerOff()
-	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+	})
 	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz`)
 }
 
@@ -122,22 +118,9 @@ func TestBootThreeStations(t *testing.T) {
 // ROM gets the URL of the iPXE script pxed renders from its profile, and
 // fetches the script, kernel and initrd over HTTP, with no PXELINUX at all.
 func TestBootIPXEScript(t *testing.T) {
-	ns, taps := newBridgeLab(t, 1)
-	root := prepareTFTPRoot(t)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
+	px := bootOne(t, station01, biosIPXE, "iPXE script over HTTP", func(y string) string {
 		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
-	}})
-
-	g := bootStation(t, ns, taps[0], station01)
-	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
-	defer cancel()
-	took, err := g.waitKernel(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%s by iPXE script over HTTP: power-on to %q in %v", g.Name, kernelStarted, took)
-	g.powerOff()
-	expectLease(t, px.leases(t), station01.MAC, station01.IP)
+	})
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=ipxe/00-18-e7-42-84-3a.ipxe`)
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=40810276`)
 	b, err := os.ReadFile(px.log)
