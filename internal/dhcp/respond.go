@@ -81,6 +81,11 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
 		return drop("hardware address length %d", len(req.ClientHWAddr))
 	}
+	// An Ethernet address is 6 bytes (RFC 1700 via RFC 2131 §2); the codec
+	// cuts a longer hlen to 16, which would make a 16-byte "MAC" a client.
+	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) != 6 {
+		return drop("Ethernet hardware address of length %d, not 6", len(req.ClientHWAddr))
+	}
 	// RFC 2131 §4.3.1: a relayed request is for the subnet of giaddr; a
 	// direct one for the subnet of the interface it came in on.
 	link := in.ServerIP
