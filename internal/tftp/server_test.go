@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/netip"
@@ -451,48 +452,53 @@ func TestUnknownTID(t *testing.T) {
 	}
 }
 
-// TestShutdown cancels the server during a stalled transfer: Serve returns
-// promptly, after the transfer goroutine has ended.
+// TestShutdown cancels the server during a stalled transfer, with a socket
+// per transfer and in single-port mode: the client is told, and Serve
+// returns promptly, after the transfer goroutine has ended.
 func TestShutdown(t *testing.T) {
-	t.Parallel()
-	s := &Server{Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(5000)), nil })}
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ended := make(chan Transfer, 1)
-	s.OnTransfer = func(tr Transfer) { ended <- tr }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, conn) }()
-	client, _ := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	defer client.Close()
-	client.WriteToUDPAddrPort([]byte("\x00\x01a\x00octet\x00"), conn.LocalAddr().(*net.UDPAddr).AddrPort())
-	readPacket(t, client) // DATA 1, never acknowledged
-	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Serve did not return after cancel")
-	}
-	select {
-	case tr := <-ended:
-		if !errors.Is(tr.Err, context.Canceled) {
-			t.Errorf("transfer error %v, want context.Canceled", tr.Err)
-		}
-	default:
-		t.Error("Serve returned before the transfer ended")
-	}
-	if p := readPacket(t, client); p.Op != OpERROR {
-		t.Errorf("client got %v, want an ERROR telling it the server stopped", p.Op)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("shutdown took %v", d)
+	for _, single := range []bool{false, true} {
+		t.Run(fmt.Sprintf("single_port=%v", single), func(t *testing.T) {
+			t.Parallel()
+			s := &Server{SinglePort: single, Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(5000)), nil })}
+			conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ended := make(chan Transfer, 1)
+			s.OnTransfer = func(tr Transfer) { ended <- tr }
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Serve(ctx, conn) }()
+			client, _ := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+			defer client.Close()
+			client.WriteToUDPAddrPort([]byte("\x00\x01a\x00octet\x00"), conn.LocalAddr().(*net.UDPAddr).AddrPort())
+			readPacket(t, client) // DATA 1, never acknowledged
+			start := time.Now()
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Serve: %v", err)
+				}
+			case <-time.After(3 * time.Second):
+				t.Fatal("Serve did not return after cancel")
+			}
+			select {
+			case tr := <-ended:
+				if !errors.Is(tr.Err, context.Canceled) {
+					t.Errorf("transfer error %v, want context.Canceled", tr.Err)
+				}
+			default:
+				t.Error("Serve returned before the transfer ended")
+			}
+			if p := readPacket(t, client); p.Op != OpERROR {
+				t.Errorf("client got %v, want an ERROR telling it the server stopped", p.Op)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("shutdown took %v", d)
+			}
+		})
 	}
 }
 

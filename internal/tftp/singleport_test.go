@@ -2,7 +2,6 @@ package tftp
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -142,46 +141,5 @@ func TestSinglePortLossy(t *testing.T) {
 			t.Errorf("%d DATA sent for %d faults; the rule allows at most %d", sent, faults, limit)
 		}
 		t.Logf("seed %d window %d: %d DATA, %d faults, %d retransmits", c.seed, c.window, sent, faults, tr.Retransmits)
-	}
-}
-
-// TestSinglePortShutdown cancels a single-port server during a stalled
-// transfer: the client is told, and Serve returns after the transfer ended.
-func TestSinglePortShutdown(t *testing.T) {
-	t.Parallel()
-	s := &Server{SinglePort: true, Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(5000)), nil })}
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ended := make(chan Transfer, 1)
-	s.OnTransfer = func(tr Transfer) { ended <- tr }
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, conn) }()
-	client, _ := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
-	defer client.Close()
-	client.WriteToUDPAddrPort([]byte("\x00\x01a\x00octet\x00"), conn.LocalAddr().(*net.UDPAddr).AddrPort())
-	readPacket(t, client) // DATA 1, never acknowledged
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Serve did not return after cancel")
-	}
-	select {
-	case tr := <-ended:
-		if !errors.Is(tr.Err, context.Canceled) {
-			t.Errorf("transfer error %v, want context.Canceled", tr.Err)
-		}
-	default:
-		t.Error("Serve returned before the transfer ended")
-	}
-	if p := readPacket(t, client); p.Op != OpERROR {
-		t.Errorf("client got %v, want an ERROR telling it the server stopped", p.Op)
 	}
 }
