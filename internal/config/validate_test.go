@@ -443,6 +443,53 @@ log:
 				`pxed.yaml:12: log level "loud" is not one of debug, info, warn, error`,
 			},
 		},
+		{
+			name: "profiles: undefined, twice, built-in name, no kernel",
+			src: `dhcp:
+  enabled: false
+tftp:
+  enabled: false
+boot:
+  profile: rescue
+profiles:
+  - name: installer
+    kernel: linux
+  - name: installer
+    kernel: linux
+  - name: local
+    kernel: x
+  - name: nokernel
+hosts:
+  - name: a
+    mac: 00:18:e7:42:84:3a
+    boot: {profile: local}
+`,
+			want: []string{
+				`pxed.yaml:6: profile "rescue" is not defined (profiles: or "local")`,
+				`pxed.yaml:10: profile "installer" is defined twice`,
+				`pxed.yaml:12: profile name "local" is built in (it boots the local disk)`,
+				`pxed.yaml:14: profile "nokernel" has no kernel`,
+			},
+		},
+		{
+			name: "proxy subnet with a pool and a fixed address",
+			src: `tftp:
+  enabled: false
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      proxy: true
+      pools: [192.168.1.150-192.168.1.199]
+hosts:
+  - name: a
+    mac: 00:18:e7:42:84:3a
+    ip: 192.168.1.101
+`,
+			want: []string{
+				`pxed.yaml:7: subnet 192.168.1.0/24 is in proxy mode and has a pool: in proxy mode another DHCP server gives the addresses`,
+				`pxed.yaml:11: host a has a fixed address in 192.168.1.0/24, which is in proxy mode: pxed gives no addresses there`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
