@@ -69,10 +69,9 @@ func newReply(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 }
 
 // bootInfo adds what a network-boot client needs: next-server (siaddr), the
-// boot file (the BOOTP file field, and options 66/67 when asked for), and for
-// PXE clients option 60 "PXEClient" — without it iPXE keeps waiting for
-// ProxyDHCP offers for seconds before it goes on (seen in the lab captures),
-// and PXE 2.1 §2.2.2 has servers that serve PXE clients identify themselves so.
+// boot file (the BOOTP file field, and options 66/67 when asked for; for an
+// iPXE client with http.ipxe_script, its script's URL), and for iPXE option
+// 60 "PXEClient" (why only iPXE: see below).
 func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	// Only an explicit parameter request list counts here: the codec reads
 	// a missing list as "send everything" (RFC 2131 §3.5), but a client that

@@ -4,9 +4,9 @@
 // pure function of the profile and the machine's facts (MAC, address, host
 // name, and whether it boots through iPXE, which can fetch over HTTP).
 //
-// Rendered today: PXELINUX, answered as the TFTP file
-// pxelinux.cfg/01-<mac> that PXELINUX asks for before any other
-// (syslinux's PXELINUX config search: UUID, 01-MAC, hex IP, default).
+// Rendered today: PXELINUX, answered as the file pxelinux.cfg/01-<mac> that
+// PXELINUX asks for before any other (syslinux's PXELINUX config search:
+// UUID, 01-MAC, hex IP, default), and iPXE scripts at ipxe/<mac>.ipxe.
 package profile
 
 import (
