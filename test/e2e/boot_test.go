@@ -25,17 +25,27 @@ func bootOne(t *testing.T, st Station, fw Firmware, how string, edit func(string
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: edit})
 
-	g := bootGuest(t, ns, taps[0], st, fw)
+	reachKernel(t, bootGuest(t, ns, taps[0], st, fw), how, nil)
+	expectLease(t, px.leases(t), st.MAC, st.IP)
+	return px
+}
+
+// reachKernel waits until guest g shows the installer's kernel starting,
+// logs how long that took and powers it off. On failure it runs onFail (if
+// set, to show more) and fails the test.
+func reachKernel(t *testing.T, g *Guest, how string, onFail func()) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
 	defer cancel()
 	took, err := g.waitKernel(ctx)
 	if err != nil {
+		if onFail != nil {
+			onFail()
+		}
 		t.Fatal(err)
 	}
 	t.Logf("%s (%s): power-on to %q in %v", g.Name, how, kernelStarted, took)
 	g.powerOff()
-	expectLease(t, px.leases(t), st.MAC, st.IP)
-	return px
 }
 
 // TestBootStation01 is the reference network's first promise: station-01

@@ -49,16 +49,9 @@ func bootProxy(t *testing.T, st Station, fw Firmware) {
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: proxyMode})
 
-	g := bootGuest(t, ns, taps[0], st, fw)
-	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
-	defer cancel()
-	took, err := g.waitKernel(ctx)
-	if err != nil {
+	reachKernel(t, bootGuest(t, ns, taps[0], st, fw), "addresses from dnsmasq, boot from pxed's ProxyDHCP", func() {
 		t.Logf("dnsmasq log:\n%s", tail(filepath.Join(dir, "dnsmasq.log"), 30))
-		t.Fatal(err)
-	}
-	t.Logf("%s with addresses from dnsmasq and boot from pxed's ProxyDHCP: power-on to %q in %v", g.Name, kernelStarted, took)
-	g.powerOff()
+	})
 
 	// dnsmasq gave the address; pxed gave none and recorded no lease.
 	b, err := os.ReadFile(leases)
