@@ -102,10 +102,21 @@ func TestSinglePortProbeSamePort(t *testing.T) {
 	if p, err := parsePacket(reply[:n]); err != nil || p.Op != OpDATA || p.Block != 1 {
 		t.Fatalf("request right after the final ACK: got %v %d (%v), want DATA 1", p.Op, p.Block, err)
 	}
+	// The probe's goroutine may report after the fetch that followed it on
+	// the same port: check the outcomes, not their order.
 	trl := trs.wait(t, 2)
 	var ce *clientError
-	if !errors.As(trl[0].Err, &ce) || trl[1].Err != nil {
-		t.Errorf("transfers ended with %v and %v; want the client's ERROR 8, then success", trl[0].Err, trl[1].Err)
+	aborted, ok := 0, 0
+	for _, tr := range trl {
+		switch {
+		case errors.As(tr.Err, &ce):
+			aborted++
+		case tr.Err == nil:
+			ok++
+		}
+	}
+	if aborted != 1 || ok != 1 {
+		t.Errorf("transfers ended with %v and %v; want the client's ERROR 8 and one success", trl[0].Err, trl[1].Err)
 	}
 }
 
