@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -142,6 +143,14 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 		return s.serveSinglePort(ctx, l, &wg)
 	}
 	buf := make([]byte, 65536)
+	// Running transfers by client transfer ID, each with a flag set once
+	// the client has sent anything to the transfer's port. An RRQ from a
+	// client whose transfer has heard nothing from it yet is that client
+	// resending its request (the first reply was lost or slow): starting a
+	// second transfer would send it a second OACK or DATA 1 from another
+	// port, which clients take as an error (atftp aborts on it).
+	var mu sync.Mutex
+	active := map[netip.AddrPort]*atomic.Bool{}
 	for {
 		n, req, err := l.read(buf)
 		if err != nil {
@@ -150,13 +159,32 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 			}
 			return fmt.Errorf("tftp: reading requests: %w", err)
 		}
+		mu.Lock()
+		running, dup := active[req.src]
+		dup = dup && !running.Load()
+		mu.Unlock()
+		if dup {
+			s.logger().Debug("tftp: dropped request", "ip", req.src, "reason", "resent request of a running transfer")
+			continue
+		}
 		p, mode, ok := s.accept(l, req, buf[:n])
 		if !ok {
 			continue
 		}
+		heard := new(atomic.Bool)
+		mu.Lock()
+		active[req.src] = heard
+		mu.Unlock()
 		wg.Go(func() {
 			defer func() { <-s.sem }()
-			s.serveRead(ctx, l, req, p, mode, func() (link, error) { return openSocketLink(ctx, req, s.logger()) })
+			defer func() {
+				mu.Lock()
+				if active[req.src] == heard {
+					delete(active, req.src)
+				}
+				mu.Unlock()
+			}()
+			s.serveRead(ctx, l, req, p, mode, func() (link, error) { return openSocketLink(ctx, req, s.logger(), heard) })
 		})
 	}
 }
@@ -400,14 +428,15 @@ type socketLink struct {
 	stop   func() bool
 	buf    []byte
 	errBuf []byte
+	heard  *atomic.Bool // set once the client has sent to this transfer
 }
 
-func openSocketLink(ctx context.Context, in inbound, log *slog.Logger) (link, error) {
+func openSocketLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool) (link, error) {
 	conn, err := listenTransfer(in)
 	if err != nil {
 		return nil, err
 	}
-	l := &socketLink{conn: conn, to: in.src, log: log, buf: make([]byte, 516)}
+	l := &socketLink{conn: conn, to: in.src, log: log, buf: make([]byte, 516), heard: heard}
 	// Unblock a read when ctx ends.
 	l.stop = context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
 	return l, nil
@@ -446,6 +475,7 @@ func (l *socketLink) recv(ctx context.Context, deadline time.Time) ([]byte, erro
 			l.conn.WriteToUDPAddrPort(l.errBuf, from)
 			continue
 		}
+		l.heard.Store(true)
 		return l.buf[:n], nil
 	}
 }

@@ -532,3 +532,55 @@ func TestChain(t *testing.T) {
 		t.Errorf("missing: %+v, %v", res.errPacket, err)
 	}
 }
+
+// TestResentRequestStartsNoSecondTransfer: a client that resends its RRQ
+// before hearing back (the reply was lost) gets one transfer, not a second
+// one from another port, which clients take as an error.
+func TestResentRequestStartsNoSecondTransfer(t *testing.T) {
+	t.Parallel()
+	data := pattern(1500)
+	_, s := dirServer(t, map[string][]byte{"f": data})
+	addr, trs := testServer(t, s)
+	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rrq := []byte("\x00\x01f\x00octet\x00")
+	conn.WriteToUDPAddrPort(rrq, addr)
+	conn.WriteToUDPAddrPort(rrq, addr)
+	var got []byte
+	var from netip.AddrPort
+	for block := uint16(1); ; block++ {
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b := make([]byte, 1024)
+		n, src, err := conn.ReadFromUDPAddrPort(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := parsePacket(b[:n])
+		if err != nil || p.Op != OpDATA || p.Block != block {
+			t.Fatalf("got %v %d (%v) from %v, want DATA %d", p.Op, p.Block, err, src, block)
+		}
+		if from.IsValid() && src != from {
+			t.Fatalf("DATA %d came from %v, the transfer runs on %v: a second transfer was started", block, src, from)
+		}
+		from = src
+		got = append(got, p.Data...)
+		conn.WriteToUDPAddrPort((&packet{Op: OpACK, Block: block}).append(nil), src)
+		if len(p.Data) < 512 {
+			break
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Error("content differs")
+	}
+	// Nothing else arrives: no DATA 1 from a second transfer.
+	conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if n, src, err := conn.ReadFromUDPAddrPort(make([]byte, 1024)); err == nil {
+		t.Errorf("unexpected %d-byte packet from %v after the transfer", n, src)
+	}
+	if trl := trs.wait(t, 1); trl[0].Err != nil {
+		t.Errorf("transfer: %v", trl[0].Err)
+	}
+}
