@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"strconv"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/pxed/pxed/internal/profile"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
+	"github.com/pxed/pxed/internal/web"
 )
 
 // Run serves what cfg asks for until ctx ends, then shuts down cleanly:
@@ -38,12 +40,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	recorder := events.Tee(evlog, profiles)
+	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
-		store, err := lease.OpenJournal(cfg.DataDir, time.Now)
+		journal, err := lease.OpenJournal(cfg.DataDir, time.Now)
 		if err != nil {
 			return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
 		}
-		defer store.Close()
+		defer journal.Close()
+		store = journal
 		alloc, err := lease.NewAllocator(ctx, store, time.Now, cfg.DHCP.OfferHold.D())
 		if err != nil {
 			return err
@@ -86,6 +90,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
 		}
 	}
+	if config.On(cfg.Web.Enabled) {
+		ws, err := newWeb(cfg, store, log)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return ws.ListenAndServe(ctx, cfg.Web.Address) })
+		log.Info("web serving", "addr", cfg.Web.Address, "public_read", cfg.Web.PublicRead)
+	}
 	if len(cfg.IPv6.RouterAdvertisement) > 0 {
 		r := &ra.Responder{Interfaces: cfg.IPv6.RouterAdvertisement, Logger: log}
 		g.Go(func() error { return r.Serve(ctx) })
@@ -103,4 +115,24 @@ func transferEvent(proto string, t tftp.Transfer) events.Event {
 		e.Kind, e.Detail = events.FileFailed, t.Err.Error()
 	}
 	return e
+}
+
+// newWeb builds the management server: its token, then its routes.
+func newWeb(cfg *config.Config, store lease.Store, log *slog.Logger) (*web.Server, error) {
+	// The default token file is created on first start; one the operator
+	// named must exist, so that a typo does not silently mint a new token.
+	if cfg.Web.TokenFile == "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("creating data directory: %w", err)
+		}
+	}
+	tok, err := web.LoadToken(cfg.Web.TokenPath(cfg.DataDir), cfg.Web.TokenFile == "")
+	if err != nil {
+		return nil, err
+	}
+	ws := &web.Server{Token: tok, PublicRead: cfg.Web.PublicRead, Logger: log}
+	if store != nil {
+		ws.Handle("GET /api/v1/leases", web.Read, web.Leases(store.All, time.Now))
+	}
+	return ws, nil
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +27,7 @@ type Config struct {
 	DHCP    DHCP   `yaml:"dhcp"`
 	TFTP    TFTP   `yaml:"tftp"`
 	HTTP    HTTP   `yaml:"http"`
+	Web     Web    `yaml:"web"`
 	// Boot is the network-wide boot file choice; subnets and hosts may override it.
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
@@ -147,6 +149,31 @@ type HTTP struct {
 	IPXEScript bool `yaml:"ipxe_script"`
 }
 
+// Web configures pxed's management side: the JSON API, the dashboard and
+// /metrics. It listens apart from the boot services, on localhost unless
+// the operator opens it up.
+type Web struct {
+	// Enabled switches it on (default on).
+	Enabled *bool `yaml:"enabled"`
+	// Address to listen on, default "127.0.0.1:9069".
+	Address string `yaml:"address"`
+	// TokenFile holds the API token that changes need (and reads, unless
+	// PublicRead). Default: <data_dir>/api-token, created on first start
+	// with a random token, readable by pxed's user only.
+	TokenFile string `yaml:"token_file"`
+	// PublicRead lets anyone who reaches Address read (machines, leases,
+	// dashboard, metrics) without the token; changes still need it.
+	PublicRead bool `yaml:"public_read"`
+}
+
+// TokenPath is where the API token is read from (and created, by default).
+func (w Web) TokenPath(dataDir string) string {
+	if w.TokenFile != "" {
+		return w.TokenFile
+	}
+	return filepath.Join(dataDir, "api-token")
+}
+
 // TFTP configures the read-only TFTP server.
 type TFTP struct {
 	Enabled *bool `yaml:"enabled"`
@@ -172,6 +199,7 @@ type TFTP struct {
 // Defaults applied by Load to fields left empty.
 const (
 	DefaultDataDir       = "/var/lib/pxed"
+	DefaultWebAddress    = "127.0.0.1:9069"
 	DefaultTFTPRoot      = "/srv/tftp"
 	DefaultLeaseTime     = 12 * time.Hour
 	DefaultDeclineHold   = 10 * time.Minute
@@ -314,6 +342,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.HTTP.Address == "" {
 		c.HTTP.Address = ":8080"
+	}
+	if c.Web.Address == "" {
+		c.Web.Address = DefaultWebAddress
 	}
 	if c.TFTP.Address == "" {
 		c.TFTP.Address = ":69"

@@ -37,6 +37,7 @@ func TestParseDefaults(t *testing.T) {
 			OfferHold:   Duration(30 * time.Second),
 		},
 		HTTP: HTTP{Address: ":8080"},
+		Web:  Web{Address: DefaultWebAddress},
 		TFTP: TFTP{
 			Root:          "/srv/tftp",
 			Address:       ":69",
@@ -88,6 +89,7 @@ tftp:
 			OfferHold:   Duration(5 * time.Second),
 		},
 		HTTP: HTTP{Address: ":8080"},
+		Web:  Web{Address: DefaultWebAddress},
 		TFTP: TFTP{
 			Enabled:       ptr(false),
 			Root:          "/tftpboot",
@@ -232,6 +234,7 @@ func TestSeed(t *testing.T) {
 			}},
 		},
 		HTTP: HTTP{Enabled: true, Address: ":8080"},
+		Web:  Web{Address: DefaultWebAddress},
 		TFTP: TFTP{
 			Enabled: ptr(true), Root: c.TFTP.Root, Address: ":69",
 			MaxBlockSize: DefaultMaxBlockSize, MaxWindowSize: DefaultMaxWindowSize, MaxTransfers: DefaultMaxTransfers,

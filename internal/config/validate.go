@@ -67,6 +67,9 @@ func (c *Config) Validate() []Problem {
 	v.proxies()
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
+	if On(c.Web.Enabled) {
+		v.listenAddress("web.address", c.Web.Address, "127.0.0.1:9069")
+	}
 	slices.SortStableFunc(v.out, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
 	return v.out
 }

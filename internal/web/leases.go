@@ -1,0 +1,50 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/pxed/pxed/internal/lease"
+)
+
+// LeaseJSON is a lease as the API shows it.
+type LeaseJSON struct {
+	IP       string    `json:"ip"`
+	MAC      string    `json:"mac"`
+	ClientID string    `json:"client_id,omitempty"` // hex
+	Hostname string    `json:"hostname,omitempty"`
+	State    string    `json:"state"`
+	Expires  time.Time `json:"expires"`
+	Active   bool      `json:"active"`
+}
+
+// Leases answers GET /api/v1/leases with every recorded lease, ordered by
+// address, from all(ctx) (a lease.Store's All).
+func Leases(all func(context.Context) ([]lease.Lease, error), now func() time.Time) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ls, err := all(r.Context())
+		if err != nil {
+			Error(w, http.StatusInternalServerError, "reading leases: "+err.Error())
+			return
+		}
+		t := now()
+		out := make([]LeaseJSON, 0, len(ls))
+		for _, l := range ls {
+			out = append(out, LeaseJSON{
+				IP: l.IP.String(), MAC: l.MAC.String(), ClientID: hexOrEmpty(l.ClientID),
+				Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires.UTC(), Active: l.Active(t),
+			})
+		}
+		JSON(w, http.StatusOK, out)
+	}
+}
+
+func hexOrEmpty(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
