@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/web"
+)
+
+// apiFlags are how a CLI command finds a running pxed's management API:
+// from the config (web.address and the token file), or given directly.
+type apiFlags struct {
+	config    string
+	api       string
+	tokenFile string
+}
+
+func (a *apiFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&a.config, "config", "", "configuration file of the pxed to talk to (its web.address and token)")
+	fs.StringVar(&a.api, "api", "", "base URL of the API, e.g. http://127.0.0.1:9069 (overrides the config)")
+	fs.StringVar(&a.tokenFile, "token-file", "", "file holding the API token (overrides the config)")
+}
+
+// apiClient calls a running pxed's JSON API.
+type apiClient struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+func (a *apiFlags) client() (*apiClient, error) {
+	c := &apiClient{base: a.api, http: &http.Client{Timeout: 30 * time.Second}}
+	tokenPath := a.tokenFile
+	if a.config != "" {
+		cfg, err := config.Load(a.config)
+		if err != nil {
+			return nil, err
+		}
+		if c.base == "" {
+			c.base = "http://" + dialable(cfg.Web.Address)
+		}
+		if tokenPath == "" {
+			tokenPath = cfg.Web.TokenPath(cfg.DataDir)
+		}
+	}
+	if c.base == "" {
+		return nil, usageError{errors.New("say which pxed: --config FILE, or --api URL")}
+	}
+	c.base = strings.TrimRight(c.base, "/")
+	if tokenPath != "" {
+		tok, err := web.LoadToken(tokenPath, false)
+		// Without a readable token, reads still work where they are public.
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return nil, err
+		}
+		c.token = string(tok)
+	}
+	return c, nil
+}
+
+// dialable turns a listen address into one to connect to: an empty or
+// unspecified host means this machine.
+func dialable(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// do sends method path with in as the JSON body (when not nil) and decodes
+// the answer into out (when not nil). An error status becomes an error
+// carrying the server's message.
+func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("reaching pxed's API: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return fmt.Errorf("reading pxed's answer: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return fmt.Errorf("%s %s: %s (HTTP %d)", method, path, e.Error, resp.StatusCode)
+		}
+		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("decoding pxed's answer to %s %s: %w", method, path, err)
+		}
+	}
+	return nil
+}
