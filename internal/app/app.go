@@ -60,7 +60,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			resp.IPXEScript = profiles.ScriptURL
 		}
 		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
-			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC}}
+			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}}
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {

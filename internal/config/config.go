@@ -74,8 +74,14 @@ type DHCP struct {
 	// RatePerMAC is how many requests per second are answered for one
 	// client MAC (a token bucket with a burst of twice that); 0 means the
 	// default 10, a negative value no limit.
-	RatePerMAC float64  `yaml:"rate_per_mac"`
-	Subnets    []Subnet `yaml:"subnets"`
+	RatePerMAC float64 `yaml:"rate_per_mac"`
+	// RateGlobal is how many requests per second are answered for all
+	// clients not listed in hosts, together; 0 (the default) means no limit.
+	RateGlobal float64 `yaml:"rate_global"`
+	// TrustedRelays are the relay agents (giaddr) whose requests are
+	// served and whose option 82 is echoed; empty: every relay.
+	TrustedRelays []Addr   `yaml:"trusted_relays"`
+	Subnets       []Subnet `yaml:"subnets"`
 }
 
 // Subnet is one IPv4 network pxed serves, directly on an interface or through relays.

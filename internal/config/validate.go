@@ -133,6 +133,21 @@ func (v *validator) dhcp() {
 	v.leaseTime("dhcp.lease_time", d.LeaseTime)
 	v.positive("dhcp.decline_hold", "decline_hold", d.DeclineHold)
 	v.positive("dhcp.offer_hold", "offer_hold", d.OfferHold)
+	if d.RateGlobal < 0 || math.IsNaN(d.RateGlobal) || math.IsInf(d.RateGlobal, 0) {
+		v.add("dhcp.rate_global", "rate_global %v must be 0 (no global limit) or a positive number of requests per second", d.RateGlobal)
+	}
+	relays := map[netip.Addr]int{}
+	for i, a := range d.TrustedRelays {
+		p := fmt.Sprintf("dhcp.trusted_relays[%d]", i)
+		// A relay agent writes its own unicast address in giaddr (RFC 2131 §4.1).
+		if !a.IsGlobalUnicast() {
+			v.add(p, "trusted relay %s is not a unicast address a relay agent could put in giaddr", a)
+		} else if j, dup := relays[a.Addr]; dup {
+			v.add(p, "trusted relay %s is listed twice%s", a, v.at(fmt.Sprintf("dhcp.trusted_relays[%d]", j)))
+		} else {
+			relays[a.Addr] = i
+		}
+	}
 	if On(d.Enabled) && len(d.Subnets) == 0 {
 		v.add("dhcp.subnets", "dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false")
 	}

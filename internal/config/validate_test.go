@@ -382,6 +382,25 @@ log: {level: debug}
 			},
 		},
 		{
+			name: "rate limit and relays",
+			src: `dhcp:
+  rate_global: -1
+  trusted_relays:
+    - 192.168.1.1
+    - 0.0.0.0
+    - 224.0.0.1
+    - 192.168.1.1
+  subnets:
+    - network: 192.168.1.0/24
+`,
+			want: []string{
+				`pxed.yaml:2: rate_global -1 must be 0 (no global limit) or a positive number of requests per second`,
+				`pxed.yaml:5: trusted relay 0.0.0.0 is not a unicast address a relay agent could put in giaddr`,
+				`pxed.yaml:6: trusted relay 224.0.0.1 is not a unicast address a relay agent could put in giaddr`,
+				`pxed.yaml:7: trusted relay 192.168.1.1 is listed twice (line 4)`,
+			},
+		},
+		{
 			name: "tftp limits and log",
 			src: `dhcp: {enabled: false}
 tftp:

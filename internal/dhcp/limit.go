@@ -20,6 +20,15 @@ type RateLimit struct {
 	// MaxClients bounds the memory used: about this many addresses are
 	// tracked (default 65,536; those not heard from for longest go first).
 	MaxClients int
+	// Global is the sustained rate of requests per second answered for all
+	// clients the configuration does not list as hosts, together, with a
+	// burst of one second's worth: 0 means no global limit. A flood under
+	// ever new random MACs passes the per-MAC limit; this one bounds the
+	// work (lease writes, log lines) it can cause. Known hosts are exempt,
+	// so that the reserved stations are served through such a flood; each
+	// of them still has its per-MAC limit, so forging their MACs gains
+	// little.
+	Global float64
 }
 
 const limiterShards = 16
@@ -95,19 +104,56 @@ func (l *limiter) allow(mac []byte, now time.Time) bool {
 			b = bucket{tokens: l.burst, last: t}
 		}
 	}
-	if t > b.last {
-		b.tokens = min(l.burst, b.tokens+float64(t-b.last)*l.rate)
-		b.last = t
-	}
-	allowed := b.tokens >= 1
-	if allowed {
-		b.tokens--
-	}
+	allowed := b.take(t, l.rate, l.burst)
 	if !ok && len(s.cur) >= l.perGen {
 		s.prev, s.cur = s.cur, make(map[macKey]bucket, l.perGen)
 	}
 	s.cur[k] = b
 	return allowed
+}
+
+// take refills b for the time since its last refill at rate tokens per
+// nanosecond up to burst, then takes a token if there is one.
+func (b *bucket) take(t int64, rate, burst float64) bool {
+	if t > b.last {
+		b.tokens = min(burst, b.tokens+float64(t-b.last)*rate)
+		b.last = t
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// globalLimiter is one token bucket shared by all unknown clients.
+type globalLimiter struct {
+	rate, burst float64 // tokens per nanosecond; at most burst tokens
+	mu          sync.Mutex
+	b           bucket
+}
+
+// newGlobalLimiter returns nil when rl asks for no global limit.
+func newGlobalLimiter(rl RateLimit) *globalLimiter {
+	if rl.Global <= 0 {
+		return nil
+	}
+	burst := max(rl.Global, 1)
+	return &globalLimiter{rate: rl.Global / 1e9, burst: burst, b: bucket{tokens: burst}}
+}
+
+// allow reports whether one more request may be served at now, and takes a
+// token if so.
+func (g *globalLimiter) allow(now time.Time) bool {
+	if g == nil {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.b.last == 0 {
+		g.b.last = now.UnixNano()
+	}
+	return g.b.take(now.UnixNano(), g.rate, g.burst)
 }
 
 // chaddr returns the client hardware address of a raw BOOTP packet (RFC 951:

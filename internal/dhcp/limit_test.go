@@ -43,3 +43,32 @@ func TestRateLimitPerMAC(t *testing.T) {
 		t.Error("negative PerMAC must not limit")
 	}
 }
+
+// TestRateLimitGlobal: a flood at 10,000 requests/s against a global limit of
+// 100/s gets the burst of one second's worth and then the sustained rate; no
+// limit is set by default.
+func TestRateLimitGlobal(t *testing.T) {
+	g := newGlobalLimiter(RateLimit{Global: 100})
+	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	served := 0
+	for i := range 10000 { // one second at 10,000/s
+		if g.allow(t0.Add(time.Duration(i) * 100 * time.Microsecond)) {
+			served++
+		}
+	}
+	if served < 195 || served > 201 {
+		t.Errorf("served %d of 10,000 in 1 s, want burst 100 + about 100", served)
+	}
+	// A quiet second later the bucket is full again, and no fuller.
+	later := t0.Add(10 * time.Second)
+	n := 0
+	for g.allow(later) {
+		n++
+	}
+	if n != 100 {
+		t.Errorf("after a quiet spell %d requests pass at once, want the burst of 100", n)
+	}
+	if newGlobalLimiter(RateLimit{}) != nil || !newGlobalLimiter(RateLimit{}).allow(t0) {
+		t.Error("Global 0 must mean no global limit")
+	}
+}

@@ -21,6 +21,8 @@ type plan struct {
 	declineHold   time.Duration
 	subnets       []*subnetPlan
 	hosts         map[string]*hostPlan // by MAC bytes
+	// trustedRelays are the relay agents (giaddr) served; nil: any relay.
+	trustedRelays map[netip.Addr]bool
 }
 
 type subnetPlan struct {
@@ -68,6 +70,12 @@ func compile(c *config.Config) (*plan, error) {
 		authoritative: c.DHCP.Authoritative,
 		declineHold:   c.DHCP.DeclineHold.D(),
 		hosts:         map[string]*hostPlan{},
+	}
+	if len(c.DHCP.TrustedRelays) > 0 {
+		p.trustedRelays = make(map[netip.Addr]bool, len(c.DHCP.TrustedRelays))
+		for _, a := range c.DHCP.TrustedRelays {
+			p.trustedRelays[a.Addr] = true
+		}
 	}
 	for i := range c.DHCP.Subnets {
 		s := &c.DHCP.Subnets[i]

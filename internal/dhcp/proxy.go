@@ -38,7 +38,7 @@ func (t *turn) proxy() Decision {
 var pxeDiscoveryControl = []byte{6, 1, 8, 255}
 
 func (t *turn) proxyReply(mt dhcpv4.MessageType) *dhcpv4.DHCPv4 {
-	resp := newReply(t.req)
+	resp := t.newReply()
 	resp.UpdateOption(dhcpv4.OptMessageType(mt))
 	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
 	if mt == dhcpv4.MessageTypeAck {

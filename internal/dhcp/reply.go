@@ -14,7 +14,7 @@ import (
 // Options are those of RFC 2132 that pxed sets, then the subnet's, then the
 // host's; a later one with the same code replaces an earlier one.
 func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
-	resp := newReply(t.req)
+	resp := t.newReply()
 	resp.UpdateOption(dhcpv4.OptMessageType(mt))
 	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
 	if mt == dhcpv4.MessageTypeAck {
@@ -44,13 +44,15 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	return resp
 }
 
-// newReply starts a reply to req as dhcpv4.NewReplyFromRequest does: op
-// BOOTREPLY, htype, xid, flags, chaddr and giaddr from the request, and
-// options 82 (the relay agent expects its option back, RFC 3046 §2.2) and 61
-// (RFC 6842) copied. That constructor first draws a random transaction ID
-// (crypto/rand under a context with a timer) only to overwrite it: a third
-// of the allocations of a reply.
-func newReply(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
+// newReply starts a reply to the request as dhcpv4.NewReplyFromRequest does:
+// op BOOTREPLY, htype, xid, flags, chaddr and giaddr from the request,
+// option 61 copied (RFC 6842), and option 82 when a trusted relay sent it
+// (the relay agent expects its option back, RFC 3046 §2.2; see Respond).
+// That constructor first draws a random transaction ID (crypto/rand under a
+// context with a timer) only to overwrite it: a third of the allocations of
+// a reply.
+func (t *turn) newReply() *dhcpv4.DHCPv4 {
+	req := t.req
 	resp := &dhcpv4.DHCPv4{
 		OpCode: dhcpv4.OpcodeBootReply, HWType: req.HWType, TransactionID: req.TransactionID,
 		Flags: req.Flags, ClientHWAddr: req.ClientHWAddr, GatewayIPAddr: req.GatewayIPAddr,
@@ -60,10 +62,12 @@ func newReply(req *dhcpv4.DHCPv4) *dhcpv4.DHCPv4 {
 	if resp.GatewayIPAddr == nil {
 		resp.GatewayIPAddr = net.IPv4zero
 	}
-	for _, c := range [...]dhcpv4.OptionCode{dhcpv4.OptionRelayAgentInformation, dhcpv4.OptionClientIdentifier} {
-		if v := req.Options.Get(c); v != nil {
-			resp.Options[c.Code()] = v
-		}
+	if v := req.Options.Get(dhcpv4.OptionClientIdentifier); v != nil {
+		resp.Options[dhcpv4.OptionClientIdentifier.Code()] = v
+	}
+	if t.relayInfo != nil {
+		// The codec writes option 82 last, as RFC 3046 §2.2 asks.
+		resp.Options[dhcpv4.OptionRelayAgentInformation.Code()] = t.relayInfo
 	}
 	return resp
 }
@@ -131,7 +135,7 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 // message, no address. Through a relay it asks for broadcast delivery, as
 // the client may not have a usable address.
 func (t *turn) nak(msg string) *dhcpv4.DHCPv4 {
-	resp := newReply(t.req)
+	resp := t.newReply()
 	resp.UpdateOption(dhcpv4.OptMessageType(dhcpv4.MessageTypeNak))
 	resp.UpdateOption(dhcpv4.OptServerIdentifier(t.in.ServerIP.AsSlice()))
 	resp.UpdateOption(dhcpv4.OptMessage(msg))

@@ -67,6 +67,13 @@ func NewResponder(cfg *config.Config, alloc *lease.Allocator, now func() time.Ti
 	return &Responder{plan: p, alloc: alloc, now: now}, nil
 }
 
+// Known reports whether mac is the hardware address of a host in the
+// configuration (a 6-byte Ethernet address).
+func (r *Responder) Known(mac []byte) bool {
+	_, ok := r.plan.hosts[string(mac)]
+	return ok
+}
+
 func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprintf(format, a...)} }
 
 // Respond decides the answer to req, which arrived as in describes.
@@ -89,9 +96,27 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	// RFC 2131 §4.3.1: a relayed request is for the subnet of giaddr; a
 	// direct one for the subnet of the interface it came in on.
 	link := in.ServerIP
-	if gi, ok := netip.AddrFromSlice(req.GatewayIPAddr.To4()); ok && !gi.IsUnspecified() {
+	gi := ip4(req.GatewayIPAddr)
+	var relayInfo []byte
+	if gi.IsValid() {
+		// giaddr chooses the subnet and where the reply goes (RFC 2131
+		// §4.1), and any host that reaches port 67 can write it. RFC 3046
+		// §5 trusts option 82 only where DHCP traffic enters through
+		// trusted relays: with dhcp.trusted_relays set, a request naming
+		// another relay is not served at all.
+		if r.plan.trustedRelays != nil && !r.plan.trustedRelays[gi] {
+			return drop("relay %s is not in dhcp.trusted_relays", gi)
+		}
 		link = gi
+		// RFC 3046 §2.2: the relay agent's option is echoed in every reply.
+		relayInfo = req.Options.Get(dhcpv4.OptionRelayAgentInformation)
 	}
+	// With giaddr 0 no relay agent handled the request (a relay sets
+	// giaddr, RFC 3046 §2.1), so an option 82 in it was written by the
+	// client or by a bridge on the way. RFC 3046 §2.1 trusts such a bridge
+	// only on a trusted circuit, which pxed cannot tell from the client's
+	// own port: the option is not trusted and not echoed; the request is
+	// served as if it had none.
 	sub := r.plan.subnetFor(link)
 	if sub == nil {
 		return drop("no subnet configured for %s", link)
@@ -106,7 +131,7 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) == 6 {
 		host = r.plan.hosts[string(req.ClientHWAddr)]
 	}
-	t := &turn{r: r, req: req, in: in, sub: sub, client: client, host: host, now: r.now()}
+	t := &turn{r: r, req: req, in: in, sub: sub, client: client, host: host, now: r.now(), relayInfo: relayInfo}
 	t.pxe = pxe.Classify(req.Options)
 	var d Decision
 	if sub.proxy || in.BootServer {
@@ -148,6 +173,8 @@ type turn struct {
 	host   *hostPlan
 	pxe    pxe.Client
 	now    time.Time
+	// relayInfo is the option 82 of a trusted relay, echoed in replies.
+	relayInfo []byte
 }
 
 // fixed is the host's reserved address when it lies in this subnet.
@@ -197,7 +224,7 @@ func (t *turn) assignable(ip netip.Addr) (bool, string) {
 		}
 		return true, ""
 	}
-	if !slices.ContainsFunc(t.sub.pools, func(r lease.Range) bool { return !ip.Less(r.First) && !r.Last.Less(ip) }) {
+	if !t.inPool(ip) {
 		return false, fmt.Sprintf("%s is not in a pool", ip)
 	}
 	if l, ok := t.r.alloc.Get(ip); ok && l.State == lease.Declined && l.Active(t.now) {
@@ -206,7 +233,22 @@ func (t *turn) assignable(ip netip.Addr) (bool, string) {
 	if !t.r.alloc.Available(ip, t.client) {
 		return false, fmt.Sprintf("%s is held by another client", ip)
 	}
+	// One address per client in a subnet: a client bound to one pool
+	// address that asks for another (INIT-REBOOT with a new requested
+	// address) would otherwise hold both, and one client could drain the
+	// pool under a single identity. The NAK sends it back to DISCOVER,
+	// where it is offered the address it holds (RFC 2131 §4.3.1). A
+	// declined, released or expired lease does not count.
+	if l, ok := t.r.alloc.Lookup(t.client); ok && l.IP != ip && l.State == lease.Bound &&
+		l.Active(t.now) && t.inPool(l.IP) {
+		return false, fmt.Sprintf("client already holds %s in %s", l.IP, t.sub.network)
+	}
 	return true, ""
+}
+
+// inPool reports whether ip lies in one of the subnet's pools.
+func (t *turn) inPool(ip netip.Addr) bool {
+	return slices.ContainsFunc(t.sub.pools, func(r lease.Range) bool { return !ip.Less(r.First) && !r.Last.Less(ip) })
 }
 
 // request handles DHCPREQUEST in the four client states of RFC 2131 §4.3.2.

@@ -519,3 +519,67 @@ func TestIPXEScriptForIPXEClients(t *testing.T) {
 		t.Errorf("PXE ROM without iPXE got %q, want pxelinux.0", got)
 	}
 }
+
+// TestOneAddressPerClient: a client bound to a pool address that asks for
+// another free one (INIT-REBOOT) is NAKed and offered its own again, so one
+// client identity never holds two addresses of a subnet; the same holds for
+// a client identifier sent from another MAC. A released or expired lease no
+// longer counts.
+func TestOneAddressPerClient(t *testing.T) {
+	f := newFixture(t, nil)
+	ip := bind(t, f, stranger)
+	other := "192.168.1.180"
+	if ip == other {
+		t.Fatalf("test needs %s free", other)
+	}
+	grab := func(mac net.HardwareAddr, mods ...dhcpv4.Modifier) Decision {
+		return f.do(msg(t, dhcpv4.MessageTypeRequest, mac, append([]dhcpv4.Modifier{requested(other)}, mods...)...))
+	}
+	d := grab(stranger)
+	if d.Reply == nil || d.Reply.MessageType() != dhcpv4.MessageTypeNak || d.Commit != nil {
+		t.Fatalf("second address for a bound client: %+v", d)
+	}
+	if want := "init-reboot nak: client already holds " + ip + " in 192.168.1.0/24"; d.Reason != want {
+		t.Errorf("reason %q, want %q", d.Reason, want)
+	}
+	if _, held := f.alloc.Get(netip.MustParseAddr(other)); held {
+		t.Errorf("%s recorded although NAKed", other)
+	}
+	disc := msg(t, dhcpv4.MessageTypeDiscover, stranger)
+	if got := summarize(f.do(disc), disc).YIAddr; got != ip {
+		t.Errorf("after the NAK the client is offered %s, want its own %s", got, ip)
+	}
+
+	// One client identifier (option 61) behind two MACs is one client.
+	id := dhcpv4.WithOption(dhcpv4.OptClientIdentifier([]byte{0xff, 0, 0, 0, 1, 0, 1}))
+	withID := func(mac net.HardwareAddr) string {
+		t.Helper()
+		o := f.do(msg(t, dhcpv4.MessageTypeDiscover, mac, id))
+		if o.Reply == nil {
+			t.Fatalf("no offer: %s", o.Reason)
+		}
+		a := f.do(msg(t, dhcpv4.MessageTypeRequest, mac, id, requested(o.Reply.YourIPAddr.String()), serverID("192.168.1.21")))
+		if a.Reply == nil || a.Reply.MessageType() != dhcpv4.MessageTypeAck {
+			t.Fatalf("no ACK: %s", a.Reason)
+		}
+		return a.Reply.YourIPAddr.String()
+	}
+	idIP := withID(stranger2)
+	if d := grab(mustMAC("02:00:00:00:00:77"), id); d.Commit != nil {
+		t.Errorf("client id holding %s got %s too from another MAC", idIP, other)
+	}
+
+	// Released: the client may take another address.
+	rel := msg(t, dhcpv4.MessageTypeRelease, stranger, dhcpv4.WithClientIP(net.ParseIP(ip)), serverID("192.168.1.21"))
+	if d := f.do(rel); d.Commit == nil {
+		t.Fatalf("release: %+v", d)
+	}
+	if d := grab(stranger); d.Commit == nil || d.Commit.IP.String() != other {
+		t.Errorf("after RELEASE, request for %s: %+v", other, d)
+	}
+	// Expired: likewise (12 h lease in the seed network).
+	f.clock.t = f.clock.t.Add(13 * time.Hour)
+	if d := f.do(msg(t, dhcpv4.MessageTypeRequest, stranger2, id, requested("192.168.1.181"))); d.Commit == nil {
+		t.Errorf("after its lease of %s expired, request for another address: %+v", idIP, d)
+	}
+}

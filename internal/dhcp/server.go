@@ -35,11 +35,13 @@ type Server struct {
 	BootPort int
 	// Events, if set, is told of every request and its outcome.
 	Events events.Recorder
-	// RateLimit bounds the requests served per client MAC (on by default).
+	// RateLimit bounds the requests served per client MAC (on by default)
+	// and, if set, for all unknown clients together.
 	RateLimit RateLimit
 
 	stats     Stats
 	limit     *limiter
+	global    *globalLimiter
 	exhausted warnEvery // one pool-exhausted warning per 10 s
 }
 
@@ -63,6 +65,7 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 		links = append(links, l)
 	}
 	s.limit = newLimiter(s.RateLimit)
+	s.global = newGlobalLimiter(s.RateLimit)
 	s.exhausted.interval = 10 * time.Second
 	g, ctx := errgroup.WithContext(ctx)
 	for _, l := range links {
@@ -205,9 +208,18 @@ func (s *Server) work(ctx context.Context, l *link, conn net.PacketConn, boot bo
 func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr, boot bool) {
 	log := s.logger()
 	s.stats.Received.Add(1)
-	if mac := chaddr(pkt); mac != nil && !s.limit.allow(mac, time.Now()) {
-		s.stats.RateLimited.Add(1)
-		return
+	if mac := chaddr(pkt); mac != nil {
+		now := time.Now()
+		if !s.limit.allow(mac, now) {
+			s.stats.RateLimited.Add(1)
+			return
+		}
+		// The per-MAC bucket first, so that one flooding MAC spends no
+		// tokens of the shared one.
+		if !s.Responder.Known(mac) && !s.global.allow(now) {
+			s.stats.GlobalLimited.Add(1)
+			return
+		}
 	}
 	req, err := dhcpv4.FromBytes(pkt)
 	if err != nil {

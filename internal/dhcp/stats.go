@@ -11,13 +11,16 @@ type Stats struct {
 	Received    atomic.Uint64 // datagrams read
 	Malformed   atomic.Uint64 // not parseable as DHCP
 	RateLimited atomic.Uint64 // dropped by the per-MAC rate limit
-	Offers      atomic.Uint64
-	Acks        atomic.Uint64 // DHCPACK to REQUEST and INFORM
-	Naks        atomic.Uint64
-	NoReply     atomic.Uint64 // decided not to answer (see the debug log for why)
-	Exhausted   atomic.Uint64 // DISCOVER with no free address in the pools
-	StoreFailed atomic.Uint64 // lease not recorded (disk full, conflict): no reply
-	SendFailed  atomic.Uint64
+	// GlobalLimited counts requests of unknown clients dropped by the
+	// global rate limit.
+	GlobalLimited atomic.Uint64
+	Offers        atomic.Uint64
+	Acks          atomic.Uint64 // DHCPACK to REQUEST and INFORM
+	Naks          atomic.Uint64
+	NoReply       atomic.Uint64 // decided not to answer (see the debug log for why)
+	Exhausted     atomic.Uint64 // DISCOVER with no free address in the pools
+	StoreFailed   atomic.Uint64 // lease not recorded (disk full, conflict): no reply
+	SendFailed    atomic.Uint64
 }
 
 // warnEvery lets one warning through per interval and counts the ones held
