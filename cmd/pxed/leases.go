@@ -10,17 +10,8 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/web"
 )
-
-// leaseJSON is the stable machine-readable form of a lease.
-type leaseJSON struct {
-	MAC      string    `json:"mac"`
-	IP       string    `json:"ip"`
-	Hostname string    `json:"hostname,omitempty"`
-	ClientID string    `json:"client_id,omitempty"`
-	State    string    `json:"state"`
-	Expires  time.Time `json:"expires"`
-}
 
 // leases prints the lease store. It reads the journal without locking it,
 // so it works while pxed serves.
@@ -46,17 +37,7 @@ func leases(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out := make([]leaseJSON, 0, len(all))
-	for _, l := range all {
-		j := leaseJSON{MAC: l.MAC.String(), IP: l.IP.String(), Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires}
-		if len(l.ClientID) > 0 {
-			j.ClientID = fmt.Sprintf("%x", l.ClientID)
-		}
-		if l.State == lease.Bound && !time.Now().Before(l.Expires) {
-			j.State = "expired"
-		}
-		out = append(out, j)
-	}
+	out := web.LeaseViews(all, time.Now())
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/web"
 )
 
 func runCLI(args ...string) (int, string, string) {
@@ -86,11 +87,11 @@ func TestLeasesJSON(t *testing.T) {
 	}
 	defer j.Close()
 	code, stdout, stderr := runCLI("leases", "--data-dir", dir, "--json")
-	var got []leaseJSON
+	var got []web.LeaseJSON
 	if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	want := leaseJSON{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", State: "bound", Expires: exp}
+	want := web.LeaseJSON{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", State: "bound", Expires: exp.UTC(), Active: true}
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("leases --json = %+v, want [%+v]", got, want)
 	}

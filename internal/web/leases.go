@@ -8,7 +8,8 @@ import (
 	"github.com/pxed/pxed/internal/lease"
 )
 
-// LeaseJSON is a lease as the API shows it.
+// LeaseJSON is a lease as the API and `pxed leases --json` show it. State
+// is bound, released or declined, or expired for a bound lease past its end.
 type LeaseJSON struct {
 	IP       string    `json:"ip"`
 	MAC      string    `json:"mac"`
@@ -28,16 +29,24 @@ func Leases(all func(context.Context) ([]lease.Lease, error), now func() time.Ti
 			Error(w, http.StatusInternalServerError, "reading leases: "+err.Error())
 			return
 		}
-		t := now()
-		out := make([]LeaseJSON, 0, len(ls))
-		for _, l := range ls {
-			out = append(out, LeaseJSON{
-				IP: l.IP.String(), MAC: l.MAC.String(), ClientID: hexOrEmpty(l.ClientID),
-				Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires.UTC(), Active: l.Active(t),
-			})
-		}
-		JSON(w, http.StatusOK, out)
+		JSON(w, http.StatusOK, LeaseViews(ls, now()))
 	}
+}
+
+// LeaseViews turns leases into their JSON form as of now.
+func LeaseViews(ls []lease.Lease, now time.Time) []LeaseJSON {
+	out := make([]LeaseJSON, 0, len(ls))
+	for _, l := range ls {
+		j := LeaseJSON{
+			IP: l.IP.String(), MAC: l.MAC.String(), ClientID: hexOrEmpty(l.ClientID),
+			Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires.UTC(), Active: l.Active(now),
+		}
+		if l.State == lease.Bound && !now.Before(l.Expires) {
+			j.State = "expired"
+		}
+		out = append(out, j)
+	}
+	return out
 }
 
 func hexOrEmpty(b []byte) string {
