@@ -102,45 +102,68 @@ type Subnet struct {
 }
 
 // Boot says where a PXE client finds its boot program.
+//
+// The JSON form (API, catalog store) uses the YAML keys.
 type Boot struct {
 	// NextServer is the TFTP server (siaddr, option 66). Default: the address pxed answers from.
-	NextServer Addr `yaml:"next_server"`
+	NextServer Addr `yaml:"next_server" json:"next_server,omitzero"`
 	// File is the boot file for clients whose architecture has no entry in Files.
-	File string `yaml:"file"`
+	File string `yaml:"file" json:"file,omitempty"`
 	// Files maps an architecture name (see docs/config.md) to its boot file.
-	Files map[string]string `yaml:"files"`
+	Files map[string]string `yaml:"files" json:"files,omitempty"`
 	// Profile names the profile to boot (see Profiles); "local" boots the
 	// local disk. Empty: no generated config, the loader finds its own files.
-	Profile string `yaml:"profile"`
+	Profile string `yaml:"profile" json:"profile,omitempty"`
 }
 
 // Profile is a named boot recipe: a kernel, its initrds and command line.
+// Its JSON form (API, catalog store) uses the YAML keys.
 type Profile struct {
-	Name    string   `yaml:"name"`
-	Kernel  string   `yaml:"kernel"`
-	Initrd  []string `yaml:"initrd"`
-	Cmdline string   `yaml:"cmdline"`
+	Name    string   `yaml:"name" json:"name"`
+	Kernel  string   `yaml:"kernel" json:"kernel,omitempty"`
+	Initrd  []string `yaml:"initrd" json:"initrd,omitempty"`
+	Cmdline string   `yaml:"cmdline" json:"cmdline,omitempty"`
 }
 
-// Host is a machine known by its MAC address.
+// Host is a machine known by its MAC address, by one of a list of MACs or
+// MAC globs, or by its SMBIOS UUID (option 97). Its JSON form (API,
+// catalog store) uses the YAML keys.
 type Host struct {
-	Name    string   `yaml:"name"`
-	MAC     MAC      `yaml:"mac"`
-	IP      Addr     `yaml:"ip"`
-	Boot    *Boot    `yaml:"boot"`
-	Options []Option `yaml:"options"`
+	Name string `yaml:"name" json:"name"`
+	MAC  MAC    `yaml:"mac" json:"mac,omitzero"`
+	// MACs are more addresses, or globs such as "00:18:e7:*" ("*" any
+	// run of characters, "?" one), that match this host.
+	MACs []string `yaml:"macs" json:"macs,omitempty"`
+	// UUID is the machine's SMBIOS UUID as PXE clients send it in option 97
+	// (RFC 4578 §2.3), written 8-4-4-4-12 in hex.
+	UUID string `yaml:"uuid" json:"uuid,omitempty"`
+	IP   Addr   `yaml:"ip" json:"ip,omitzero"`
+	// Netboot says when the host boots its profile: always (default), once
+	// (until its installer calls back, then local), never (local).
+	Netboot Netboot  `yaml:"netboot" json:"netboot,omitempty"`
+	Boot    *Boot    `yaml:"boot" json:"boot,omitempty"`
+	Options []Option `yaml:"options" json:"options,omitempty"`
 }
+
+// Netboot is a host's network-boot policy.
+type Netboot string
+
+const (
+	NetbootAlways Netboot = "always" // boot the profile every time (also when empty)
+	NetbootOnce   Netboot = "once"   // boot the profile until the install callback, then local
+	NetbootNever  Netboot = "never"  // boot the local disk
+)
 
 // Option is a DHCP option given by code, with exactly one value field set.
 type Option struct {
-	Code   int     `yaml:"code"`
-	String *string `yaml:"string"`
-	IP     []Addr  `yaml:"ip"`
-	Hex    *string `yaml:"hex"`
-	Uint8  *uint8  `yaml:"uint8"`
-	Uint16 *uint16 `yaml:"uint16"`
-	Uint32 *uint32 `yaml:"uint32"`
-	Bool   *bool   `yaml:"bool"`
+	Code   int     `yaml:"code" json:"code"`
+	String *string `yaml:"string" json:"string,omitempty"`
+	IP     []Addr  `yaml:"ip" json:"ip,omitempty"`
+	Hex    *string `yaml:"hex" json:"hex,omitempty"`
+	Uint8  *uint8  `yaml:"uint8" json:"uint8,omitempty"`
+	Uint16 *uint16 `yaml:"uint16" json:"uint16,omitempty"`
+	Uint32 *uint32 `yaml:"uint32" json:"uint32,omitempty"`
+	Bool   *bool   `yaml:"bool" json:"bool,omitempty"`
 }
 
 // HTTP configures the HTTP server that serves the boot root (the TFTP
@@ -417,6 +440,16 @@ func (a *Addr) UnmarshalYAML(n *yaml.Node) error {
 
 func (a Addr) MarshalYAML() (any, error) { return a.String(), nil }
 
+// UnmarshalText reads an IPv4 address (JSON, for the API).
+func (a *Addr) UnmarshalText(b []byte) error {
+	v, err := netip.ParseAddr(string(b))
+	if err != nil || !v.Is4() {
+		return fmt.Errorf("%q is not an IPv4 address", b)
+	}
+	a.Addr = v
+	return nil
+}
+
 // Prefix is an IPv4 network such as 192.168.1.0/24.
 type Prefix struct{ netip.Prefix }
 
@@ -473,3 +506,16 @@ func (m *MAC) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (m MAC) MarshalYAML() (any, error) { return m.String(), nil }
+
+// MarshalText writes the address as 00:18:e7:42:84:3a (JSON, for the API).
+func (m MAC) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText reads a 6-byte Ethernet address (JSON, for the API).
+func (m *MAC) UnmarshalText(b []byte) error {
+	v, err := net.ParseMAC(string(b))
+	if err != nil || len(v) != 6 {
+		return fmt.Errorf("%q is not a MAC address like 00:18:e7:42:84:3a", b)
+	}
+	m.HardwareAddr = v
+	return nil
+}

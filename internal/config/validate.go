@@ -248,8 +248,23 @@ func (v *validator) hosts() {
 				names[k] = i
 			}
 		}
+		for j, pat := range h.MACs {
+			if why := CheckMACPattern(pat); why != "" {
+				v.add(fmt.Sprintf("%s.macs[%d]", p, j), "%s: %s", label, why)
+			}
+		}
+		if h.UUID != "" && !ValidUUID(h.UUID) {
+			v.add(p+".uuid", "%s uuid %q is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a", label, h.UUID)
+		}
+		switch h.Netboot {
+		case "", NetbootAlways, NetbootOnce, NetbootNever:
+		default:
+			v.add(p+".netboot", "%s netboot %q: use always, once or never", label, h.Netboot)
+		}
 		if len(h.MAC.HardwareAddr) == 0 {
-			v.add(p, "%s has no mac", label)
+			if len(h.MACs) == 0 && h.UUID == "" {
+				v.add(p, "%s has no mac, macs or uuid to be recognised by", label)
+			}
 		} else if j, dup := macs[string(h.MAC.HardwareAddr)]; dup {
 			v.add(p+".mac", "%s has the same MAC %s as %s%s", label, h.MAC, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].mac", j)))
 		} else {
@@ -596,4 +611,42 @@ func (v *validator) proxies() {
 			}
 		}
 	}
+}
+
+// CheckMACPattern says what is wrong with an entry of hosts[].macs, or "":
+// a MAC address, or a glob of hex digits, ":" or "-", "*" and "?".
+func CheckMACPattern(p string) string {
+	if !strings.ContainsAny(p, "*?") {
+		if m, err := net.ParseMAC(p); err != nil || len(m) != 6 {
+			return fmt.Sprintf("%q is not a MAC address like 00:18:e7:42:84:3a, nor a glob like 00:18:e7:*", p)
+		}
+		return ""
+	}
+	for _, c := range strings.ToLower(p) {
+		if !strings.ContainsRune("0123456789abcdef:-*?", c) {
+			return fmt.Sprintf("MAC glob %q may hold only hex digits, ':', '-', '*' and '?'", p)
+		}
+	}
+	return ""
+}
+
+// ValidUUID reports whether s is a UUID written 8-4-4-4-12 in hex, the
+// form PXE clients' option 97 is shown in (pxe.UUIDString).
+func ValidUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -139,6 +139,28 @@ hosts:
 `,
 		},
 		{
+			name: "host matching and netboot",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+hosts:
+  - name: batch
+    macs: ["00:18:e7:*", "00:18:e7:42:84:3a", "00:18:zz:*", "00:18"]
+  - name: by-uuid
+    uuid: 8A1B7C2E-0000-4000-8000-00000000002A
+    netboot: once
+  - name: bad-uuid
+    uuid: 8a1b7c2e
+    netboot: sometimes
+`,
+			want: []string{
+				`pxed.yaml:6: host "batch": MAC glob "00:18:zz:*" may hold only hex digits, ':', '-', '*' and '?'`,
+				`pxed.yaml:6: host "batch": "00:18" is not a MAC address like 00:18:e7:42:84:3a, nor a glob like 00:18:e7:*`,
+				`pxed.yaml:11: host "bad-uuid" uuid "8a1b7c2e" is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a`,
+				`pxed.yaml:12: host "bad-uuid" netboot "sometimes": use always, once or never`,
+			},
+		},
+		{
 			name: "host names",
 			src: `dhcp:
   subnets:
@@ -169,7 +191,7 @@ hosts:
 				`pxed.yaml:12: host name "a..b" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
 				`pxed.yaml:14: host name "` + strings.Repeat("x", 64) + `" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
 				`pxed.yaml:18: host name "station-07" is already used (line 16)`,
-				`pxed.yaml:20: host "nomac" has no mac`,
+				`pxed.yaml:20: host "nomac" has no mac, macs or uuid to be recognised by`,
 			},
 		},
 		{
@@ -568,7 +590,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 	want := []string{
 		"dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false",
 		`host name "a b" is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)`,
-		`host "a b" has no mac`,
+		`host "a b" has no mac, macs or uuid to be recognised by`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Validate() (-want +got):\n%s", diff)

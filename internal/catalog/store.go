@@ -1,0 +1,86 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/pxed/pxed/internal/config"
+)
+
+// Store keeps the catalog's changes durably: the hosts and profiles made
+// through the API (the overlay over the YAML file), the install-once state
+// of hosts, and the machines seen booting without a host entry. pxed ships
+// one Store, the file in the data directory (OpenFile); another (a shared
+// database) implements the same contract, which storetest.Run checks.
+//
+// Every method that changes something returns only once the change is
+// durable: the API answers after it, and a restart must find it. Methods
+// are called from one goroutine at a time per Catalog, but a Store shared
+// by several pxed instances sees them concurrently.
+//
+// Names (of hosts and profiles, and the host of SetInstalled) are compared
+// ignoring case, as host names are (RFC 4343): Put replaces an entry whose
+// name differs only in case, and Delete removes it.
+type Store interface {
+	// Load returns everything stored. Order does not matter: the Catalog
+	// sorts by name.
+	Load(ctx context.Context) (State, error)
+
+	// PutHost stores h, replacing the entry with the same name.
+	PutHost(ctx context.Context, h config.Host) error
+	// DeleteHost removes the host entry called name; ErrNotFound if none.
+	DeleteHost(ctx context.Context, name string) error
+
+	// PutProfile stores p, replacing the profile with the same name.
+	PutProfile(ctx context.Context, p config.Profile) error
+	// DeleteProfile removes the profile called name; ErrNotFound if none.
+	DeleteProfile(ctx context.Context, name string) error
+
+	// SetInstalled records that host reported its installation done at
+	// at; a zero at clears the record (the host installs again).
+	SetInstalled(ctx context.Context, host string, at time.Time) error
+
+	// PutMachine stores m, replacing the record of the same MAC.
+	PutMachine(ctx context.Context, m Machine) error
+	// DeleteMachine forgets the machine with hardware address mac
+	// (adopted as a host, or removed by the operator); no error if unknown.
+	DeleteMachine(ctx context.Context, mac config.MAC) error
+
+	// Changes delivers a value when the store was changed by someone else
+	// (another pxed sharing it), so the Catalog reloads. A store no one
+	// else writes returns nil (a nil channel never delivers).
+	Changes() <-chan struct{}
+
+	// Close releases the store; pending changes are already durable.
+	Close() error
+}
+
+// ErrNotFound is returned for a name that is not stored.
+var ErrNotFound = errors.New("not found")
+
+// State is the content of a Store.
+type State struct {
+	// Hosts and Profiles are the entries made through the API. A name that
+	// is also in the YAML file overrides it (see Catalog).
+	Hosts    []config.Host    `json:"hosts,omitempty"`
+	Profiles []config.Profile `json:"profiles,omitempty"`
+	// Installed maps a host name, in lower case, to when its installed
+	// system called back.
+	Installed map[string]time.Time `json:"installed,omitempty"`
+	// Machines are the machines seen PXE-booting without a host entry.
+	Machines []Machine `json:"machines,omitempty"`
+}
+
+// Machine is a machine that PXE-booted without a host entry, recorded so
+// that an operator can adopt it.
+type Machine struct {
+	MAC config.MAC `json:"mac"`
+	// Arch is its client architecture (option 93), by pxed's name ("bios",
+	// "efi-x64"); empty when it sent none.
+	Arch string `json:"arch,omitempty"`
+	// UUID is its SMBIOS UUID (option 97), empty when it sent none.
+	UUID      string    `json:"uuid,omitempty"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+}
