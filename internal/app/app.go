@@ -6,9 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -33,12 +31,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
-	profiles := &profile.Service{Config: cfg}
-	if cfg.HTTP.Enabled {
-		if _, port, err := net.SplitHostPort(cfg.HTTP.Address); err == nil {
-			profiles.HTTPPort, _ = strconv.Atoi(port)
-		}
-	}
+	profiles := &profile.Service{Config: cfg, HTTPPort: cfg.HTTPPort()}
 	recorder := events.Tee(evlog, profiles)
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"strconv"
 )
 
 // SubnetFor returns the subnet whose network contains addr: the first in
@@ -70,4 +71,22 @@ func (s *Subnet) InPool(a netip.Addr) bool {
 		}
 	}
 	return false
+}
+
+// HTTPPort is the port pxed's HTTP boot server listens on, or 0 when it
+// does not run: http off, or TFTP off (it serves the TFTP root and runs
+// beside it), or an address without a usable port (which Validate reports).
+func (c *Config) HTTPPort() int {
+	if !c.HTTP.Enabled || !On(c.TFTP.Enabled) {
+		return 0
+	}
+	_, port, err := net.SplitHostPort(c.HTTP.Address)
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return 0
+	}
+	return int(n)
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path"
 	"slices"
@@ -81,7 +82,16 @@ type validator struct {
 	bootFiles []bootFile
 }
 
-type bootFile struct{ path, name string }
+// bootFile is a file of the root that a field names: path is the field,
+// name the file, what how messages call it ("" for `boot file "name"`).
+type bootFile struct{ path, name, what string }
+
+func (f bootFile) String() string {
+	if f.what != "" {
+		return f.what
+	}
+	return "boot file " + strconv.Quote(f.name)
+}
 
 // add records a problem at the line of the field at path.
 func (v *validator) add(path, format string, args ...any) {
@@ -402,7 +412,7 @@ func (v *validator) options(path string, opts []Option, subnet bool) {
 
 func (v *validator) boot(path string, b *Boot) {
 	if b.File != "" {
-		v.bootFiles = append(v.bootFiles, bootFile{path + ".file", b.File})
+		v.bootFiles = append(v.bootFiles, bootFile{path: path + ".file", name: b.File})
 	}
 	keys := make([]string, 0, len(b.Files))
 	for k := range b.Files {
@@ -424,11 +434,82 @@ func (v *validator) boot(path string, b *Boot) {
 		case f == "":
 			v.add(p, "boot file for %s is empty", k)
 		case err == nil && arch.HTTP():
-			// UEFI HTTP Boot fetches over HTTP, not from the TFTP root.
+			v.httpBootFile(p, arch, f)
+		case err == nil && isUEFI(arch):
+			v.bootFiles = append(v.bootFiles, bootFile{p, f, fmt.Sprintf("UEFI loader %q for %s", f, arch)})
 		default:
-			v.bootFiles = append(v.bootFiles, bootFile{p, f})
+			v.bootFiles = append(v.bootFiles, bootFile{path: p, name: f})
 		}
 	}
+}
+
+// isUEFI reports whether a is a UEFI PXE architecture, whose boot file is
+// an EFI loader fetched over TFTP.
+func isUEFI(a pxe.Arch) bool {
+	return !a.HTTP() && strings.HasPrefix(a.String(), "efi-")
+}
+
+// httpBootFile checks the boot file of a UEFI HTTP Boot architecture. A
+// path of the root is given as a URL of pxed's HTTP server, which must run;
+// a URL of pxed's own HTTP server must name a file of the root, as the
+// firmware's GET would otherwise fail after the DHCP exchange succeeded.
+func (v *validator) httpBootFile(path string, arch pxe.Arch, f string) {
+	if !pxe.IsURL(f) {
+		if v.c.HTTPPort() == 0 {
+			v.add(path, "HTTP Boot file %q for %s is a path of the boot root, but pxed serves no HTTP (http.enabled, with tftp on): give an http:// URL or turn http on", f, arch)
+			return
+		}
+		v.bootFiles = append(v.bootFiles, bootFile{path, f, fmt.Sprintf("HTTP Boot file %q for %s", f, arch)})
+		return
+	}
+	u, err := url.Parse(f)
+	if err != nil || u.Host == "" {
+		v.add(path, "HTTP Boot URL %q for %s is not a URL with a host", f, arch)
+		return
+	}
+	if v.ownHTTP(u) {
+		v.bootFiles = append(v.bootFiles, bootFile{path, u.Path, fmt.Sprintf("HTTP Boot URL %q for %s names %s, which", f, arch, u.Path)})
+	}
+}
+
+// ownHTTP reports whether u points at pxed's own HTTP server: scheme http,
+// its port, and as host the host of http.address or a next_server.
+func (v *validator) ownHTTP(u *url.URL) bool {
+	port := v.c.HTTPPort()
+	if port == 0 || !strings.EqualFold(u.Scheme, "http") {
+		return false
+	}
+	up := u.Port()
+	if up == "" {
+		up = "80"
+	}
+	if up != strconv.Itoa(port) {
+		return false
+	}
+	host := u.Hostname()
+	if h, _, err := net.SplitHostPort(v.c.HTTP.Address); err == nil && h != "" && strings.EqualFold(h, host) {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	if a.IsLoopback() {
+		return true
+	}
+	boots := []*Boot{&v.c.Boot}
+	for i := range v.c.DHCP.Subnets {
+		boots = append(boots, v.c.DHCP.Subnets[i].Boot)
+	}
+	for i := range v.c.Hosts {
+		boots = append(boots, v.c.Hosts[i].Boot)
+	}
+	for _, b := range boots {
+		if b != nil && b.NextServer.IsValid() && b.NextServer.Addr == a.Unmap() {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) tftp() {
@@ -484,17 +565,17 @@ func (v *validator) bootFile(root *os.Root, f bootFile) {
 	}
 	name := path.Clean(strings.TrimLeft(f.name, "/"))
 	if !fs.ValidPath(name) {
-		v.add(f.path, "boot file %q is outside the TFTP root", f.name)
+		v.add(f.path, "%s is outside the TFTP root", f)
 		return
 	}
 	st, err := root.Stat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		v.add(f.path, "boot file %q is not in the TFTP root %s", f.name, v.c.TFTP.Root)
+		v.add(f.path, "%s is not in the TFTP root %s", f, v.c.TFTP.Root)
 	case err != nil:
-		v.add(f.path, "boot file %q: %v", f.name, err)
+		v.add(f.path, "%s: %v", f, err)
 	case st.IsDir():
-		v.add(f.path, "boot file %q is a directory", f.name)
+		v.add(f.path, "%s is a directory", f)
 	}
 }
 
@@ -569,7 +650,7 @@ func (v *validator) profiles() {
 				fp = fmt.Sprintf("%s.initrd[%d]", path, j-1)
 			}
 			if f != "" && On(v.c.TFTP.Enabled) {
-				v.bootFiles = append(v.bootFiles, bootFile{fp, f})
+				v.bootFiles = append(v.bootFiles, bootFile{path: fp, name: f})
 			}
 		}
 	}

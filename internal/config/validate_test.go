@@ -223,11 +223,55 @@ boot:
     efi-x64: syslinux.efi
 `,
 			want: []string{
-				`pxed.yaml:10: boot file "efi/grubaa64.efi" is not in the TFTP root ROOT`,
-				`pxed.yaml:12: boot file "efi" is a directory`,
+				`pxed.yaml:10: UEFI loader "efi/grubaa64.efi" for efi-arm64 is not in the TFTP root ROOT`,
+				`pxed.yaml:12: UEFI loader "efi" for efi-ia32 is a directory`,
 				`pxed.yaml:13: boot file "../etc/passwd" is outside the TFTP root`,
 				`pxed.yaml:21: boot file "lpxelinux.0" is not in the TFTP root ROOT`,
-				`pxed.yaml:25: boot file "syslinux.efi" is not in the TFTP root ROOT`,
+				`pxed.yaml:25: UEFI loader "syslinux.efi" for efi-x64 is not in the TFTP root ROOT`,
+			},
+		},
+		{
+			name: "UEFI HTTP Boot files: paths and URLs of pxed's own HTTP server",
+			src: `tftp:
+  root: ROOT
+http:
+  enabled: true
+  address: ":8080"
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      boot:
+        next_server: 192.168.1.21
+        files:
+          http-efi-x64: efi/grubx64.efi
+          http-efi-arm64: efi/grubaa64.efi
+          http-efi-ia32: http://192.168.1.21:8080/efi/missing.efi
+          http-efi-arm32: http://192.168.1.21:8080/efi/grubx64.efi
+          http-efi-riscv64: http://192.168.1.99:8080/elsewhere.efi
+          http-efi-riscv32: http://192.168.1.21/other-server-port.efi
+          http-efi-loongarch64: http://127.0.0.1:8080/efi
+          http-bios: "http://[::1"
+`,
+			want: []string{
+				`pxed.yaml:13: HTTP Boot file "efi/grubaa64.efi" for http-efi-arm64 is not in the TFTP root ROOT`,
+				`pxed.yaml:14: HTTP Boot URL "http://192.168.1.21:8080/efi/missing.efi" for http-efi-ia32 names /efi/missing.efi, which is not in the TFTP root ROOT`,
+				`pxed.yaml:18: HTTP Boot URL "http://127.0.0.1:8080/efi" for http-efi-loongarch64 names /efi, which is a directory`,
+				`pxed.yaml:19: HTTP Boot URL "http://[::1" for http-bios is not a URL with a host`,
+			},
+		},
+		{
+			name: "UEFI HTTP Boot path while pxed serves no HTTP",
+			src: `tftp:
+  root: ROOT
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+boot:
+  files:
+    http-efi-x64: efi/grubx64.efi
+`,
+			want: []string{
+				`pxed.yaml:8: HTTP Boot file "efi/grubx64.efi" for http-efi-x64 is a path of the boot root, but pxed serves no HTTP (http.enabled, with tftp on): give an http:// URL or turn http on`,
 			},
 		},
 		{

@@ -23,6 +23,9 @@ type plan struct {
 	hosts         map[string]*hostPlan // by MAC bytes
 	// trustedRelays are the relay agents (giaddr) served; nil: any relay.
 	trustedRelays map[netip.Addr]bool
+	// httpPort is pxed's HTTP boot server's port, 0 when it serves no
+	// HTTP: what makes a boot root path a URL for UEFI HTTP Boot clients.
+	httpPort int
 }
 
 type subnetPlan struct {
@@ -70,6 +73,7 @@ func compile(c *config.Config) (*plan, error) {
 		authoritative: c.DHCP.Authoritative,
 		declineHold:   c.DHCP.DeclineHold.D(),
 		hosts:         map[string]*hostPlan{},
+		httpPort:      c.HTTPPort(),
 	}
 	if len(c.DHCP.TrustedRelays) > 0 {
 		p.trustedRelays = make(map[netip.Addr]bool, len(c.DHCP.TrustedRelays))

@@ -3,6 +3,7 @@ package dhcp
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/pxed/pxed/internal/config"
@@ -59,5 +60,37 @@ func TestProxyAnswersPXEClientsOnly(t *testing.T) {
 	}
 	if got := d.Reply.ClientIPAddr.String(); got != "192.168.1.60" {
 		t.Errorf("ACK ciaddr %s", got)
+	}
+}
+
+// A UEFI HTTP Boot client gets a ProxyDHCP offer with option 60 HTTPClient
+// and the URL, no address; with no URL for it, no offer at all, since EDK2
+// drops an HTTPClient offer without one.
+func TestProxyAnswersHTTPBootClients(t *testing.T) {
+	f := newFixture(t, func(c *config.Config) {
+		c.DHCP.Subnets[0].Proxy = true
+		c.DHCP.Subnets[0].Pools = nil
+		for i := range c.Hosts {
+			c.Hosts[i].IP = config.Addr{}
+		}
+		c.Boot.Files["http-efi-x64"] = "snponly.efi"
+	})
+	disc := asking(msg(t, dhcpv4.MessageTypeDiscover, station01, httpUEFI), dhcpv4.OptionBootfileName)
+	d := f.do(disc)
+	got := summarize(d, disc, 43, 60, 67)
+	want := summary{
+		Type: "OFFER", YIAddr: "0.0.0.0", SIAddr: "0.0.0.0", File: "http://192.168.1.21:8080/snponly.efi", ServerID: "192.168.1.21",
+		Kind: KindBroadcast, Options: map[uint8]string{60: "HTTPClient", 67: "http://192.168.1.21:8080/snponly.efi"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("proxy offer to an HTTP Boot client (-want +got):\n%s", diff)
+	}
+	if d.Commit != nil || d.Reply.Options.Has(dhcpv4.OptionIPAddressLeaseTime) {
+		t.Errorf("proxy offer carries address configuration: %v", d.Reply.Summary())
+	}
+
+	f = proxyFixture(t) // no http-efi-x64 entry
+	if d := f.do(disc); d.Reply != nil {
+		t.Errorf("HTTP Boot client without a URL answered in proxy mode: %s", d.Reply.Summary())
 	}
 }

@@ -75,7 +75,8 @@ func (t *turn) newReply() *dhcpv4.DHCPv4 {
 // bootInfo adds what a network-boot client needs: next-server (siaddr), the
 // boot file (the BOOTP file field, and options 66/67 when asked for; for an
 // iPXE client with http.ipxe_script, its script's URL), and for iPXE option
-// 60 "PXEClient" (why only iPXE: see below).
+// 60 "PXEClient" (why only iPXE: see below). A UEFI HTTP Boot client gets
+// a URL instead (httpBoot).
 func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	// Only an explicit parameter request list counts here: the codec reads
 	// a missing list as "send everything" (RFC 2131 §3.5), but a client that
@@ -83,9 +84,7 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	requested := func(code uint8) bool {
 		return slices.Contains(t.req.Options.Get(dhcpv4.OptionParameterRequestList), code)
 	}
-	// UEFI HTTP Boot clients need an http:// URL, which is not served yet:
-	// give them an address but no TFTP path they cannot use.
-	if t.pxe.HTTP || !t.pxe.Wants(requested) {
+	if !t.pxe.Wants(requested) {
 		return
 	}
 	boot := t.sub.boot
@@ -95,6 +94,10 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 		}
 	}
 	file := boot.FileFor(t.pxe.Arch)
+	if t.pxe.HTTP {
+		t.httpBoot(resp, file, requested)
+		return
+	}
 	next := boot.NextServer
 	if !next.IsValid() {
 		next = t.in.ServerIP
@@ -128,6 +131,34 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 		if u := t.req.Options.Get(dhcpv4.GenericOptionCode(pxe.OptClientUUID)); len(u) > 0 {
 			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(pxe.OptClientUUID), u))
 		}
+	}
+}
+
+// bootFileField is the size of the BOOTP file field (RFC 2131 §2), which
+// holds a NUL-terminated name.
+const bootFileField = 128
+
+// httpBoot gives a UEFI HTTP Boot client (option 60 "HTTPClient") its boot
+// file as a URL and option 60 "HTTPClient" back: the UEFI specification's
+// HTTP Boot section (since UEFI 2.5) has the client take an offer as an
+// HTTP Boot offer only with that class identifier, and the boot file URI
+// from option 67 or the file field (EDK2's HttpBootDxe prefers option 67).
+// Without a URL to give (no boot file for its architecture, or a path while
+// pxed serves no HTTP) the client gets an address and nothing else, and its
+// firmware moves on to the next boot option.
+func (t *turn) httpBoot(resp *dhcpv4.DHCPv4, file string, requested func(uint8) bool) {
+	url := pxe.HTTPBootURL(file, t.in.ServerIP, t.r.plan.httpPort)
+	if url == "" {
+		return
+	}
+	resp.UpdateOption(dhcpv4.OptClassIdentifier("HTTPClient"))
+	// The file field holds 127 characters and a NUL; a longer URL goes in
+	// option 67 alone, which RFC 2132 §9.5 provides for names that do not fit.
+	if len(url) < bootFileField {
+		resp.BootFileName = url
+	}
+	if requested(pxe.OptBootfileName) || len(url) >= bootFileField {
+		resp.UpdateOption(dhcpv4.OptBootFileName(url))
 	}
 }
 

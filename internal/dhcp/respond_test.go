@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -581,5 +582,86 @@ func TestOneAddressPerClient(t *testing.T) {
 	f.clock.t = f.clock.t.Add(13 * time.Hour)
 	if d := f.do(msg(t, dhcpv4.MessageTypeRequest, stranger2, id, requested("192.168.1.181"))); d.Commit == nil {
 		t.Errorf("after its lease of %s expired, request for another address: %+v", idIP, d)
+	}
+}
+
+// httpUEFI is OVMF's UEFI HTTP Boot client, as the lab notes and EDK2's
+// HttpBootDxe describe it: option 60 HTTPClient with arch 16, option 93 16.
+func httpUEFI(d *dhcpv4.DHCPv4) {
+	d.UpdateOption(dhcpv4.OptClassIdentifier("HTTPClient:Arch:00016:UNDI:003001"))
+	d.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionClientSystemArchitectureType, []byte{0, 16}))
+}
+
+// asking sets the parameter request list of m (after msg, which clears it).
+func asking(m *dhcpv4.DHCPv4, codes ...dhcpv4.OptionCode) *dhcpv4.DHCPv4 {
+	m.UpdateOption(dhcpv4.OptParameterRequestList(codes...))
+	return m
+}
+
+func TestUEFIHTTPBoot(t *testing.T) {
+	long := "http://boot.example.com/" + strings.Repeat("x", 120) + ".efi"
+	for _, tc := range []struct {
+		name  string
+		edit  func(*config.Config)
+		prl   []dhcpv4.OptionCode
+		file  string // the file field
+		opt67 string
+		opt60 string
+	}{
+		{
+			name: "a path of the root becomes a URL of pxed's HTTP server",
+			edit: func(c *config.Config) { c.Boot.Files["http-efi-x64"] = "/snponly.efi" },
+			file: "http://192.168.1.21:8080/snponly.efi", opt67: "http://192.168.1.21:8080/snponly.efi", opt60: "HTTPClient",
+		},
+		{
+			name: "a URL is given as it is",
+			edit: func(c *config.Config) { c.Boot.Files["16"] = "http://10.0.0.5/boot/grubx64.efi" },
+			file: "http://10.0.0.5/boot/grubx64.efi", opt67: "http://10.0.0.5/boot/grubx64.efi", opt60: "HTTPClient",
+		},
+		{
+			name:  "a URL too long for the file field goes in option 67 only",
+			edit:  func(c *config.Config) { c.Boot.Files["http-efi-x64"] = long },
+			opt67: long, opt60: "HTTPClient",
+		},
+		{
+			name: "option 67 only when asked for",
+			edit: func(c *config.Config) { c.Boot.Files["http-efi-x64"] = "snponly.efi" },
+			prl:  []dhcpv4.OptionCode{dhcpv4.OptionSubnetMask},
+			file: "http://192.168.1.21:8080/snponly.efi", opt60: "HTTPClient",
+		},
+		{
+			name: "no entry for the HTTP architecture: not the PXE default either",
+		},
+		{
+			name: "a path while pxed serves no HTTP: no URL to give",
+			edit: func(c *config.Config) {
+				c.Boot.Files["http-efi-x64"] = "snponly.efi"
+				c.HTTP.Enabled = false
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.edit)
+			prl := tc.prl
+			if prl == nil {
+				// EDK2 asks for the boot file name (HttpBootDhcp4.c).
+				prl = []dhcpv4.OptionCode{dhcpv4.OptionSubnetMask, dhcpv4.OptionClassIdentifier, dhcpv4.OptionBootfileName}
+			}
+			disc := asking(msg(t, dhcpv4.MessageTypeDiscover, station02, httpUEFI), prl...)
+			got := summarize(f.do(disc), disc, 60, 67)
+			want := summary{
+				Type: "OFFER", YIAddr: "192.168.1.102", SIAddr: "0.0.0.0", File: tc.file, ServerID: "192.168.1.21",
+				Kind: KindHardware, Options: map[uint8]string{},
+			}
+			if tc.opt67 != "" {
+				want.Options[67] = tc.opt67
+			}
+			if tc.opt60 != "" {
+				want.Options[60] = tc.opt60
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("OFFER (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -112,12 +112,44 @@ type Boot struct {
 }
 
 // FileFor chooses the boot file for architecture a: its family's entry, else
-// the default file.
+// the default file. A UEFI HTTP Boot architecture gets its own entry only:
+// the default file is a TFTP path for PXE clients, and an HTTP Boot client
+// given it would fetch a loader built for another firmware.
 func (b Boot) FileFor(a Arch) string {
 	if f, ok := b.Files[a.Family()]; ok {
 		return f
 	}
+	if a.HTTP() {
+		return ""
+	}
 	return b.File
+}
+
+// HTTPBootURL is the boot file a UEFI HTTP Boot client is given: a URI
+// (UEFI specification since 2.5, section "HTTP Boot": option 60
+// "HTTPClient" and the boot file URI in the file field or option 67). EDK2's
+// HttpBootDxe drops an HTTPClient offer whose boot file does not parse as a
+// URL, so a path alone is never sent. A
+// file that is already a URL is given as it is; a path of the boot root is
+// served by pxed's HTTP server on port httpPort of server. "" when there is
+// no URL to give: no file, or a path while pxed serves no HTTP (port 0).
+func HTTPBootURL(file string, server netip.Addr, httpPort int) string {
+	switch {
+	case file == "":
+		return ""
+	case IsURL(file):
+		return file
+	case httpPort <= 0 || !server.IsValid():
+		return ""
+	}
+	return "http://" + netip.AddrPortFrom(server.Unmap(), uint16(httpPort)).String() + "/" + strings.TrimLeft(file, "/")
+}
+
+// IsURL reports whether a boot file is an http:// or https:// URL rather
+// than a path under the boot root.
+func IsURL(file string) bool {
+	l := strings.ToLower(file)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
 }
 
 // Wants reports whether a client should be given boot information: it is a

@@ -1,6 +1,7 @@
 package pxe
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -53,5 +54,32 @@ func TestArchFamilyAndNames(t *testing.T) {
 	}
 	if got := UUIDString([]byte("0123456789abcdef")); got != "30313233-3435-3637-3839-616263646566" {
 		t.Errorf("UUIDString = %s", got)
+	}
+}
+
+func TestHTTPBootURL(t *testing.T) {
+	server := netip.MustParseAddr("192.168.1.21")
+	for _, tc := range []struct {
+		file string
+		port int
+		want string
+	}{
+		{"snponly.efi", 8080, "http://192.168.1.21:8080/snponly.efi"},
+		{"/efi/boot/bootx64.efi", 80, "http://192.168.1.21:80/efi/boot/bootx64.efi"},
+		{"http://10.0.0.5/boot.efi", 0, "http://10.0.0.5/boot.efi"},
+		{"HTTPS://boot.example.com/boot.efi", 8080, "HTTPS://boot.example.com/boot.efi"},
+		{"snponly.efi", 0, ""}, // pxed serves no HTTP
+		{"", 8080, ""},
+	} {
+		if got := HTTPBootURL(tc.file, server, tc.port); got != tc.want {
+			t.Errorf("HTTPBootURL(%q, %d) = %q, want %q", tc.file, tc.port, got, tc.want)
+		}
+	}
+	b := Boot{File: "pxelinux.0", Files: map[Arch]string{ArchX64UEFI: "grubx64.efi"}}
+	if got := b.FileFor(ArchX64HTTP); got != "" {
+		t.Errorf("HTTP Boot arch without an entry got %q, want none (not the PXE default)", got)
+	}
+	if got := b.FileFor(ArchEBC); got != "grubx64.efi" {
+		t.Errorf("arch 9 got %q", got)
 	}
 }

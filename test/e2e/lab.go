@@ -165,6 +165,22 @@ func prepareTFTPRoot(t *testing.T) string {
 	return root
 }
 
+// snponly is iPXE's UEFI build that drives the NIC through the firmware's
+// own network interface (SNP), from Debian's ipxe package: the loader UEFI
+// machines chain when their firmware's loader cannot find its config (see
+// docs/firmware.md). Copied into a test's root at run time, never committed.
+const snponly = "/usr/lib/ipxe/snponly.efi"
+
+// addSNPOnly copies snponly.efi into root as snponly.efi.
+func addSNPOnly(t *testing.T, root string) {
+	t.Helper()
+	if _, err := os.Stat(snponly); err != nil {
+		t.Fatalf("iPXE for UEFI missing (%v): run scripts/deps to install ipxe", err)
+	}
+	run(t, "cp", snponly, filepath.Join(root, "snponly.efi"))
+	run(t, "chmod", "a+r", filepath.Join(root, "snponly.efi"))
+}
+
 // run runs a command on the host (not in a namespace), failing the test with its output on error.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()

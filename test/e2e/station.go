@@ -65,18 +65,30 @@ const (
 	// uefiPXE: OVMF's own UEFI PXE client (EDK2) on a virtio NIC it drives
 	// itself (no option ROM), as on UEFI PCs.
 	uefiPXE
+	// uefiHTTP: OVMF as uefiPXE, with its PXE clients switched off through
+	// QEMU's firmware config (OvmfPkg's opt/org.tianocore/IPv4PXESupport and
+	// IPv6PXESupport knobs, read by PxeBcPcdProducerLib), so that its first
+	// network boot option is EDK2's UEFI HTTP Boot over IPv4, as on a machine
+	// set up for HTTP Boot only.
+	uefiHTTP
 )
 
 func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	switch f {
-	case uefiPXE:
+	case uefiPXE, uefiHTTP:
 		const ovmf = "/usr/share/qemu/OVMF.fd"
 		if _, err := os.Stat(ovmf); err != nil {
 			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
 		}
-		return append([]string{"-machine", "q35", "-bios", ovmf},
-			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
+		args := append([]string{"-machine", "q35", "-bios", ovmf},
+			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...)
+		if f == uefiHTTP {
+			args = append(args,
+				"-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=no",
+				"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no")
+		}
+		return args, nil
 	default:
 		const rom = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 		if _, err := os.Stat(rom); err != nil {

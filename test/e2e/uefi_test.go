@@ -2,7 +2,11 @@
 
 package e2e
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 // TestBootUEFIStation03 boots station-03 with OVMF's own UEFI PXE client:
 // pxed gives it the x64 UEFI loader of the reference network (GRUB from the
@@ -12,4 +16,37 @@ func TestBootUEFIStation03(t *testing.T) {
 	px := bootOne(t, station03, uefiPXE, "OVMF UEFI PXE → GRUB", nil)
 	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.103 file=debian-installer/amd64/grubx64.efi bytes=3843520`)
 	expectLogged(t, px, `file=/debian-installer/amd64/initrd.gz bytes=40810276`)
+}
+
+// TestBootUEFIHTTPStation03 boots station-03 with EDK2's UEFI HTTP Boot
+// client (OVMF with its PXE clients off): pxed answers its HTTPClient
+// DISCOVER with option 60 HTTPClient and the URL of iPXE's snponly.efi
+// (boot.files.http-efi-x64, a path of the root made a URL of pxed's HTTP
+// server); the firmware fetches and starts it, iPXE asks DHCP again as
+// iPXE, gets its script's URL (http.ipxe_script) and fetches the kernel and
+// initrd over HTTP. No TFTP at all.
+func TestBootUEFIHTTPStation03(t *testing.T) {
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	addSNPOnly(t, root)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: httpBootMode})
+
+	reachKernel(t, bootGuest(t, ns, taps[0], station03, uefiHTTP), "OVMF UEFI HTTP Boot → iPXE snponly.efi → iPXE script over HTTP", nil)
+	expectLease(t, px.leases(t), station03.MAC, station03.IP)
+	expectLogged(t, px, `file=http://192.168.1.21:8080/snponly.efi`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=snponly.efi bytes=173792`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=ipxe/00-18-e7-42-7a-3e.ipxe`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=debian-installer/amd64/initrd.gz bytes=40810276`)
+	if b, err := os.ReadFile(px.log); err != nil {
+		t.Fatal(err)
+	} else if strings.Contains(string(b), `msg="tftp transfer"`) {
+		t.Error("a file went over TFTP although the machine boots over HTTP only")
+	}
+}
+
+// httpBootMode gives UEFI HTTP Boot clients iPXE's snponly.efi by HTTP and
+// iPXE clients their generated script.
+func httpBootMode(y string) string {
+	y = strings.Replace(y, "  files:\n", "  files:\n    http-efi-x64: snponly.efi\n", 1)
+	return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
 }
