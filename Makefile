@@ -1,17 +1,29 @@
-# make test   what CI runs (.ci/run): dependencies, vet, unit tests, then the e2e suite (root)
+# make test   what CI runs (.ci/run): dependencies, vet, unit tests, fuzzing,
+#             the vulnerability check, then the e2e suite (root)
+# make fuzz   every Fuzz target for FUZZTIME (default 10s) each
+# make vulncheck  govulncheck against the Go vulnerability database (see scripts/vulncheck)
 # make lab    boot station-01 against pxed in a private network namespace (root)
 # make build  one static binary in bin/pxed
 
-.PHONY: test lab build deps e2e
+.PHONY: test lab build deps e2e fuzz vulncheck
 
 test: deps
 	go vet ./...
 	go test ./...
+	scripts/fuzz
+	scripts/vulncheck --self-test
+	scripts/vulncheck
 	go test -tags e2e -count=1 -v -timeout 40m ./test/e2e/
 
 # Just the e2e suite, without installing dependencies first.
 e2e:
 	go test -tags e2e -count=1 -v -timeout 40m ./test/e2e/
+
+fuzz:
+	scripts/fuzz
+
+vulncheck:
+	scripts/vulncheck
 
 lab: deps
 	scripts/lab $(LAB_FLAGS)
