@@ -259,12 +259,17 @@ func (c *Config) Line(path string) int {
 	return 0
 }
 
-// Load reads the file at path and parses it (see Parse). It does not
-// validate: flags may still change fields, so callers run Validate last.
+// Load reads the file at path and parses it: as an ISC dhcpd.conf when its
+// content is one (see LooksLikeISC and ParseISC), as YAML otherwise (see
+// Parse). It does not validate: flags may still change fields, so callers
+// run Validate last.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	if LooksLikeISC(data) {
+		return ParseISC(path, data)
 	}
 	return Parse(path, data)
 }
@@ -421,7 +426,17 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+// MarshalYAML writes the shortest form Go prints: "1h", not "1h0m0s".
+func (d Duration) MarshalYAML() (any, error) {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s, nil
+}
 
 // D returns the value as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }

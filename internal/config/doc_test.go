@@ -13,7 +13,7 @@ import (
 	"github.com/pxed/pxed/internal/pxe"
 )
 
-var update = flag.Bool("update", false, "rewrite generated sections of docs/config.md")
+var update = flag.Bool("update", false, "rewrite golden files under testdata/ and generated sections of docs/config.md")
 
 const docPath = "../../docs/config.md"
 

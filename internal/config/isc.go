@@ -1,0 +1,463 @@
+package config
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ISC dhcpd.conf import: the subset of dhcpd.conf(5) that PXE setups use,
+// read into the same Config as pxed's YAML, with the line of every statement
+// recorded so that Validate names dhcpd.conf:LINE. docs/dhcpd-conf.md lists
+// the subset and how each statement maps.
+
+// iscKeywords are the statements a dhcpd.conf commonly starts with. None of
+// them is a pxed YAML key, and in YAML a first key is followed by ':'.
+var iscKeyword = regexp.MustCompile(`^(subnet|host|group|class|option|authoritative|not|default-lease-time|max-lease-time|next-server|filename|ddns-update-style|allow|deny|use-host-decl-names|shared-network|log-facility|include|failover|key|zone|ddns-updates|ignore|one-lease-per-client|ping-check|server-identifier|local-address|lease-file-name|omapi-port|if|on)([ \t;{"]|$)`)
+
+// LooksLikeISC reports whether data is a dhcpd.conf rather than pxed YAML:
+// its first line that is not blank or a comment starts with a dhcpd.conf
+// statement keyword that is not followed by ':'. A YAML configuration starts
+// with a key and a colon, "---" or "%", so YAML stays the default for
+// anything else.
+func LooksLikeISC(data []byte) bool {
+	for line := range bytes.Lines(data) {
+		s := strings.TrimSpace(string(line))
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		m := iscKeyword.FindStringSubmatch(s)
+		return m != nil && !strings.HasPrefix(strings.TrimSpace(s[len(m[1]):]), ":")
+	}
+	return false
+}
+
+// ParseISC reads a dhcpd.conf into a Config, with defaults applied as Parse
+// does. Every statement outside the subset, and every syntax error, is
+// reported with its line; the error holds them all, one per line. Like
+// Parse, it does not validate.
+func ParseISC(file string, data []byte) (*Config, error) {
+	c, err := readISC(file, data)
+	if err != nil {
+		return nil, err
+	}
+	c.applyDefaults()
+	c.indexHosts()
+	return c, nil
+}
+
+// readISC builds the Config as written, before defaults.
+func readISC(file string, data []byte) (*Config, error) {
+	root, problems := parseISCTree(file, data)
+	if len(problems) > 0 {
+		return nil, JoinProblems(problems)
+	}
+	b := &iscBuilder{c: &Config{File: file, lines: map[string]int{}}}
+	b.build(root)
+	if len(b.errs) > 0 {
+		// A group's statement is checked once per host in it: report it once.
+		slices.SortStableFunc(b.errs, func(x, y Problem) int { return cmp.Compare(x.Line, y.Line) })
+		return nil, JoinProblems(slices.Compact(b.errs))
+	}
+	return b.c, nil
+}
+
+type iscBuilder struct {
+	c    *Config
+	errs []Problem
+	// globalOpts are the options set at the top level; dhcpd applies them
+	// to every subnet, and so does the import.
+	globalOpts []iscStmt
+	globalDef  *iscStmt
+	globalMax  *iscStmt
+}
+
+func (b *iscBuilder) errorf(line int, format string, args ...any) {
+	b.errs = append(b.errs, Problem{File: b.c.File, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (b *iscBuilder) line(path string, line int) { b.c.lines[path] = line }
+
+// params sorts a block's statements: the single-valued ones by keyword (a
+// second one is an error) and the options by name (likewise), in order.
+func (b *iscBuilder) params(blk *iscBlock) (map[string]*iscStmt, []iscStmt) {
+	one := map[string]*iscStmt{}
+	var opts []iscStmt
+	seenOpt := map[int]int{}
+	for i := range blk.stmts {
+		s := &blk.stmts[i]
+		switch s.key {
+		case "option":
+			if l, dup := seenOpt[s.opt.Code]; dup {
+				b.errorf(s.line, "option %s (code %d) is already set in this %s on line %d", s.name, s.opt.Code, blk.kind, l)
+				continue
+			}
+			seenOpt[s.opt.Code] = s.line
+			opts = append(opts, *s)
+		case "range":
+		default:
+			k := s.key
+			if k == "not authoritative" {
+				k = "authoritative"
+			}
+			if prev, dup := one[k]; dup {
+				b.errorf(s.line, "%s is already given in this %s on line %d", k, blk.kind, prev.line)
+				continue
+			}
+			one[k] = s
+		}
+	}
+	return one, opts
+}
+
+func (b *iscBuilder) build(root *iscBlock) {
+	one, opts := b.params(root)
+	b.globalOpts = opts
+	b.globalDef, b.globalMax = one["default-lease-time"], one["max-lease-time"]
+	if s := one["authoritative"]; s != nil {
+		b.c.DHCP.Authoritative = s.key == "authoritative"
+		b.line("dhcp.authoritative", s.line)
+	}
+	if d, ok := b.leaseTime(b.globalDef, b.globalMax, nil, nil); ok {
+		b.c.DHCP.LeaseTime = d
+		b.line("dhcp.lease_time", b.leaseLine(b.globalDef, b.globalMax))
+	}
+	b.boot(&b.c.Boot, "boot", one)
+	for _, ch := range root.children {
+		if ch.kind == blockSubnet {
+			b.subnet(ch)
+		}
+	}
+	for _, ch := range root.children {
+		if ch.kind == blockClass {
+			b.class(ch)
+		}
+	}
+	b.hosts(root, nil)
+	// Top-level options have nowhere to go but the subnets; without one,
+	// Validate reports the missing subnets.
+}
+
+// boot sets next-server and filename of a scope.
+func (b *iscBuilder) boot(dst *Boot, path string, one map[string]*iscStmt) {
+	if s := one["next-server"]; s != nil {
+		dst.NextServer = Addr{s.addr}
+		b.line(path+".next_server", s.line)
+	}
+	if s := one["filename"]; s != nil {
+		dst.File = s.text
+		b.line(path+".file", s.line)
+	}
+}
+
+// dhcpd's own defaults when a scope sets one of the two lease times only.
+const (
+	iscDefaultLease = 43200 * time.Second
+	iscMaxLease     = 86400 * time.Second
+)
+
+// leaseTime is the lease pxed gives: dhcpd's default-lease-time, capped by
+// max-lease-time as dhcpd caps every lease. pxed grants no longer lease on
+// request, so the cap is all of max-lease-time that remains. A subnet's own
+// statements come first, then the top level's. ok is false when the scope
+// sets neither.
+func (b *iscBuilder) leaseTime(def, max, outerDef, outerMax *iscStmt) (Duration, bool) {
+	if def == nil && max == nil {
+		return 0, false
+	}
+	d, m := iscDefaultLease, iscMaxLease
+	for _, s := range []*iscStmt{outerDef, def} {
+		if s != nil {
+			d = s.dur
+		}
+	}
+	for _, s := range []*iscStmt{outerMax, max} {
+		if s != nil {
+			m = s.dur
+		}
+	}
+	d = min(d, m)
+	if d <= 0 {
+		b.errorf(b.leaseLine(def, max), "the lease time comes to 0 seconds: pxed needs a positive lease time")
+		return 0, false
+	}
+	return Duration(d), true
+}
+
+func (b *iscBuilder) leaseLine(def, max *iscStmt) int {
+	if def != nil && (max == nil || def.dur <= max.dur) {
+		return def.line
+	}
+	return max.line
+}
+
+func (b *iscBuilder) subnet(blk *iscBlock) {
+	i := len(b.c.DHCP.Subnets)
+	p := fmt.Sprintf("dhcp.subnets[%d]", i)
+	b.c.DHCP.Subnets = append(b.c.DHCP.Subnets, Subnet{Network: Prefix{blk.network}})
+	s := &b.c.DHCP.Subnets[i]
+	b.line(p, blk.line)
+	b.line(p+".network", blk.line)
+	one, own := b.params(blk)
+	for _, st := range blk.stmts {
+		if st.key == "range" {
+			b.line(fmt.Sprintf("%s.pools[%d]", p, len(s.Pools)), st.line)
+			s.Pools = append(s.Pools, st.rng)
+		}
+	}
+	if d, ok := b.leaseTime(one["default-lease-time"], one["max-lease-time"], b.globalDef, b.globalMax); ok {
+		s.LeaseTime = d
+		b.line(p+".lease_time", b.leaseLine(one["default-lease-time"], one["max-lease-time"]))
+	}
+	if one["next-server"] != nil || one["filename"] != nil {
+		s.Boot = &Boot{}
+		b.boot(s.Boot, p+".boot", one)
+	}
+	// The subnet's own options replace the top level's of the same code.
+	opts := append([]iscStmt(nil), b.globalOpts...)
+	for _, o := range own {
+		replaced := false
+		for k := range opts {
+			if opts[k].opt.Code == o.opt.Code {
+				opts[k], replaced = o, true
+			}
+		}
+		if !replaced {
+			opts = append(opts, o)
+		}
+	}
+	for _, o := range opts {
+		b.subnetOption(s, p, o)
+	}
+}
+
+// subnetOption puts an option where pxed's YAML has a field for it, and in
+// the options list otherwise.
+func (b *iscBuilder) subnetOption(s *Subnet, p string, o iscStmt) {
+	switch o.opt.Code {
+	case 1:
+		if want := netmaskOf(s.Network.Prefix); o.opt.IP[0].Addr != want {
+			b.errorf(o.line, "option subnet-mask %s differs from the netmask %s of subnet %s: pxed sends the subnet's netmask", o.opt.IP[0], want, s.Network)
+		}
+	case 3:
+		s.Routers = o.opt.IP
+		b.lineList(p+".routers", o.line, len(o.opt.IP))
+	case 6:
+		s.DNSServers = o.opt.IP
+		b.lineList(p+".dns_servers", o.line, len(o.opt.IP))
+	case 15:
+		s.DomainName = *o.opt.String
+		b.line(p+".domain_name", o.line)
+	case 28:
+		s.Broadcast = o.opt.IP[0]
+		b.line(p+".broadcast_address", o.line)
+	default:
+		b.optionLines(fmt.Sprintf("%s.options[%d]", p, len(s.Options)), o)
+		s.Options = append(s.Options, o.opt)
+	}
+}
+
+func netmaskOf(p netip.Prefix) netip.Addr {
+	v := ^uint32(0) << (32 - p.Bits())
+	if p.Bits() == 0 {
+		v = 0
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+func (b *iscBuilder) lineList(path string, line, n int) {
+	b.line(path, line)
+	for k := range n {
+		b.line(fmt.Sprintf("%s[%d]", path, k), line)
+	}
+}
+
+// optionLines records the line of an option and of each of its fields.
+func (b *iscBuilder) optionLines(path string, o iscStmt) {
+	b.line(path, o.line)
+	b.line(path+".code", o.line)
+	for _, k := range o.opt.kinds() {
+		b.line(path+"."+k, o.line)
+	}
+}
+
+// class maps a PXE class onto boot: dhcpd gives a client the class's
+// next-server and filename over those of its subnet and the top level, and a
+// host's over the class's. pxed gives boot information to PXE clients (and
+// to clients asking for a boot file) from the host, else the subnet, else
+// the top level, so the class's values become the top level's; a subnet or
+// top-level value that differs would split PXE and other clients, which
+// pxed cannot, and is reported.
+func (b *iscBuilder) class(blk *iscBlock) {
+	one, opts := b.params(blk)
+	for _, o := range opts {
+		b.errorf(o.line, "option %s in class %q: pxed sets no options per class (set them in the subnet or the hosts)", o.name, blk.name)
+	}
+	m := one["match"]
+	if m == nil {
+		b.errorf(blk.line, "class %q has no match statement: pxed reads classes that match if substring(option vendor-class-identifier, 0, 9) = \"PXEClient\"", blk.name)
+		return
+	}
+	if m.arch != nil {
+		if s := one["next-server"]; s != nil {
+			b.errorf(s.line, "next-server in class %q: pxed has one next-server for all architectures (set it outside the class)", blk.name)
+		}
+		s := one["filename"]
+		if s == nil {
+			b.errorf(blk.line, "class %q for architecture %s sets no filename", blk.name, *m.arch)
+			return
+		}
+		if b.c.Boot.Files == nil {
+			b.c.Boot.Files = map[string]string{}
+		}
+		key := m.arch.String()
+		if _, dup := b.c.Boot.Files[key]; dup {
+			b.errorf(s.line, "architecture %s already has a boot file from another class (line %d)", key, b.c.Line("boot.files."+key))
+			return
+		}
+		b.c.Boot.Files[key] = s.text
+		b.line("boot.files."+key, s.line)
+		return
+	}
+	if s := one["next-server"]; s != nil {
+		b.classValue(blk, s, "next-server", "boot.next_server", "next_server", s.addr.String(), func(bt *Boot) string {
+			if bt.NextServer.IsValid() {
+				return bt.NextServer.String()
+			}
+			return ""
+		}, func() { b.c.Boot.NextServer = Addr{s.addr} })
+	}
+	if s := one["filename"]; s != nil {
+		b.classValue(blk, s, "filename", "boot.file", "file", s.text, func(bt *Boot) string { return bt.File },
+			func() { b.c.Boot.File = s.text })
+	}
+}
+
+// classValue checks a PXE class's next-server or filename against the same
+// statement at the top level and in each subnet, then sets it at the top level.
+func (b *iscBuilder) classValue(blk *iscBlock, s *iscStmt, what, path, field, val string, get func(*Boot) string, set func()) {
+	show := func(v string) string {
+		if what == "filename" {
+			return strconv.Quote(v)
+		}
+		return v
+	}
+	clash := func(p string, v string) bool {
+		if v != "" && v != val {
+			b.errorf(s.line, "%s %s in class %q differs from %s %s on line %d: pxed gives PXE clients and other clients the same %s, so keep one",
+				what, show(val), blk.name, what, show(v), b.c.Line(p), what)
+			return true
+		}
+		return false
+	}
+	bad := clash(path, get(&b.c.Boot))
+	for i := range b.c.DHCP.Subnets {
+		if sb := b.c.DHCP.Subnets[i].Boot; sb != nil {
+			bad = clash(fmt.Sprintf("dhcp.subnets[%d].boot.%s", i, field), get(sb)) || bad
+		}
+	}
+	if bad {
+		return
+	}
+	if get(&b.c.Boot) == "" {
+		set()
+		b.line(path, s.line)
+	}
+}
+
+// hosts collects the host blocks in file order. groups are the enclosing
+// groups, outermost first: their next-server, filename and options apply to
+// the hosts inside, the host's own taking precedence.
+func (b *iscBuilder) hosts(blk *iscBlock, groups []*iscBlock) {
+	for _, ch := range blk.children {
+		switch ch.kind {
+		case blockSubnet:
+			b.hosts(ch, nil) // dhcpd hosts are global: the subnet applies through the address
+		case blockGroup:
+			if !hasHost(ch) {
+				b.errorf(ch.line, "group has no hosts: its statements would apply to nothing")
+			}
+			b.hosts(ch, append(groups[:len(groups):len(groups)], ch))
+		case blockHost:
+			b.host(ch, groups)
+		}
+	}
+}
+
+func hasHost(blk *iscBlock) bool {
+	for _, ch := range blk.children {
+		if ch.kind == blockHost || hasHost(ch) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *iscBuilder) host(blk *iscBlock, groups []*iscBlock) {
+	i := len(b.c.Hosts)
+	p := fmt.Sprintf("hosts[%d]", i)
+	b.c.Hosts = append(b.c.Hosts, Host{Name: blk.name})
+	h := &b.c.Hosts[i]
+	b.line(p, blk.line)
+	b.line(p+".name", blk.line)
+	// Scopes from the outermost group to the host: a later one's statement
+	// replaces an earlier one's.
+	boot := map[string]*iscStmt{}
+	var opts []iscStmt
+	for _, scope := range append(append([]*iscBlock(nil), groups...), blk) {
+		one, own := b.params(scope)
+		if scope == blk {
+			if s := one["hardware"]; s != nil {
+				h.MAC = MAC{s.mac}
+				b.line(p+".mac", s.line)
+			}
+			if s := one["fixed-address"]; s != nil {
+				h.IP = Addr{s.addr}
+				b.line(p+".ip", s.line)
+			}
+		}
+		for _, k := range []string{"next-server", "filename"} {
+			if s := one[k]; s != nil {
+				boot[k] = s
+			}
+		}
+		for _, o := range own {
+			opts = slicesDeleteCode(opts, o.opt.Code)
+			opts = append(opts, o)
+		}
+	}
+	if len(boot) > 0 {
+		h.Boot = &Boot{}
+		b.boot(h.Boot, p+".boot", boot)
+	}
+	for _, o := range opts {
+		switch o.opt.Code {
+		case 1:
+			b.errorf(o.line, "option subnet-mask for host %q: pxed sends the netmask of the host's subnet", blk.name)
+		case 12:
+			// dhcpd sends option host-name as written; pxed sends the
+			// host's name, so that name is this one.
+			h.Name = *o.opt.String
+			b.line(p+".name", o.line)
+		default:
+			b.optionLines(fmt.Sprintf("%s.options[%d]", p, len(h.Options)), o)
+			h.Options = append(h.Options, o.opt)
+		}
+	}
+}
+
+func slicesDeleteCode(opts []iscStmt, code int) []iscStmt {
+	out := opts[:0]
+	for _, o := range opts {
+		if o.opt.Code != code {
+			out = append(out, o)
+		}
+	}
+	return out
+}

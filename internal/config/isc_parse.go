@@ -1,0 +1,812 @@
+package config
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// The dhcpd.conf parser: tokens to a tree of blocks (global, subnet, group,
+// host, class) holding the statements written in them. It knows which
+// statement may stand in which block and reads each value by its type; the
+// mapping of the tree onto a Config, with its inheritance rules, is in
+// isc.go. Anything outside the subset is an error naming its line, and the
+// parser skips it to go on and report the rest of the file.
+
+type blockKind int
+
+const (
+	blockGlobal blockKind = iota
+	blockSubnet
+	blockGroup
+	blockHost
+	blockClass
+)
+
+func (k blockKind) String() string {
+	return [...]string{"top level", "subnet", "group", "host", "class"}[k]
+}
+
+type iscBlock struct {
+	kind     blockKind
+	line     int
+	name     string       // host or class name as written
+	network  netip.Prefix // subnet
+	stmts    []iscStmt
+	children []*iscBlock // subnets, groups, hosts, classes in file order
+}
+
+// iscStmt is one statement of the subset. key is the statement's keyword
+// ("next-server", "option", ...); the value field its keyword implies is set.
+type iscStmt struct {
+	key  string
+	line int
+	addr netip.Addr
+	text string
+	dur  time.Duration
+	rng  Range
+	mac  net.HardwareAddr
+	opt  Option // option: its code and value
+	name string // option: the name written
+	// match (class): the architecture a "PXEClient:Arch:NNNNN" prefix
+	// selects, or nil for every PXE client ("PXEClient").
+	arch *pxe.Arch
+}
+
+// optType is a dhcpd.conf option type pxed can carry.
+type optType int
+
+const (
+	optIP      optType = iota // ip-address
+	optIPs                    // array of ip-address
+	optText                   // text
+	optBytes                  // string: quoted, or colon-separated hex
+	optUint8                  // unsigned integer 8
+	optUint16                 // unsigned integer 16
+	optUint32                 // unsigned integer 32
+	optBoolean                // boolean
+)
+
+type optDef struct {
+	code int
+	typ  optType
+}
+
+// builtinOption returns the option of dhcpd-options(5) called name, if the
+// import reads it without a declaration (codes of RFC 2132).
+func builtinOption(name string) (optDef, bool) {
+	switch name {
+	case "subnet-mask":
+		return optDef{1, optIP}, true // §3.3
+	case "routers":
+		return optDef{3, optIPs}, true // §3.5
+	case "domain-name-servers":
+		return optDef{6, optIPs}, true // §3.8
+	case "host-name":
+		return optDef{12, optText}, true // §3.14
+	case "domain-name":
+		return optDef{15, optText}, true // §3.17
+	case "root-path":
+		return optDef{17, optText}, true // §3.19
+	case "broadcast-address":
+		return optDef{28, optIP}, true // §5.3
+	}
+	return optDef{}, false
+}
+
+// maxISCErrors bounds the errors of one file: after that many, the rest are
+// most likely echoes of the first.
+const maxISCErrors = 30
+
+type iscParser struct {
+	file string
+	toks []token
+	pos  int
+	defs map[string]optDef // options declared with "option NAME code N = TYPE;"
+	errs []Problem
+}
+
+// parseISCTree parses a whole file. Problems come in file order.
+func parseISCTree(file string, data []byte) (*iscBlock, []Problem) {
+	toks, lexErr := lexISC(file, data)
+	p := &iscParser{file: file, toks: toks, defs: map[string]optDef{}}
+	root := &iscBlock{kind: blockGlobal, line: 1}
+	p.body(root)
+	if lexErr != nil {
+		// The tokens end where the lexer gave up; what the parser then says
+		// about the end of the file is an echo of the lexer's error.
+		errs := p.errs[:0]
+		for _, e := range p.errs {
+			if e.Line < lexErr.Line {
+				errs = append(errs, e)
+			}
+		}
+		p.errs = append(errs, *lexErr)
+	}
+	return root, p.errs
+}
+
+func (p *iscParser) peek() token { return p.toks[p.pos] }
+
+func (p *iscParser) next() token {
+	t := p.toks[p.pos]
+	if t.kind != tokEOF {
+		p.pos++
+	}
+	return t
+}
+
+// prevLine is the line of the last token consumed: where a missing ';'
+// belongs, rather than on the line of whatever follows.
+func (p *iscParser) prevLine() int {
+	if p.pos == 0 {
+		return 1
+	}
+	return p.toks[p.pos-1].line
+}
+
+func (p *iscParser) errorf(line int, format string, args ...any) {
+	switch {
+	case len(p.errs) < maxISCErrors:
+		p.errs = append(p.errs, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	case len(p.errs) == maxISCErrors:
+		p.errs = append(p.errs, Problem{File: p.file, Line: line, Msg: "too many errors; stopping here"})
+	}
+}
+
+func (p *iscParser) full() bool { return len(p.errs) > maxISCErrors }
+
+func (p *iscParser) isPunct(s string) bool {
+	t := p.peek()
+	return t.kind == tokPunct && t.text == s
+}
+
+// endStatement expects the ';' that ends the statement described by what.
+// When it is missing the error says so at the statement's line, and parsing
+// goes on as if it were there: a forgotten ';' is the classic mistake, and
+// the next line is usually a statement of its own.
+func (p *iscParser) endStatement(what string) {
+	if p.isPunct(";") {
+		p.next()
+		return
+	}
+	p.errorf(p.prevLine(), "expected ';' after %s, got %s", what, p.peek().describe())
+}
+
+// skipStatement skips the rest of an unsupported or malformed statement: to
+// its ';', or over its braced block, whichever comes first. It never passes a
+// '}' that closes the enclosing block.
+func (p *iscParser) skipStatement() {
+	for depth := 0; ; {
+		t := p.peek()
+		switch {
+		case t.kind == tokEOF:
+			return
+		case t.kind != tokPunct:
+		case t.text == ";" && depth == 0:
+			p.next()
+			return
+		case t.text == "{":
+			depth++
+		case t.text == "}":
+			if depth == 0 {
+				return
+			}
+			depth--
+			if depth == 0 {
+				p.next()
+				if p.isPunct(";") {
+					p.next()
+				}
+				return
+			}
+		}
+		p.next()
+	}
+}
+
+// body parses statements into b until its closing '}' (or the end of the
+// file for the top level).
+func (p *iscParser) body(b *iscBlock) {
+	for !p.full() {
+		t := p.peek()
+		switch {
+		case t.kind == tokEOF:
+			if b.kind != blockGlobal {
+				p.errorf(t.line, "expected '}' to close the %s block opened on line %d, got end of file", b.kind, b.line)
+			}
+			return
+		case t.kind == tokPunct && t.text == "}":
+			p.next()
+			if b.kind != blockGlobal {
+				return
+			}
+			p.errorf(t.line, "'}' closes no block")
+		case t.kind == tokPunct && t.text == ";":
+			p.next() // an empty statement, as dhcpd allows
+		case t.kind != tokWord:
+			p.errorf(t.line, "expected a statement, got %s", t.describe())
+			p.next()
+			p.skipStatement()
+		default:
+			p.statement(b)
+		}
+	}
+}
+
+// statement parses one statement starting with a word.
+func (p *iscParser) statement(b *iscBlock) {
+	kw := p.next()
+	k := strings.ToLower(kw.text)
+	allowed := func(kinds ...blockKind) bool {
+		for _, want := range kinds {
+			if b.kind == want {
+				return true
+			}
+		}
+		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
+		p.skipStatement()
+		return false
+	}
+	param := func() bool { return allowed(blockGlobal, blockSubnet, blockGroup, blockHost, blockClass) }
+	switch k {
+	case "subnet":
+		if allowed(blockGlobal) {
+			p.subnet(b, kw)
+		}
+	case "host":
+		if allowed(blockGlobal, blockSubnet, blockGroup) {
+			p.host(b, kw)
+		}
+	case "group":
+		if allowed(blockGlobal, blockSubnet, blockGroup) {
+			p.group(b, kw)
+		}
+	case "class":
+		if allowed(blockGlobal) {
+			p.class(b, kw)
+		}
+	case "authoritative":
+		if allowed(blockGlobal) {
+			b.stmts = append(b.stmts, iscStmt{key: "authoritative", line: kw.line})
+			p.endStatement("authoritative")
+		}
+	case "not":
+		if allowed(blockGlobal) {
+			if t := p.peek(); t.kind != tokWord || strings.ToLower(t.text) != "authoritative" {
+				p.errorf(t.line, "expected authoritative after not, got %s", t.describe())
+				p.skipStatement()
+				return
+			}
+			p.next()
+			b.stmts = append(b.stmts, iscStmt{key: "not authoritative", line: kw.line})
+			p.endStatement("not authoritative")
+		}
+	case "default-lease-time", "max-lease-time":
+		if allowed(blockGlobal, blockSubnet) {
+			p.leaseTime(b, kw, k)
+		}
+	case "next-server":
+		if param() {
+			if a, ok := p.address(k); ok {
+				b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, addr: a})
+				p.endStatement(k + " " + a.String())
+			}
+		}
+	case "filename":
+		if param() {
+			if s, ok := p.quoted(k); ok {
+				b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, text: s})
+				p.endStatement(k + " " + strconv.Quote(s))
+			}
+		}
+	case "option":
+		if param() {
+			p.option(b, kw)
+		}
+	case "range":
+		if allowed(blockSubnet) {
+			p.rangeStmt(b, kw)
+		}
+	case "hardware":
+		if allowed(blockHost) {
+			p.hardware(b, kw)
+		}
+	case "fixed-address":
+		if allowed(blockHost) {
+			p.fixedAddress(b, kw)
+		}
+	case "match":
+		if allowed(blockClass) {
+			p.match(b, kw)
+		}
+	case "ddns-update-style", "allow", "use-host-decl-names":
+		p.harmless(b, kw, k)
+	default:
+		p.errorf(kw.line, "%s is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", k)
+		p.skipStatement()
+	}
+}
+
+// harmless accepts the few statements whose only effect is what pxed does
+// anyway, so that the usual preamble of a dhcpd.conf needs no editing: pxed
+// does no dynamic DNS, answers booting clients, and sends a host's declared
+// name as its host name (option 12). Other values of these are errors.
+func (p *iscParser) harmless(b *iscBlock, kw token, k string) {
+	want := map[string]string{"ddns-update-style": "none", "allow": "booting", "use-host-decl-names": "on"}[k]
+	v := p.peek()
+	if v.kind != tokWord || strings.ToLower(v.text) != want || b.kind != blockGlobal {
+		p.errorf(kw.line, "%s is supported only as \"%s %s;\" at the top level, which is what pxed does anyway", k, k, want)
+		p.skipStatement()
+		return
+	}
+	p.next()
+	p.endStatement(k + " " + want)
+}
+
+// address reads one IPv4 address, the value of the statement what.
+func (p *iscParser) address(what string) (netip.Addr, bool) {
+	t := p.peek()
+	a, err := netip.ParseAddr(t.text)
+	if t.kind != tokWord || err != nil || !a.Is4() {
+		p.errorf(t.line, "expected an IPv4 address after %s, got %s (pxed does not resolve host names here)", what, t.describe())
+		p.skipStatement()
+		return netip.Addr{}, false
+	}
+	p.next()
+	return a, true
+}
+
+func (p *iscParser) quoted(what string) (string, bool) {
+	t := p.peek()
+	if t.kind != tokString {
+		p.errorf(t.line, "expected a quoted string after %s, got %s", what, t.describe())
+		p.skipStatement()
+		return "", false
+	}
+	p.next()
+	return t.text, true
+}
+
+// open expects the '{' that opens the block declared by what.
+func (p *iscParser) open(what string) bool {
+	if p.isPunct("{") {
+		p.next()
+		return true
+	}
+	p.errorf(p.prevLine(), "expected '{' after %s, got %s", what, p.peek().describe())
+	p.skipStatement()
+	return false
+}
+
+// subnet: subnet NETWORK netmask MASK { ... }
+func (p *iscParser) subnet(parent *iscBlock, kw token) {
+	net, ok := p.address("subnet")
+	if !ok {
+		return
+	}
+	if t := p.peek(); t.kind != tokWord || strings.ToLower(t.text) != "netmask" {
+		p.errorf(t.line, "expected netmask after subnet %s, got %s", net, t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	mt := p.peek()
+	mask, ok := p.address("netmask")
+	if !ok {
+		return
+	}
+	bits, ok := maskBits(mask)
+	if !ok {
+		p.errorf(mt.line, "netmask %s is not a contiguous mask like 255.255.255.0", mask)
+		p.skipStatement()
+		return
+	}
+	pfx := netip.PrefixFrom(net, bits)
+	if pfx.Masked() != pfx {
+		p.errorf(kw.line, "subnet %s has host bits set for netmask %s; the network is %s", net, mask, pfx.Masked().Addr())
+		p.skipStatement()
+		return
+	}
+	if !p.open(fmt.Sprintf("subnet %s netmask %s", net, mask)) {
+		return
+	}
+	b := &iscBlock{kind: blockSubnet, line: kw.line, network: pfx}
+	parent.children = append(parent.children, b)
+	p.body(b)
+}
+
+// maskBits returns the prefix length of a contiguous netmask.
+func maskBits(m netip.Addr) (int, bool) {
+	a := m.As4()
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3])
+	n := 0
+	for n < 32 && v&(1<<(31-n)) != 0 {
+		n++
+	}
+	if n < 32 && v<<n != 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// host: host NAME { ... }, NAME a word or a quoted string.
+func (p *iscParser) host(parent *iscBlock, kw token) {
+	t := p.peek()
+	if t.kind != tokWord && t.kind != tokString {
+		p.errorf(t.line, "expected a host name after host, got %s", t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	if !p.open("host " + t.text) {
+		return
+	}
+	b := &iscBlock{kind: blockHost, line: kw.line, name: t.text}
+	parent.children = append(parent.children, b)
+	p.body(b)
+}
+
+// group: group { ... }, optionally named.
+func (p *iscParser) group(parent *iscBlock, kw token) {
+	if t := p.peek(); t.kind == tokWord || t.kind == tokString {
+		p.next()
+	}
+	if !p.open("group") {
+		return
+	}
+	b := &iscBlock{kind: blockGroup, line: kw.line}
+	parent.children = append(parent.children, b)
+	p.body(b)
+}
+
+// class: class "NAME" { match if ...; next-server ...; filename ...; }
+func (p *iscParser) class(parent *iscBlock, kw token) {
+	t := p.peek()
+	if t.kind != tokString && t.kind != tokWord {
+		p.errorf(t.line, "expected a class name after class, got %s", t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	if !p.open("class " + strconv.Quote(t.text)) {
+		return
+	}
+	b := &iscBlock{kind: blockClass, line: kw.line, name: t.text}
+	parent.children = append(parent.children, b)
+	p.body(b)
+}
+
+func (p *iscParser) leaseTime(b *iscBlock, kw token, k string) {
+	t := p.peek()
+	n, err := strconv.ParseUint(t.text, 10, 32)
+	if t.kind != tokWord || err != nil {
+		p.errorf(t.line, "expected a number of seconds after %s, got %s", k, t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, dur: time.Duration(n) * time.Second})
+	p.endStatement(k + " " + t.text)
+}
+
+// rangeStmt: range FIRST [LAST]; a single address is a range of one.
+func (p *iscParser) rangeStmt(b *iscBlock, kw token) {
+	if t := p.peek(); t.kind == tokWord && strings.EqualFold(t.text, "dynamic-bootp") {
+		p.errorf(t.line, "range dynamic-bootp is not supported: pxed does not answer BOOTP")
+		p.skipStatement()
+		return
+	}
+	first, ok := p.address("range")
+	if !ok {
+		return
+	}
+	last := first
+	if t := p.peek(); t.kind == tokWord {
+		if last, ok = p.address("range " + first.String()); !ok {
+			return
+		}
+	}
+	if last.Less(first) {
+		p.errorf(kw.line, "range %s %s ends before it starts", first, last)
+		p.skipStatement()
+		return
+	}
+	r := Range{First: first, Last: last}
+	b.stmts = append(b.stmts, iscStmt{key: "range", line: kw.line, rng: r})
+	p.endStatement(fmt.Sprintf("range %s %s", first, last))
+}
+
+// hardware ethernet MAC; dhcpd writes octets with one or two hex digits.
+func (p *iscParser) hardware(b *iscBlock, kw token) {
+	if t := p.peek(); t.kind != tokWord || !strings.EqualFold(t.text, "ethernet") {
+		p.errorf(t.line, "expected ethernet after hardware, got %s (pxed matches Ethernet addresses only)", t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	t := p.peek()
+	mac, ok := parseISCMAC(t.text)
+	if t.kind != tokWord || !ok {
+		p.errorf(t.line, "expected a MAC address like 00:18:e7:42:84:3a after hardware ethernet, got %s", t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	b.stmts = append(b.stmts, iscStmt{key: "hardware", line: kw.line, mac: mac})
+	p.endStatement("hardware ethernet " + t.text)
+}
+
+func parseISCMAC(s string) (net.HardwareAddr, bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 6 {
+		return nil, false
+	}
+	mac := make(net.HardwareAddr, 6)
+	for i, part := range parts {
+		v, err := strconv.ParseUint(part, 16, 8)
+		if err != nil || len(part) == 0 || len(part) > 2 {
+			return nil, false
+		}
+		mac[i] = byte(v)
+	}
+	return mac, true
+}
+
+func (p *iscParser) fixedAddress(b *iscBlock, kw token) {
+	a, ok := p.address("fixed-address")
+	if !ok {
+		return
+	}
+	if p.isPunct(",") {
+		p.errorf(p.peek().line, "fixed-address lists more than one address: pxed gives a host one fixed address")
+		p.skipStatement()
+		return
+	}
+	b.stmts = append(b.stmts, iscStmt{key: "fixed-address", line: kw.line, addr: a})
+	p.endStatement("fixed-address " + a.String())
+}
+
+// match if substring(option vendor-class-identifier, 0, N) = "PXEClient...";
+// the one class test the import reads: every PXE client, or with a prefix
+// "PXEClient:Arch:NNNNN" the clients of one architecture (PXE 2.1 vendor
+// class format; RFC 4578 §2.1 numbers).
+func (p *iscParser) match(b *iscBlock, kw token) {
+	const form = `match if substring(option vendor-class-identifier, 0, 9) = "PXEClient"`
+	want := []string{"if", "substring", "(", "option", "vendor-class-identifier", ",", "0", ","}
+	for _, w := range want {
+		if t := p.peek(); !strings.EqualFold(t.text, w) || t.kind == tokString {
+			p.errorf(t.line, "only %s (or a \"PXEClient:Arch:NNNNN\" prefix) is supported as a class test; got %s where %q belongs", form, t.describe(), w)
+			p.skipStatement()
+			return
+		}
+		p.next()
+	}
+	lt := p.next()
+	n, err := strconv.Atoi(lt.text)
+	if lt.kind != tokWord || err != nil {
+		p.errorf(lt.line, "expected the substring length, got %s", lt.describe())
+		p.skipStatement()
+		return
+	}
+	for _, w := range []string{")", "="} {
+		if t := p.peek(); t.kind != tokPunct || t.text != w {
+			p.errorf(t.line, "expected %q in %s, got %s", w, form, t.describe())
+			p.skipStatement()
+			return
+		}
+		p.next()
+	}
+	st := p.peek()
+	if st.kind != tokString {
+		p.errorf(st.line, "expected a quoted string to compare with, got %s", st.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	if len(st.text) != n {
+		p.errorf(st.line, "substring length %d does not match %q, which is %d characters long", n, st.text, len(st.text))
+		p.skipStatement()
+		return
+	}
+	s := iscStmt{key: "match", line: kw.line}
+	switch rest, ok := strings.CutPrefix(st.text, "PXEClient"); {
+	case ok && rest == "":
+	case ok && strings.HasPrefix(rest, ":Arch:") && len(rest) == len(":Arch:00000"):
+		v, err := strconv.ParseUint(rest[len(":Arch:"):], 10, 16)
+		if err != nil {
+			p.errorf(st.line, "%q: the architecture is not a 5-digit number", st.text)
+			p.skipStatement()
+			return
+		}
+		a := pxe.Arch(v)
+		s.arch = &a
+	default:
+		p.errorf(st.line, "class test compares with %q: pxed supports \"PXEClient\" and \"PXEClient:Arch:NNNNN\" only", st.text)
+		p.skipStatement()
+		return
+	}
+	b.stmts = append(b.stmts, s)
+	p.endStatement("the class test")
+}
+
+// option NAME VALUE; or the declaration option NAME code N = TYPE;
+func (p *iscParser) option(b *iscBlock, kw token) {
+	nt := p.peek()
+	if nt.kind != tokWord {
+		p.errorf(nt.line, "expected an option name after option, got %s", nt.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	name := strings.ToLower(nt.text)
+	if strings.EqualFold(p.peek().text, "code") && p.peek().kind == tokWord {
+		p.next()
+		p.declareOption(b, kw, name)
+		return
+	}
+	if name == "space" || strings.Contains(name, ".") {
+		p.errorf(kw.line, "option spaces (option %s) are not supported: declare the encapsulating option as type string and give its bytes in hex", nt.text)
+		p.skipStatement()
+		return
+	}
+	def, ok := builtinOption(name)
+	if !ok {
+		def, ok = p.defs[name]
+	}
+	if !ok {
+		p.errorf(nt.line, "unknown option %q: pxed reads %s, and options declared first with \"option NAME code N = TYPE;\"", nt.text, builtinList())
+		p.skipStatement()
+		return
+	}
+	o, desc, ok := p.optionValue(name, def)
+	if !ok {
+		return
+	}
+	b.stmts = append(b.stmts, iscStmt{key: "option", line: kw.line, opt: o, name: name})
+	p.endStatement("option " + name + " " + desc)
+}
+
+func builtinList() string {
+	return "subnet-mask, routers, domain-name-servers, host-name, domain-name, root-path, broadcast-address"
+}
+
+// declareOption: option NAME code N = TYPE; where TYPE is one pxed carries.
+func (p *iscParser) declareOption(b *iscBlock, kw token, name string) {
+	if b.kind != blockGlobal {
+		p.errorf(kw.line, "declare option %s at the top level, not in a %s block", name, b.kind)
+		p.skipStatement()
+		return
+	}
+	ct := p.next()
+	code, err := strconv.Atoi(ct.text)
+	if ct.kind != tokWord || err != nil || code < 1 || code > 254 {
+		p.errorf(ct.line, "expected an option code 1..254 after option %s code, got %s", name, ct.describe())
+		p.skipStatement()
+		return
+	}
+	if !p.isPunct("=") {
+		p.errorf(p.peek().line, "expected '=' after option %s code %d, got %s", name, code, p.peek().describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	var words []string
+	line := p.peek().line
+	for t := p.peek(); t.kind == tokWord; t = p.peek() {
+		words = append(words, strings.ToLower(t.text))
+		p.next()
+	}
+	typ, ok := map[string]optType{
+		"ip-address": optIP, "array of ip-address": optIPs, "text": optText, "string": optBytes,
+		"unsigned integer 8": optUint8, "unsigned integer 16": optUint16, "unsigned integer 32": optUint32,
+		"boolean": optBoolean,
+	}[strings.Join(words, " ")]
+	if !ok {
+		p.errorf(line, "option type %q is not supported: use ip-address, array of ip-address, text, string, unsigned integer 8/16/32 or boolean", strings.Join(words, " "))
+		p.skipStatement()
+		return
+	}
+	if _, builtin := builtinOption(name); builtin {
+		p.errorf(kw.line, "option %s is already known; declare a new name", name)
+		p.skipStatement()
+		return
+	}
+	if _, dup := p.defs[name]; dup {
+		p.errorf(kw.line, "option %s is declared twice", name)
+		p.skipStatement()
+		return
+	}
+	p.defs[name] = optDef{code: code, typ: typ}
+	p.endStatement(fmt.Sprintf("option %s code %d = %s", name, code, strings.Join(words, " ")))
+}
+
+// optionValue reads the value of option name as its type says, returning the
+// Option and a short description for the missing-';' message.
+func (p *iscParser) optionValue(name string, def optDef) (Option, string, bool) {
+	o := Option{Code: def.code}
+	t := p.peek()
+	bad := func(want string) (Option, string, bool) {
+		p.errorf(t.line, "expected %s as the value of option %s, got %s", want, name, t.describe())
+		p.skipStatement()
+		return Option{}, "", false
+	}
+	switch def.typ {
+	case optIP, optIPs:
+		for {
+			a, err := netip.ParseAddr(t.text)
+			if t.kind != tokWord || err != nil || !a.Is4() {
+				return bad("an IPv4 address")
+			}
+			p.next()
+			o.IP = append(o.IP, Addr{a})
+			if def.typ == optIP || !p.isPunct(",") {
+				break
+			}
+			p.next()
+			t = p.peek()
+		}
+		var s []string
+		for _, a := range o.IP {
+			s = append(s, a.String())
+		}
+		return o, strings.Join(s, ", "), true
+	case optText:
+		if t.kind != tokString {
+			return bad("a quoted string")
+		}
+		p.next()
+		o.String = &t.text
+		return o, strconv.Quote(t.text), true
+	case optBytes:
+		switch {
+		case t.kind == tokString:
+			p.next()
+			o.String = &t.text
+			return o, strconv.Quote(t.text), true
+		case t.kind == tokWord:
+			if _, err := parseHex(t.text); err != nil || strings.Contains(t.text, "::") {
+				return bad("a quoted string or colon-separated hex bytes")
+			}
+			p.next()
+			h := strings.ToLower(t.text)
+			o.Hex = &h
+			return o, t.text, true
+		}
+		return bad("a quoted string or colon-separated hex bytes")
+	case optBoolean:
+		switch strings.ToLower(t.text) {
+		case "true", "on":
+			o.Bool = ptrTo(true)
+		case "false", "off":
+			o.Bool = ptrTo(false)
+		default:
+			return bad("true, false, on or off")
+		}
+		p.next()
+		return o, t.text, true
+	}
+	max := map[optType]uint64{optUint8: math.MaxUint8, optUint16: math.MaxUint16, optUint32: math.MaxUint32}[def.typ]
+	v, err := strconv.ParseUint(t.text, 10, 64)
+	if t.kind != tokWord || err != nil || v > max {
+		return bad(fmt.Sprintf("a number 0..%d", max))
+	}
+	p.next()
+	switch def.typ {
+	case optUint8:
+		o.Uint8 = ptrTo(uint8(v))
+	case optUint16:
+		o.Uint16 = ptrTo(uint16(v))
+	default:
+		o.Uint32 = ptrTo(uint32(v))
+	}
+	return o, t.text, true
+}
+
+func ptrTo[T any](v T) *T { return &v }
