@@ -4,7 +4,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"time"
@@ -98,14 +100,28 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	return g.Wait()
 }
 
-// transferEvent turns a finished TFTP transfer into a boot event.
+// transferEvent turns a finished TFTP transfer into a boot event, its
+// failure said the way a person looking at a boot wants it.
 func transferEvent(proto string, t tftp.Transfer) events.Event {
 	e := events.Event{
 		Time: time.Now(), IP: t.Remote.Addr().Unmap(), Proto: proto, File: t.Path,
-		Bytes: t.Bytes, Dur: t.Duration, Kind: events.FileServed,
+		Bytes: t.Bytes, Dur: t.Duration, Retransmits: t.Retransmits, Kind: events.FileServed,
 	}
-	if t.Err != nil && !(t.ClientAborted() && t.Size >= 0) {
-		e.Kind, e.Detail = events.FileFailed, t.Err.Error()
+	if t.Err == nil || (t.ClientAborted() && t.Size >= 0) {
+		// Whole, or ended by the client on purpose: PXE ROMs ask with
+		// tsize only to learn the size, then abort (ERROR 8).
+		return e
+	}
+	e.Kind = events.FileFailed
+	switch {
+	case errors.Is(t.Err, fs.ErrNotExist):
+		e.Detail = "not found"
+	case errors.Is(t.Err, fs.ErrPermission):
+		e.Detail = "access denied"
+	case t.TimedOut():
+		e.Detail = fmt.Sprintf("TFTP timeout after block %d", t.Acked)
+	default:
+		e.Detail = t.Err.Error()
 	}
 	return e
 }

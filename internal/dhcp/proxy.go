@@ -30,14 +30,14 @@ func (t *turn) proxy() Decision {
 		if resp == nil {
 			return drop("proxy mode: no HTTP boot URL for %s", t.pxe.Arch)
 		}
-		return Decision{Reply: resp, Reason: "proxy offer"}
+		return Decision{Reply: resp, Reason: "proxy offer", Proxy: true}
 	case mt == dhcpv4.MessageTypeDiscover && !t.in.BootServer:
-		return Decision{Reply: t.proxyReply(dhcpv4.MessageTypeOffer), Reason: "proxy offer"}
+		return Decision{Reply: t.proxyReply(dhcpv4.MessageTypeOffer), Reason: "proxy offer", Proxy: true}
 	case t.in.BootServer && t.pxe.HTTP:
 		return drop("proxy mode: port 4011 is for PXE clients, not HTTP Boot")
 	case mt == dhcpv4.MessageTypeRequest && t.in.BootServer,
 		mt == dhcpv4.MessageTypeInform && t.in.BootServer:
-		return Decision{Reply: t.proxyReply(dhcpv4.MessageTypeAck), Reason: "proxy ack"}
+		return Decision{Reply: t.proxyReply(dhcpv4.MessageTypeAck), Reason: "proxy ack", Proxy: true}
 	case mt == dhcpv4.MessageTypeRequest:
 		return drop("proxy mode: request to the address server")
 	default:

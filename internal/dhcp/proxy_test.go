@@ -55,7 +55,7 @@ func TestProxyAnswersPXEClientsOnly(t *testing.T) {
 	// Its ProxyDHCP REQUEST on port 4011 gets the ACK, to where it came from.
 	boot := msg(t, dhcpv4.MessageTypeRequest, station01, pxeBIOS(), dhcpv4.WithClientIP([]byte{192, 168, 1, 60}))
 	d = f.r.Respond(boot, Ingress{Iface: "br0", ServerIP: serverIP, BootServer: true})
-	if d.Reply == nil || d.Reply.MessageType() != dhcpv4.MessageTypeAck || d.Reply.BootFileName != "pxelinux.0" || d.Commit != nil {
+	if d.Reply == nil || d.Reply.MessageType() != dhcpv4.MessageTypeAck || d.Reply.BootFileName != "pxelinux.0" || d.Commit != nil || !d.Proxy {
 		t.Fatalf("ProxyDHCP request on 4011: %+v", d)
 	}
 	if got := d.Reply.ClientIPAddr.String(); got != "192.168.1.60" {

@@ -43,6 +43,8 @@ type Decision struct {
 	Host   string
 	// Exhausted is set when a DISCOVER found no free address in the pools.
 	Exhausted bool
+	// Proxy is set on a ProxyDHCP reply (boot information, no address).
+	Proxy bool
 }
 
 // Responder decides what to answer. It is safe for concurrent use.

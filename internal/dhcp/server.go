@@ -307,7 +307,10 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 		return
 	}
 	now := time.Now()
-	in := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", IP: ip4(req.ClientIPAddr), Client: d.Client}
+	// Option 12 as the client sent it (at most 255 bytes): the dashboard
+	// shows it, escaped, beside the name the lease records.
+	in := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", IP: ip4(req.ClientIPAddr), Client: d.Client,
+		Host: d.Host, ClientName: req.HostName()}
 	if d.Client.HasArch {
 		in.Detail = d.Client.Arch.String()
 	}
@@ -329,10 +332,14 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 		return
 	}
 	s.Events.Record(in)
-	out := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", Client: d.Client}
+	out := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", Client: d.Client, Host: d.Host}
 	switch {
 	case d.Reply == nil || noReply != "":
 		out.Kind, out.Detail = events.DHCPIgnored, noReply
+	case d.Proxy && d.Reply.MessageType() == dhcpv4.MessageTypeOffer:
+		out.Kind, out.File = events.ProxyOffer, d.Reply.BootFileName
+	case d.Proxy && d.Reply.MessageType() == dhcpv4.MessageTypeAck:
+		out.Kind, out.IP, out.File = events.ProxyAck, ip4(d.Reply.ClientIPAddr), d.Reply.BootFileName
 	case d.Reply.MessageType() == dhcpv4.MessageTypeOffer:
 		out.Kind, out.IP, out.File = events.DHCPOffer, ip4(d.Reply.YourIPAddr), d.Reply.BootFileName
 	case d.Reply.MessageType() == dhcpv4.MessageTypeAck:

@@ -29,6 +29,9 @@ const (
 	DHCPIgnored
 	FileServed // a TFTP (or HTTP) file sent whole
 	FileFailed // a file not found, refused, or a transfer that died
+	ProxyOffer // a ProxyDHCP offer: boot information, no address
+	ProxyAck   // a ProxyDHCP answer on the boot server port (4011)
+	Callback   // an installer called back (Detail says what it reported)
 )
 
 func (k Kind) String() string {
@@ -49,6 +52,12 @@ func (k Kind) String() string {
 		return "file"
 	case FileFailed:
 		return "file failed"
+	case ProxyOffer:
+		return "proxy OFFER"
+	case ProxyAck:
+		return "proxy ACK"
+	case Callback:
+		return "callback"
 	}
 	return "unknown"
 }
@@ -65,11 +74,23 @@ type Event struct {
 	File  string
 	Bytes int64
 	Dur   time.Duration
-	// Detail: the architecture, the reason a packet was ignored, the error
-	// of a failed transfer.
+	// Retransmits counts the TFTP packets sent again during a transfer.
+	Retransmits int
+	// Detail: the architecture, the reason a packet was ignored, why a file
+	// failed in words for a person ("not found", "TFTP timeout after block
+	// 812").
 	Detail string
 	// Client is what a DHCP request said of the machine (PXE, iPXE, arch, UUID).
 	Client pxe.Client
+	// Host is the name of the configured host the machine matched;
+	// ClientName the host name it sent itself (DHCP option 12), as sent:
+	// untrusted text, to be shown escaped.
+	Host       string
+	ClientName string
+	// Machine is the key the Log filed the event under: the MAC, or
+	// "ip:ADDR" for a file fetched by an address pxed did not lease. Set by
+	// the Log before subscribers see the event.
+	Machine string
 }
 
 // Recorder is the hook servers report to. Record must not block.
@@ -95,15 +116,22 @@ type discard struct{}
 
 func (discard) Record(Event) {}
 
-// Limits bound the Log's memory: events kept per machine, and machines kept
-// (the least recently seen is forgotten first).
+// Limits bound the Log's memory: events kept per machine, machines kept
+// (the least recently seen is forgotten first), live subscribers and the
+// events queued for each.
 type Limits struct {
 	PerMachine int
 	Machines   int
+	// Subscribers is how many live followers may subscribe at once;
+	// SubscriberQueue how many events each may fall behind before it is
+	// dropped.
+	Subscribers     int
+	SubscriberQueue int
 }
 
-// DefaultLimits keep 256 events for each of 4096 machines.
-var DefaultLimits = Limits{PerMachine: 256, Machines: 4096}
+// DefaultLimits keep 256 events for each of 4096 machines, and up to 32
+// followers each at most 1024 events behind.
+var DefaultLimits = Limits{PerMachine: 256, Machines: 4096, Subscribers: 32, SubscriberQueue: 1024}
 
 // Log keeps recent events per machine in bounded memory.
 type Log struct {
@@ -116,6 +144,7 @@ type Log struct {
 	machines map[string]*list.Element // MAC string → *machine in lru
 	lru      *list.List               // front: most recently seen
 	byIP     map[netip.Addr]string    // last address acknowledged → MAC
+	subs     map[*Subscription]struct{}
 }
 
 type machine struct {
@@ -124,6 +153,7 @@ type machine struct {
 	events []Event    // ring buffer
 	next   int
 	full   bool
+	sum    Summary
 }
 
 // NewLog returns an empty Log with the given limits.
@@ -134,10 +164,18 @@ func NewLog(l Limits) *Log {
 	if l.Machines <= 0 {
 		l.Machines = DefaultLimits.Machines
 	}
-	return &Log{limits: l, machines: map[string]*list.Element{}, lru: list.New(), byIP: map[netip.Addr]string{}}
+	if l.Subscribers <= 0 {
+		l.Subscribers = DefaultLimits.Subscribers
+	}
+	if l.SubscriberQueue <= 0 {
+		l.SubscriberQueue = DefaultLimits.SubscriberQueue
+	}
+	return &Log{limits: l, machines: map[string]*list.Element{}, lru: list.New(),
+		byIP: map[netip.Addr]string{}, subs: map[*Subscription]struct{}{}}
 }
 
-// Record stores e under its machine.
+// Record stores e under its machine and passes it to the subscribers. It
+// never waits for a subscriber.
 func (g *Log) Record(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -152,8 +190,9 @@ func (g *Log) Record(e Event) {
 	if mac == "" {
 		mac = "ip:" + e.IP.String() // a file fetched by an address pxed did not lease
 	}
+	e.Machine = mac
 	m := g.touch(mac)
-	if e.Kind == DHCPAck && e.IP.IsValid() && e.IP != m.ip {
+	if (e.Kind == DHCPAck || e.Kind == ProxyAck) && e.IP.IsValid() && e.IP != m.ip {
 		if g.byIP[m.ip] == mac {
 			delete(g.byIP, m.ip)
 		}
@@ -161,6 +200,8 @@ func (g *Log) Record(e Event) {
 		g.byIP[e.IP] = mac
 	}
 	m.add(e, g.limits.PerMachine)
+	m.sum.update(e)
+	g.publish(e)
 	var boot Boot
 	done := g.OnBoot != nil && e.Kind == FileServed && classify(e.File) == stepInitrd
 	if done {
@@ -186,7 +227,7 @@ func (g *Log) touch(mac string) *machine {
 		}
 		g.lru.Remove(old)
 	}
-	m := &machine{mac: mac}
+	m := &machine{mac: mac, sum: Summary{MAC: mac}}
 	g.machines[mac] = g.lru.PushFront(m)
 	return m
 }

@@ -32,7 +32,7 @@ func labBoot(g *Log, offset float64) {
 	rec(16, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 0}) // tsize probe
 	rec(16.1, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 42430})
 	rec(16.3, Event{IP: ip, Kind: FileServed, File: "ldlinux.c32", Bytes: 120000})
-	rec(16.4, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a"})
+	rec(16.4, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Detail: "not found"})
 	rec(16.5, Event{IP: ip, Kind: FileServed, File: "pxelinux.cfg/default", Bytes: 200})
 	rec(18, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/linux", Bytes: 8 << 20})
 	rec(25, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/initrd.gz", Bytes: 40 << 20})
@@ -98,28 +98,57 @@ func TestMachineLimitForgetsLeastRecent(t *testing.T) {
 	}
 }
 
-// TestFloodBounded records a flood of 100,000 distinct MACs and checks that
-// the Log's memory stays within its limits.
+// TestFloodBounded records a flood of 100,000 distinct MACs, each with a
+// DHCP exchange and a failed file, while one live follower reads as fast as
+// it can and one reads nothing, and checks that the Log's memory stays
+// within its limits: followers that fall behind are dropped, not queued for.
 func TestFloodBounded(t *testing.T) {
 	g := NewLog(DefaultLimits)
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	stalled, err := g.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower, err := g.Subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	followed := make(chan int)
+	go func() {
+		n := 0
+		for range follower.C {
+			n++
+		}
+		followed <- n
+	}()
 	for i := range 100_000 {
 		m := net.HardwareAddr{2, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
-		g.Record(Event{MAC: m, Kind: DHCPDiscover})
-		g.Record(Event{MAC: m, Kind: DHCPAck, IP: netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})})
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		g.Record(Event{MAC: m, Kind: DHCPDiscover, ClientName: fmt.Sprintf("flood-%d", i)})
+		g.Record(Event{MAC: m, Kind: DHCPAck, IP: a})
+		g.Record(Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/default", Detail: "not found"})
 	}
+	follower.Close()
+	n := <-followed
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if n := len(g.Machines()); n != DefaultLimits.Machines {
 		t.Errorf("%d machines kept, want %d", n, DefaultLimits.Machines)
 	}
+	if n := len(g.Summaries()); n != DefaultLimits.Machines {
+		t.Errorf("%d summaries kept, want %d", n, DefaultLimits.Machines)
+	}
 	if len(g.byIP) > DefaultLimits.Machines {
 		t.Errorf("%d address mappings kept for %d machines", len(g.byIP), DefaultLimits.Machines)
 	}
+	if !stalled.Dropped() || len(g.subs) != 0 {
+		t.Errorf("stalled follower dropped %v, %d followers left", stalled.Dropped(), len(g.subs))
+	}
 	grew := int64(after.HeapAlloc) - int64(before.HeapAlloc)
-	t.Logf("heap after 100,000 distinct MACs: +%d KiB for %d machines", grew/1024, DefaultLimits.Machines)
+	t.Logf("heap after 100,000 distinct MACs (300,000 events; the reading follower got %d, dropped %v; the stalled one dropped): +%d KiB for %d machines",
+		n, follower.Dropped(), grew/1024, DefaultLimits.Machines)
 	if grew > 16<<20 {
 		t.Errorf("heap grew %d MiB", grew>>20)
 	}

@@ -86,6 +86,12 @@ func (s *Server) finish(remote netip.AddrPort, name string, n int64, d time.Dura
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
 		e.Kind, e.Detail = events.FileFailed, err.Error()
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			e.Detail = "not found"
+		case errors.Is(err, fs.ErrPermission):
+			e.Detail = "access denied"
+		}
 	}
 	s.logger().Info("http transfer", attrs...)
 	if s.Events != nil {

@@ -78,7 +78,7 @@ func TestServesFilesWithRange(t *testing.T) {
 }
 
 func TestConfinedAndReadOnly(t *testing.T) {
-	base, _, _ := serve(t)
+	base, _, log := serve(t)
 	for path, want := range map[string]int{
 		"/missing":          404,
 		"/escape":           403,
@@ -90,6 +90,16 @@ func TestConfinedAndReadOnly(t *testing.T) {
 		if resp.StatusCode != want || bytes.Contains(body, []byte("outside")) {
 			t.Errorf("GET %s: %d %q, want %d", path, resp.StatusCode, body, want)
 		}
+	}
+	// The timeline says why in words.
+	reasons := map[string]string{}
+	for _, e := range log.Events("ip:127.0.0.1") {
+		if e.Kind == events.FileFailed {
+			reasons[e.File] = e.Detail
+		}
+	}
+	if reasons["missing"] != "not found" || reasons["debian-installer"] != "access denied" {
+		t.Errorf("failure details: %q", reasons)
 	}
 	resp, err := http.Post(base+"/debian-installer/linux", "text/plain", bytes.NewReader([]byte("x")))
 	if err != nil {

@@ -10,3 +10,7 @@ func (t Transfer) ClientAborted() bool {
 	var ce *clientError
 	return errors.As(t.Err, &ce)
 }
+
+// TimedOut reports whether the transfer ended because the client stopped
+// acknowledging: every retry went unanswered. Acked says after which block.
+func (t Transfer) TimedOut() bool { return errors.Is(t.Err, errTimeout) }

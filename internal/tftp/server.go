@@ -80,6 +80,7 @@ type Transfer struct {
 	BlockSize   int
 	WindowSize  int
 	Retransmits int   // DATA and OACK packets sent again
+	Acked       int64 // blocks the client acknowledged (where a failed transfer stopped)
 	Err         error // nil when the client acknowledged the last block
 }
 
@@ -380,7 +381,7 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 	snd := newSender(out, f, mode == "netascii", neg,
 		orDefault(s.Timeout, DefaultTimeout), orDefault(s.Retries, DefaultRetries))
 	tr.Err = run(ctx, out, snd)
-	tr.Bytes, tr.Retransmits = snd.bytes, snd.resent
+	tr.Bytes, tr.Retransmits, tr.Acked = snd.bytes, snd.resent, snd.acked
 }
 
 // run drives a sender until the transfer ends.

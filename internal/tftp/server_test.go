@@ -584,3 +584,38 @@ func TestResentRequestStartsNoSecondTransfer(t *testing.T) {
 		t.Errorf("transfer: %v", trl[0].Err)
 	}
 }
+
+// TestTimeoutReportsBlock: a client that stops acknowledging mid-file ends
+// the transfer with a timeout, and the report says after which block, so
+// that a boot timeline can say where a machine stopped.
+func TestTimeoutReportsBlock(t *testing.T) {
+	t.Parallel()
+	s := &Server{Timeout: 20 * time.Millisecond, Retries: 2,
+		Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(512 * 10)), nil })}
+	addr, trs := testServer(t, s)
+	client, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	client.WriteToUDPAddrPort([]byte("\x00\x01f\x00octet\x00"), addr)
+	for want := uint16(1); want <= 3; want++ {
+		client.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, 600)
+		n, tid, err := client.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := parsePacket(buf[:n])
+		if err != nil || p.Op != OpDATA || p.Block != want {
+			t.Fatalf("got %v block %d (%v), want DATA %d", p.Op, p.Block, err, want)
+		}
+		client.WriteToUDPAddrPort((&packet{Op: OpACK, Block: want}).append(nil), tid)
+	}
+	// Block 4 is never acknowledged.
+	tr := trs.wait(t, 1)[0]
+	if !tr.TimedOut() || tr.Acked != 3 || tr.Retransmits != 2 {
+		t.Errorf("report: timed out %v (%v), acked %d, %d retransmits; want a timeout after block 3 with 2 retransmits",
+			tr.TimedOut(), tr.Err, tr.Acked, tr.Retransmits)
+	}
+}

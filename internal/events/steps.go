@@ -1,0 +1,147 @@
+package events
+
+import (
+	"net/netip"
+	"path"
+	"strings"
+	"time"
+)
+
+// Status says how a step of a boot went.
+type Status string
+
+const (
+	StatusOK Status = "ok"
+	// StatusMiss is a file asked for and not found where loaders expect
+	// that: PXELINUX and GRUB search for a config under several names
+	// (01-<mac>, the address in hex, …) before the default one.
+	StatusMiss Status = "miss"
+	// StatusFail is a step that went wrong: a file that is not there, a
+	// transfer that died, a NAK.
+	StatusFail Status = "fail"
+)
+
+// Step is one event as a timeline shows it.
+type Step struct {
+	Time  time.Time
+	Kind  Kind
+	Proto string
+	File  string
+	IP    netip.Addr
+	Bytes int64
+	Dur   time.Duration
+	// Retransmits counts TFTP packets sent again.
+	Retransmits int
+	Status      Status
+	// Reason says why a step failed, for a person: "pxelinux.cfg/default
+	// not found", "initrd.gz: TFTP timeout after block 812".
+	Reason string
+	// Detail is what the event said besides (architecture, why a packet
+	// was ignored, what an installer reported).
+	Detail string
+}
+
+// BootLog is one boot attempt of a machine, from its first DISCOVER.
+type BootLog struct {
+	Start time.Time
+	Steps []Step
+	// Failure is the reason of the boot's last failed step, if any.
+	Failure string
+}
+
+// expectedMiss reports whether a file that was not found is one a loader
+// looks for on the way to another (its config search), so that its absence
+// is normal: PXELINUX tries pxelinux.cfg/<uuid>, 01-<mac>, the client
+// address in hex shortened digit by digit, then "default" (PXELINUX docs,
+// "Configuration"); GRUB tries grub.cfg-01-<mac> and grub.cfg-<hex> before
+// grub.cfg.
+func expectedMiss(file string) bool {
+	f := strings.ToLower(strings.TrimLeft(file, "/"))
+	base := path.Base(f)
+	switch {
+	case strings.HasPrefix(f, "pxelinux.cfg/"):
+		return base != "default"
+	case strings.HasPrefix(base, "grub.cfg-"):
+		return true
+	}
+	return false
+}
+
+// stepOf turns an event into a timeline step, judging its outcome.
+func stepOf(e Event) Step {
+	s := Step{Time: e.Time, Kind: e.Kind, Proto: e.Proto, File: e.File, IP: e.IP, Bytes: e.Bytes,
+		Dur: e.Dur, Retransmits: e.Retransmits, Status: StatusOK, Detail: e.Detail}
+	switch e.Kind {
+	case DHCPNak:
+		s.Status, s.Reason = StatusFail, "DHCPNAK"
+		if e.Detail != "" {
+			s.Reason += ": " + e.Detail
+		}
+	case FileFailed:
+		s.Status = StatusFail
+		if e.Detail == "not found" && expectedMiss(e.File) {
+			s.Status = StatusMiss
+		}
+		switch {
+		case e.Detail == "":
+			s.Reason = e.File + " failed"
+		case e.Detail == "not found":
+			s.Reason = e.File + " not found"
+		default:
+			s.Reason = e.File + ": " + e.Detail
+		}
+	}
+	return s
+}
+
+// splitBoots cuts a machine's events (oldest first) into boot attempts: a
+// DISCOVER after anything but DISCOVERs, OFFERs and ignored packets starts
+// a new one (firmware resends DISCOVER while it waits for offers).
+func splitBoots(evs []Event) [][]Event {
+	var boots [][]Event
+	cur := -1
+	for i, e := range evs {
+		if e.Kind == DHCPDiscover && (cur < 0 || !onlyDiscovery(evs[cur:i])) {
+			if cur >= 0 {
+				boots = append(boots, evs[cur:i])
+			}
+			cur = i
+		}
+		if cur < 0 {
+			cur = i
+		}
+	}
+	if cur >= 0 {
+		boots = append(boots, evs[cur:])
+	}
+	return boots
+}
+
+func onlyDiscovery(evs []Event) bool {
+	for _, e := range evs {
+		switch e.Kind {
+		case DHCPDiscover, DHCPOffer, ProxyOffer, DHCPIgnored:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Boots returns up to n of a machine's last boot attempts, newest first.
+func (g *Log) Boots(mac string, n int) []BootLog {
+	all := splitBoots(g.Events(mac))
+	var out []BootLog
+	for i := len(all) - 1; i >= 0 && len(out) < n; i-- {
+		b := BootLog{Start: all[i][0].Time, Steps: make([]Step, 0, len(all[i]))}
+		for _, e := range all[i] {
+			s := stepOf(e)
+			if s.Status == StatusFail {
+				b.Failure = s.Reason
+			}
+			b.Steps = append(b.Steps, s)
+		}
+		out = append(out, b)
+	}
+	return out
+}
