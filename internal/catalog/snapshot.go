@@ -1,0 +1,335 @@
+package catalog
+
+import (
+	"cmp"
+	"fmt"
+	"net"
+	"net/netip"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/pxe"
+)
+
+// Source says where an entry comes from.
+type Source string
+
+const (
+	FromConfig Source = "config" // the YAML file
+	FromAPI    Source = "api"    // made through the API (the Store)
+	BuiltIn    Source = "builtin"
+)
+
+// Host is a host entry as served: the entry, where it comes from, and what
+// was derived from it once, so that a DHCP reply does no encoding.
+type Host struct {
+	config.Host
+	Source Source `json:"source"`
+	// Installed is when its installed system called back (netboot once);
+	// zero when it has not.
+	Installed time.Time `json:"installed,omitzero"`
+
+	options []RawOption
+}
+
+// RawOption is a DHCP option encoded for the wire.
+type RawOption struct {
+	Code  uint8
+	Value []byte
+}
+
+// RawOptions are the host's DHCP options, encoded, in the order given.
+func (h *Host) RawOptions() []RawOption { return h.options }
+
+// Profile is a profile entry as served.
+type Profile struct {
+	config.Profile
+	Source Source `json:"source"`
+}
+
+// Snapshot is the catalog at one moment: immutable, so any number of
+// goroutines read it without locks. Catalog.Snapshot returns the current one.
+type Snapshot struct {
+	hosts    []*Host
+	profiles []*Profile
+	machines []Machine
+
+	byMAC  map[string]*Host // exact MAC (mac, and macs entries without wildcards), as bytes
+	byUUID map[string]*Host // lower case
+	globs  []glob           // in host order
+
+	// global and subnets: the boot choices of the YAML file, merged once.
+	global  pxe.Boot
+	subnets []subnetBoot
+	profile string // network-wide profile name
+}
+
+type glob struct {
+	pattern string
+	host    *Host
+}
+
+type subnetBoot struct {
+	network netip.Prefix
+	boot    pxe.Boot
+	profile string
+}
+
+// build makes a Snapshot of base with st laid over it.
+func build(base *config.Config, st State) (*Snapshot, error) {
+	s := &Snapshot{byMAC: map[string]*Host{}, byUUID: map[string]*Host{}, profile: base.Boot.Profile}
+	var err error
+	if s.global, err = MergeBoot(pxe.Boot{}, &base.Boot); err != nil {
+		return nil, fmt.Errorf("boot: %w", err)
+	}
+	for _, sub := range base.DHCP.Subnets {
+		b, err := MergeBoot(s.global, sub.Boot)
+		if err != nil {
+			return nil, fmt.Errorf("subnet %s: %w", sub.Network, err)
+		}
+		sb := subnetBoot{network: sub.Network.Prefix, boot: b}
+		if sub.Boot != nil {
+			sb.profile = sub.Boot.Profile
+		}
+		s.subnets = append(s.subnets, sb)
+	}
+
+	// Hosts: the YAML ones in file order, each replaced in place by an API
+	// entry of the same name; then the API-only ones by name.
+	api := slices.Clone(st.Hosts)
+	slices.SortFunc(api, func(a, b config.Host) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	used := make([]bool, len(api))
+	for _, h := range base.Hosts {
+		e := &Host{Host: h, Source: FromConfig}
+		for i := range api {
+			if strings.EqualFold(api[i].Name, h.Name) {
+				e, used[i] = &Host{Host: api[i], Source: FromAPI}, true
+			}
+		}
+		s.hosts = append(s.hosts, e)
+	}
+	for i := range api {
+		if !used[i] {
+			s.hosts = append(s.hosts, &Host{Host: api[i], Source: FromAPI})
+		}
+	}
+	for _, h := range s.hosts {
+		h.Installed = st.Installed[strings.ToLower(h.Name)]
+		for _, o := range h.Options {
+			v, err := o.Value()
+			if err != nil {
+				return nil, fmt.Errorf("host %s: option %d: %w", h.Name, o.Code, err)
+			}
+			h.options = append(h.options, RawOption{uint8(o.Code), v})
+		}
+		s.index(h)
+	}
+
+	papi := slices.Clone(st.Profiles)
+	slices.SortFunc(papi, func(a, b config.Profile) int { return cmp.Compare(a.Name, b.Name) })
+	pused := make([]bool, len(papi))
+	for _, p := range base.Profiles {
+		e := &Profile{Profile: p, Source: FromConfig}
+		for i := range papi {
+			if strings.EqualFold(papi[i].Name, p.Name) {
+				e, pused[i] = &Profile{Profile: papi[i], Source: FromAPI}, true
+			}
+		}
+		s.profiles = append(s.profiles, e)
+	}
+	for i := range papi {
+		if !pused[i] {
+			s.profiles = append(s.profiles, &Profile{Profile: papi[i], Source: FromAPI})
+		}
+	}
+
+	s.machines = slices.Clone(st.Machines)
+	slices.SortFunc(s.machines, func(a, b Machine) int { return b.LastSeen.Compare(a.LastSeen) })
+	return s, nil
+}
+
+// index files h under its MAC, its UUID and its macs entries. The first
+// host to claim a key keeps it (Validate reports duplicates in the file;
+// the API refuses them).
+func (s *Snapshot) index(h *Host) {
+	claim := func(m map[string]*Host, k string) {
+		if _, dup := m[k]; !dup {
+			m[k] = h
+		}
+	}
+	if len(h.MAC.HardwareAddr) > 0 {
+		claim(s.byMAC, string(h.MAC.HardwareAddr))
+	}
+	if h.UUID != "" {
+		claim(s.byUUID, strings.ToLower(h.UUID))
+	}
+	for _, p := range h.MACs {
+		if strings.ContainsAny(p, "*?") {
+			s.globs = append(s.globs, glob{normalMAC(p), h})
+		} else if m, err := net.ParseMAC(p); err == nil {
+			claim(s.byMAC, string(m))
+		}
+	}
+}
+
+// normalMAC writes a MAC or MAC glob lower case with ":" separators, the
+// form globs are matched in.
+func normalMAC(s string) string { return strings.ReplaceAll(strings.ToLower(s), "-", ":") }
+
+// Match finds the host entry of a machine: by exact MAC (its mac, or an
+// address in its macs), else by the UUID it sent in option 97, else by the
+// first glob in host order that matches its MAC. The exact forms come first
+// because they name one machine; a glob names a batch.
+func (s *Snapshot) Match(mac net.HardwareAddr, uuid []byte) (*Host, bool) {
+	if h, ok := s.byMAC[string(mac)]; ok {
+		return h, true
+	}
+	if u := pxe.UUIDString(uuid); u != "" {
+		if h, ok := s.byUUID[u]; ok {
+			return h, true
+		}
+	}
+	if len(s.globs) > 0 && len(mac) > 0 {
+		m := mac.String()
+		for _, g := range s.globs {
+			if ok, _ := path.Match(g.pattern, m); ok {
+				return g.host, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Decision is what a machine boots, decided in one place for DHCP and for
+// the generated loader configs.
+type Decision struct {
+	// Host is the machine's entry, nil for an unknown machine.
+	Host *Host
+	// Boot is the boot file choice: the host's over its subnet's over the
+	// network-wide one, field by field.
+	Boot pxe.Boot
+	// Profile is what the loader config boots, nil when none is set (the
+	// loader then finds its own files). It is the host's profile, else the
+	// subnet's, else the network-wide one; "local" when the host's netboot
+	// is never, or once and it has called back.
+	Profile *Profile
+	// Why says where Profile came from, for logs: "host", "subnet",
+	// "global", "netboot never", "installed".
+	Why string
+}
+
+// Resolve decides for the machine with hardware address mac and option 97
+// uuid (nil if it sent none) that reached pxed for subnet link.
+func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) Decision {
+	d := Decision{Boot: s.global}
+	name, why := s.profile, "global"
+	if link.IsValid() {
+		link = link.Unmap()
+		for i := range s.subnets {
+			if s.subnets[i].network.Contains(link) {
+				d.Boot = s.subnets[i].boot
+				if s.subnets[i].profile != "" {
+					name, why = s.subnets[i].profile, "subnet"
+				}
+				break
+			}
+		}
+	}
+	if h, ok := s.Match(mac, uuid); ok {
+		d.Host = h
+		if b, err := MergeBoot(d.Boot, h.Boot); err == nil {
+			d.Boot = b
+		}
+		if h.Boot != nil && h.Boot.Profile != "" {
+			name, why = h.Boot.Profile, "host"
+		}
+		switch {
+		case h.Netboot == config.NetbootNever:
+			name, why = config.LocalProfile, "netboot never"
+		case h.Netboot == config.NetbootOnce && !h.Installed.IsZero():
+			name, why = config.LocalProfile, "installed"
+		}
+	}
+	if name != "" {
+		d.Profile, _ = s.Profile(name)
+	}
+	d.Why = why
+	return d
+}
+
+// localProfile is the built-in profile that boots the local disk.
+var localProfile = &Profile{Profile: config.Profile{Name: config.LocalProfile}, Source: BuiltIn}
+
+// Profile returns the profile called name; "local" is built in.
+func (s *Snapshot) Profile(name string) (*Profile, bool) {
+	if name == config.LocalProfile {
+		return localProfile, true
+	}
+	for _, p := range s.profiles {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// Host returns the host called name (ignoring case).
+func (s *Snapshot) Host(name string) (*Host, bool) {
+	for _, h := range s.hosts {
+		if strings.EqualFold(h.Name, name) {
+			return h, true
+		}
+	}
+	return nil, false
+}
+
+// Hosts returns every host entry: the file's in file order, then the API's by name.
+func (s *Snapshot) Hosts() []*Host { return s.hosts }
+
+// Profiles returns every profile, built-in "local" last.
+func (s *Snapshot) Profiles() []*Profile { return append(slices.Clone(s.profiles), localProfile) }
+
+// Machines returns the discovered machines, most recently seen first.
+func (s *Snapshot) Machines() []Machine { return s.machines }
+
+// machine returns the discovered machine with address mac.
+func (s *Snapshot) machine(mac net.HardwareAddr) (Machine, bool) {
+	for _, m := range s.machines {
+		if string(m.MAC.HardwareAddr) == string(mac) {
+			return m, true
+		}
+	}
+	return Machine{}, false
+}
+
+// MergeBoot lays the fields set in over onto base: the one rule by which a
+// host's boot section overrides its subnet's, and a subnet's the global one.
+func MergeBoot(base pxe.Boot, over *config.Boot) (pxe.Boot, error) {
+	if over == nil {
+		return base, nil
+	}
+	out := base
+	if over.NextServer.IsValid() {
+		out.NextServer = over.NextServer.Addr
+	}
+	if over.File != "" {
+		out.File = over.File
+	}
+	if len(over.Files) > 0 {
+		out.Files = make(map[pxe.Arch]string, len(base.Files)+len(over.Files))
+		for a, f := range base.Files {
+			out.Files[a] = f
+		}
+		for name, f := range over.Files {
+			a, err := pxe.ParseArch(name)
+			if err != nil {
+				return pxe.Boot{}, err
+			}
+			out.Files[a.Family()] = f
+		}
+	}
+	return out, nil
+}
