@@ -332,4 +332,3 @@ func TestCallbackToken(t *testing.T) {
 		t.Error("without a key an empty token was accepted")
 	}
 }
-
