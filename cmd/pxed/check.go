@@ -10,7 +10,7 @@ import (
 func check(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML)")
+	path := fs.String("config", "", "configuration file (pxed YAML, or an ISC dhcpd.conf)")
 	var o overrides
 	o.register(fs)
 	if err := fs.Parse(args); err != nil {

@@ -22,6 +22,7 @@ usage:
   pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--log-level LEVEL]
   pxed check   --config FILE [--tftp-root DIR]
   pxed leases  [--data-dir DIR | --config FILE] [--json]
+  pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed version
 `
 
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = check(args[1:], stdout, stderr)
 	case "leases":
 		err = leases(args[1:], stdout)
+	case "convert":
+		err = convert(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pxed", versionString())
 		return 0

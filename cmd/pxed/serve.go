@@ -61,7 +61,7 @@ func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, e
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", "", "configuration file (YAML)")
+	path := fs.String("config", "", "configuration file (pxed YAML, or an ISC dhcpd.conf)")
 	level := fs.String("log-level", "", "debug, info, warn or error (overrides log.level)")
 	var o overrides
 	o.register(fs)

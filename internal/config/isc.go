@@ -17,23 +17,31 @@ import (
 // recorded so that Validate names dhcpd.conf:LINE. docs/dhcpd-conf.md lists
 // the subset and how each statement maps.
 
-// iscKeywords are the statements a dhcpd.conf commonly starts with. None of
-// them is a pxed YAML key, and in YAML a first key is followed by ':'.
-var iscKeyword = regexp.MustCompile(`^(subnet|host|group|class|option|authoritative|not|default-lease-time|max-lease-time|next-server|filename|ddns-update-style|allow|deny|use-host-decl-names|shared-network|log-facility|include|failover|key|zone|ddns-updates|ignore|one-lease-per-client|ping-check|server-identifier|local-address|lease-file-name|omapi-port|if|on)([ \t;{"]|$)`)
+// iscKeyword matches the statements a dhcpd.conf commonly starts with.
+// None of them is a pxed YAML key.
+var iscKeyword = regexp.MustCompile(`^(subnet|host|group|class|option|authoritative|not|default-lease-time|max-lease-time|next-server|filename|ddns-update-style|allow|deny|use-host-decl-names|shared-network|log-facility|include|failover|key|zone|if)\b`)
 
-// LooksLikeISC reports whether data is a dhcpd.conf rather than pxed YAML:
-// its first line that is not blank or a comment starts with a dhcpd.conf
-// statement keyword that is not followed by ':'. A YAML configuration starts
-// with a key and a colon, "---" or "%", so YAML stays the default for
-// anything else.
+// iscStatementLine matches a line that is a whole dhcpd.conf statement or
+// opens a block: a word, then anything, then ';' or '{' (and perhaps a comment).
+var iscStatementLine = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*([ \t].*)?[;{][ \t]*(#.*)?$`)
+
+// LooksLikeISC reports whether data is a dhcpd.conf rather than pxed YAML.
+// It looks at the first line that is not blank or a comment: in YAML that
+// line is "---", a directive ("%"), or a key followed by ':'; in a
+// dhcpd.conf it starts with a word that no ':' follows, and either the word
+// is a dhcpd.conf keyword or the line ends its statement (';') or opens a
+// block ('{'). Anything else is read as YAML, the default.
 func LooksLikeISC(data []byte) bool {
 	for line := range bytes.Lines(data) {
 		s := strings.TrimSpace(string(line))
 		if s == "" || s[0] == '#' {
 			continue
 		}
-		m := iscKeyword.FindStringSubmatch(s)
-		return m != nil && !strings.HasPrefix(strings.TrimSpace(s[len(m[1]):]), ":")
+		word := strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+		if word == s || strings.HasPrefix(strings.TrimSpace(word), ":") {
+			return false // no word first, or a YAML key
+		}
+		return iscKeyword.MatchString(s) || iscStatementLine.MatchString(s)
 	}
 	return false
 }

@@ -106,7 +106,11 @@ func TestLooksLikeISC(t *testing.T) {
 		{"---\nsubnet: x\n", false},      // a YAML document marker
 		{"# subnet 10.0.0.0\nhosts: []\n", false},
 		{"", false},
-		{"subnetwork 10.0.0.0;\n", false},
+		{"subnetwork: 10.0.0.0\n", false},
+		{"ping-check true;\n", true},                   // no keyword, but a statement
+		{"update-static-leases on; # comment\n", true}, // likewise
+		{"hosts\n", false},
+		{"- a\n", false},
 	} {
 		if got := LooksLikeISC([]byte(c.src)); got != c.want {
 			t.Errorf("LooksLikeISC(%q) = %v, want %v", c.src, got, c.want)

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/pxed/pxed/internal/config"
+)
+
+// TestConvertRoundTrip converts examples/dhcpd.conf, saves the YAML as an
+// operator would, and checks that pxed reads it as the same configuration as
+// the dhcpd.conf itself; then that check accepts the dhcpd.conf directly.
+func TestConvertRoundTrip(t *testing.T) {
+	const conf = "../../examples/dhcpd.conf"
+	code, stdout, stderr := runCLI("convert", conf)
+	if code != 0 || stderr != "" {
+		t.Fatalf("convert: exit %d, stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "# pxed configuration converted by pxed convert from "+conf+".\n") {
+		t.Errorf("output does not say where it comes from:\n%s", stdout)
+	}
+	yml := filepath.Join(t.TempDir(), "pxed.yaml")
+	if err := os.WriteFile(yml, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fromYAML, err := config.Load(yml)
+	if err != nil {
+		t.Fatalf("converted YAML: %v\n%s", err, stdout)
+	}
+	fromISC, err := config.Load(conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cmp.Options{cmpopts.IgnoreUnexported(config.Config{}), cmpopts.IgnoreFields(config.Config{}, "File"), cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})}
+	if diff := cmp.Diff(fromISC, fromYAML, opts...); diff != "" {
+		t.Errorf("YAML from pxed convert reads differently from the dhcpd.conf (-dhcpd.conf +yaml):\n%s", diff)
+	}
+	if code, again, _ := runCLI("convert", conf); code != 0 || again != stdout {
+		t.Errorf("a second conversion printed something else:\n%s", again)
+	}
+
+	root := t.TempDir()
+	for _, f := range []string{"pxelinux.0", "debian-installer/amd64/grubx64.efi"} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(root, f), []byte("x"), 0o644)
+	}
+	code, stdout, stderr = runCLI("check", "--config", conf, "--tftp-root", root)
+	if code != 0 || !strings.Contains(stdout, "ok: 1 subnet(s), 3 host(s)") {
+		t.Errorf("check of the dhcpd.conf: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
+
+// TestConvertAndCheckNameTheLine checks that convert and check report
+// problems in a dhcpd.conf at its lines: check the same validation as for
+// YAML, both the statements pxed does not read.
+func TestConvertAndCheckNameTheLine(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "dhcpd.conf")
+	os.WriteFile(conf, []byte(`authoritative;
+subnet 192.168.1.0 netmask 255.255.255.0 {
+  range 192.168.1.150 192.168.1.199;
+}
+host a { hardware ethernet 00:18:e7:42:84:3a; fixed-address 192.168.1.101; }
+host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
+`), 0o644)
+	code, _, stderr := runCLI("check", "--config", conf, "--tftp-root", dir)
+	if want := conf + `:6: host "b" has the same IP 192.168.1.101 as host "a" (line 5)` + "\n"; code != 1 || stderr != want {
+		t.Errorf("check: exit %d, stderr %q, want %q", code, stderr, want)
+	}
+	os.WriteFile(conf, []byte("authoritative\nsubnet 192.168.1.0 netmask 255.255.255.0 { }\nshared-network x { }\n"), 0o644)
+	for _, cmd := range [][]string{{"convert", conf}, {"check", "--config", conf}} {
+		code, stdout, stderr := runCLI(cmd...)
+		want := conf + `:1: expected ';' after authoritative, got "subnet"` + "\n" +
+			conf + ":3: shared-network is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)\n"
+		if code != 1 || stdout != "" || stderr != want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, want %q", cmd[0], code, stdout, stderr, want)
+		}
+	}
+	if code, _, stderr := runCLI("convert"); code != 2 || !strings.Contains(stderr, "give one dhcpd.conf") {
+		t.Errorf("convert without a file: exit %d, %q", code, stderr)
+	}
+}
