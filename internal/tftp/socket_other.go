@@ -91,4 +91,3 @@ func listenTransfer(in inbound) (*net.UDPConn, error) {
 	}
 	return net.ListenUDP(network, laddr)
 }
-
