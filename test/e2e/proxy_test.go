@@ -17,14 +17,49 @@ import (
 // another DHCP server (dnsmasq, in its own namespace on the same bridge, with
 // no boot options at all) while pxed, in proxy mode, answers only PXE
 // clients with boot information and no address.
-func TestBootProxyDHCP(t *testing.T) { bootProxy(t, station01, biosIPXE) }
+func TestBootProxyDHCP(t *testing.T) {
+	px := bootProxy(t, station01, biosIPXE, proxyMode, nil)
+	expectTransfer(t, px, `tftp`, `pxelinux\.0 bytes=42430`)
+}
 
-// OVMF's own UEFI PXE client takes pxed's ProxyDHCP offer too and loads
-// GRUB (seen here), but Debian 12's GRUB 2.06 takes its server from the
-// address server's DHCPACK only, finds no config and stops at its prompt;
-// so there is no UEFI case here (see docs/firmware.md).
+// TestBootProxyDHCPUEFI boots station-03 with OVMF's own UEFI PXE client
+// beside dnsmasq. OVMF takes pxed's ProxyDHCP offer and loads its boot file
+// over TFTP. Debian 12's GRUB 2.06 would then take its server from the
+// address server's DHCPACK only, find no config and stop at its prompt (seen
+// here), so UEFI machines get iPXE's snponly.efi instead: iPXE asks DHCP
+// again, takes the address from dnsmasq and, from pxed's proxy offer, the
+// URL of its script (http.ipxe_script), then fetches kernel and initrd over
+// HTTP.
+func TestBootProxyDHCPUEFI(t *testing.T) {
+	px := bootProxy(t, station03, uefiPXE, func(y string) string {
+		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/grubx64.efi", "efi-x64: snponly.efi", 1)
+		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
+	}, addSNPOnly)
+	expectTransfer(t, px, `tftp`, `snponly\.efi bytes=173792`)
+	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-7a-3e\.ipxe`)
+	expectTransfer(t, px, `http`, `debian-installer/amd64/initrd\.gz bytes=40810276`)
+	if b, _ := os.ReadFile(px.log); strings.Contains(string(b), "grubx64.efi") {
+		t.Error("GRUB was loaded although the UEFI boot file is snponly.efi")
+	}
+}
 
-func bootProxy(t *testing.T, st Station, fw Firmware) {
+// expectTransfer fails unless pxed's log shows a transfer over proto to a
+// machine of the lab network (whose address dnsmasq chose) of a file
+// matching the regular expression file.
+func expectTransfer(t *testing.T, px *Pxed, proto, file string) {
+	t.Helper()
+	b, err := os.ReadFile(px.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`msg="` + proto + ` transfer" ip=192\.168\.1\.\d+ file=` + file).Match(b) {
+		t.Errorf("pxed's log shows no %s transfer of %s", proto, file)
+	}
+}
+
+// bootProxy boots st with firmware fw beside dnsmasq, pxed serving the
+// reference network as edited by edit; prep, if set, adds files to the root.
+func bootProxy(t *testing.T, st Station, fw Firmware, edit func(string) string, prep func(*testing.T, string)) *Pxed {
 	requireTools(t, "dnsmasq")
 	ns, taps := newBridgeLab(t, 1)
 
@@ -47,7 +82,10 @@ func bootProxy(t *testing.T, st Station, fw Firmware) {
 	t.Cleanup(func() { p.stop(syscall.SIGTERM, 5*time.Second) })
 
 	root := prepareTFTPRoot(t)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: proxyMode})
+	if prep != nil {
+		prep(t, root)
+	}
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: edit})
 
 	reachKernel(t, bootGuest(t, ns, taps[0], st, fw), "addresses from dnsmasq, boot from pxed's ProxyDHCP", func() {
 		t.Logf("dnsmasq log:\n%s", tail(filepath.Join(dir, "dnsmasq.log"), 30))
@@ -62,11 +100,7 @@ func bootProxy(t *testing.T, st Station, fw Firmware) {
 		t.Errorf("pxed in proxy mode recorded leases: %v", formatLeases(ls))
 	}
 	expectLogged(t, px, `result="proxy offer"`)
-	pxLog, _ := os.ReadFile(px.log)
-	loader := `pxelinux\.0 bytes=42430`
-	if !regexp.MustCompile(`msg="tftp transfer" ip=192\.168\.1\.\d+ file=` + loader).Match(pxLog) {
-		t.Errorf("pxed's log shows no transfer of the boot program (%s)", loader)
-	}
+	return px
 }
 
 // proxyMode turns the reference network into a ProxyDHCP one: no pool, no
