@@ -39,40 +39,59 @@ func randomMAC() string {
 	return net.HardwareAddr(b).String()
 }
 
-// udhcpc runs busybox's DHCP client once (-q: quit once bound, -n: fail when
-// no lease) with a script of our own that records the lease: Debian's busybox
-// may ship no default script, and we want the client's own view.
+// udhcpc runs busybox's DHCP client once and returns the address it got.
 func udhcpc(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
+	t.Helper()
+	l, err := udhcpcLease(t, ns, ifname)
+	return l.IP, err
+}
+
+// udhcpcResult is what udhcpc reports of a lease: the address, and the
+// BOOTP fields a network-boot client reads (siaddr, file).
+type udhcpcResult struct {
+	IP       netip.Addr
+	SIAddr   string
+	BootFile string
+}
+
+// udhcpcLease runs busybox's DHCP client once (-q: quit once bound, -n: fail
+// when no lease) with a script of our own that records the lease: Debian's
+// busybox may ship no default script, and we want the client's own view.
+// extra arguments go to udhcpc (-V VENDOR to play a PXE client).
+func udhcpcLease(t *testing.T, ns *Namespace, ifname string, extra ...string) (udhcpcResult, error) {
 	t.Helper()
 	dir := t.TempDir()
 	record := filepath.Join(dir, "lease.env")
 	script := filepath.Join(dir, "udhcpc.script")
 	// udhcpc calls the script with $1 = deconfig, bound, renew, nak or
-	// leasefail, and the lease in environment variables ($ip, $serverid, ...).
-	body := "#!/bin/sh\ncase \"$1\" in bound|renew) echo \"ip=$ip serverid=$serverid subnet=$subnet\" >>" + record + ";; esac\nexit 0\n"
+	// leasefail, and the lease in environment variables ($ip, $serverid,
+	// $siaddr, $boot_file, ...).
+	body := "#!/bin/sh\ncase \"$1\" in bound|renew) echo \"ip=$ip serverid=$serverid siaddr=$siaddr boot_file=$boot_file subnet=$subnet\" >>" + record + ";; esac\nexit 0\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	out, err := ns.command(ctx, "busybox", "udhcpc", "-f", "-q", "-n", "-i", ifname,
-		"-s", script, "-t", "5", "-T", "2", "-A", "1").CombinedOutput()
+	args := append([]string{"udhcpc", "-f", "-q", "-n", "-i", ifname,
+		"-s", script, "-t", "5", "-T", "2", "-A", "1"}, extra...)
+	out, err := ns.command(ctx, "busybox", args...).CombinedOutput()
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("udhcpc: %v\n%s", err, out)
+		return udhcpcResult{}, fmt.Errorf("udhcpc: %v\n%s", err, out)
 	}
 	data, err := os.ReadFile(record)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("udhcpc reported no lease (%v)\n%s", err, out)
+		return udhcpcResult{}, fmt.Errorf("udhcpc reported no lease (%v)\n%s", err, out)
 	}
-	m := regexp.MustCompile(`ip=(\S+) serverid=(\S*)`).FindAllStringSubmatch(string(data), -1)
+	m := regexp.MustCompile(`ip=(\S+) serverid=(\S*) siaddr=(\S*) boot_file=(\S*)`).FindAllStringSubmatch(string(data), -1)
 	if m == nil {
-		return netip.Addr{}, fmt.Errorf("udhcpc script recorded %q", data)
+		return udhcpcResult{}, fmt.Errorf("udhcpc script recorded %q", data)
 	}
 	last := m[len(m)-1]
 	if last[2] != "192.168.1.21" {
-		return netip.Addr{}, fmt.Errorf("udhcpc got its lease from server %q, want 192.168.1.21", last[2])
+		return udhcpcResult{}, fmt.Errorf("udhcpc got its lease from server %q, want 192.168.1.21", last[2])
 	}
-	return netip.ParseAddr(last[1])
+	ip, err := netip.ParseAddr(last[1])
+	return udhcpcResult{IP: ip, SIAddr: last[3], BootFile: last[4]}, err
 }
 
 // dhclient runs ISC dhclient for one lease attempt (-1) with a configuration,

@@ -93,6 +93,9 @@ type pxedOptions struct {
 	TFTPRoot  string // --tftp-root; a directory with stand-in boot files when ""
 	// Edit, if set, changes the text of examples/seed.yaml before pxed reads it.
 	Edit func(yaml string) string
+	// Config, if set, is served instead of examples/seed.yaml (a path
+	// relative to the repository root).
+	Config string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -105,6 +108,13 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		t.Fatal(err)
 	}
 	config := seedConfig(t)
+	if opts.Config != "" {
+		root, err := repoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		config = filepath.Join(root, opts.Config)
+	}
 	dir := t.TempDir()
 	if opts.Edit != nil {
 		text, err := os.ReadFile(config)
