@@ -28,6 +28,29 @@ type Server struct {
 	Files  tftp.Handler
 	Logger *slog.Logger
 	Events events.Recorder
+
+	// Limits on slow, idle and stalled clients; zero means the default.
+	// ReadHeaderTimeout bounds reading a request (line and headers; there
+	// is no body): default 10 s. IdleTimeout bounds the wait for the next
+	// request on a kept-alive connection: default 60 s. StallTimeout bounds
+	// how long one write of a response may block: a client that stops
+	// reading is cut off after it, while one that reads slowly but steadily
+	// (an initrd over a slow link may take minutes) is not. Default 60 s:
+	// Linux wakes a blocked writer only once about a third of the send
+	// buffer (up to 4 MB) has drained, so the client must take some 1.4 MB
+	// within it; 60 s allows clients down to about 25 KB/s.
+	ReadHeaderTimeout, IdleTimeout, StallTimeout time.Duration
+}
+
+// MaxHeaderBytes caps a request's line and headers; a boot loader's GET
+// needs a few hundred bytes. Larger requests get 431.
+const MaxHeaderBytes = 16 << 10
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -42,6 +65,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "read-only: GET and HEAD only", http.StatusMethodNotAllowed)
+		return
+	}
+	// GET and HEAD carry no body here; one announced anyway is refused
+	// before a byte of it is read, and the connection closed, so that it
+	// is never parsed as the next request.
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 {
+		w.Header().Set("Connection", "close")
+		http.Error(w, "request bodies are not accepted", http.StatusRequestEntityTooLarge)
 		return
 	}
 	start := time.Now()
@@ -67,7 +98,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	cw := &countingWriter{ResponseWriter: w}
+	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
 	// ServeContent handles Range, If-Modified-Since and HEAD, and sets
 	// Content-Length; the zero modification time leaves Last-Modified out.
 	http.ServeContent(cw, r, name, time.Time{}, io.NewSectionReader(f, 0, f.Size()))
@@ -99,20 +130,24 @@ func (s *Server) finish(remote netip.AddrPort, name string, n int64, d time.Dura
 	}
 }
 
+// countingWriter counts the bytes written and gives each write its own
+// deadline (the stall timeout), so a transfer may take as long as the
+// client keeps reading.
 type countingWriter struct {
 	http.ResponseWriter
-	n int64
+	rc    *http.ResponseController
+	stall time.Duration
+	n     int64
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(c.stall))
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
 	return n, err
 }
 
-// ListenAndServe serves on addr until ctx ends. Timeouts bound slow or idle
-// clients; there is no write timeout, since an initrd over a slow link may
-// take minutes.
+// ListenAndServe serves on addr until ctx ends.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -123,13 +158,19 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Serve serves on an open listener until ctx ends.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	readHeader := orDefault(s.ReadHeaderTimeout, 10*time.Second)
 	hs := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
+		ReadHeaderTimeout: readHeader,
+		// No ReadTimeout: no body is read, so reading a request is reading
+		// its headers; and net/http keeps that deadline on the connection
+		// while the handler runs, cancelling the request's context in the
+		// middle of a long download. No WriteTimeout for the whole
+		// response either: a slow link may need minutes for an initrd;
+		// each write has the stall timeout instead.
+		IdleTimeout:    orDefault(s.IdleTimeout, 60*time.Second),
+		MaxHeaderBytes: MaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 	}
 	done := make(chan struct{})
 	go func() {

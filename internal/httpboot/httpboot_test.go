@@ -16,6 +16,13 @@ import (
 
 func serve(t *testing.T) (string, string, *events.Log) {
 	t.Helper()
+	return serveWith(t, nil)
+}
+
+// serveWith serves a root with a 1 MB debian-installer/linux, after edit
+// (if set) has changed the Server.
+func serveWith(t *testing.T, edit func(*Server)) (string, string, *events.Log) {
+	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
 	os.MkdirAll(filepath.Join(root, "debian-installer"), 0o755)
@@ -29,6 +36,9 @@ func serve(t *testing.T) (string, string, *events.Log) {
 	t.Cleanup(func() { files.Close() })
 	log := events.NewLog(events.DefaultLimits)
 	s := &Server{Files: files, Events: log}
+	if edit != nil {
+		edit(s)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
