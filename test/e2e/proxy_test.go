@@ -26,7 +26,7 @@ func TestBootProxyDHCP(t *testing.T) {
 // beside dnsmasq. OVMF takes pxed's ProxyDHCP offer and loads its boot file
 // over TFTP. Debian 12's GRUB 2.06 would then take its server from the
 // address server's DHCPACK only, find no config and stop at its prompt (seen
-// here), so UEFI machines get iPXE's snponly.efi instead: iPXE asks DHCP
+// by hand in this lab), so UEFI machines get iPXE's snponly.efi instead: iPXE asks DHCP
 // again, takes the address from dnsmasq and, from pxed's proxy offer, the
 // URL of its script (http.ipxe_script), then fetches kernel and initrd over
 // HTTP.
@@ -40,6 +40,21 @@ func TestBootProxyDHCPUEFI(t *testing.T) {
 	expectTransfer(t, px, `http`, `debian-installer/amd64/initrd\.gz bytes=40810276`)
 	if b, _ := os.ReadFile(px.log); strings.Contains(string(b), "grubx64.efi") {
 		t.Error("GRUB was loaded although the UEFI boot file is snponly.efi")
+	}
+}
+
+// TestBootProxyDHCPUEFIHTTP boots station-03 by UEFI HTTP Boot beside
+// dnsmasq: EDK2 takes the address from dnsmasq's offer and the URL from
+// pxed's ProxyDHCP offer (option 60 HTTPClient, no address), fetches
+// snponly.efi over HTTP, and iPXE goes on as in TestBootProxyDHCPUEFI.
+func TestBootProxyDHCPUEFIHTTP(t *testing.T) {
+	px := bootProxy(t, station03, uefiHTTP, func(y string) string { return httpBootMode(proxyMode(y)) }, addSNPOnly)
+	expectLogged(t, px, `file=http://192.168.1.21:8080/snponly.efi`)
+	expectTransfer(t, px, `http`, `snponly\.efi bytes=173792`)
+	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-7a-3e\.ipxe`)
+	expectTransfer(t, px, `http`, `debian-installer/amd64/initrd\.gz bytes=40810276`)
+	if b, _ := os.ReadFile(px.log); strings.Contains(string(b), `msg="tftp transfer"`) {
+		t.Error("a file went over TFTP although the machine boots over HTTP only")
 	}
 }
 
