@@ -241,6 +241,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 			// No reply: an ACK must never announce a lease that is not on
 			// disk, and an address another client holds is not given.
 			s.stats.StoreFailed.Add(1)
+			s.stats.countMessage(req.MessageType(), ResultStoreFailed)
 			log.Warn("dhcp lease not recorded, no reply", append(attrs, "ip", d.Commit.IP.String(), "err", err)...)
 			s.record(req, d, "lease not recorded: "+err.Error())
 			return
@@ -248,6 +249,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 	}
 	if d.Reply == nil {
 		s.stats.NoReply.Add(1)
+		s.stats.countMessage(req.MessageType(), ResultNoReply)
 		if d.Exhausted {
 			s.stats.Exhausted.Add(1)
 			if ok, held := s.exhausted.allow(time.Now()); ok {
@@ -274,11 +276,12 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 	out := d.Reply.ToBytes()
 	if err := s.send(l, conn, dest, out); err != nil {
 		s.stats.SendFailed.Add(1)
+		s.stats.countMessage(req.MessageType(), ResultSendFailed)
 		log.Warn("dhcp reply not sent", append(attrs, "to", dest.Addr.String(), "err", err)...)
 		return
 	}
 	s.record(req, d, "")
-	s.count(d.Reply.MessageType())
+	s.count(req.MessageType(), d)
 	log.Info("dhcp", append(attrs, "reply", d.Reply.MessageType().String(), "ip", ipString(d.Reply.YourIPAddr),
 		"file", d.Reply.BootFileName, "result", d.Reason, "to", dest.Addr.String(), "dur", time.Since(start))...)
 }
@@ -352,13 +355,27 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 	s.Events.Record(out)
 }
 
-func (s *Server) count(mt dhcpv4.MessageType) {
-	switch mt {
+// count counts a reply sent: by its type, and under the request's type.
+func (s *Server) count(req dhcpv4.MessageType, d Decision) {
+	var r Result
+	switch d.Reply.MessageType() {
 	case dhcpv4.MessageTypeOffer:
 		s.stats.Offers.Add(1)
+		r = ResultOffer
+		if d.Proxy {
+			r = ResultProxyOffer
+		}
 	case dhcpv4.MessageTypeAck:
 		s.stats.Acks.Add(1)
+		r = ResultAck
+		if d.Proxy {
+			r = ResultProxyAck
+		}
 	case dhcpv4.MessageTypeNak:
 		s.stats.Naks.Add(1)
+		r = ResultNak
+	default:
+		return
 	}
+	s.stats.countMessage(req, r)
 }

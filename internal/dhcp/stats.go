@@ -3,6 +3,8 @@ package dhcp
 import (
 	"sync/atomic"
 	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
 )
 
 // Stats counts what the server did since it started. Fields are read with
@@ -21,6 +23,56 @@ type Stats struct {
 	Exhausted     atomic.Uint64 // DISCOVER with no free address in the pools
 	StoreFailed   atomic.Uint64 // lease not recorded (disk full, conflict): no reply
 	SendFailed    atomic.Uint64
+
+	// messages counts parsed requests by message type (0: none or not
+	// one of RFC 2132's eight) and by what became of them.
+	messages [9][numResults]atomic.Uint64
+}
+
+// Result is what became of a parsed request.
+type Result uint8
+
+const (
+	ResultOffer Result = iota
+	ResultAck
+	ResultNak
+	ResultProxyOffer
+	ResultProxyAck
+	ResultNoReply     // decided not to answer
+	ResultStoreFailed // the lease could not be recorded: no reply
+	ResultSendFailed
+	numResults
+)
+
+func (r Result) String() string {
+	return [...]string{"offer", "ack", "nak", "proxy_offer", "proxy_ack", "no_reply", "store_failed", "send_failed"}[r]
+}
+
+// countMessage counts a request of type mt that ended with r. Types outside
+// RFC 2132's eight share slot 0, so that what a client sends cannot add
+// counters.
+func (st *Stats) countMessage(mt dhcpv4.MessageType, r Result) {
+	i := int(mt)
+	if i >= len(st.messages) {
+		i = 0
+	}
+	st.messages[i][r].Add(1)
+}
+
+// Messages calls f for every request type and result counted so far, with
+// the type as RFC 2132 names it ("DISCOVER"…, "other").
+func (st *Stats) Messages(f func(msgType string, r Result, n uint64)) {
+	for i := range st.messages {
+		name := "other"
+		if i > 0 {
+			name = dhcpv4.MessageType(i).String()
+		}
+		for r := range numResults {
+			if n := st.messages[i][r].Load(); n > 0 {
+				f(name, r, n)
+			}
+		}
+	}
 }
 
 // warnEvery lets one warning through per interval and counts the ones held

@@ -67,8 +67,8 @@ func expectedMiss(file string) bool {
 	return false
 }
 
-// stepOf turns an event into a timeline step, judging its outcome.
-func stepOf(e Event) Step {
+// StepOf turns an event into a timeline step, judging its outcome.
+func StepOf(e Event) Step {
 	s := Step{Time: e.Time, Kind: e.Kind, Proto: e.Proto, File: e.File, IP: e.IP, Bytes: e.Bytes,
 		Dur: e.Dur, Retransmits: e.Retransmits, Status: StatusOK, Detail: e.Detail}
 	switch e.Kind {
@@ -135,7 +135,7 @@ func (g *Log) Boots(mac string, n int) []BootLog {
 	for i := len(all) - 1; i >= 0 && len(out) < n; i-- {
 		b := BootLog{Start: all[i][0].Time, Steps: make([]Step, 0, len(all[i]))}
 		for _, e := range all[i] {
-			s := stepOf(e)
+			s := StepOf(e)
 			if s.Status == StatusFail {
 				b.Failure = s.Reason
 			}

@@ -38,7 +38,7 @@ func (s *Summary) update(e Event) {
 	if e.IP.IsValid() && (e.Kind == DHCPAck || e.Kind == ProxyAck || !s.IP.IsValid()) {
 		s.IP = e.IP
 	}
-	st := stepOf(e)
+	st := StepOf(e)
 	switch e.Kind {
 	case DHCPDiscover:
 		if s.State != "discovering" {

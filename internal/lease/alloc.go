@@ -354,3 +354,26 @@ func (a *Allocator) Prune() {
 		a.expire(p, now)
 	}
 }
+
+// Usage counts the addresses of range r that are in use (an active lease,
+// or an offer still held) and free. It walks the leases and offers, so it
+// is for a metrics scrape, not for every packet.
+func (a *Allocator) Usage(r Range) (inUse, free int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	for ip, l := range a.leases {
+		if r.contains(ip) && l.Active(now) {
+			inUse++
+		}
+	}
+	for ip, o := range a.offers {
+		if r.contains(ip) && now.Before(o.until) {
+			if l, ok := a.leases[ip]; !ok || !l.Active(now) {
+				inUse++
+			}
+		}
+	}
+	size := int(u32(r.Last)-u32(r.First)) + 1
+	return inUse, size - inUse
+}

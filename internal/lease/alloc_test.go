@@ -189,3 +189,36 @@ func BenchmarkOffer(b *testing.B) {
 		})
 	}
 }
+
+// TestAllocatorUsage: an offer and an active lease count as in use; an
+// expired lease and a withdrawn offer give their address back.
+func TestAllocatorUsage(t *testing.T) {
+	c := &testClock{t: t0}
+	a := newAllocT(t, c)
+	ctx := context.Background()
+	r := Range{First: netip.MustParseAddr("10.0.0.10"), Last: netip.MustParseAddr("10.0.0.19")}
+	check := func(what string, wantUse int) {
+		t.Helper()
+		if use, free := a.Usage(r); use != wantUse || free != 10-wantUse {
+			t.Errorf("%s: %d in use, %d free; want %d and %d", what, use, free, wantUse, 10-wantUse)
+		}
+	}
+	check("empty", 0)
+	ip1, err := a.Offer(client(1), []Range{r}, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("one offer", 1)
+	if err := a.Commit(ctx, Lease{IP: ip1, MAC: client(1).MAC, State: Bound, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	check("offer acknowledged", 1)
+	if _, err := a.Offer(client(2), []Range{r}, netip.Addr{}); err != nil {
+		t.Fatal(err)
+	}
+	check("a lease and an offer", 2)
+	a.Withdraw(client(2))
+	check("offer withdrawn", 1)
+	c.t = t0.Add(2 * time.Hour)
+	check("lease expired", 0)
+}
