@@ -223,4 +223,3 @@ func (m *Machines) Register(s *Server) {
 	s.HandleFunc("GET /api/v1/machines/{mac}", Read, m.Get)
 	s.HandleFunc("GET /api/v1/events", Read, m.Stream)
 }
-
