@@ -129,3 +129,32 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	}
 	return nil
 }
+
+// stream opens a long-lived GET of path (server-sent events): no overall
+// timeout, ended by ctx. The caller closes the body.
+func (c *apiClient) stream(ctx context.Context, path string) (io.ReadCloser, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := (&http.Client{Transport: c.http.Transport}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reaching pxed's API: %w", err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		var e struct {
+			Error string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return nil, fmt.Errorf("GET %s: %s (HTTP %d)", path, e.Error, resp.StatusCode)
+		}
+		return nil, fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+	}
+	return resp.Body, nil
+}

@@ -22,6 +22,8 @@ usage:
   pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--log-level LEVEL]
   pxed check   --config FILE [--tftp-root DIR]
   pxed leases  [--data-dir DIR | --config FILE] [--json]
+  pxed status  [--config FILE | --api URL] [--token-file FILE] [--json] [MAC]
+  pxed watch   [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed version
 `
@@ -46,6 +48,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = check(args[1:], stdout, stderr)
 	case "leases":
 		err = leases(args[1:], stdout)
+	case "status":
+		err = status(ctx, args[1:], stdout, stderr)
+	case "watch":
+		err = watch(ctx, args[1:], stdout, stderr)
 	case "convert":
 		err = convert(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/metrics"
 	"github.com/pxed/pxed/internal/profile"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
@@ -34,7 +37,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
 	profiles := &profile.Service{Config: cfg, HTTPPort: cfg.HTTPPort()}
-	recorder := events.Tee(evlog, profiles)
+	met := metrics.New()
+	recorder := events.Tee(evlog, profiles, met)
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
 		journal, err := lease.OpenJournal(cfg.DataDir, time.Now)
@@ -56,6 +60,8 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
 			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}}
+		met.WatchDHCP(srv.Stats())
+		met.WatchPools(poolsOf(cfg), alloc.Usage)
 		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {
@@ -75,18 +81,35 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			Timeout:       cfg.TFTP.Timeout.D(),
 			Retries:       cfg.TFTP.Retries,
 			SinglePort:    cfg.TFTP.SinglePort,
-			OnTransfer:    func(t tftp.Transfer) { evlog.Record(transferEvent("tftp", t)) },
+			OnTransfer:    func(t tftp.Transfer) { recorder.Record(transferEvent("tftp", t)) },
 		}
 		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 		if cfg.HTTP.Enabled {
-			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: evlog}
+			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: recorder}
 			g.Go(func() error { return hs.ListenAndServe(ctx, cfg.HTTP.Address) })
 			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
 		}
 	}
 	if config.On(cfg.Web.Enabled) {
 		ws, err := newWeb(cfg, store, log)
+		if err != nil {
+			return err
+		}
+		machines := &web.Machines{Log: evlog, Info: func(mac net.HardwareAddr) web.MachineInfo {
+			var info web.MachineInfo
+			p, h, _ := profiles.ProfileFor(mac, netip.Addr{})
+			if h != nil {
+				info.Host = h.Name
+			}
+			if p != nil {
+				info.Profile = p.Name
+			}
+			return info
+		}}
+		machines.Register(ws)
+		web.RegisterDashboard(ws)
+		ws.Handle("GET /metrics", web.Read, met.Handler())
 		if err != nil {
 			return err
 		}
@@ -98,6 +121,17 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		g.Go(func() error { return r.Serve(ctx) })
 	}
 	return g.Wait()
+}
+
+// poolsOf lists the address pools of cfg's subnets, for metrics.
+func poolsOf(cfg *config.Config) []metrics.Pool {
+	var out []metrics.Pool
+	for _, sub := range cfg.DHCP.Subnets {
+		for _, r := range sub.Pools {
+			out = append(out, metrics.Pool{Name: r.String(), Range: lease.Range{First: r.First, Last: r.Last}})
+		}
+	}
+	return out
 }
 
 // transferEvent turns a finished TFTP transfer into a boot event, its
