@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,17 +106,18 @@ func builtinOption(name string) (optDef, bool) {
 const maxISCErrors = 30
 
 type iscParser struct {
-	file string
-	toks []token
-	pos  int
-	defs map[string]optDef // options declared with "option NAME code N = TYPE;"
-	errs []Problem
+	file  string
+	toks  []token
+	pos   int
+	defs  map[string]optDef // options declared with "option NAME code N = TYPE;"
+	rules map[string]stmtRule
+	errs  []Problem
 }
 
 // parseISCTree parses a whole file. Problems come in file order.
 func parseISCTree(file string, data []byte) (*iscBlock, []Problem) {
 	toks, lexErr := lexISC(file, data)
-	p := &iscParser{file: file, toks: toks, defs: map[string]optDef{}}
+	p := &iscParser{file: file, toks: toks, defs: map[string]optDef{}, rules: statementRules()}
 	root := &iscBlock{kind: blockGlobal, line: 1}
 	p.body(root)
 	if lexErr != nil {
@@ -240,97 +242,84 @@ func (p *iscParser) body(b *iscBlock) {
 	}
 }
 
+// stmtRule says where a statement may stand and how the rest of it is read
+// once its keyword is consumed.
+type stmtRule struct {
+	in    []blockKind
+	parse func(p *iscParser, b *iscBlock, kw token, k string)
+}
+
+// statementRules is the subset: every statement pxed reads, by keyword.
+func statementRules() map[string]stmtRule {
+	anywhere := []blockKind{blockGlobal, blockSubnet, blockGroup, blockHost, blockClass}
+	hostParents := []blockKind{blockGlobal, blockSubnet, blockGroup}
+	top := []blockKind{blockGlobal}
+	return map[string]stmtRule{
+		"subnet":              {top, (*iscParser).subnet},
+		"host":                {hostParents, (*iscParser).host},
+		"group":               {hostParents, (*iscParser).group},
+		"class":               {top, (*iscParser).class},
+		"authoritative":       {top, (*iscParser).authoritative},
+		"not":                 {top, (*iscParser).notAuthoritative},
+		"default-lease-time":  {[]blockKind{blockGlobal, blockSubnet}, (*iscParser).leaseTime},
+		"max-lease-time":      {[]blockKind{blockGlobal, blockSubnet}, (*iscParser).leaseTime},
+		"next-server":         {anywhere, (*iscParser).nextServer},
+		"filename":            {anywhere, (*iscParser).filename},
+		"option":              {anywhere, (*iscParser).option},
+		"range":               {[]blockKind{blockSubnet}, (*iscParser).rangeStmt},
+		"hardware":            {[]blockKind{blockHost}, (*iscParser).hardware},
+		"fixed-address":       {[]blockKind{blockHost}, (*iscParser).fixedAddress},
+		"match":               {[]blockKind{blockClass}, (*iscParser).match},
+		"ddns-update-style":   {top, (*iscParser).harmless},
+		"allow":               {top, (*iscParser).harmless},
+		"use-host-decl-names": {top, (*iscParser).harmless},
+	}
+}
+
 // statement parses one statement starting with a word.
 func (p *iscParser) statement(b *iscBlock) {
 	kw := p.next()
 	k := strings.ToLower(kw.text)
-	allowed := func(kinds ...blockKind) bool {
-		for _, want := range kinds {
-			if b.kind == want {
-				return true
-			}
-		}
-		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
-		p.skipStatement()
-		return false
-	}
-	param := func() bool { return allowed(blockGlobal, blockSubnet, blockGroup, blockHost, blockClass) }
-	switch k {
-	case "subnet":
-		if allowed(blockGlobal) {
-			p.subnet(b, kw)
-		}
-	case "host":
-		if allowed(blockGlobal, blockSubnet, blockGroup) {
-			p.host(b, kw)
-		}
-	case "group":
-		if allowed(blockGlobal, blockSubnet, blockGroup) {
-			p.group(b, kw)
-		}
-	case "class":
-		if allowed(blockGlobal) {
-			p.class(b, kw)
-		}
-	case "authoritative":
-		if allowed(blockGlobal) {
-			b.stmts = append(b.stmts, iscStmt{key: "authoritative", line: kw.line})
-			p.endStatement("authoritative")
-		}
-	case "not":
-		if allowed(blockGlobal) {
-			if t := p.peek(); t.kind != tokWord || strings.ToLower(t.text) != "authoritative" {
-				p.errorf(t.line, "expected authoritative after not, got %s", t.describe())
-				p.skipStatement()
-				return
-			}
-			p.next()
-			b.stmts = append(b.stmts, iscStmt{key: "not authoritative", line: kw.line})
-			p.endStatement("not authoritative")
-		}
-	case "default-lease-time", "max-lease-time":
-		if allowed(blockGlobal, blockSubnet) {
-			p.leaseTime(b, kw, k)
-		}
-	case "next-server":
-		if param() {
-			if a, ok := p.address(k); ok {
-				b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, addr: a})
-				p.endStatement(k + " " + a.String())
-			}
-		}
-	case "filename":
-		if param() {
-			if s, ok := p.quoted(k); ok {
-				b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, text: s})
-				p.endStatement(k + " " + strconv.Quote(s))
-			}
-		}
-	case "option":
-		if param() {
-			p.option(b, kw)
-		}
-	case "range":
-		if allowed(blockSubnet) {
-			p.rangeStmt(b, kw)
-		}
-	case "hardware":
-		if allowed(blockHost) {
-			p.hardware(b, kw)
-		}
-	case "fixed-address":
-		if allowed(blockHost) {
-			p.fixedAddress(b, kw)
-		}
-	case "match":
-		if allowed(blockClass) {
-			p.match(b, kw)
-		}
-	case "ddns-update-style", "allow", "use-host-decl-names":
-		p.harmless(b, kw, k)
-	default:
+	r, ok := p.rules[k]
+	switch {
+	case !ok:
 		p.errorf(kw.line, "%s is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", k)
 		p.skipStatement()
+	case !slices.Contains(r.in, b.kind):
+		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
+		p.skipStatement()
+	default:
+		r.parse(p, b, kw, k)
+	}
+}
+
+func (p *iscParser) authoritative(b *iscBlock, kw token, k string) {
+	b.stmts = append(b.stmts, iscStmt{key: "authoritative", line: kw.line})
+	p.endStatement("authoritative")
+}
+
+func (p *iscParser) notAuthoritative(b *iscBlock, kw token, k string) {
+	if t := p.peek(); t.kind != tokWord || strings.ToLower(t.text) != "authoritative" {
+		p.errorf(t.line, "expected authoritative after not, got %s", t.describe())
+		p.skipStatement()
+		return
+	}
+	p.next()
+	b.stmts = append(b.stmts, iscStmt{key: "not authoritative", line: kw.line})
+	p.endStatement("not authoritative")
+}
+
+func (p *iscParser) nextServer(b *iscBlock, kw token, k string) {
+	if a, ok := p.address(k); ok {
+		b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, addr: a})
+		p.endStatement(k + " " + a.String())
+	}
+}
+
+func (p *iscParser) filename(b *iscBlock, kw token, k string) {
+	if s, ok := p.quoted(k); ok {
+		b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, text: s})
+		p.endStatement(k + " " + strconv.Quote(s))
 	}
 }
 
@@ -341,7 +330,7 @@ func (p *iscParser) statement(b *iscBlock) {
 func (p *iscParser) harmless(b *iscBlock, kw token, k string) {
 	want := map[string]string{"ddns-update-style": "none", "allow": "booting", "use-host-decl-names": "on"}[k]
 	v := p.peek()
-	if v.kind != tokWord || strings.ToLower(v.text) != want || b.kind != blockGlobal {
+	if v.kind != tokWord || strings.ToLower(v.text) != want {
 		p.errorf(kw.line, "%s is supported only as \"%s %s;\" at the top level, which is what pxed does anyway", k, k, want)
 		p.skipStatement()
 		return
@@ -386,7 +375,7 @@ func (p *iscParser) open(what string) bool {
 }
 
 // subnet: subnet NETWORK netmask MASK { ... }
-func (p *iscParser) subnet(parent *iscBlock, kw token) {
+func (p *iscParser) subnet(parent *iscBlock, kw token, _ string) {
 	net, ok := p.address("subnet")
 	if !ok {
 		return
@@ -437,7 +426,7 @@ func maskBits(m netip.Addr) (int, bool) {
 }
 
 // host: host NAME { ... }, NAME a word or a quoted string.
-func (p *iscParser) host(parent *iscBlock, kw token) {
+func (p *iscParser) host(parent *iscBlock, kw token, _ string) {
 	t := p.peek()
 	if t.kind != tokWord && t.kind != tokString {
 		p.errorf(t.line, "expected a host name after host, got %s", t.describe())
@@ -454,7 +443,7 @@ func (p *iscParser) host(parent *iscBlock, kw token) {
 }
 
 // group: group { ... }, optionally named.
-func (p *iscParser) group(parent *iscBlock, kw token) {
+func (p *iscParser) group(parent *iscBlock, kw token, _ string) {
 	if t := p.peek(); t.kind == tokWord || t.kind == tokString {
 		p.next()
 	}
@@ -467,7 +456,7 @@ func (p *iscParser) group(parent *iscBlock, kw token) {
 }
 
 // class: class "NAME" { match if ...; next-server ...; filename ...; }
-func (p *iscParser) class(parent *iscBlock, kw token) {
+func (p *iscParser) class(parent *iscBlock, kw token, _ string) {
 	t := p.peek()
 	if t.kind != tokString && t.kind != tokWord {
 		p.errorf(t.line, "expected a class name after class, got %s", t.describe())
@@ -497,7 +486,7 @@ func (p *iscParser) leaseTime(b *iscBlock, kw token, k string) {
 }
 
 // rangeStmt: range FIRST [LAST]; a single address is a range of one.
-func (p *iscParser) rangeStmt(b *iscBlock, kw token) {
+func (p *iscParser) rangeStmt(b *iscBlock, kw token, _ string) {
 	if t := p.peek(); t.kind == tokWord && strings.EqualFold(t.text, "dynamic-bootp") {
 		p.errorf(t.line, "range dynamic-bootp is not supported: pxed does not answer BOOTP")
 		p.skipStatement()
@@ -524,7 +513,7 @@ func (p *iscParser) rangeStmt(b *iscBlock, kw token) {
 }
 
 // hardware ethernet MAC; dhcpd writes octets with one or two hex digits.
-func (p *iscParser) hardware(b *iscBlock, kw token) {
+func (p *iscParser) hardware(b *iscBlock, kw token, _ string) {
 	if t := p.peek(); t.kind != tokWord || !strings.EqualFold(t.text, "ethernet") {
 		p.errorf(t.line, "expected ethernet after hardware, got %s (pxed matches Ethernet addresses only)", t.describe())
 		p.skipStatement()
@@ -559,7 +548,7 @@ func parseISCMAC(s string) (net.HardwareAddr, bool) {
 	return mac, true
 }
 
-func (p *iscParser) fixedAddress(b *iscBlock, kw token) {
+func (p *iscParser) fixedAddress(b *iscBlock, kw token, _ string) {
 	a, ok := p.address("fixed-address")
 	if !ok {
 		return
@@ -577,7 +566,7 @@ func (p *iscParser) fixedAddress(b *iscBlock, kw token) {
 // the one class test the import reads: every PXE client, or with a prefix
 // "PXEClient:Arch:NNNNN" the clients of one architecture (PXE 2.1 vendor
 // class format; RFC 4578 §2.1 numbers).
-func (p *iscParser) match(b *iscBlock, kw token) {
+func (p *iscParser) match(b *iscBlock, kw token, _ string) {
 	const form = `match if substring(option vendor-class-identifier, 0, 9) = "PXEClient"`
 	want := []string{"if", "substring", "(", "option", "vendor-class-identifier", ",", "0", ","}
 	for _, w := range want {
@@ -637,7 +626,7 @@ func (p *iscParser) match(b *iscBlock, kw token) {
 }
 
 // option NAME VALUE; or the declaration option NAME code N = TYPE;
-func (p *iscParser) option(b *iscBlock, kw token) {
+func (p *iscParser) option(b *iscBlock, kw token, _ string) {
 	nt := p.peek()
 	if nt.kind != tokWord {
 		p.errorf(nt.line, "expected an option name after option, got %s", nt.describe())
