@@ -10,11 +10,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/dhcp"
 	"github.com/pxed/pxed/internal/events"
@@ -36,9 +38,14 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
-	profiles := &profile.Service{Config: cfg, HTTPPort: cfg.HTTPPort()}
+	cat, err := openCatalog(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	g.Go(func() error { return cat.Run(ctx) })
+	profiles := &profile.Service{Catalog: cat.Snapshot, HTTPPort: cfg.HTTPPort(), Callback: callbackURL(cfg, cat)}
 	met := metrics.New()
-	recorder := events.Tee(evlog, profiles, met)
+	recorder := events.Tee(evlog, profiles, met, cat)
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
 		journal, err := lease.OpenJournal(cfg.DataDir, time.Now)
@@ -55,6 +62,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		resp.Catalog = cat.Snapshot
 		if cfg.HTTP.Enabled && cfg.HTTP.IPXEScript {
 			resp.IPXEScript = profiles.ScriptURL
 		}
@@ -110,9 +118,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		machines.Register(ws)
 		web.RegisterDashboard(ws)
 		ws.Handle("GET /metrics", web.Read, met.Handler())
-		if err != nil {
-			return err
-		}
+		web.CatalogRoutes(ws, cat)
 		g.Go(func() error { return ws.ListenAndServe(ctx, cfg.Web.Address) })
 		log.Info("web serving", "addr", cfg.Web.Address, "public_read", cfg.Web.PublicRead)
 	}
@@ -160,16 +166,57 @@ func transferEvent(proto string, t tftp.Transfer) events.Event {
 	return e
 }
 
-// newWeb builds the management server: its token, then its routes.
-func newWeb(cfg *config.Config, store lease.Store, log *slog.Logger) (*web.Server, error) {
-	// The default token file is created on first start; one the operator
-	// named must exist, so that a typo does not silently mint a new token.
+// apiToken reads the API token (creating the default token file on first
+// start; one the operator named must exist, so that a typo does not
+// silently mint a new token).
+func apiToken(cfg *config.Config) ([]byte, error) {
 	if cfg.Web.TokenFile == "" {
 		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 			return nil, fmt.Errorf("creating data directory: %w", err)
 		}
 	}
-	tok, err := web.LoadToken(cfg.Web.TokenPath(cfg.DataDir), cfg.Web.TokenFile == "")
+	return web.LoadToken(cfg.Web.TokenPath(cfg.DataDir), cfg.Web.TokenFile == "")
+}
+
+// openCatalog opens the hosts and profiles: the file's, with the changes
+// made through the API (stored in the data directory) laid over them.
+// Install callbacks are signed with the API token, when the API is on.
+func openCatalog(ctx context.Context, cfg *config.Config, log *slog.Logger) (*catalog.Catalog, error) {
+	var key []byte
+	if config.On(cfg.Web.Enabled) {
+		tok, err := apiToken(cfg)
+		if err != nil {
+			return nil, err
+		}
+		key = tok
+	}
+	st, err := catalog.OpenFile(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("opening catalog in %s: %w", cfg.DataDir, err)
+	}
+	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
+}
+
+// callbackURL gives the install callback URL of a host, on the web
+// address's port at the address the machine reached pxed on (web.address
+// must then listen where machines reach it; pxed check says so).
+func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Addr) string {
+	_, port, err := net.SplitHostPort(cfg.Web.Address)
+	if err != nil || !config.On(cfg.Web.Enabled) {
+		return nil
+	}
+	return func(name string, server netip.Addr) string {
+		tok, err := cat.CallbackToken(name)
+		if err != nil || !server.IsValid() {
+			return ""
+		}
+		return "http://" + net.JoinHostPort(server.String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
+	}
+}
+
+// newWeb builds the management server: its token, then its routes.
+func newWeb(cfg *config.Config, store lease.Store, log *slog.Logger) (*web.Server, error) {
+	tok, err := apiToken(cfg)
 	if err != nil {
 		return nil, err
 	}

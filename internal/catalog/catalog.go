@@ -34,6 +34,8 @@ type Catalog struct {
 	snap  atomic.Pointer[Snapshot]
 
 	seen chan Machine // discovered machines for Run to store
+
+	baseProblems map[string]bool // Validate's messages for the file alone
 }
 
 // Options configure a Catalog.
@@ -64,6 +66,10 @@ func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catal
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.baseProblems = map[string]bool{}
+	for _, p := range base.Validate() {
+		c.baseProblems[p.Msg] = true
 	}
 	if err := c.reload(ctx); err != nil {
 		return nil, err
@@ -210,13 +216,17 @@ func (c *Catalog) check(st State) error {
 	for _, p := range snap.profiles {
 		cand.Profiles = append(cand.Profiles, p.Profile)
 	}
-	if ps := cand.Validate(); len(ps) > 0 {
-		// Problems of the file itself were refused at start; the ones
-		// left are the change's. They have no line: name the entry.
-		for i := range ps {
-			ps[i].File, ps[i].Line = "", 0
+	// Only what the change adds counts: problems the file has on its own
+	// (pxed refuses to start with any, but a store may hold entries made
+	// under an older file) are not the caller's to fix.
+	var added []config.Problem
+	for _, p := range cand.Validate() {
+		if !c.baseProblems[p.Msg] {
+			added = append(added, config.Problem{Msg: p.Msg})
 		}
-		return &InvalidError{ps}
+	}
+	if len(added) > 0 {
+		return &InvalidError{added}
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ const base = `dhcp:
         file: sub.0
 tftp:
   enabled: false
+web:
+  address: ":9069"
 boot:
   file: pxelinux.0
   profile: debian-installer

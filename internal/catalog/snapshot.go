@@ -78,6 +78,10 @@ type subnetBoot struct {
 	profile string
 }
 
+// Static is the snapshot of base alone, for a pxed (or a test) without a
+// Store.
+func Static(base *config.Config) (*Snapshot, error) { return build(base, State{}) }
+
 // build makes a Snapshot of base with st laid over it.
 func build(base *config.Config, st State) (*Snapshot, error) {
 	s := &Snapshot{byMAC: map[string]*Host{}, byUUID: map[string]*Host{}, profile: base.Boot.Profile}

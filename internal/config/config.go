@@ -40,10 +40,6 @@ type Config struct {
 	File string `yaml:"-"`
 	// lines maps a field path such as "hosts[1].mac" to its line in File.
 	lines map[string]int
-	// hostByMAC maps a MAC (as raw bytes in a string) to its first index in
-	// Hosts. Parse builds it; a Config built in code has none and is scanned.
-	hostByMAC    map[string]int
-	indexedHosts int // len(Hosts) when hostByMAC was built
 }
 
 // IPv6 is pxed's small part in IPv6: releasing clients that wait for it.
@@ -290,7 +286,6 @@ func Parse(file string, data []byte) (*Config, error) {
 		recordLines(root.Content[0], "", c.lines)
 	}
 	c.applyDefaults()
-	c.indexHosts()
 	return c, nil
 }
 

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,7 +48,6 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		c.SubnetFor(netip.MustParseAddr("10.0.0.1"))
-		c.HostByMAC(net.HardwareAddr{0, 0, 0, 0, 0, 1})
 		for i := range c.DHCP.Subnets {
 			c.DHCP.Subnets[i].InPool(netip.MustParseAddr("10.0.0.1"))
 		}

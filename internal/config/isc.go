@@ -56,7 +56,6 @@ func ParseISC(file string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	c.applyDefaults()
-	c.indexHosts()
 	return c, nil
 }
 

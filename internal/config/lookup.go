@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"net"
 	"net/netip"
 	"strconv"
@@ -19,47 +18,6 @@ func (c *Config) SubnetFor(addr netip.Addr) (*Subnet, bool) {
 		}
 	}
 	return nil, false
-}
-
-// HostByMAC returns the host with hardware address mac. Parse indexes the
-// hosts once, so a lookup costs one map access; if two hosts share a MAC
-// (which Validate reports) the first wins. A Config built in code without
-// Parse has no index and is scanned.
-func (c *Config) HostByMAC(mac net.HardwareAddr) (*Host, bool) {
-	if len(mac) == 0 {
-		return nil, false
-	}
-	// The index is trusted only while Hosts has the length it was built for,
-	// and a hit is checked, so a Config edited after Parse is still answered
-	// correctly (by the scan below).
-	if c.hostByMAC != nil && len(c.Hosts) == c.indexedHosts {
-		i, ok := c.hostByMAC[string(mac)]
-		if !ok {
-			return nil, false
-		}
-		if bytes.Equal(c.Hosts[i].MAC.HardwareAddr, mac) {
-			return &c.Hosts[i], true
-		}
-	}
-	for i := range c.Hosts {
-		if bytes.Equal(c.Hosts[i].MAC.HardwareAddr, mac) {
-			return &c.Hosts[i], true
-		}
-	}
-	return nil, false
-}
-
-// indexHosts builds hostByMAC. MACs compare as bytes, so the case written in
-// the file does not matter.
-func (c *Config) indexHosts() {
-	c.hostByMAC = make(map[string]int, len(c.Hosts))
-	c.indexedHosts = len(c.Hosts)
-	for i, h := range c.Hosts {
-		k := string(h.MAC.HardwareAddr)
-		if _, dup := c.hostByMAC[k]; !dup && k != "" {
-			c.hostByMAC[k] = i
-		}
-	}
 }
 
 // InPool reports whether a lies in one of the subnet's dynamic pools.

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"net"
 	"net/netip"
 	"testing"
 )
@@ -58,56 +57,6 @@ func TestSubnetFor(t *testing.T) {
 	// The result points into the Config, so callers see one shared Subnet.
 	if s, _ := c.SubnetFor(netip.MustParseAddr("10.0.0.1")); s != &c.DHCP.Subnets[1] {
 		t.Error("SubnetFor returned a copy")
-	}
-}
-
-func TestHostByMAC(t *testing.T) {
-	c := parseLookup(t)
-	tests := []struct {
-		mac  string
-		want string // host name, "" for none
-	}{
-		{"00:18:e7:42:84:3a", "station-01"}, // written upper case in the file
-		{"00:18:E7:42:84:3A", "station-01"},
-		{"00:18:e7:42:85:21", "station-02"}, // the first of two wins
-		{"00:18:e7:42:7a:3e", ""},
-	}
-	check := func(c *Config) {
-		t.Helper()
-		for _, tt := range tests {
-			mac, err := net.ParseMAC(tt.mac)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h, ok := c.HostByMAC(mac)
-			got := ""
-			if ok {
-				got = h.Name
-			}
-			if got != tt.want {
-				t.Errorf("HostByMAC(%s) = %q, want %q", tt.mac, got, tt.want)
-			}
-		}
-		if _, ok := c.HostByMAC(nil); ok {
-			t.Error("HostByMAC(nil) found a host")
-		}
-	}
-	check(c)
-
-	// Built in code, without Parse's index.
-	check(&Config{Hosts: c.Hosts})
-
-	// Changed after Parse: the stale index must not give wrong answers.
-	c.Hosts = append([]Host{{Name: "new", MAC: MAC{net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x7a, 0x3e}}}}, c.Hosts...)
-	tests[3].want = "new"
-	check(c)
-}
-
-func TestHostByMACReturnsConfigHost(t *testing.T) {
-	c := parseLookup(t)
-	h, _ := c.HostByMAC(net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a})
-	if h != &c.Hosts[0] {
-		t.Error("HostByMAC returned a copy")
 	}
 }
 

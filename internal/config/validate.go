@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"github.com/pxed/pxed/internal/pxe"
@@ -267,7 +269,11 @@ func (v *validator) hosts() {
 			v.add(p+".uuid", "%s uuid %q is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a", label, h.UUID)
 		}
 		switch h.Netboot {
-		case "", NetbootAlways, NetbootOnce, NetbootNever:
+		case "", NetbootAlways, NetbootNever:
+		case NetbootOnce:
+			if why := v.callbackUnreachable(); why != "" {
+				v.add(p+".netboot", "%s netboot once needs the install callback, but %s", label, why)
+			}
 		default:
 			v.add(p+".netboot", "%s netboot %q: use always, once or never", label, h.Netboot)
 		}
@@ -643,6 +649,9 @@ func (v *validator) profiles() {
 		if p.Kernel == "" {
 			v.add(path, "profile %q has no kernel", p.Name)
 		}
+		if err := CheckTemplate(p.Cmdline); err != nil {
+			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
+		}
 		files := append([]string{p.Kernel}, p.Initrd...)
 		for j, f := range files {
 			fp := path + ".kernel"
@@ -730,4 +739,47 @@ func ValidUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// TemplateFacts are the names a profile's cmdline may use ({{.MAC}} …);
+// internal/profile fills them (profile.Facts, kept in step by a test).
+var TemplateFacts = []string{"MAC", "IP", "Hostname", "Server", "Arch", "UUID", "HTTPBase", "CallbackURL"}
+
+// CheckTemplate reports a cmdline template that would fail when a machine
+// boots: bad syntax, or a fact that does not exist. It renders the
+// template with every fact set, so that an error shows at check time, not
+// as a loader that finds no config.
+func CheckTemplate(text string) error {
+	if !strings.Contains(text, "{{") {
+		return nil
+	}
+	t, err := template.New("cmdline").Option("missingkey=error").Parse(text)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "template: "))
+	}
+	facts := make(map[string]string, len(TemplateFacts))
+	for _, f := range TemplateFacts {
+		facts[f] = "x"
+	}
+	if err := t.Execute(io.Discard, facts); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "template: ")
+		return fmt.Errorf("%s (facts: %s)", msg, strings.Join(TemplateFacts, ", "))
+	}
+	return nil
+}
+
+// callbackUnreachable says why an installed machine could not reach the
+// install callback on the web server, or "".
+func (v *validator) callbackUnreachable() string {
+	if !On(v.c.Web.Enabled) {
+		return "web is disabled"
+	}
+	host, _, err := net.SplitHostPort(v.c.Web.Address)
+	if err != nil {
+		return "" // web.address is reported on its own
+	}
+	if a, err := netip.ParseAddr(host); (err == nil && a.IsLoopback()) || host == "localhost" {
+		return fmt.Sprintf("web.address %s listens on loopback only, which machines cannot reach (listen on the boot network, e.g. :9069)", v.c.Web.Address)
+	}
+	return ""
 }

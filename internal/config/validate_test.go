@@ -148,16 +148,42 @@ hosts:
     macs: ["00:18:e7:*", "00:18:e7:42:84:3a", "00:18:zz:*", "00:18"]
   - name: by-uuid
     uuid: 8A1B7C2E-0000-4000-8000-00000000002A
-    netboot: once
+    netboot: never
   - name: bad-uuid
     uuid: 8a1b7c2e
     netboot: sometimes
+  - name: once-unreachable
+    mac: 00:18:e7:00:00:09
+    netboot: once
 `,
 			want: []string{
 				`pxed.yaml:6: host "batch": MAC glob "00:18:zz:*" may hold only hex digits, ':', '-', '*' and '?'`,
 				`pxed.yaml:6: host "batch": "00:18" is not a MAC address like 00:18:e7:42:84:3a, nor a glob like 00:18:e7:*`,
 				`pxed.yaml:11: host "bad-uuid" uuid "8a1b7c2e" is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a`,
 				`pxed.yaml:12: host "bad-uuid" netboot "sometimes": use always, once or never`,
+				`pxed.yaml:15: host "once-unreachable" netboot once needs the install callback, but web.address 127.0.0.1:9069 listens on loopback only, which machines cannot reach (listen on the boot network, e.g. :9069)`,
+			},
+		},
+		{
+			name: "profile templates",
+			src: `profiles:
+  - name: a
+    kernel: k
+    cmdline: "hostname={{.Hostname}} url={{.CallbackURL}}"
+  - name: b
+    kernel: k
+    cmdline: "hostname={{.Hostnme}}"
+  - name: c
+    kernel: k
+    cmdline: "x={{.MAC"
+tftp:
+  enabled: false
+dhcp:
+  enabled: false
+`,
+			want: []string{
+				`pxed.yaml:7: profile "b" cmdline: cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, Arch, UUID, HTTPBase, CallbackURL)`,
+				`pxed.yaml:10: profile "c" cmdline: cmdline:1: unclosed action`,
 			},
 		},
 		{

@@ -10,17 +10,16 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
-	"github.com/pxed/pxed/internal/pxe"
 )
 
 // plan is the configuration compiled once for serving: option values
-// encoded, boot choices merged (host over subnet over global), pools as
-// lease ranges, hosts indexed by MAC.
+// encoded, pools as lease ranges. Hosts and boot choices are not compiled
+// here: they are read per request from the catalog's snapshot, which the
+// API may change while pxed runs.
 type plan struct {
 	authoritative bool
 	declineHold   time.Duration
 	subnets       []*subnetPlan
-	hosts         map[string]*hostPlan // by MAC bytes
 	// trustedRelays are the relay agents (giaddr) served; nil: any relay.
 	trustedRelays map[netip.Addr]bool
 	// httpPort is pxed's HTTP boot server's port, 0 when it serves no
@@ -33,7 +32,6 @@ type subnetPlan struct {
 	proxy     bool // ProxyDHCP: boot information for PXE clients, no addresses
 	pools     []lease.Range
 	leaseTime time.Duration
-	boot      pxe.Boot
 	options   []rawOption // encoded in code order
 	enc       encoded
 }
@@ -55,14 +53,6 @@ func encodeSubnet(network netip.Prefix, lt time.Duration) encoded {
 	}
 }
 
-type hostPlan struct {
-	name    string
-	mac     net.HardwareAddr
-	ip      netip.Addr // invalid when the host has no fixed address
-	boot    *config.Boot
-	options []rawOption
-}
-
 type rawOption struct {
 	code  uint8
 	value []byte
@@ -72,7 +62,6 @@ func compile(c *config.Config) (*plan, error) {
 	p := &plan{
 		authoritative: c.DHCP.Authoritative,
 		declineHold:   c.DHCP.DeclineHold.D(),
-		hosts:         map[string]*hostPlan{},
 		httpPort:      c.HTTPPort(),
 	}
 	if len(c.DHCP.TrustedRelays) > 0 {
@@ -90,13 +79,6 @@ func compile(c *config.Config) (*plan, error) {
 		for _, r := range s.Pools {
 			sp.pools = append(sp.pools, lease.Range{First: r.First, Last: r.Last})
 		}
-		boot, err := mergeBoot(pxe.Boot{}, &c.Boot)
-		if err != nil {
-			return nil, err
-		}
-		if sp.boot, err = mergeBoot(boot, s.Boot); err != nil {
-			return nil, err
-		}
 		opts, err := subnetOptions(s)
 		if err != nil {
 			return nil, fmt.Errorf("subnet %s: %w", s.Network, err)
@@ -104,20 +86,6 @@ func compile(c *config.Config) (*plan, error) {
 		sp.options = opts
 		sp.enc = encodeSubnet(sp.network, sp.leaseTime)
 		p.subnets = append(p.subnets, sp)
-	}
-	for i := range c.Hosts {
-		h := &c.Hosts[i]
-		hp := &hostPlan{name: h.Name, mac: h.MAC.HardwareAddr, ip: h.IP.Addr, boot: h.Boot}
-		for _, o := range h.Options {
-			v, err := o.Value()
-			if err != nil {
-				return nil, fmt.Errorf("host %s: %w", h.Name, err)
-			}
-			hp.options = append(hp.options, rawOption{uint8(o.Code), v})
-		}
-		if _, dup := p.hosts[string(hp.mac)]; !dup {
-			p.hosts[string(hp.mac)] = hp
-		}
 	}
 	return p, nil
 }
@@ -151,34 +119,6 @@ func subnetOptions(s *config.Subnet) ([]rawOption, error) {
 			return nil, err
 		}
 		add(uint8(o.Code), v)
-	}
-	return out, nil
-}
-
-// mergeBoot lays the fields set in over onto base.
-func mergeBoot(base pxe.Boot, over *config.Boot) (pxe.Boot, error) {
-	if over == nil {
-		return base, nil
-	}
-	out := base
-	if over.NextServer.IsValid() {
-		out.NextServer = over.NextServer.Addr
-	}
-	if over.File != "" {
-		out.File = over.File
-	}
-	if len(over.Files) > 0 {
-		out.Files = make(map[pxe.Arch]string, len(base.Files)+len(over.Files))
-		for a, f := range base.Files {
-			out.Files[a] = f
-		}
-		for name, f := range over.Files {
-			a, err := pxe.ParseArch(name)
-			if err != nil {
-				return pxe.Boot{}, err
-			}
-			out.Files[a.Family()] = f
-		}
 	}
 	return out, nil
 }

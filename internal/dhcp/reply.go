@@ -29,15 +29,15 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 		resp.Options[dhcpv4.OptionRebindingTimeValue.Code()] = t.sub.enc.rebind
 	}
 	resp.Options[dhcpv4.OptionSubnetMask.Code()] = t.sub.enc.mask
-	if t.host != nil && t.host.name != "" {
-		resp.UpdateOption(dhcpv4.OptHostName(t.host.name))
+	if t.host != nil && t.host.Name != "" {
+		resp.UpdateOption(dhcpv4.OptHostName(t.host.Name))
 	}
 	for _, o := range t.sub.options {
 		resp.Options[o.code] = o.value
 	}
 	if t.host != nil {
-		for _, o := range t.host.options {
-			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.code), o.value))
+		for _, o := range t.host.RawOptions() {
+			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.Code), o.Value))
 		}
 	}
 	t.bootInfo(resp)
@@ -87,12 +87,7 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	if !t.pxe.Wants(requested) {
 		return
 	}
-	boot := t.sub.boot
-	if t.host != nil {
-		if b, err := mergeBoot(boot, t.host.boot); err == nil {
-			boot = b
-		}
-	}
+	boot := t.boot
 	file := boot.FileFor(t.pxe.Arch)
 	if t.pxe.HTTP {
 		t.httpBoot(resp, file, requested)

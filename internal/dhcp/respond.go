@@ -13,6 +13,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/insomniacslk/dhcp/iana"
 
+	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/pxe"
@@ -53,6 +54,11 @@ type Responder struct {
 	alloc *lease.Allocator
 	now   func() time.Time
 
+	// Catalog returns the current hosts and profiles; each request reads
+	// the snapshot of its moment, so a change through the API applies from
+	// the next request. NewResponder sets it to the file's hosts alone.
+	Catalog func() *catalog.Snapshot
+
 	// IPXEScript, if set, gives the URL of a generated iPXE script for a
 	// machine ("" when it has none). A client that is already iPXE then
 	// gets that URL as its boot file instead of a boot program: iPXE runs
@@ -66,13 +72,17 @@ func NewResponder(cfg *config.Config, alloc *lease.Allocator, now func() time.Ti
 	if err != nil {
 		return nil, err
 	}
-	return &Responder{plan: p, alloc: alloc, now: now}, nil
+	snap, err := catalog.Static(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Responder{plan: p, alloc: alloc, now: now, Catalog: func() *catalog.Snapshot { return snap }}, nil
 }
 
-// Known reports whether mac is the hardware address of a host in the
-// configuration (a 6-byte Ethernet address).
+// Known reports whether mac is the hardware address of a host (by its mac,
+// or an address or glob of its macs).
 func (r *Responder) Known(mac []byte) bool {
-	_, ok := r.plan.hosts[string(mac)]
+	_, ok := r.Catalog().Match(mac, nil)
 	return ok
 }
 
@@ -129,18 +139,23 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	if len(client.ID) < 2 {
 		client.ID = nil
 	}
-	var host *hostPlan
-	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) == 6 {
-		host = r.plan.hosts[string(req.ClientHWAddr)]
-	}
-	t := &turn{r: r, req: req, in: in, sub: sub, client: client, host: host, now: r.now(), relayInfo: relayInfo}
+	t := &turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
 	t.pxe = pxe.Classify(req.Options)
+	// Host entries match Ethernet addresses (and UUIDs); the one decision
+	// of host, boot file and profile is the catalog's.
+	var mac net.HardwareAddr
+	if req.HWType == iana.HWTypeEthernet {
+		mac = req.ClientHWAddr
+	}
+	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
+	t.host, t.boot = dec.Host, dec.Boot
+	host := t.host
 	var d Decision
 	if sub.proxy || in.BootServer {
 		d = t.proxy()
 		d.Client = t.pxe
 		if host != nil {
-			d.Host = host.name
+			d.Host = host.Name
 		}
 		return d
 	}
@@ -160,7 +175,7 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	}
 	d.Client = t.pxe
 	if host != nil {
-		d.Host = host.name
+		d.Host = host.Name
 	}
 	return d
 }
@@ -172,7 +187,8 @@ type turn struct {
 	in     Ingress
 	sub    *subnetPlan
 	client lease.Client
-	host   *hostPlan
+	host   *catalog.Host // nil: no host entry
+	boot   pxe.Boot      // the boot choice for this machine on this subnet
 	pxe    pxe.Client
 	now    time.Time
 	// relayInfo is the option 82 of a trusted relay, echoed in replies.
@@ -181,8 +197,8 @@ type turn struct {
 
 // fixed is the host's reserved address when it lies in this subnet.
 func (t *turn) fixed() (netip.Addr, bool) {
-	if t.host != nil && t.host.ip.IsValid() && t.sub.network.Contains(t.host.ip) {
-		return t.host.ip, true
+	if t.host != nil && t.host.IP.IsValid() && t.sub.network.Contains(t.host.IP.Addr) {
+		return t.host.IP.Addr, true
 	}
 	return netip.Addr{}, false
 }
@@ -222,7 +238,7 @@ func (t *turn) assignable(ip netip.Addr) (bool, string) {
 	}
 	if f, ok := t.fixed(); ok {
 		if ip != f {
-			return false, fmt.Sprintf("%s is reserved %s", t.host.name, f)
+			return false, fmt.Sprintf("%s is reserved %s", t.host.Name, f)
 		}
 		return true, ""
 	}
@@ -344,8 +360,8 @@ func (t *turn) inform() Decision {
 // hostname is the name recorded with the lease: the configured host name,
 // else the client's option 12 reduced to a safe DNS label.
 func (t *turn) hostname() string {
-	if t.host != nil && t.host.name != "" {
-		return t.host.name
+	if t.host != nil && t.host.Name != "" {
+		return t.host.Name
 	}
 	return sanitizeHostname(t.req.HostName())
 }

@@ -46,7 +46,8 @@ type fixture struct {
 	clock *clock
 }
 
-func newFixture(t *testing.T, edit func(*config.Config)) *fixture {
+// seed parses the reference network.
+func seed(t *testing.T) *config.Config {
 	t.Helper()
 	data, err := os.ReadFile("../../examples/seed.yaml")
 	if err != nil {
@@ -56,6 +57,12 @@ func newFixture(t *testing.T, edit func(*config.Config)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return cfg
+}
+
+func newFixture(t *testing.T, edit func(*config.Config)) *fixture {
+	t.Helper()
+	cfg := seed(t)
 	if edit != nil {
 		edit(cfg)
 	}

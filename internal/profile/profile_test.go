@@ -10,11 +10,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/pxe"
@@ -81,8 +83,42 @@ func TestPXELINUX(t *testing.T) {
 		}
 		golden(t, tc.golden, out)
 	}
-	if _, err := PXELINUX(&config.Profile{Name: "x", Kernel: "k", Cmdline: "a={{.Nope}}"}, facts); err == nil {
-		t.Error("a template naming an unknown fact rendered")
+	for _, tc := range []struct {
+		golden string
+		p      *config.Profile
+	}{
+		{"grub-installer.cfg", installer},
+		{"grub-local.cfg", &config.Profile{Name: "local"}},
+		{"grub-two-initrds.cfg", &config.Profile{Name: "live", Kernel: "/live/vmlinuz", Initrd: []string{"live/initrd.img", "live/extra.img"},
+			Cmdline: "boot=live fetch=http://{{.Server}}/live.squashfs uuid={{.UUID}} arch={{.Arch}}"}},
+	} {
+		f := facts
+		f.UUID, f.Arch = "8a1b7c2e-0000-4000-8000-00000000002a", "efi-x64"
+		out, err := GRUB(tc.p, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden(t, tc.golden, out)
+	}
+	bad := &config.Profile{Name: "x", Kernel: "k", Cmdline: "a={{.Nope}}"}
+	for name, render := range map[string]renderer{"PXELINUX": PXELINUX, "GRUB": GRUB, "IPXE": IPXE} {
+		if _, err := render(bad, facts); err == nil {
+			t.Errorf("%s: a template naming an unknown fact rendered", name)
+		}
+	}
+}
+
+// config.CheckTemplate validates templates against config.TemplateFacts;
+// those must be exactly the fields of Facts, or check would pass templates
+// that fail at boot (or refuse ones that work).
+func TestTemplateFactsInStep(t *testing.T) {
+	var names []string
+	ft := reflect.TypeOf(Facts{})
+	for i := range ft.NumField() {
+		names = append(names, ft.Field(i).Name)
+	}
+	if diff := cmp.Diff(config.TemplateFacts, names); diff != "" {
+		t.Errorf("config.TemplateFacts and profile.Facts differ (-config +Facts):\n%s", diff)
 	}
 }
 
@@ -98,7 +134,15 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 	cfg.Profiles = []config.Profile{*installer}
 	cfg.Boot.Profile = "debian-installer"
 	cfg.Hosts[1].Boot = &config.Boot{Profile: "local"}
-	s := &Service{Config: cfg, HTTPPort: 8080}
+	var snap *catalog.Snapshot
+	refresh := func() {
+		var err error
+		if snap, err = catalog.Static(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refresh()
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080}
 	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
 	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPDiscover, MAC: st01, Client: pxe.Client{PXE: true, IPXE: true, HasArch: true}})
 	read := func(path, remote string) (string, error) {
@@ -136,8 +180,26 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 			t.Errorf("%s: %v, want fs.ErrNotExist", p, err)
 		}
 	}
+	// GRUB: by MAC in any directory, and grub.cfg for the machine
+	// acknowledged at the requesting address.
+	got, err = read("/boot/grub/grub.cfg-01-00-18-e7-42-84-3a", "192.168.1.101")
+	if err != nil || !strings.Contains(got, "linux /debian-installer/amd64/linux console=ttyS0,115200 priority=critical hostname=station-01 ---\n") {
+		t.Errorf("station-01 grub.cfg-01-<mac>: %q, %v", got, err)
+	}
+	if _, err := read("debian-installer/amd64/grub/grub.cfg", "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("grub.cfg before any DHCP ACK: %v, want fs.ErrNotExist (the file of the root)", err)
+	}
+	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: st01, IP: netip.MustParseAddr("192.168.1.101")})
+	got, err = read("/debian-installer/amd64/grub/grub.cfg", "192.168.1.101")
+	if err != nil || !strings.Contains(got, "for station-01 (00:18:e7:42:84:3a)") {
+		t.Errorf("grub.cfg from station-01's address: %q, %v", got, err)
+	}
+	if _, err := read("debian-installer/amd64/grub/grub.cfg", "192.168.1.150"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("grub.cfg from an address pxed did not acknowledge: %v, want fs.ErrNotExist", err)
+	}
 	// Without a profile anywhere, nothing is generated.
 	cfg.Boot.Profile = ""
+	refresh()
 	if _, err := read("pxelinux.cfg/01-00-18-e7-42-84-3a", "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("no profile: %v", err)
 	}
