@@ -1,0 +1,181 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pxed/pxed/internal/lease"
+)
+
+// Store is pxed's state in a PostgreSQL database. It implements
+// lease.Store; any number of Stores, in any number of pxed processes, may
+// share one database. Safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects to the database named by dsn (a libpq connection string
+// or postgres:// URL; PGPASSWORD and ~/.pgpass are honoured) and brings its
+// schema up to date.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("postgres dsn: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to postgres %s: %w", where(cfg), err)
+	}
+	if _, err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migrating the schema of %s: %w", where(cfg), err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// where names the database of cfg for messages, without the password.
+func where(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("database %s on %s:%d as %s", c.Database, c.Host, c.Port, c.User)
+}
+
+// Close closes the store's connections. It waits for a running Follow to
+// give its connection back: end Follow's context first.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// upsert records a lease unless the address's row holds an active lease
+// (bound or declined, not yet expired by the database's clock) of another
+// client. "Another client" is lease.Holds in SQL: compare client
+// identifiers when both sides have one, else hardware addresses (RFC 2131
+// §4.2). INSERT … ON CONFLICT locks the existing row and evaluates the WHERE
+// clause on its latest committed version, so of two instances committing one
+// address at once, the second sees the first's lease and is refused.
+const upsert = `
+INSERT INTO leases AS l (ip, mac, client_id, hostname, state, expires, updated)
+VALUES ($1, $2, $3, $4, $5, $6, now())
+ON CONFLICT (ip) DO UPDATE SET
+	mac = excluded.mac, client_id = excluded.client_id, hostname = excluded.hostname,
+	state = excluded.state, expires = excluded.expires, updated = now()
+WHERE NOT (l.state IN ($7, $8) AND l.expires > now())
+	OR CASE WHEN length(l.client_id) > 0 AND length(excluded.client_id) > 0
+		THEN l.client_id = excluded.client_id
+		ELSE l.mac = excluded.mac END`
+
+// Commit records l; it returns once the transaction has committed. It
+// fails with lease.ErrConflict, recording nothing, when another client holds
+// an active lease on l.IP.
+func (s *Store) Commit(ctx context.Context, l lease.Lease) error {
+	tag, err := s.pool.Exec(ctx, upsert, args(l)...)
+	if err != nil {
+		return fmt.Errorf("recording lease %s: %w", l.IP, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return lease.ErrConflict
+	}
+	return nil
+}
+
+func args(l lease.Lease) []any {
+	cid := l.ClientID
+	if cid == nil {
+		cid = []byte{}
+	}
+	return []any{l.IP, []byte(l.MAC), cid, l.Hostname, int16(l.State), l.Expires, int16(lease.Bound), int16(lease.Declined)}
+}
+
+const columns = "ip, mac, client_id, hostname, state, expires"
+
+func scan(row pgx.Row) (lease.Lease, error) {
+	var l lease.Lease
+	var mac, cid []byte
+	var state int16
+	if err := row.Scan(&l.IP, &mac, &cid, &l.Hostname, &state, &l.Expires); err != nil {
+		return lease.Lease{}, err
+	}
+	l.MAC, l.State = mac, lease.State(state)
+	if len(cid) > 0 {
+		l.ClientID = cid
+	}
+	return l, nil
+}
+
+// Get returns the lease recorded for ip.
+func (s *Store) Get(ctx context.Context, ip netip.Addr) (lease.Lease, bool, error) {
+	l, err := scan(s.pool.QueryRow(ctx, "SELECT "+columns+" FROM leases WHERE ip = $1", ip))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return lease.Lease{}, false, nil
+	}
+	if err != nil {
+		return lease.Lease{}, false, fmt.Errorf("reading lease %s: %w", ip, err)
+	}
+	return l, true, nil
+}
+
+// All returns every recorded lease, ordered by address.
+func (s *Store) All(ctx context.Context) ([]lease.Lease, error) {
+	rows, err := s.pool.Query(ctx, "SELECT "+columns+" FROM leases ORDER BY ip")
+	if err != nil {
+		return nil, fmt.Errorf("reading leases: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (lease.Lease, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("reading leases: %w", err)
+	}
+	return out, nil
+}
+
+// Import records leases in one transaction, under the same rule as Commit:
+// if any address is held by another client in the database, nothing is
+// recorded and the error names the address. Importing the same leases again
+// changes nothing, so an interrupted import can simply be run again.
+func (s *Store) Import(ctx context.Context, leases []lease.Lease) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	b := &pgx.Batch{}
+	for _, l := range leases {
+		b.Queue(upsert, args(l)...)
+	}
+	res := tx.SendBatch(ctx, b)
+	for _, l := range leases {
+		tag, err := res.Exec()
+		if err != nil {
+			res.Close()
+			return fmt.Errorf("importing lease %s: %w", l.IP, err)
+		}
+		if tag.RowsAffected() == 0 {
+			res.Close()
+			return fmt.Errorf("importing lease %s of %s: %w", l.IP, l.MAC, lease.ErrConflict)
+		}
+	}
+	if err := res.Close(); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("committing import: %w", err)
+	}
+	return nil
+}
+
+// Now returns the database server's clock, the one that decides whether a
+// lease is still active.
+func (s *Store) Now(ctx context.Context) (time.Time, error) {
+	var t time.Time
+	err := s.pool.QueryRow(ctx, "SELECT now()").Scan(&t)
+	return t, err
+}

@@ -1,0 +1,316 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/postgres/pgtest"
+)
+
+// One server for the whole file (initdb costs seconds); each subtest gets
+// a database of its own.
+func TestStore(t *testing.T) {
+	srv := pgtest.Start(t)
+	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, srv.NewDatabase(t)) })
+	t.Run("ConflictsBetweenStores", func(t *testing.T) { testConflicts(t, srv.NewDatabase(t)) })
+	t.Run("ConcurrentCommits", func(t *testing.T) { testConcurrent(t, srv.NewDatabase(t)) })
+	t.Run("Migrations", func(t *testing.T) { testMigrations(t, srv.NewDatabase(t)) })
+	t.Run("Follow", func(t *testing.T) { testFollow(t, srv.NewDatabase(t)) })
+	t.Run("Import", func(t *testing.T) { testImport(t, srv.NewDatabase(t)) })
+}
+
+func open(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func mac(i int) net.HardwareAddr { return net.HardwareAddr{0x52, 0x54, 0, 0, byte(i >> 8), byte(i)} }
+
+func addr(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}) }
+
+func bound(ip netip.Addr, m net.HardwareAddr, d time.Duration) lease.Lease {
+	return lease.Lease{IP: ip, MAC: m, State: lease.Bound, Expires: time.Now().Add(d).Truncate(time.Microsecond)}
+}
+
+// timestamptz keeps microseconds; compare instants, not monotonic readings or zones.
+var cmpLease = cmp.Options{
+	cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) }),
+	cmp.Comparer(func(a, b netip.Addr) bool { return a == b }),
+}
+
+func testRoundTrip(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	want := []lease.Lease{
+		{IP: addr(1), MAC: mac(1), Hostname: "station01", State: lease.Bound, Expires: time.Now().Add(time.Hour).Truncate(time.Microsecond)},
+		{IP: addr(2), MAC: mac(2), ClientID: []byte{1, 0x52, 0x54, 0, 0, 0, 2}, State: lease.Released, Expires: time.Now().Truncate(time.Microsecond)},
+		{IP: addr(300), MAC: mac(3), State: lease.Declined, Expires: time.Now().Add(time.Minute).Truncate(time.Microsecond)},
+	}
+	for _, l := range want {
+		if err := s.Commit(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got, cmpLease); d != "" {
+		t.Errorf("All (-want +got):\n%s", d)
+	}
+	l, ok, err := s.Get(ctx, addr(2))
+	if err != nil || !ok {
+		t.Fatalf("Get: %v %v", ok, err)
+	}
+	if d := cmp.Diff(want[1], l, cmpLease); d != "" {
+		t.Errorf("Get (-want +got):\n%s", d)
+	}
+	if _, ok, err := s.Get(ctx, addr(9)); ok || err != nil {
+		t.Errorf("Get of an address never leased: %v %v", ok, err)
+	}
+}
+
+func testConflicts(t *testing.T, dsn string) {
+	ctx := context.Background()
+	a, b := open(t, dsn), open(t, dsn)
+	ip := addr(10)
+	steps := []struct {
+		name  string
+		store *Store
+		l     lease.Lease
+		want  error
+	}{
+		{"A binds to mac1", a, bound(ip, mac(1), time.Hour), nil},
+		{"B binds to mac2 while mac1 holds it", b, bound(ip, mac(2), time.Hour), lease.ErrConflict},
+		{"B renews for mac1", b, bound(ip, mac(1), 2*time.Hour), nil},
+		{"mac1 declines it", a, lease.Lease{IP: ip, MAC: mac(1), State: lease.Declined, Expires: time.Now().Add(time.Hour)}, nil},
+		{"quarantined: B to mac2", b, bound(ip, mac(2), time.Hour), lease.ErrConflict},
+		{"quarantine over (expired)", a, lease.Lease{IP: ip, MAC: mac(1), State: lease.Declined, Expires: time.Now().Add(-time.Second)}, nil},
+		{"B to mac2 after the quarantine", b, bound(ip, mac(2), time.Hour), nil},
+		{"mac2 releases", b, lease.Lease{IP: ip, MAC: mac(2), State: lease.Released, Expires: time.Now()}, nil},
+		{"A to mac3 after the release", a, bound(ip, mac(3), time.Hour), nil},
+		// Client identifiers (RFC 2131 §4.2): when both sides have one it
+		// decides, whatever the hardware address says.
+		{"A to client id X on a new address", a, lease.Lease{IP: addr(11), MAC: mac(4), ClientID: []byte("X1"), State: lease.Bound, Expires: time.Now().Add(time.Hour)}, nil},
+		{"same id, other NIC", b, lease.Lease{IP: addr(11), MAC: mac(5), ClientID: []byte("X1"), State: lease.Bound, Expires: time.Now().Add(time.Hour)}, nil},
+		{"same NIC, other id", b, lease.Lease{IP: addr(11), MAC: mac(5), ClientID: []byte("Y1"), State: lease.Bound, Expires: time.Now().Add(time.Hour)}, lease.ErrConflict},
+		{"same NIC, no id: by MAC", a, bound(addr(11), mac(5), time.Hour), nil},
+	}
+	for _, st := range steps {
+		err := st.store.Commit(ctx, st.l)
+		if !errors.Is(err, st.want) || (st.want == nil && err != nil) {
+			t.Fatalf("%s: Commit = %v, want %v", st.name, err, st.want)
+		}
+	}
+	l, _, err := b.Get(ctx, ip)
+	if err != nil || !bytes.Equal(l.MAC, mac(3)) || l.State != lease.Bound {
+		t.Errorf("final lease of %s = %+v, %v; want bound to %s", ip, l, err, mac(3))
+	}
+}
+
+// Many goroutines over two stores (two pxed instances) race for a few
+// addresses. Every commit that succeeds is an ACK; no address may be
+// acknowledged to two MACs, and the database must end with each address's
+// one winner.
+func testConcurrent(t *testing.T, dsn string) {
+	ctx := context.Background()
+	stores := []*Store{open(t, dsn), open(t, dsn)}
+	const workers, addrs, tries = 32, 24, 40
+	var mu sync.Mutex
+	winner := map[netip.Addr]string{}
+	var dup []string
+	conflicts := 0
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := stores[w%2]
+			m := mac(100 + w)
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for range tries {
+				ip := addr(1000 + rng.IntN(addrs))
+				err := s.Commit(ctx, bound(ip, m, time.Hour))
+				mu.Lock()
+				switch {
+				case errors.Is(err, lease.ErrConflict):
+					conflicts++
+				case err != nil:
+					dup = append(dup, err.Error())
+				case winner[ip] == "":
+					winner[ip] = m.String()
+				case winner[ip] != m.String():
+					dup = append(dup, fmt.Sprintf("%s acknowledged to %s and %s", ip, winner[ip], m))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(dup) > 0 {
+		t.Fatalf("%d violations:\n%s", len(dup), strings.Join(dup, "\n"))
+	}
+	if conflicts == 0 {
+		t.Fatalf("no commit conflicted: the test raced nothing")
+	}
+	all, err := stores[1].All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(winner) {
+		t.Errorf("database has %d leases, %d addresses were won", len(all), len(winner))
+	}
+	for _, l := range all {
+		if l.MAC.String() != winner[l.IP] {
+			t.Errorf("%s is recorded for %s but was acknowledged to %s", l.IP, l.MAC, winner[l.IP])
+		}
+	}
+	t.Logf("%d commits, %d refused as conflicts, %d addresses won", workers*tries, conflicts, len(winner))
+}
+
+func testMigrations(t *testing.T, dsn string) {
+	ctx := context.Background()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Several instances starting at once: each migration is applied once.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(ctx, dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, dsn)
+	applied, err := migrate(ctx, s.pool)
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("migrating an up-to-date schema applied %v (%v), want nothing", applied, err)
+	}
+	var rows, top int
+	if err := s.pool.QueryRow(ctx, "SELECT count(*), max(version) FROM schema_version").Scan(&rows, &top); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(ms) || top != len(ms) {
+		t.Errorf("schema_version has %d rows up to %d, want %d", rows, top, len(ms))
+	}
+	// A database that a newer pxed migrated is refused, not used.
+	if _, err := s.pool.Exec(ctx, "INSERT INTO schema_version (version, name) VALUES ($1, 'future')", len(ms)+1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer than this pxed") {
+		t.Errorf("Open of a newer schema: %v, want a refusal", err)
+	}
+}
+
+func testFollow(t *testing.T, dsn string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	a, b := open(t, dsn), open(t, dsn)
+	before := bound(addr(1), mac(1), time.Hour)
+	if err := a.Commit(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	seen := make(chan lease.Lease, 64)
+	done := make(chan error, 1)
+	go func() {
+		done <- b.Follow(ctx, slog.New(slog.DiscardHandler), 100*time.Millisecond, func(l lease.Lease) {
+			select {
+			case seen <- l:
+			default:
+			}
+		})
+	}()
+	// Registered after open's cleanups, so it runs before them: the
+	// follower holds a connection that Close would wait for.
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Follow: %v", err)
+		}
+	})
+	next := func() lease.Lease {
+		t.Helper()
+		select {
+		case l := <-seen:
+			return l
+		case <-time.After(10 * time.Second):
+			t.Fatal("no lease followed within 10 s")
+		}
+		return lease.Lease{}
+	}
+	// First what was there before following began…
+	if d := cmp.Diff(before, next(), cmpLease); d != "" {
+		t.Errorf("initial lease (-want +got):\n%s", d)
+	}
+	// …then what another instance records, as it records it.
+	after := lease.Lease{IP: addr(2), MAC: mac(2), ClientID: []byte{1, 2, 3}, Hostname: "h", State: lease.Bound, Expires: time.Now().Add(time.Hour).Truncate(time.Microsecond)}
+	if err := a.Commit(ctx, after); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(after, next(), cmpLease); d != "" {
+		t.Errorf("followed lease (-want +got):\n%s", d)
+	}
+	// A refused commit changes nothing and announces nothing.
+	if err := a.Commit(ctx, bound(addr(2), mac(9), time.Hour)); !errors.Is(err, lease.ErrConflict) {
+		t.Fatalf("conflicting commit: %v", err)
+	}
+	select {
+	case l := <-seen:
+		t.Errorf("a refused commit was announced: %+v", l)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func testImport(t *testing.T, dsn string) {
+	ctx := context.Background()
+	s := open(t, dsn)
+	in := []lease.Lease{bound(addr(1), mac(1), time.Hour), bound(addr(2), mac(2), time.Hour)}
+	for range 2 { // a second run changes nothing
+		if err := s.Import(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(in, got, cmpLease); d != "" {
+		t.Errorf("after import (-want +got):\n%s", d)
+	}
+	// One address held by another client: nothing of the batch is recorded.
+	clash := []lease.Lease{bound(addr(3), mac(3), time.Hour), bound(addr(2), mac(9), time.Hour)}
+	if err := s.Import(ctx, clash); !errors.Is(err, lease.ErrConflict) || !strings.Contains(err.Error(), "10.0.0.2") {
+		t.Fatalf("import over a held address: %v, want a conflict naming 10.0.0.2", err)
+	}
+	if _, ok, _ := s.Get(ctx, addr(3)); ok {
+		t.Errorf("a failed import recorded part of its leases")
+	}
+}
