@@ -37,6 +37,11 @@ type Decision struct {
 	// be stored, Reply must not be sent (RFC 2131 §4.3.2: the server records
 	// the binding before DHCPACK).
 	Commit *lease.Lease
+	// Conflict, when set, is sent instead of Reply if the store refuses
+	// Commit because another client holds the address (lease.ErrConflict):
+	// another pxed sharing the store gave it away after this one looked.
+	// Nil means silence then.
+	Conflict *dhcpv4.DHCPv4
 	// Reason explains a missing reply, or what was done.
 	Reason string
 	// Client and Host are what the request was recognised as, for logs and events.
@@ -315,7 +320,15 @@ func (t *turn) request() Decision {
 		IP: ip, MAC: bytes.Clone(t.client.MAC), ClientID: bytes.Clone(t.client.ID),
 		Hostname: t.hostname(), State: lease.Bound, Expires: t.now.Add(t.sub.leaseTime),
 	}
-	return Decision{Reply: t.reply(dhcpv4.MessageTypeAck, ip), Commit: &l, Reason: state + " ack"}
+	d := Decision{Reply: t.reply(dhcpv4.MessageTypeAck, ip), Commit: &l, Reason: state + " ack"}
+	// The same rule as for an address the mirror already knows is taken
+	// (above): RFC 2131 §3.1 step 4, the selected server that cannot
+	// satisfy the REQUEST "SHOULD respond with a DHCPNAK"; in the other
+	// states only an authoritative server NAKs.
+	if t.r.plan.authoritative || state == "selecting" {
+		d.Conflict = t.nak(fmt.Sprintf("%s was just given to another client", ip))
+	}
+	return d
 }
 
 // decline quarantines an address a client found in use (RFC 2131 §4.3.3),

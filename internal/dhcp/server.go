@@ -237,9 +237,23 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 		attrs = append(attrs, "host", d.Host)
 	}
 	if d.Commit != nil {
-		if err := s.Alloc.Commit(ctx, *d.Commit); err != nil {
-			// No reply: an ACK must never announce a lease that is not on
-			// disk, and an address another client holds is not given.
+		err := s.Alloc.Commit(ctx, *d.Commit)
+		switch {
+		case err == nil:
+		case errors.Is(err, lease.ErrConflict):
+			// Never an ACK for an address another client holds; a NAK
+			// where the decision prepared one, so the client starts over.
+			s.stats.Conflicts.Add(1)
+			log.Info("dhcp address taken by another client meanwhile", append(attrs, "ip", d.Commit.IP.String(), "nak", d.Conflict != nil)...)
+			if d.Conflict == nil {
+				s.stats.countMessage(req.MessageType(), ResultConflict)
+				s.record(req, d, "lease conflict: "+err.Error())
+				return
+			}
+			d.Reply, d.Commit, d.Reason = d.Conflict, nil, "conflict nak: "+d.Commit.IP.String()+" taken meanwhile"
+		default:
+			// No reply: an ACK must never announce a lease that is not
+			// durable.
 			s.stats.StoreFailed.Add(1)
 			s.stats.countMessage(req.MessageType(), ResultStoreFailed)
 			log.Warn("dhcp lease not recorded, no reply", append(attrs, "ip", d.Commit.IP.String(), "err", err)...)

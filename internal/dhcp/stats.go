@@ -21,8 +21,11 @@ type Stats struct {
 	Naks          atomic.Uint64
 	NoReply       atomic.Uint64 // decided not to answer (see the debug log for why)
 	Exhausted     atomic.Uint64 // DISCOVER with no free address in the pools
-	StoreFailed   atomic.Uint64 // lease not recorded (disk full, conflict): no reply
-	SendFailed    atomic.Uint64
+	StoreFailed   atomic.Uint64 // lease not recorded (disk full, database down): no reply
+	// Conflicts counts commits the store refused because another client
+	// got the address first (another pxed sharing the store): NAK or silence.
+	Conflicts  atomic.Uint64
+	SendFailed atomic.Uint64
 
 	// messages counts parsed requests by message type (0: none or not
 	// one of RFC 2132's eight) and by what became of them.
@@ -41,11 +44,12 @@ const (
 	ResultNoReply     // decided not to answer
 	ResultStoreFailed // the lease could not be recorded: no reply
 	ResultSendFailed
+	ResultConflict // another client got the address first: NAK or silence
 	numResults
 )
 
 func (r Result) String() string {
-	return [...]string{"offer", "ack", "nak", "proxy_offer", "proxy_ack", "no_reply", "store_failed", "send_failed"}[r]
+	return [...]string{"offer", "ack", "nak", "proxy_offer", "proxy_ack", "no_reply", "store_failed", "send_failed", "conflict"}[r]
 }
 
 // countMessage counts a request of type mt that ended with r. Types outside

@@ -317,11 +317,18 @@ func (a *Allocator) Withdraw(c Client) {
 func (a *Allocator) Commit(ctx context.Context, l Lease) error {
 	err := a.store.Commit(ctx, l)
 	if errors.Is(err, ErrConflict) {
-		if cur, ok, gerr := a.store.Get(ctx, l.IP); gerr == nil && ok {
-			a.mu.Lock()
+		// Another pxed sharing the store gave the address away since this
+		// one offered it: the offer is withdrawn and the address is taken,
+		// so the client's next DISCOVER is offered another.
+		cur, ok, gerr := a.store.Get(ctx, l.IP)
+		a.mu.Lock()
+		if gerr == nil && ok {
 			a.record(cur)
-			a.mu.Unlock()
 		}
+		if o, held := a.offers[l.IP]; held && o.client == l.Client().Key() {
+			a.dropOffer(l.IP)
+		}
+		a.mu.Unlock()
 		return err
 	}
 	if err != nil {
@@ -337,6 +344,20 @@ func (a *Allocator) Commit(ctx context.Context, l Lease) error {
 	a.record(l)
 	a.mu.Unlock()
 	return nil
+}
+
+// Observe records a lease that another pxed sharing the store recorded, so
+// that this instance's choices follow the store's. An offer of that address
+// to a different client is withdrawn: that client's REQUEST would be
+// refused by the store, and its next DISCOVER is offered another address.
+// Observing a lease the mirror already has changes nothing.
+func (a *Allocator) Observe(l Lease) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.record(l)
+	if o, ok := a.offers[l.IP]; ok && o.client != l.Client().Key() && l.Active(a.now()) {
+		a.dropOffer(l.IP)
+	}
 }
 
 // Prune drops offers that have lapsed and moves addresses whose leases have
