@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -10,12 +11,14 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/postgres"
 	"github.com/pxed/pxed/internal/web"
 )
 
-// leases prints the lease store. It reads the journal without locking it,
-// so it works while pxed serves.
-func leases(args []string, stdout io.Writer) error {
+// leases prints the lease store: the embedded journal, read without
+// locking it so that it works while pxed serves, or the PostgreSQL database
+// the config names, which shows the leases of every instance sharing it.
+func leases(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("leases", flag.ContinueOnError)
 	dir := fs.String("data-dir", "", "directory of the lease store")
 	path := fs.String("config", "", "configuration file whose data_dir to read")
@@ -23,6 +26,7 @@ func leases(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var dsn string
 	if *dir == "" {
 		*dir = config.DefaultDataDir
 		if *path != "" {
@@ -30,10 +34,10 @@ func leases(args []string, stdout io.Writer) error {
 			if err != nil {
 				return err
 			}
-			*dir = cfg.DataDir
+			*dir, dsn = cfg.DataDir, cfg.Store.Postgres.DSN
 		}
 	}
-	all, err := lease.ReadJournalDir(*dir)
+	all, err := readLeases(ctx, *dir, dsn)
 	if err != nil {
 		return err
 	}
@@ -49,4 +53,16 @@ func leases(args []string, stdout io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.IP, l.MAC, l.Hostname, l.State, l.Expires.Local().Format(time.DateTime))
 	}
 	return tw.Flush()
+}
+
+func readLeases(ctx context.Context, dir, dsn string) ([]lease.Lease, error) {
+	if dsn == "" {
+		return lease.ReadJournalDir(dir)
+	}
+	pg, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	defer pg.Close()
+	return pg.All(ctx)
 }

@@ -22,6 +22,7 @@ usage:
   pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--log-level LEVEL]
   pxed check   --config FILE [--tftp-root DIR]
   pxed leases  [--data-dir DIR | --config FILE] [--json]
+  pxed migrate --config FILE --from-data-dir DIR
   pxed status  [--config FILE | --api URL] [--token-file FILE] [--json] [MAC]
   pxed watch   [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
@@ -47,7 +48,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "check":
 		err = check(args[1:], stdout, stderr)
 	case "leases":
-		err = leases(args[1:], stdout)
+		err = leases(ctx, args[1:], stdout)
+	case "migrate":
+		err = migrate(ctx, args[1:], stdout)
 	case "status":
 		err = status(ctx, args[1:], stdout, stderr)
 	case "watch":

@@ -23,6 +23,7 @@ import (
 	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/metrics"
+	"github.com/pxed/pxed/internal/postgres"
 	"github.com/pxed/pxed/internal/profile"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/tftp"
@@ -48,15 +49,18 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	recorder := events.Tee(evlog, profiles, met, cat)
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
-		journal, err := lease.OpenJournal(cfg.DataDir, time.Now)
+		opened, follow, err := openLeases(ctx, cfg, log)
 		if err != nil {
-			return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
+			return err
 		}
-		defer journal.Close()
-		store = journal
+		defer opened.Close()
+		store = opened
 		alloc, err := lease.NewAllocator(ctx, store, time.Now, cfg.DHCP.OfferHold.D())
 		if err != nil {
 			return err
+		}
+		if follow != nil {
+			g.Go(func() error { return follow(ctx, alloc.Observe) })
 		}
 		resp, err := dhcp.NewResponder(cfg, alloc, time.Now)
 		if err != nil {
@@ -138,6 +142,28 @@ func poolsOf(cfg *config.Config) []metrics.Pool {
 		}
 	}
 	return out
+}
+
+// openLeases opens the lease store cfg selects. For a store that other
+// pxed instances share, follow feeds the leases they record to a function
+// until ctx ends; it is nil for the embedded store, which is this pxed's alone.
+func openLeases(ctx context.Context, cfg *config.Config, log *slog.Logger) (lease.Store, func(context.Context, func(lease.Lease)) error, error) {
+	if dsn := cfg.Store.Postgres.DSN; dsn != "" {
+		pg, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, nil, fmt.Errorf("opening lease store: %w", err)
+		}
+		log.Info("lease store: postgres")
+		follow := func(ctx context.Context, apply func(lease.Lease)) error {
+			return pg.Follow(ctx, log, time.Second, apply)
+		}
+		return pg, follow, nil
+	}
+	j, err := lease.OpenJournal(cfg.DataDir, time.Now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
+	}
+	return j, nil, nil
 }
 
 // transferEvent turns a finished TFTP transfer into a boot event, its

@@ -23,11 +23,14 @@ type Config struct {
 	Interfaces []string `yaml:"interfaces"`
 	// DataDir holds the durable lease store (the --data-dir flag overrides).
 	DataDir string `yaml:"data_dir"`
-	Log     Log    `yaml:"log"`
-	DHCP    DHCP   `yaml:"dhcp"`
-	TFTP    TFTP   `yaml:"tftp"`
-	HTTP    HTTP   `yaml:"http"`
-	Web     Web    `yaml:"web"`
+	// Store selects where leases are kept: the embedded store in DataDir
+	// (default) or a PostgreSQL database that several pxed share.
+	Store Store `yaml:"store"`
+	Log   Log   `yaml:"log"`
+	DHCP  DHCP  `yaml:"dhcp"`
+	TFTP  TFTP  `yaml:"tftp"`
+	HTTP  HTTP  `yaml:"http"`
+	Web   Web   `yaml:"web"`
 	// Boot is the network-wide boot file choice; subnets and hosts may override it.
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
@@ -40,6 +43,19 @@ type Config struct {
 	File string `yaml:"-"`
 	// lines maps a field path such as "hosts[1].mac" to its line in File.
 	lines map[string]int
+}
+
+// Store selects the lease store.
+type Store struct {
+	// Postgres, when its DSN is set, keeps leases in PostgreSQL instead of
+	// DataDir, so that several pxed instances can serve one network.
+	Postgres Postgres `yaml:"postgres"`
+}
+
+// Postgres locates the shared PostgreSQL database.
+type Postgres struct {
+	// DSN is a libpq connection string or postgres:// URL.
+	DSN string `yaml:"dsn"`
 }
 
 // IPv6 is pxed's small part in IPv6: releasing clients that wait for it.

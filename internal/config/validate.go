@@ -18,6 +18,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -63,6 +65,7 @@ func JoinProblems(ps []Problem) error {
 func (c *Config) Validate() []Problem {
 	v := &validator{c: c}
 	v.log()
+	v.store()
 	v.dhcp()
 	v.boot("boot", &c.Boot)
 	v.hosts()
@@ -118,6 +121,23 @@ func (v *validator) log() {
 	case "text", "json":
 	default:
 		v.add("log.format", "log format %q is not text or json", v.c.Log.Format)
+	}
+}
+
+// store checks the PostgreSQL connection string without connecting: a
+// syntax error is a configuration problem, an unreachable server is not
+// (it may come up later, and pxed serve says so when it starts).
+func (v *validator) store() {
+	pg := v.c.Store.Postgres
+	if _, given := v.c.lines["store.postgres"]; given && pg.DSN == "" {
+		v.add("store.postgres", "store.postgres needs a dsn (e.g. dsn: \"host=/run/postgresql dbname=pxed\")")
+		return
+	}
+	if pg.DSN == "" {
+		return
+	}
+	if _, err := pgconn.ParseConfig(pg.DSN); err != nil {
+		v.add("store.postgres.dsn", "store.postgres.dsn: %v", err)
 	}
 }
 

@@ -64,6 +64,31 @@ hosts:
 `,
 		},
 		{
+			name: "postgres store without dsn",
+			src: `store:
+  postgres: {}
+dhcp: {enabled: false}
+`,
+			want: []string{"pxed.yaml:2: store.postgres needs a dsn (e.g. dsn: \"host=/run/postgresql dbname=pxed\")"},
+		},
+		{
+			name: "postgres dsn that does not parse",
+			src: `store:
+  postgres:
+    dsn: "postgres://pxed@db:notaport/pxed"
+dhcp: {enabled: false}
+`,
+			want: []string{"pxed.yaml:3: store.postgres.dsn: cannot parse `postgres://pxed@db:notaport/pxed`: invalid port"},
+		},
+		{
+			name: "postgres store",
+			src: `store:
+  postgres:
+    dsn: "host=/run/postgresql dbname=pxed user=pxed"
+dhcp: {enabled: false}
+`,
+		},
+		{
 			name: "same MAC in another case",
 			src: `dhcp:
   subnets:

@@ -132,7 +132,7 @@ func (m *Metrics) WatchPools(pools []Pool, usage func(lease.Range) (inUse, free 
 
 var (
 	descMessages = prometheus.NewDesc("pxed_dhcp_messages_total",
-		"DHCP requests by message type and what became of them (offer, ack, nak, proxy_offer, proxy_ack, no_reply, store_failed, send_failed).",
+		"DHCP requests by message type and what became of them (offer, ack, nak, proxy_offer, proxy_ack, no_reply, store_failed, send_failed, conflict).",
 		[]string{"type", "result"}, nil)
 	descReceived  = prometheus.NewDesc("pxed_dhcp_received_total", "DHCP datagrams read.", nil, nil)
 	descMalformed = prometheus.NewDesc("pxed_dhcp_malformed_total", "DHCP datagrams that did not parse.", nil, nil)

@@ -16,7 +16,7 @@ import (
 const channel = "pxed_leases"
 
 // Follow calls apply with every lease that any instance records, until ctx
-// ends; it returns nil then. It LISTENs on a connection of its own. Each
+// ends or the store closes; it returns nil then. It LISTENs on a connection of its own. Each
 // time it (re)connects it first passes every lease to apply, so that what
 // happened while it was not listening is not missed; a lost connection is
 // retried after retry (doubling up to a minute). apply is called from one
@@ -24,6 +24,12 @@ const channel = "pxed_leases"
 // different transactions in the order they committed), and must not block
 // for long: notifications queue up in the database meanwhile.
 func (s *Store) Follow(ctx context.Context, log *slog.Logger, retry time.Duration, apply func(lease.Lease)) error {
+	s.followers.Add(1)
+	defer s.followers.Done()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.closing, cancel) // Close ends it too
+	defer stop()
 	wait := retry
 	for ctx.Err() == nil {
 		err := s.listen(ctx, apply)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,6 +19,10 @@ import (
 // share one database. Safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	// closing ends followers when the store closes; followers counts them.
+	closing   context.Context
+	close     context.CancelFunc
+	followers sync.WaitGroup
 }
 
 // Open connects to the database named by dsn (a libpq connection string
@@ -40,7 +45,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrating the schema of %s: %w", where(cfg), err)
 	}
-	return &Store{pool: pool}, nil
+	closing, close := context.WithCancel(context.Background())
+	return &Store{pool: pool, closing: closing, close: close}, nil
 }
 
 // where names the database of cfg for messages, without the password.
@@ -49,9 +55,11 @@ func where(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("database %s on %s:%d as %s", c.Database, c.Host, c.Port, c.User)
 }
 
-// Close closes the store's connections. It waits for a running Follow to
-// give its connection back: end Follow's context first.
+// Close ends every Follow, waits for them to return, and closes the
+// store's connections.
 func (s *Store) Close() error {
+	s.close()
+	s.followers.Wait()
 	s.pool.Close()
 	return nil
 }

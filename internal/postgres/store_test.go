@@ -248,12 +248,17 @@ func testFollow(t *testing.T, dsn string) {
 			}
 		})
 	}()
-	// Registered after open's cleanups, so it runs before them: the
-	// follower holds a connection that Close would wait for.
+	// Closing the store ends the follower (and waits for it).
 	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Follow: %v", err)
+		defer cancel()
+		b.Close()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Follow: %v", err)
+			}
+		default:
+			t.Errorf("Follow still running after Close")
 		}
 	})
 	next := func() lease.Lease {
