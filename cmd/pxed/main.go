@@ -25,6 +25,11 @@ usage:
   pxed migrate --config FILE --from-data-dir DIR
   pxed status  [--config FILE | --api URL] [--token-file FILE] [--json] [MAC]
   pxed watch   [--config FILE | --api URL] [--token-file FILE] [--json]
+  pxed hosts    list|show NAME|set NAME [--mac M] [--macs M,GLOB] [--uuid U] [--ip IP] [--profile P]
+                [--netboot always|once|never] [--file F] [--reinstall]|rm NAME|discovered
+                [--config FILE | --api URL] [--token-file FILE] [--json]
+  pxed profiles list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]|rm NAME
+                [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed version
 `
@@ -55,6 +60,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = status(ctx, args[1:], stdout, stderr)
 	case "watch":
 		err = watch(ctx, args[1:], stdout, stderr)
+	case "hosts":
+		err = hosts(ctx, args[1:], stdout)
+	case "profiles":
+		err = profiles(ctx, args[1:], stdout)
 	case "convert":
 		err = convert(args[1:], stdout, stderr)
 	case "version", "--version":

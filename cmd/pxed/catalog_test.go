@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/web"
+)
+
+// The hosts and profiles commands against a real API server: set makes an
+// entry (or changes one field of it), list and show read it back, rm
+// removes it; errors come back with the server's reason.
+func TestHostsAndProfilesCLI(t *testing.T) {
+	cfg, err := config.Parse("pxed.yaml", []byte(`dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.1.150-192.168.1.199]
+tftp:
+  enabled: false
+web:
+  address: ":9069"
+profiles:
+  - name: debian-installer
+    kernel: d-i/linux
+hosts:
+  - name: station-02
+    mac: 00:18:e7:42:85:21
+    ip: 192.168.1.102
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := catalog.OpenFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tok = "0123456789abcdef0123"
+	cat, err := catalog.Open(context.Background(), cfg, st, catalog.Options{CallbackKey: []byte(tok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &web.Server{Token: []byte(tok)}
+	web.CatalogRoutes(s, cat)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	tokFile := filepath.Join(t.TempDir(), "token")
+	os.WriteFile(tokFile, []byte(tok+"\n"), 0o600)
+	api := []string{"--api", ts.URL, "--token-file", tokFile}
+	cli := func(args ...string) (int, string, string) {
+		t.Helper()
+		return runCLI(append(args, api...)...)
+	}
+
+	if code, out, errs := cli("profiles", "set", "rescue", "--kernel", "rescue/linux", "--initrd", "rescue/a.img", "--initrd", "rescue/b.img", "--cmdline", "host={{.Hostname}}"); code != 0 {
+		t.Fatalf("profiles set: %d %q %q", code, out, errs)
+	}
+	code, out, errs := cli("profiles", "show", "rescue")
+	if code != 0 || !strings.Contains(out, "initrd:  rescue/a.img rescue/b.img") || !strings.Contains(out, "source:  api") {
+		t.Errorf("profiles show: %d %q %q", code, out, errs)
+	}
+	code, out, _ = cli("profiles", "list")
+	if code != 0 || !strings.Contains(out, "debian-installer") || !strings.Contains(out, "rescue") || !strings.Contains(out, "local") {
+		t.Errorf("profiles list: %d %q", code, out)
+	}
+
+	// Override a file host's profile and netboot; its MAC and IP are kept.
+	code, out, errs = cli("hosts", "set", "station-02", "--profile", "rescue", "--netboot", "once")
+	if code != 0 || out != "host station-02: 00:18:e7:42:85:21, profile rescue, netboot once\n" {
+		t.Fatalf("hosts set: %d %q %q", code, out, errs)
+	}
+	if d := cat.Snapshot().Resolve([]byte{0, 0x18, 0xe7, 0x42, 0x85, 0x21}, nil, netipLAN()); d.Profile == nil || d.Profile.Name != "rescue" || d.Host.IP.String() != "192.168.1.102" {
+		t.Errorf("after hosts set: %+v", d)
+	}
+	code, out, _ = cli("hosts", "list")
+	if code != 0 || !strings.Contains(out, "station-02") || !strings.Contains(out, "rescue") || !strings.Contains(out, "api") {
+		t.Errorf("hosts list: %d %q", code, out)
+	}
+	code, out, errs = cli("hosts", "set", "batch", "--macs", "52:54:00:*", "--profile", "local")
+	if code != 0 {
+		t.Fatalf("hosts set batch: %d %q %q", code, out, errs)
+	}
+	code, out, _ = cli("hosts", "show", "batch", "--json")
+	if code != 0 || !strings.Contains(out, `"52:54:00:*"`) {
+		t.Errorf("hosts show --json: %d %q", code, out)
+	}
+	// The server's refusal reaches the operator.
+	code, _, errs = cli("hosts", "set", "dup", "--mac", "00:18:e7:42:85:21")
+	if code != 1 || !strings.Contains(errs, "same MAC") || !strings.Contains(errs, "HTTP 422") {
+		t.Errorf("duplicate MAC: %d %q", code, errs)
+	}
+	if code, _, errs := cli("hosts", "rm", "batch"); code != 0 {
+		t.Errorf("hosts rm: %d %q", code, errs)
+	}
+	if code, _, errs := cli("hosts", "show", "batch"); code != 1 || !strings.Contains(errs, "HTTP 404") {
+		t.Errorf("hosts show after rm: %d %q", code, errs)
+	}
+	if code, _, _ := runCLI("hosts", "set", "x", "--api", ts.URL, "--mac", "52:54:00:00:00:01"); code != 1 {
+		t.Errorf("hosts set without a token: exit %d, want 1", code)
+	}
+}
+
+func netipLAN() netip.Addr { return netip.MustParseAddr("192.168.1.21") }
