@@ -245,24 +245,27 @@ func (b *iscBuilder) subnet(blk *iscBlock) {
 }
 
 // subnetOption puts an option where pxed's YAML has a field for it, and in
-// the options list otherwise.
+// the options list otherwise. An option declared under another name with one
+// of these codes but a value of another type goes to the list too, where
+// Validate reports the code as one with a field of its own.
 func (b *iscBuilder) subnetOption(s *Subnet, p string, o iscStmt) {
-	switch o.opt.Code {
-	case 1:
-		if want := netmaskOf(s.Network.Prefix); o.opt.IP[0].Addr != want {
-			b.errorf(o.line, "option subnet-mask %s differs from the netmask %s of subnet %s: pxed sends the subnet's netmask", o.opt.IP[0], want, s.Network)
+	ips, text := o.opt.IP, o.opt.String
+	switch c := o.opt.Code; {
+	case c == 1 && len(ips) == 1:
+		if want := netmaskOf(s.Network.Prefix); ips[0].Addr != want {
+			b.errorf(o.line, "option subnet-mask %s differs from the netmask %s of subnet %s: pxed sends the subnet's netmask", ips[0], want, s.Network)
 		}
-	case 3:
-		s.Routers = o.opt.IP
-		b.lineList(p+".routers", o.line, len(o.opt.IP))
-	case 6:
-		s.DNSServers = o.opt.IP
-		b.lineList(p+".dns_servers", o.line, len(o.opt.IP))
-	case 15:
-		s.DomainName = *o.opt.String
+	case c == 3 && len(ips) > 0:
+		s.Routers = ips
+		b.lineList(p+".routers", o.line, len(ips))
+	case c == 6 && len(ips) > 0:
+		s.DNSServers = ips
+		b.lineList(p+".dns_servers", o.line, len(ips))
+	case c == 15 && text != nil:
+		s.DomainName = *text
 		b.line(p+".domain_name", o.line)
-	case 28:
-		s.Broadcast = o.opt.IP[0]
+	case c == 28 && len(ips) == 1:
+		s.Broadcast = ips[0]
 		b.line(p+".broadcast_address", o.line)
 	default:
 		b.optionLines(fmt.Sprintf("%s.options[%d]", p, len(s.Options)), o)
@@ -444,10 +447,10 @@ func (b *iscBuilder) host(blk *iscBlock, groups []*iscBlock) {
 		b.boot(h.Boot, p+".boot", boot)
 	}
 	for _, o := range opts {
-		switch o.opt.Code {
-		case 1:
+		switch {
+		case o.opt.Code == 1:
 			b.errorf(o.line, "option subnet-mask for host %q: pxed sends the netmask of the host's subnet", blk.name)
-		case 12:
+		case o.opt.Code == 12 && o.opt.String != nil:
 			// dhcpd sends option host-name as written; pxed sends the
 			// host's name, so that name is this one.
 			h.Name = *o.opt.String
