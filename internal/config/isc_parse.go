@@ -434,7 +434,7 @@ func (p *iscParser) host(parent *iscBlock, kw token, _ string) {
 		return
 	}
 	p.next()
-	if !p.open("host " + t.text) {
+	if !p.open("host " + nameText(t)) {
 		return
 	}
 	b := &iscBlock{kind: blockHost, line: kw.line, name: t.text}
@@ -799,3 +799,12 @@ func (p *iscParser) optionValue(name string, def optDef) (Option, string, bool) 
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// nameText writes a host name in a message as the file has it: a word as
+// is, a quoted string quoted (it may hold anything, a newline too).
+func nameText(t token) string {
+	if t.kind == tokString {
+		return strconv.Quote(t.text)
+	}
+	return t.text
+}
