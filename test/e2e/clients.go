@@ -43,6 +43,9 @@ func randomMAC() string {
 func udhcpc(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
 	t.Helper()
 	l, err := udhcpcLease(t, ns, ifname)
+	if err == nil && l.ServerID != "192.168.1.21" {
+		return netip.Addr{}, fmt.Errorf("udhcpc got its lease from server %q, want 192.168.1.21", l.ServerID)
+	}
 	return l.IP, err
 }
 
@@ -50,6 +53,7 @@ func udhcpc(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
 // BOOTP fields a network-boot client reads (siaddr, file).
 type udhcpcResult struct {
 	IP       netip.Addr
+	ServerID string // option 54 of the ACK: the server that gave the lease
 	SIAddr   string
 	BootFile string
 }
@@ -87,11 +91,8 @@ func udhcpcLease(t *testing.T, ns *Namespace, ifname string, extra ...string) (u
 		return udhcpcResult{}, fmt.Errorf("udhcpc script recorded %q", data)
 	}
 	last := m[len(m)-1]
-	if last[2] != "192.168.1.21" {
-		return udhcpcResult{}, fmt.Errorf("udhcpc got its lease from server %q, want 192.168.1.21", last[2])
-	}
 	ip, err := netip.ParseAddr(last[1])
-	return udhcpcResult{IP: ip, SIAddr: last[3], BootFile: last[4]}, err
+	return udhcpcResult{IP: ip, ServerID: last[2], SIAddr: last[3], BootFile: last[4]}, err
 }
 
 // dhclient runs ISC dhclient for one lease attempt (-1) with a configuration,

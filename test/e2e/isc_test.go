@@ -28,9 +28,9 @@ func TestISCDhcpdConf(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.IP != c.station.IP || got.SIAddr != "192.168.1.21" || got.BootFile != c.file {
-				t.Errorf("%s (%s) got ip %s, siaddr %q, boot file %q; want %s, 192.168.1.21, %q",
-					c.station.Name, c.vendor, got.IP, got.SIAddr, got.BootFile, c.station.IP, c.file)
+			if got.IP != c.station.IP || got.ServerID != "192.168.1.21" || got.SIAddr != "192.168.1.21" || got.BootFile != c.file {
+				t.Errorf("%s (%s) got ip %s from server %q, siaddr %q, boot file %q; want %s from 192.168.1.21, 192.168.1.21, %q",
+					c.station.Name, c.vendor, got.IP, got.ServerID, got.SIAddr, got.BootFile, c.station.IP, c.file)
 			}
 		})
 	}

@@ -84,6 +84,8 @@ func seedConfig(t *testing.T) string {
 type Pxed struct {
 	bin     string
 	dataDir string
+	config  string // the file served
+	pg      bool   // leases are in the PostgreSQL database config names
 	log     string
 	p       *proc
 }
@@ -96,6 +98,9 @@ type pxedOptions struct {
 	// Config, if set, is served instead of examples/seed.yaml (a path
 	// relative to the repository root).
 	Config string
+	// Postgres, if set, is the DSN of a PostgreSQL database that keeps the
+	// leases (store.postgres.dsn); `pxed leases` then reads it.
+	Postgres string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -116,13 +121,20 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		config = filepath.Join(root, opts.Config)
 	}
 	dir := t.TempDir()
-	if opts.Edit != nil {
-		text, err := os.ReadFile(config)
+	if opts.Edit != nil || opts.Postgres != "" {
+		b, err := os.ReadFile(config)
 		if err != nil {
 			t.Fatal(err)
 		}
+		text := string(b)
+		if opts.Edit != nil {
+			text = opts.Edit(text)
+		}
+		if opts.Postgres != "" {
+			text += fmt.Sprintf("\nstore:\n  postgres:\n    dsn: %q\n", opts.Postgres)
+		}
 		config = filepath.Join(dir, "pxed.yaml")
-		if err := os.WriteFile(config, []byte(opts.Edit(string(text))), 0o644); err != nil {
+		if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,7 +152,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 			}
 		}
 	}
-	x := &Pxed{bin: bin, dataDir: filepath.Join(dir, "data"), log: filepath.Join(dir, "pxed.log")}
+	x := &Pxed{bin: bin, dataDir: filepath.Join(dir, "data"), config: config, pg: opts.Postgres != "", log: filepath.Join(dir, "pxed.log")}
 	if err := os.Mkdir(x.dataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +267,11 @@ func (x *Pxed) readLeases(t *testing.T) ([]Lease, error) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, x.bin, "leases", "--data-dir", x.dataDir, "--json")
+	args := []string{"leases", "--data-dir", x.dataDir, "--json"}
+	if x.pg {
+		args = []string{"leases", "--config", x.config, "--json"}
+	}
+	cmd := exec.CommandContext(ctx, x.bin, args...)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		return nil, fmt.Errorf("pxed leases: %v: %s", err, strings.TrimSpace(stderr.String()))
