@@ -1,0 +1,203 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// markupName is a host name (DHCP option 12) that would inject an element
+// running script into a page that put it there as HTML. No spaces: udhcpc
+// sends only the first word of a -x value (HTML takes "/" between
+// attributes as well).
+const markupName = `<img/src=x/onerror=alert(1)>`
+
+// dashLab is pxed on the reference network's server side of a veth pair,
+// and a client namespace that plays machines.
+type dashLab struct {
+	server, client *Namespace
+	px             *Pxed
+	token          string
+}
+
+func newDashLab(t *testing.T) *dashLab {
+	t.Helper()
+	requireTools(t, "busybox", "ss")
+	server, client := newVethLab(t)
+	px := startPxed(t, server, pxedOptions{Interface: "srv0"})
+	l := &dashLab{server: server, client: client, px: px}
+	// The management server starts after DHCP and TFTP and writes the
+	// token on its first start.
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
+	defer cancel()
+	err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		tok, err := os.ReadFile(filepath.Join(px.dataDir, "api-token"))
+		if err != nil {
+			return false, nil
+		}
+		out, err := server.command(ctx, "ss", "-Hltn").Output()
+		l.token = strings.TrimSpace(string(tok))
+		return err == nil && strings.Contains(string(out), "127.0.0.1:9069"), nil
+	})
+	if err != nil {
+		t.Fatalf("pxed's management server did not come up: %v\n%s", err, tail(px.log, 30))
+	}
+	return l
+}
+
+// machine plays one network-booting machine from the client namespace:
+// a DHCP exchange as a PXE client sending host name name, then TFTP
+// fetches of files. It returns the address it was given.
+func (l *dashLab) machine(t *testing.T, mac, name string) netip.Addr {
+	t.Helper()
+	setMAC(t, l.client, "cli0", mac)
+	lease, err := udhcpcLease(t, l.client, "cli0", "-V", "PXEClient:Arch:00000:UNDI:002001", "-x", "hostname:"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Our udhcpc script only records the lease; the TFTP client needs the
+	// address on the interface.
+	l.client.ip(t, "addr", "add", lease.IP.String()+"/24", "dev", "cli0")
+	return lease.IP
+}
+
+// fetch gets file over TFTP from the client namespace and reports whether
+// the server sent it.
+func (l *dashLab) fetch(t *testing.T, file string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	out, err := l.client.command(ctx, "busybox", "tftp", "-g", "-r", file, "-l", filepath.Join(t.TempDir(), "got"), "192.168.1.21").CombinedOutput()
+	if err != nil {
+		t.Logf("tftp %s: %v: %s", file, err, strings.TrimSpace(string(out)))
+	}
+	return err == nil
+}
+
+// TestDashboard: a PXE client whose host name is markup gets an address,
+// fetches pxelinux.0 and fails to find pxelinux.cfg/default. Headless
+// chromium, inside pxed's namespace, opens the dashboard: the machine is in
+// the table with its name shown as text (no element injected, no script
+// run), its timeline marks the failure, a failure that happens while the
+// page is open appears without a reload, and the lease is listed. The
+// screenshot is kept among the test's artifacts.
+func TestDashboard(t *testing.T) {
+	l := newDashLab(t)
+	mac := randomMAC()
+	ip := l.machine(t, mac, markupName)
+	if !l.fetch(t, "pxelinux.0") {
+		t.Fatal("pxelinux.0 was not served")
+	}
+	if l.fetch(t, "pxelinux.cfg/default") {
+		t.Fatal("pxelinux.cfg/default was served; the test root has none")
+	}
+
+	b := startBrowser(t, l.server, l.token)
+	b.navigate(t, dashboardURL+"#"+mac)
+	row := fmt.Sprintf(`document.querySelector('#machines tbody tr[data-mac=%q]')`, mac)
+	b.waitJS(t, "the machine", row+` !== null`, 30*time.Second)
+	host := eval[string](t, b, row+`.cells[1].textContent`)
+	if !strings.Contains(host, markupName) {
+		t.Errorf("host cell shows %q, want the name the client sent, %q, as text", host, markupName)
+	}
+	injected := eval[int](t, b, `document.querySelectorAll('img, [onerror]').length`)
+	if injected != 0 {
+		t.Errorf("%d elements injected into the page from the host name", injected)
+	}
+	b.waitJS(t, "the machine marked failed", row+`.classList.contains('failed') && `+row+`.textContent.includes('pxelinux.cfg/default not found')`, 30*time.Second)
+	b.waitJS(t, "the timeline with the failure marked",
+		`[...document.querySelectorAll('#timeline tr.fail')].some(r => r.textContent.includes('pxelinux.cfg/default not found'))`, 30*time.Second)
+	b.waitJS(t, "the lease", fmt.Sprintf(`[...document.querySelectorAll('#leases tbody tr')].some(r => r.textContent.includes(%q))`, ip.String()), 30*time.Second)
+
+	// Live: a failure while the page is open appears without a reload.
+	b.waitJS(t, "the event stream connected", `document.getElementById('live').classList.contains('on')`, 30*time.Second)
+	if l.fetch(t, "debian-installer/amd64/boot-missing.efi") {
+		t.Fatal("a file that does not exist was served")
+	}
+	b.waitJS(t, "a new failure, live", `[...document.querySelectorAll('#timeline tr.fail')].some(r => r.textContent.includes('debian-installer/amd64/boot-missing.efi not found'))`, 30*time.Second)
+	if n := b.Dialogs.Load(); n != 0 {
+		t.Errorf("%d script dialogs opened", n)
+	}
+	b.screenshot(t, "dashboard.png")
+}
+
+// TestMetricsAndStatus: /metrics counts the DHCP exchange and the TFTP
+// transfers of real clients, the pool's addresses in use, and `pxed status`
+// prints the machine with its failure.
+func TestMetricsAndStatus(t *testing.T) {
+	requireTools(t, "curl")
+	l := newDashLab(t)
+	before := l.metrics(t)
+	mac := randomMAC()
+	ip := l.machine(t, mac, "node-7")
+	l.fetch(t, "pxelinux.0")
+	l.fetch(t, "pxelinux.cfg/default")
+	after := l.metrics(t)
+	for _, c := range []struct {
+		series string
+		grew   float64
+	}{
+		{`pxed_dhcp_messages_total{result="offer",type="DISCOVER"}`, 1},
+		{`pxed_dhcp_messages_total{result="ack",type="REQUEST"}`, 1},
+		{`pxed_file_transfers_total{proto="tftp",result="ok"}`, 1},
+		{`pxed_file_transfers_total{proto="tftp",result="not_found"}`, 1},
+		{`pxed_file_transfer_duration_seconds_count{proto="tftp",result="ok"}`, 1},
+		{`pxed_dhcp_pool_addresses{pool="192.168.1.150-192.168.1.199",state="in_use"}`, 1},
+		{`pxed_dhcp_pool_addresses{pool="192.168.1.150-192.168.1.199",state="free"}`, -1},
+	} {
+		if d := after[c.series] - before[c.series]; d != c.grew {
+			t.Errorf("%s went from %v to %v, want a change of %v", c.series, before[c.series], after[c.series], c.grew)
+		}
+	}
+	if after[`pxed_file_bytes_total{proto="tftp"}`] <= before[`pxed_file_bytes_total{proto="tftp"}`] {
+		t.Error("TFTP bytes did not grow")
+	}
+
+	out, err := l.server.command(t.Context(), l.px.bin, "status", "--api", dashboardURL,
+		"--token-file", filepath.Join(l.px.dataDir, "api-token")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("pxed status: %v\n%s", err, out)
+	}
+	t.Logf("pxed status:\n%s", out)
+	line := ""
+	for _, s := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(s, mac) {
+			line = s
+		}
+	}
+	for _, want := range []string{"node-7", ip.String(), "bios", "failed: pxelinux.cfg/default not found"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("pxed status row for %s lacks %q: %q", mac, want, line)
+		}
+	}
+}
+
+var sample = regexp.MustCompile(`^(\S+) (\S+)$`)
+
+// metrics scrapes pxed's /metrics from inside its namespace.
+func (l *dashLab) metrics(t *testing.T) map[string]float64 {
+	t.Helper()
+	out, err := l.server.command(t.Context(), "curl", "-sSf", "-H", "Authorization: Bearer "+l.token, dashboardURL+"metrics").Output()
+	if err != nil {
+		t.Fatalf("scraping /metrics: %v", err)
+	}
+	m := map[string]float64{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if s := sample.FindStringSubmatch(line); s != nil && !strings.HasPrefix(line, "#") {
+			v, err := strconv.ParseFloat(s[2], 64)
+			if err == nil {
+				m[s[1]] = v
+			}
+		}
+	}
+	return m
+}
