@@ -71,16 +71,30 @@ const (
 	// network boot option is EDK2's UEFI HTTP Boot over IPv4, as on a machine
 	// set up for HTTP Boot only.
 	uefiHTTP
+	// uefiIPXE: OVMF with iPXE's UEFI build as the e1000's option ROM
+	// (efi-e1000.rom carries both builds): iPXE is the NIC's first network
+	// boot client, as on UEFI PCs whose NIC ROM is iPXE.
+	uefiIPXE
 )
 
 func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
-	switch f {
-	case uefiPXE, uefiHTTP:
-		const ovmf = "/usr/share/qemu/OVMF.fd"
+	const (
+		ovmf = "/usr/share/qemu/OVMF.fd"
+		rom  = "/usr/lib/ipxe/qemu/efi-e1000.rom"
+	)
+	if f != biosIPXE {
 		if _, err := os.Stat(ovmf); err != nil {
 			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
 		}
+	}
+	if f == biosIPXE || f == uefiIPXE {
+		if _, err := os.Stat(rom); err != nil {
+			return nil, fmt.Errorf("iPXE option ROM: %v: run scripts/deps to install ipxe-qemu", err)
+		}
+	}
+	switch f {
+	case uefiPXE, uefiHTTP:
 		args := append([]string{"-machine", "q35", "-bios", ovmf},
 			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...)
 		if f == uefiHTTP {
@@ -89,11 +103,10 @@ func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 				"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no")
 		}
 		return args, nil
+	case uefiIPXE:
+		return append([]string{"-machine", "q35", "-bios", ovmf},
+			append(netdev, "-device", "e1000,netdev=n0,mac="+mac+",romfile="+rom)...), nil
 	default:
-		const rom = "/usr/lib/ipxe/qemu/efi-e1000.rom"
-		if _, err := os.Stat(rom); err != nil {
-			return nil, fmt.Errorf("iPXE option ROM: %v: run scripts/deps to install ipxe-qemu", err)
-		}
 		return append([]string{"-machine", "pc"}, append(netdev, "-device", "e1000,netdev=n0,mac="+mac+",romfile="+rom)...), nil
 	}
 }

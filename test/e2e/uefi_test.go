@@ -50,3 +50,20 @@ func httpBootMode(y string) string {
 	y = strings.Replace(y, "  files:\n", "  files:\n    http-efi-x64: snponly.efi\n", 1)
 	return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
 }
+
+// TestBootUEFIIPXEScript boots station-03 under OVMF with iPXE's UEFI build
+// as the NIC's option ROM: iPXE (user class iPXE, arch 7) gets the URL of its
+// script (http.ipxe_script) instead of the x64 UEFI loader, and fetches the
+// script, kernel and initrd over HTTP: no GRUB, no second iPXE.
+func TestBootUEFIIPXEScript(t *testing.T) {
+	px := bootOne(t, station03, uefiIPXE, "OVMF + iPXE UEFI ROM → iPXE script over HTTP", func(y string) string {
+		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
+	})
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=ipxe/00-18-e7-42-7a-3e.ipxe`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=debian-installer/amd64/initrd.gz bytes=40810276`)
+	if b, err := os.ReadFile(px.log); err != nil {
+		t.Fatal(err)
+	} else if strings.Contains(string(b), "grubx64.efi") {
+		t.Error("GRUB was loaded although iPXE was given its script")
+	}
+}
