@@ -59,7 +59,7 @@ func readLeases(ctx context.Context, dir, dsn string) ([]lease.Lease, error) {
 	if dsn == "" {
 		return lease.ReadJournalDir(dir)
 	}
-	pg, err := postgres.Open(ctx, dsn)
+	pg, err := postgres.Open(ctx, dsn, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -8,12 +8,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/postgres"
 )
 
-// migrate moves the leases of an embedded store into the PostgreSQL
+// migrate moves an embedded store (leases and catalog) into the PostgreSQL
 // database the config names, in one transaction. It takes the data
 // directory's lock, so it refuses while a pxed still serves from it. An
 // address that the database already gives to another client stops it with
@@ -44,14 +45,23 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pg, err := postgres.Open(ctx, cfg.Store.Postgres.DSN)
+	cf, err := catalog.OpenFile(*from)
+	if err != nil {
+		return err
+	}
+	cat, err := cf.Load(ctx)
+	if err != nil {
+		return err
+	}
+	pg, err := postgres.Open(ctx, cfg.Store.Postgres.DSN, nil)
 	if err != nil {
 		return err
 	}
 	defer pg.Close()
-	if err := pg.Import(ctx, all); err != nil {
+	if err := pg.Import(ctx, all, cat); err != nil {
 		return fmt.Errorf("nothing moved: %w", err)
 	}
-	fmt.Fprintf(stdout, "moved %d lease(s) from %s to PostgreSQL\n", len(all), *from)
+	fmt.Fprintf(stdout, "moved %d lease(s), %d host(s), %d profile(s), %d install record(s) and %d discovered machine(s) from %s to PostgreSQL\n",
+		len(all), len(cat.Hosts), len(cat.Profiles), len(cat.Installed), len(cat.Machines), *from)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -12,7 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/postgres"
 	"github.com/pxed/pxed/internal/postgres/pgtest"
 	"github.com/pxed/pxed/internal/web"
 )
@@ -39,17 +43,39 @@ func journalWith(t *testing.T, leases ...lease.Lease) string {
 func TestMigrateFromDataDir(t *testing.T) {
 	srv := pgtest.Start(t)
 	cfg := filepath.Join(t.TempDir(), "pxed.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("store:\n  postgres:\n    dsn: %q\ndhcp: {enabled: false}\ntftp: {enabled: false}\n", srv.NewDatabase(t))), 0o644)
+	dsn := srv.NewDatabase(t)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("store:\n  postgres:\n    dsn: %q\ndhcp: {enabled: false}\ntftp: {enabled: false}\n", dsn)), 0o644)
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 	l1 := lease.Lease{IP: netip.MustParseAddr("192.168.1.150"), MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, Hostname: "one", State: lease.Bound, Expires: exp}
 	l2 := lease.Lease{IP: netip.MustParseAddr("192.168.1.151"), MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, State: lease.Released, Expires: exp}
 	dir := journalWith(t, l1, l2)
+	// The catalog of the same data directory: a profile made through the
+	// API and an install-once record.
+	cf, err := catalog.OpenFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	installed := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
+	if err := errors.Join(cf.PutProfile(ctx, config.Profile{Name: "rescue", Kernel: "rescue/vmlinuz"}),
+		cf.SetInstalled(ctx, "station-02", installed)); err != nil {
+		t.Fatal(err)
+	}
 
 	for i := range 2 { // a second run changes nothing
 		code, stdout, stderr := runCLI("migrate", "--config", cfg, "--from-data-dir", dir)
-		if code != 0 || !strings.Contains(stdout, "moved 2 lease(s)") {
+		if code != 0 || !strings.Contains(stdout, "moved 2 lease(s), 0 host(s), 1 profile(s), 1 install record(s) and 0 discovered machine(s)") {
 			t.Fatalf("migrate run %d: exit %d, stdout %q, stderr %q", i+1, code, stdout, stderr)
 		}
+	}
+	pg, err := postgres.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := pg.Load(ctx)
+	pg.Close()
+	if err != nil || len(st.Profiles) != 1 || st.Profiles[0].Kernel != "rescue/vmlinuz" || !st.Installed["station-02"].Equal(installed) {
+		t.Errorf("catalog in PostgreSQL after migrate: %+v, %v", st, err)
 	}
 	code, stdout, stderr := runCLI("leases", "--config", cfg, "--json")
 	var got []web.LeaseJSON

@@ -39,7 +39,18 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
-	cat, err := openCatalog(ctx, cfg, log)
+	// A shared database, when configured, keeps the leases and the
+	// catalog of every instance using it.
+	var pg *postgres.Store
+	if dsn := cfg.Store.Postgres.DSN; dsn != "" {
+		var err error
+		if pg, err = postgres.Open(ctx, dsn, log); err != nil {
+			return fmt.Errorf("opening store: %w", err)
+		}
+		defer pg.Close()
+		log.Info("store: postgres")
+	}
+	cat, err := openCatalog(ctx, cfg, pg, log)
 	if err != nil {
 		return err
 	}
@@ -49,18 +60,23 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	recorder := events.Tee(evlog, profiles, met, cat)
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
-		opened, follow, err := openLeases(ctx, cfg, log)
-		if err != nil {
-			return err
+		if pg != nil {
+			store = pg
+		} else {
+			j, err := lease.OpenJournal(cfg.DataDir, time.Now)
+			if err != nil {
+				return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
+			}
+			defer j.Close()
+			store = j
 		}
-		defer opened.Close()
-		store = opened
 		alloc, err := lease.NewAllocator(ctx, store, time.Now, cfg.DHCP.OfferHold.D())
 		if err != nil {
 			return err
 		}
-		if follow != nil {
-			g.Go(func() error { return follow(ctx, alloc.Observe) })
+		if pg != nil {
+			// What the other instances record reaches this allocator.
+			g.Go(func() error { return pg.Follow(ctx, alloc.Observe) })
 		}
 		resp, err := dhcp.NewResponder(cfg, alloc, time.Now)
 		if err != nil {
@@ -144,28 +160,6 @@ func poolsOf(cfg *config.Config) []metrics.Pool {
 	return out
 }
 
-// openLeases opens the lease store cfg selects. For a store that other
-// pxed instances share, follow feeds the leases they record to a function
-// until ctx ends; it is nil for the embedded store, which is this pxed's alone.
-func openLeases(ctx context.Context, cfg *config.Config, log *slog.Logger) (lease.Store, func(context.Context, func(lease.Lease)) error, error) {
-	if dsn := cfg.Store.Postgres.DSN; dsn != "" {
-		pg, err := postgres.Open(ctx, dsn)
-		if err != nil {
-			return nil, nil, fmt.Errorf("opening lease store: %w", err)
-		}
-		log.Info("lease store: postgres")
-		follow := func(ctx context.Context, apply func(lease.Lease)) error {
-			return pg.Follow(ctx, log, time.Second, apply)
-		}
-		return pg, follow, nil
-	}
-	j, err := lease.OpenJournal(cfg.DataDir, time.Now)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
-	}
-	return j, nil, nil
-}
-
 // transferEvent turns a finished TFTP transfer into a boot event, its
 // failure said the way a person looking at a boot wants it.
 func transferEvent(proto string, t tftp.Transfer) events.Event {
@@ -205,9 +199,10 @@ func apiToken(cfg *config.Config) ([]byte, error) {
 }
 
 // openCatalog opens the hosts and profiles: the file's, with the changes
-// made through the API (stored in the data directory) laid over them.
-// Install callbacks are signed with the API token, when the API is on.
-func openCatalog(ctx context.Context, cfg *config.Config, log *slog.Logger) (*catalog.Catalog, error) {
+// made through the API (stored in pg when set, else in the data directory)
+// laid over them. Install callbacks are signed with the API token, when the
+// API is on.
+func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, log *slog.Logger) (*catalog.Catalog, error) {
 	var key []byte
 	if config.On(cfg.Web.Enabled) {
 		tok, err := apiToken(cfg)
@@ -216,9 +211,15 @@ func openCatalog(ctx context.Context, cfg *config.Config, log *slog.Logger) (*ca
 		}
 		key = tok
 	}
-	st, err := catalog.OpenFile(cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("opening catalog in %s: %w", cfg.DataDir, err)
+	var st catalog.Store
+	if pg != nil {
+		st = pg
+	} else {
+		f, err := catalog.OpenFile(cfg.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("opening catalog in %s: %w", cfg.DataDir, err)
+		}
+		st = f
 	}
 	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
 }

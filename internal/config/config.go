@@ -23,7 +23,7 @@ type Config struct {
 	Interfaces []string `yaml:"interfaces"`
 	// DataDir holds the durable lease store (the --data-dir flag overrides).
 	DataDir string `yaml:"data_dir"`
-	// Store selects where leases are kept: the embedded store in DataDir
+	// Store selects where leases and the catalog are kept: DataDir
 	// (default) or a PostgreSQL database that several pxed share.
 	Store Store `yaml:"store"`
 	Log   Log   `yaml:"log"`
@@ -45,10 +45,11 @@ type Config struct {
 	lines map[string]int
 }
 
-// Store selects the lease store.
+// Store selects where pxed keeps its state.
 type Store struct {
-	// Postgres, when its DSN is set, keeps leases in PostgreSQL instead of
-	// DataDir, so that several pxed instances can serve one network.
+	// Postgres, when its DSN is set, keeps leases and the catalog in
+	// PostgreSQL instead of DataDir, so that several pxed instances can
+	// serve one network.
 	Postgres Postgres `yaml:"postgres"`
 }
 

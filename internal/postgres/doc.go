@@ -1,7 +1,9 @@
 // Package postgres is pxed's PostgreSQL backend, for several pxed instances
 // sharing one database: a lease.Store whose conflicts the database decides,
-// the schema that pxed creates and migrates itself, and a follower that
-// feeds the changes other instances make into this instance's allocator.
+// a catalog.Store (hosts, profiles, install state, discovered machines), the
+// schema that pxed creates and migrates itself, and followers (LISTEN/NOTIFY)
+// that bring the changes other instances make into this instance's
+// allocator and catalog.
 //
 // The rule of every lease store holds here too (RFC 2131 §4.3.2: the server
 // records the binding before it sends DHCPACK): Commit returns only when the

@@ -16,38 +16,61 @@ import (
 const channel = "pxed_leases"
 
 // Follow calls apply with every lease that any instance records, until ctx
-// ends or the store closes; it returns nil then. It LISTENs on a connection of its own. Each
-// time it (re)connects it first passes every lease to apply, so that what
-// happened while it was not listening is not missed; a lost connection is
-// retried after retry (doubling up to a minute). apply is called from one
-// goroutine, in commit order (PostgreSQL delivers notifications of
-// different transactions in the order they committed), and must not block
-// for long: notifications queue up in the database meanwhile.
-func (s *Store) Follow(ctx context.Context, log *slog.Logger, retry time.Duration, apply func(lease.Lease)) error {
+// ends or the store closes; it returns nil then. It LISTENs on a connection
+// of its own. Each time it (re)connects it first passes every lease to
+// apply, so that what happened while it was not listening is not missed. apply
+// is called from one goroutine, in commit order (PostgreSQL delivers
+// notifications of different transactions in the order they committed), and
+// must not block for long: notifications queue up in the database meanwhile.
+func (s *Store) Follow(ctx context.Context, apply func(lease.Lease)) error {
 	s.followers.Add(1)
 	defer s.followers.Done()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	stop := context.AfterFunc(s.closing, cancel) // Close ends it too
 	defer stop()
+	s.follow(ctx, s.log, time.Second, channel,
+		func(ctx context.Context) error {
+			all, err := s.All(ctx)
+			for _, l := range all {
+				apply(l)
+			}
+			return err
+		},
+		func(payload string) error {
+			l, err := decodeNotice(payload)
+			if err != nil {
+				// Reconnecting reads every lease again.
+				return fmt.Errorf("lease notification %q: %w", payload, err)
+			}
+			apply(l)
+			return nil
+		})
+	return nil
+}
+
+// follow LISTENs on ch until ctx ends: after each (re)connection it runs
+// connected (to catch up on what was missed), then notice for each
+// notification. A lost connection, or an error of either function, is
+// retried after retry, doubling up to a minute.
+func (s *Store) follow(ctx context.Context, log *slog.Logger, retry time.Duration, ch string, connected func(context.Context) error, notice func(string) error) {
 	wait := retry
 	for ctx.Err() == nil {
-		err := s.listen(ctx, apply)
+		err := s.listen(ctx, ch, connected, notice)
 		if ctx.Err() != nil {
-			break
+			return
 		}
-		log.Warn("postgres: not following lease changes of other instances; retrying", "err", err, "in", wait)
+		log.Warn("postgres: not following changes of other instances; retrying", "channel", ch, "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, time.Minute)
 	}
-	return nil
 }
 
-// listen follows changes on one connection until it fails or ctx ends.
-func (s *Store) listen(ctx context.Context, apply func(lease.Lease)) error {
+// listen follows ch on one connection until it fails or ctx ends.
+func (s *Store) listen(ctx context.Context, ch string, connected func(context.Context) error, notice func(string) error) error {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -58,29 +81,22 @@ func (s *Store) listen(ctx context.Context, apply func(lease.Lease)) error {
 		c.Conn().Close(context.Background())
 		c.Release()
 	}()
-	if _, err := c.Exec(ctx, "LISTEN "+channel); err != nil {
-		return fmt.Errorf("LISTEN %s: %w", channel, err)
+	if _, err := c.Exec(ctx, "LISTEN "+ch); err != nil {
+		return fmt.Errorf("LISTEN %s: %w", ch, err)
 	}
-	// Listening first, then reading all: a change that commits between the
+	// Listening first, then catching up: a change that commits between the
 	// two is seen twice, which is harmless; none is missed.
-	all, err := s.All(ctx)
-	if err != nil {
+	if err := connected(ctx); err != nil {
 		return err
-	}
-	for _, l := range all {
-		apply(l)
 	}
 	for {
 		n, err := c.Conn().WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
-		l, err := decodeNotice(n.Payload)
-		if err != nil {
-			// A payload we cannot read: reconnecting reads every lease again.
-			return fmt.Errorf("lease notification %q: %w", n.Payload, err)
+		if err := notice(n.Payload); err != nil {
+			return err
 		}
-		apply(l)
 	}
 }
 

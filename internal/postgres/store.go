@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/lease"
 )
 
@@ -19,16 +21,24 @@ import (
 // share one database. Safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
+	log  *slog.Logger
 	// closing ends followers when the store closes; followers counts them.
 	closing   context.Context
 	close     context.CancelFunc
 	followers sync.WaitGroup
+	// changes signals catalog changes (Changes); made on first use.
+	changesOnce sync.Once
+	changes     chan struct{}
 }
 
 // Open connects to the database named by dsn (a libpq connection string
 // or postgres:// URL; PGPASSWORD and ~/.pgpass are honoured) and brings its
-// schema up to date.
-func Open(ctx context.Context, dsn string) (*Store, error) {
+// schema up to date. log receives warnings about lost connections of the
+// followers (nil: discard).
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres dsn: %w", err)
@@ -46,7 +56,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("migrating the schema of %s: %w", where(cfg), err)
 	}
 	closing, close := context.WithCancel(context.Background())
-	return &Store{pool: pool, closing: closing, close: close}, nil
+	return &Store{pool: pool, log: log, closing: closing, close: close}, nil
 }
 
 // where names the database of cfg for messages, without the password.
@@ -55,8 +65,8 @@ func where(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("database %s on %s:%d as %s", c.Database, c.Host, c.Port, c.User)
 }
 
-// Close ends every Follow, waits for them to return, and closes the
-// store's connections.
+// Close ends every Follow and the catalog listener, waits for them to
+// return, and closes the store's connections. Closing again does nothing.
 func (s *Store) Close() error {
 	s.close()
 	s.followers.Wait()
@@ -145,11 +155,13 @@ func (s *Store) All(ctx context.Context) ([]lease.Lease, error) {
 	return out, nil
 }
 
-// Import records leases in one transaction, under the same rule as Commit:
-// if any address is held by another client in the database, nothing is
-// recorded and the error names the address. Importing the same leases again
-// changes nothing, so an interrupted import can simply be run again.
-func (s *Store) Import(ctx context.Context, leases []lease.Lease) error {
+// Import records leases and a catalog (what an embedded store holds) in one
+// transaction. Leases follow the rule of Commit: if any address is held by
+// another client in the database, nothing is recorded and the error names
+// the address. Catalog entries replace those of the same name or MAC.
+// Importing the same again changes nothing, so an interrupted import can
+// simply be run again.
+func (s *Store) Import(ctx context.Context, leases []lease.Lease, cat catalog.State) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -173,6 +185,9 @@ func (s *Store) Import(ctx context.Context, leases []lease.Lease) error {
 	}
 	if err := res.Close(); err != nil {
 		return err
+	}
+	if err := importCatalog(ctx, tx, cat); err != nil {
+		return fmt.Errorf("importing catalog: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("committing import: %w", err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -16,6 +15,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/catalog/storetest"
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/postgres/pgtest"
 )
@@ -34,7 +36,7 @@ func TestStore(t *testing.T) {
 
 func open(t *testing.T, dsn string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), dsn)
+	s, err := Open(context.Background(), dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +201,7 @@ func testMigrations(t *testing.T, dsn string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(ctx, dsn)
+			s, err := Open(ctx, dsn, nil)
 			if err == nil {
 				s.Close()
 			}
@@ -226,7 +228,7 @@ func testMigrations(t *testing.T, dsn string) {
 	if _, err := s.pool.Exec(ctx, "INSERT INTO schema_version (version, name) VALUES ($1, 'future')", len(ms)+1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(ctx, dsn); err == nil || !strings.Contains(err.Error(), "newer than this pxed") {
+	if _, err := Open(ctx, dsn, nil); err == nil || !strings.Contains(err.Error(), "newer than this pxed") {
 		t.Errorf("Open of a newer schema: %v, want a refusal", err)
 	}
 }
@@ -241,7 +243,7 @@ func testFollow(t *testing.T, dsn string) {
 	seen := make(chan lease.Lease, 64)
 	done := make(chan error, 1)
 	go func() {
-		done <- b.Follow(ctx, slog.New(slog.DiscardHandler), 100*time.Millisecond, func(l lease.Lease) {
+		done <- b.Follow(ctx, func(l lease.Lease) {
 			select {
 			case seen <- l:
 			default:
@@ -299,7 +301,7 @@ func testImport(t *testing.T, dsn string) {
 	s := open(t, dsn)
 	in := []lease.Lease{bound(addr(1), mac(1), time.Hour), bound(addr(2), mac(2), time.Hour)}
 	for range 2 { // a second run changes nothing
-		if err := s.Import(ctx, in); err != nil {
+		if err := s.Import(ctx, in, catalog.State{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -312,10 +314,45 @@ func testImport(t *testing.T, dsn string) {
 	}
 	// One address held by another client: nothing of the batch is recorded.
 	clash := []lease.Lease{bound(addr(3), mac(3), time.Hour), bound(addr(2), mac(9), time.Hour)}
-	if err := s.Import(ctx, clash); !errors.Is(err, lease.ErrConflict) || !strings.Contains(err.Error(), "10.0.0.2") {
+	if err := s.Import(ctx, clash, catalog.State{Profiles: []config.Profile{{Name: "rescue", Kernel: "k"}}}); !errors.Is(err, lease.ErrConflict) || !strings.Contains(err.Error(), "10.0.0.2") {
 		t.Fatalf("import over a held address: %v, want a conflict naming 10.0.0.2", err)
 	}
 	if _, ok, _ := s.Get(ctx, addr(3)); ok {
 		t.Errorf("a failed import recorded part of its leases")
 	}
+	if st, _ := s.Load(ctx); len(st.Profiles) != 0 {
+		t.Errorf("a failed import recorded its catalog: %+v", st)
+	}
+}
+
+// The catalog half of the Store keeps the contract every catalog store
+// keeps (catalog/storetest), and tells of changes another instance makes.
+func TestCatalog(t *testing.T) {
+	srv := pgtest.Start(t)
+	storetest.Run(t, func(t *testing.T) storetest.Opener {
+		dsn := srv.NewDatabase(t)
+		return func(t *testing.T) catalog.Store { return open(t, dsn) }
+	})
+	t.Run("ChangesFromAnotherInstance", func(t *testing.T) {
+		dsn := srv.NewDatabase(t)
+		a, b := open(t, dsn), open(t, dsn)
+		changes := b.Changes()
+		next := func(what string) {
+			t.Helper()
+			select {
+			case <-changes:
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no change signalled within 10 s %s", what)
+			}
+		}
+		next("on connecting") // a first reload, for what happened before
+		if err := a.PutProfile(context.Background(), config.Profile{Name: "rescue", Kernel: "k"}); err != nil {
+			t.Fatal(err)
+		}
+		next("after another instance stored a profile")
+		st, err := b.Load(context.Background())
+		if err != nil || len(st.Profiles) != 1 || st.Profiles[0].Name != "rescue" {
+			t.Errorf("b loads %+v, %v; want the profile a stored", st, err)
+		}
+	})
 }
