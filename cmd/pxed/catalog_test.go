@@ -47,7 +47,7 @@ hosts:
 		t.Fatal(err)
 	}
 	s := &web.Server{Token: []byte(tok)}
-	web.CatalogRoutes(s, cat)
+	web.CatalogRoutes(s, cat, nil)
 	ts := httptest.NewServer(s)
 	defer ts.Close()
 	tokFile := filepath.Join(t.TempDir(), "token")

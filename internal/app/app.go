@@ -125,20 +125,12 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		machines := &web.Machines{Log: evlog, Info: func(mac net.HardwareAddr) web.MachineInfo {
-			var info web.MachineInfo
-			p, h, _ := profiles.ProfileFor(mac, netip.Addr{})
-			if h != nil {
-				info.Host = h.Name
-			}
-			if p != nil {
-				info.Profile = p.Name
-			}
-			return info
+			return machineInfo(profiles, mac)
 		}}
 		machines.Register(ws)
 		web.RegisterDashboard(ws)
 		ws.Handle("GET /metrics", web.Read, met.Handler())
-		web.CatalogRoutes(ws, cat)
+		web.CatalogRoutes(ws, cat, recorder)
 		g.Go(func() error { return ws.ListenAndServe(ctx, cfg.Web.Address) })
 		log.Info("web serving", "addr", cfg.Web.Address, "public_read", cfg.Web.PublicRead)
 	}
@@ -147,6 +139,30 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		g.Go(func() error { return r.Serve(ctx) })
 	}
 	return g.Wait()
+}
+
+// machineInfo is the catalog's view of a machine for the machine table:
+// its host entry, the profile it boots (as for a request from no
+// particular subnet) and where its one-shot install stands.
+func machineInfo(profiles *profile.Service, mac net.HardwareAddr) web.MachineInfo {
+	var info web.MachineInfo
+	p, h, _ := profiles.ProfileFor(mac, netip.Addr{})
+	if p != nil {
+		info.Profile = p.Name
+	}
+	if h == nil {
+		return info
+	}
+	info.Host = h.Name
+	switch {
+	case h.Netboot == config.NetbootOnce && h.Installed.IsZero():
+		info.Install = "install pending"
+	case h.Netboot == config.NetbootOnce:
+		info.Install = "installed " + h.Installed.UTC().Format(time.DateTime) + " UTC"
+	case h.Netboot == config.NetbootNever:
+		info.Install = "netboot never"
+	}
+	return info
 }
 
 // poolsOf lists the address pools of cfg's subnets, for metrics.

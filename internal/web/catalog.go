@@ -4,17 +4,20 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/events"
 )
 
 // CatalogRoutes registers the hosts, profiles and discovered-machines API
 // on s (docs/profiles.md lists them). Changes go through c, which stores
 // them durably before it answers and publishes them to the DHCP and TFTP
-// paths at once.
-func CatalogRoutes(s *Server, c *catalog.Catalog) {
+// paths at once. An accepted install callback is recorded to ev (if not
+// nil), so that it ends the machine's boot timeline.
+func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 	s.HandleFunc("GET /api/v1/hosts", Read, func(w http.ResponseWriter, r *http.Request) {
 		JSON(w, http.StatusOK, c.Snapshot().Hosts())
 	})
@@ -66,6 +69,18 @@ func CatalogRoutes(s *Server, c *catalog.Catalog) {
 		if err := c.SetInstalled(r.Context(), name, true); err != nil {
 			catalogError(w, err)
 			return
+		}
+		if ev != nil {
+			// The host's MAC when it has one; else the Log finds the
+			// machine by the address it calls back from.
+			e := events.Event{Kind: events.Callback, Proto: "http", Host: name, Detail: "done"}
+			if h, ok := c.Snapshot().Host(name); ok {
+				e.Host, e.MAC = h.Name, h.MAC.HardwareAddr
+			}
+			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+				e.IP = ap.Addr().Unmap()
+			}
+			ev.Record(e)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

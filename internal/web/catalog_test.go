@@ -12,6 +12,7 @@ import (
 
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/events"
 )
 
 const catalogBase = `dhcp:
@@ -34,7 +35,7 @@ hosts:
     netboot: once
 `
 
-func catalogServer(t *testing.T, token string) (*httptest.Server, *catalog.Catalog) {
+func catalogServer(t *testing.T, token string, ev events.Recorder) (*httptest.Server, *catalog.Catalog) {
 	t.Helper()
 	cfg, err := config.Parse("pxed.yaml", []byte(catalogBase))
 	if err != nil {
@@ -49,7 +50,7 @@ func catalogServer(t *testing.T, token string) (*httptest.Server, *catalog.Catal
 		t.Fatal(err)
 	}
 	s := &Server{Token: []byte(token)}
-	CatalogRoutes(s, cat)
+	CatalogRoutes(s, cat, ev)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	return ts, cat
@@ -79,7 +80,8 @@ func call(t *testing.T, ts *httptest.Server, method, path, auth, body string) (i
 
 func TestCatalogAPI(t *testing.T) {
 	const tok = "0123456789abcdef0123"
-	ts, cat := catalogServer(t, tok)
+	evlog := events.NewLog(events.DefaultLimits)
+	ts, cat := catalogServer(t, tok, evlog)
 
 	// Reads and writes need the token.
 	for _, c := range []struct{ method, path, body string }{
@@ -152,8 +154,15 @@ func TestCatalogAPI(t *testing.T) {
 	if h, _ := cat.Snapshot().Host("station-02"); !h.Installed.IsZero() {
 		t.Fatal("refused callbacks marked the host installed")
 	}
+	if sum, ok := evlog.Summary("00:18:e7:42:85:21"); ok {
+		t.Errorf("refused callbacks reached the boot timeline: %+v", sum)
+	}
 	if code, body := call(t, ts, "POST", "/api/v1/hosts/station-02/installed?token="+cb, "", ""); code != 204 {
 		t.Fatalf("callback: %d %s", code, body)
+	}
+	// The callback ends the machine's timeline.
+	if sum, _ := evlog.Summary("00:18:e7:42:85:21"); sum.State != "install done" || sum.Host != "station-02" {
+		t.Errorf("machine after the callback: %+v", sum)
 	}
 	if code, body := call(t, ts, "GET", "/api/v1/hosts/station-02", tok, ""); code != 200 || !strings.Contains(body, `"installed": "`) {
 		t.Errorf("after the callback: %d %s", code, body)
@@ -172,7 +181,7 @@ func TestCatalogAPI(t *testing.T) {
 // Without a configured token, no change is possible (403), and no
 // callback either: there is no key to check its token against.
 func TestCatalogAPIWithoutToken(t *testing.T) {
-	ts, _ := catalogServer(t, "")
+	ts, _ := catalogServer(t, "", nil)
 	if code, _ := call(t, ts, "PUT", "/api/v1/hosts/lab-1", "", `{"mac": "52:54:00:00:00:01"}`); code != 403 {
 		t.Errorf("PUT without a configured token: %d, want 403", code)
 	}

@@ -96,6 +96,7 @@ function stepText(s) {
     case "OFFER": case "ACK": case "proxy OFFER": case "proxy ACK":
       return "DHCP " + s.kind + (s.ip ? " " + s.ip : "") + (s.file ? ", boot file " + s.file : "");
     case "ignored": return "DHCP packet not answered";
+    case "callback": return "installer called back";
     default: return (s.proto === "dhcp" ? "DHCP " : "") + s.kind;
   }
 }
