@@ -425,16 +425,16 @@ func maskBits(m netip.Addr) (int, bool) {
 	return n, true
 }
 
-// host: host NAME { ... }, NAME a word or a quoted string.
+// host: host NAME { ... }. dhcpd takes a word as NAME, not a quoted string.
 func (p *iscParser) host(parent *iscBlock, kw token, _ string) {
 	t := p.peek()
-	if t.kind != tokWord && t.kind != tokString {
+	if t.kind != tokWord {
 		p.errorf(t.line, "expected a host name after host, got %s", t.describe())
 		p.skipStatement()
 		return
 	}
 	p.next()
-	if !p.open("host " + nameText(t)) {
+	if !p.open("host " + t.text) {
 		return
 	}
 	b := &iscBlock{kind: blockHost, line: kw.line, name: t.text}
@@ -641,7 +641,7 @@ func (p *iscParser) option(b *iscBlock, kw token, _ string) {
 		return
 	}
 	if name == "space" || strings.Contains(name, ".") {
-		p.errorf(kw.line, "option spaces (option %s) are not supported: declare the encapsulating option as type string and give its bytes in hex", nt.text)
+		p.errorf(kw.line, "option %s: option spaces are not supported; declare the encapsulating option (such as 43) as type string and give its bytes in hex", nt.text)
 		p.skipStatement()
 		return
 	}
@@ -799,12 +799,3 @@ func (p *iscParser) optionValue(name string, def optDef) (Option, string, bool) 
 }
 
 func ptrTo[T any](v T) *T { return &v }
-
-// nameText writes a host name in a message as the file has it: a word as
-// is, a quoted string quoted (it may hold anything, a newline too).
-func nameText(t token) string {
-	if t.kind == tokString {
-		return strconv.Quote(t.text)
-	}
-	return t.text
-}
