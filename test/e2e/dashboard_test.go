@@ -34,24 +34,30 @@ func newDashLab(t *testing.T) *dashLab {
 	requireTools(t, "busybox", "ss")
 	server, client := newVethLab(t)
 	px := startPxed(t, server, pxedOptions{Interface: "srv0"})
-	l := &dashLab{server: server, client: client, px: px}
-	// The management server starts after DHCP and TFTP and writes the
-	// token on its first start.
+	return &dashLab{server: server, client: client, px: px, token: waitWeb(t, server, px)}
+}
+
+// waitWeb waits for pxed's management server in ns and returns the API
+// token. The server starts after DHCP and TFTP and writes the token file
+// on its first start.
+func waitWeb(t *testing.T, ns *Namespace, px *Pxed) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
 	defer cancel()
+	var token string
 	err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
 		tok, err := os.ReadFile(filepath.Join(px.dataDir, "api-token"))
 		if err != nil {
 			return false, nil
 		}
-		out, err := server.command(ctx, "ss", "-Hltn").Output()
-		l.token = strings.TrimSpace(string(tok))
+		token = strings.TrimSpace(string(tok))
+		out, err := ns.command(ctx, "ss", "-Hltn").Output()
 		return err == nil && strings.Contains(string(out), "127.0.0.1:9069"), nil
 	})
 	if err != nil {
 		t.Fatalf("pxed's management server did not come up: %v\n%s", err, tail(px.log, 30))
 	}
-	return l
+	return token
 }
 
 // machine plays one network-booting machine from the client namespace:
@@ -200,4 +206,28 @@ func (l *dashLab) metrics(t *testing.T) map[string]float64 {
 		}
 	}
 	return m
+}
+
+// TestDashboardLabBoot watches station-01 of the reference network boot
+// in QEMU (SeaBIOS, iPXE, PXELINUX, the installer's kernel and initrd over
+// HTTP) with the dashboard open from before power-on: the machine appears
+// under its host name and its timeline fills live up to the initrd. The
+// screenshot is the README's.
+func TestDashboardLabBoot(t *testing.T) {
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root})
+	b := startBrowser(t, ns, waitWeb(t, ns, px))
+	b.navigate(t, dashboardURL+"#"+station01.MAC)
+	reachKernel(t, bootGuest(t, ns, taps[0], station01, biosIPXE), "SeaBIOS + iPXE → PXELINUX, with the dashboard open", nil)
+
+	row := fmt.Sprintf(`document.querySelector('#machines tbody tr[data-mac=%q]')`, station01.MAC)
+	b.waitJS(t, "station-01 with its initrd sent", row+` !== null && `+row+`.cells[1].textContent.includes('station-01') && `+row+`.textContent.includes('initrd sent')`, 30*time.Second)
+	for _, step := range []string{"DHCP ACK 192.168.1.101", "pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"} {
+		b.waitJS(t, "the timeline step "+step, fmt.Sprintf(`[...document.querySelectorAll('#timeline tr.ok')].some(r => r.cells[1].textContent.includes(%q))`, step), 30*time.Second)
+	}
+	if fails := eval[string](t, b, `[...document.querySelectorAll('#timeline tr.fail')].map(r => r.textContent).join('; ')`); fails != "" {
+		t.Logf("failed steps shown: %s", fails)
+	}
+	b.screenshot(t, "dashboard-lab-boot.png")
 }
