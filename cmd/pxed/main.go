@@ -19,7 +19,7 @@ var version = ""
 const usage = `pxed: a PXE network-boot server (DHCP + TFTP)
 
 usage:
-  pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--log-level LEVEL]
+  pxed serve   --config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--user NAME] [--log-level LEVEL]
   pxed check   --config FILE [--tftp-root DIR]
   pxed leases  [--data-dir DIR | --config FILE] [--json]
   pxed migrate --config FILE --from-data-dir DIR

@@ -17,12 +17,14 @@ type overrides struct {
 	interfaces multiFlag
 	tftpRoot   string
 	dataDir    string
+	user       string
 }
 
 func (o *overrides) register(fs *flag.FlagSet) {
 	fs.Var(&o.interfaces, "interface", "interface to serve DHCP on (repeatable; replaces the config's list)")
 	fs.StringVar(&o.tftpRoot, "tftp-root", "", "directory served by TFTP (overrides tftp.root)")
 	fs.StringVar(&o.dataDir, "data-dir", "", "directory of the lease store (overrides data_dir)")
+	fs.StringVar(&o.user, "user", "", "user to switch to once the sockets are open (overrides user)")
 }
 
 func (o *overrides) apply(c *config.Config) {
@@ -34,6 +36,9 @@ func (o *overrides) apply(c *config.Config) {
 	}
 	if o.dataDir != "" {
 		c.DataDir = o.dataDir
+	}
+	if o.user != "" {
+		c.User = o.user
 	}
 }
 

@@ -58,6 +58,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	profiles := &profile.Service{Catalog: cat.Snapshot, HTTPPort: cfg.HTTPPort(), Callback: callbackURL(cfg, cat)}
 	met := metrics.New()
 	recorder := events.Tee(evlog, profiles, met, cat)
+	// Each service opens its sockets here, in turn; they all serve once
+	// every socket is open and privileges are dropped (cfg.User).
+	var serve []func(context.Context) error
 	var store lease.Store
 	if config.On(cfg.DHCP.Enabled) {
 		if pg != nil {
@@ -90,7 +93,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}}
 		met.WatchDHCP(srv.Stats())
 		met.WatchPools(poolsOf(cfg), alloc.Usage)
-		g.Go(func() error { return srv.Serve(ctx, cfg.Interfaces) })
+		if err := srv.Listen(cfg.Interfaces); err != nil {
+			return err
+		}
+		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {
 		dir, err := tftp.Dir(cfg.TFTP.Root)
@@ -111,11 +117,21 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			SinglePort:    cfg.TFTP.SinglePort,
 			OnTransfer:    func(t tftp.Transfer) { recorder.Record(transferEvent("tftp", t)) },
 		}
-		g.Go(func() error { return srv.ListenAndServe(ctx, cfg.TFTP.Address) })
+		conn, err := tftp.Listen(cfg.TFTP.Address)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 		if cfg.HTTP.Enabled {
 			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: recorder}
-			g.Go(func() error { return hs.ListenAndServe(ctx, cfg.HTTP.Address) })
+			ln, err := net.Listen("tcp", cfg.HTTP.Address)
+			if err != nil {
+				return fmt.Errorf("http: %w", err)
+			}
+			defer ln.Close()
+			serve = append(serve, func(ctx context.Context) error { return hs.Serve(ctx, ln) })
 			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
 		}
 	}
@@ -131,12 +147,30 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		web.RegisterDashboard(ws)
 		ws.Handle("GET /metrics", web.Read, met.Handler())
 		web.CatalogRoutes(ws, cat, recorder)
-		g.Go(func() error { return ws.ListenAndServe(ctx, cfg.Web.Address) })
+		ln, err := net.Listen("tcp", cfg.Web.Address)
+		if err != nil {
+			return fmt.Errorf("web: %w", err)
+		}
+		defer ln.Close()
+		serve = append(serve, func(ctx context.Context) error { return ws.Serve(ctx, ln) })
 		log.Info("web serving", "addr", cfg.Web.Address, "public_read", cfg.Web.PublicRead)
 	}
 	if len(cfg.IPv6.RouterAdvertisement) > 0 {
 		r := &ra.Responder{Interfaces: cfg.IPv6.RouterAdvertisement, Logger: log}
-		g.Go(func() error { return r.Serve(ctx) })
+		if err := r.Listen(); err != nil {
+			return err
+		}
+		serve = append(serve, r.Serve)
+	}
+	// Every socket is open: the privileges that opened them can go.
+	if cfg.User != "" {
+		if err := dropPrivileges(log, cfg.User, cfg.DataDir); err != nil {
+			return err
+		}
+		log.Info("privileges dropped", "user", cfg.User, "uid", os.Getuid(), "gid", os.Getgid())
+	}
+	for _, f := range serve {
+		g.Go(func() error { return f(ctx) })
 	}
 	return g.Wait()
 }

@@ -23,6 +23,9 @@ type Config struct {
 	Interfaces []string `yaml:"interfaces"`
 	// DataDir holds the durable lease store (the --data-dir flag overrides).
 	DataDir string `yaml:"data_dir"`
+	// User, if set, is the user pxed switches to once its sockets are
+	// open (the --user flag overrides); see docs/security.md.
+	User string `yaml:"user"`
 	// Store selects where leases and the catalog are kept: DataDir
 	// (default) or a PostgreSQL database that several pxed share.
 	Store Store `yaml:"store"`

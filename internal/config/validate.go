@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"os/user"
 	"path"
 	"slices"
 	"strconv"
@@ -66,6 +67,7 @@ func (c *Config) Validate() []Problem {
 	v := &validator{c: c}
 	v.log()
 	v.store()
+	v.user()
 	v.dhcp()
 	v.boot("boot", &c.Boot)
 	v.hosts()
@@ -138,6 +140,17 @@ func (v *validator) store() {
 	}
 	if _, err := pgconn.ParseConfig(pg.DSN); err != nil {
 		v.add("store.postgres.dsn", "store.postgres.dsn: %v", err)
+	}
+}
+
+// user checks that the user pxed is to switch to exists here (on the
+// machine that runs the check).
+func (v *validator) user() {
+	if v.c.User == "" {
+		return
+	}
+	if _, err := user.Lookup(v.c.User); err != nil {
+		v.add("user", "user %q: %v", v.c.User, err)
 	}
 }
 

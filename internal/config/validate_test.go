@@ -499,6 +499,23 @@ log: {level: debug}
 			},
 		},
 		{
+			name: "unknown user",
+			src: `user: pxed-no-such-user
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+`,
+			want: []string{`pxed.yaml:1: user "pxed-no-such-user": user: unknown user pxed-no-such-user`},
+		},
+		{
+			name: "existing user",
+			src: `user: nobody
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+`,
+		},
+		{
 			name: "rate limit and relays",
 			src: `dhcp:
   rate_global: -1

@@ -43,27 +43,43 @@ type Server struct {
 	limit     *limiter
 	global    *globalLimiter
 	exhausted warnEvery // one pool-exhausted warning per 10 s
+	links     []*link   // opened by Listen
 }
 
 // Stats returns the server's counters, live.
 func (s *Server) Stats() *Stats { return &s.stats }
 
-// Serve listens on each named interface and serves until ctx ends.
-func (s *Server) Serve(ctx context.Context, ifaces []string) error {
+// Listen opens the sockets of each named interface: UDP ports 67 and 4011,
+// and the packet socket for replies to clients without an address. Those
+// need privileges (a port below 1024, CAP_NET_RAW) that pxed may drop once
+// they are open; Serve then serves on them.
+func (s *Server) Listen(ifaces []string) error {
 	if len(ifaces) == 0 {
 		return errors.New("no interface to serve DHCP on (set interfaces in the config or pass --interface)")
 	}
-	var links []*link
 	for _, name := range ifaces {
 		l, err := s.open(name)
 		if err != nil {
-			for _, o := range links {
+			for _, o := range s.links {
 				o.close()
 			}
+			s.links = nil
 			return err
 		}
-		links = append(links, l)
+		s.links = append(s.links, l)
 	}
+	return nil
+}
+
+// Serve serves on each named interface until ctx ends, on the sockets
+// Listen opened, or opens them first if it was not called.
+func (s *Server) Serve(ctx context.Context, ifaces []string) error {
+	if s.links == nil {
+		if err := s.Listen(ifaces); err != nil {
+			return err
+		}
+	}
+	links := s.links
 	s.limit = newLimiter(s.RateLimit)
 	s.global = newGlobalLimiter(s.RateLimit)
 	s.exhausted.interval = 10 * time.Second

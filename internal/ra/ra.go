@@ -75,15 +75,23 @@ func isSolicitation(msg []byte, hopLimit int) (bool, string) {
 type Responder struct {
 	Interfaces []string
 	Logger     *slog.Logger
+
+	conn *icmp.PacketConn // opened by Listen; nil when no interface exists
+	ifs  map[int]*net.Interface
 }
 
-// Serve answers until ctx ends.
-func (r *Responder) Serve(ctx context.Context) error {
-	log := r.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+func (r *Responder) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
 	}
-	ifs := map[int]*net.Interface{}
+	return r.Logger
+}
+
+// Listen opens the ICMPv6 socket (which needs CAP_NET_RAW, a privilege pxed
+// may drop once it is open) and joins all-routers on the interfaces.
+func (r *Responder) Listen() error {
+	log := r.logger()
+	r.ifs = map[int]*net.Interface{}
 	for _, name := range r.Interfaces {
 		ifi, err := net.InterfaceByName(name)
 		if err != nil {
@@ -91,35 +99,57 @@ func (r *Responder) Serve(ctx context.Context) error {
 			log.Warn("ipv6 router advertisement: not answering on a missing interface", "iface", name, "err", err)
 			continue
 		}
-		ifs[ifi.Index] = ifi
+		r.ifs[ifi.Index] = ifi
 	}
-	if len(ifs) == 0 {
+	if len(r.ifs) == 0 {
 		return nil
 	}
 	c, err := icmp.ListenPacket("ip6:ipv6-icmp", "::")
 	if err != nil {
 		return fmt.Errorf("router advertisement: ICMPv6 socket (needs CAP_NET_RAW): %w", err)
 	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer c.Close()
 	p := c.IPv6PacketConn()
 	var f ipv6.ICMPFilter
 	f.SetAll(true)
 	f.Accept(ipv6.ICMPTypeRouterSolicitation)
 	if err := p.SetICMPFilter(&f); err != nil {
+		c.Close()
 		return fmt.Errorf("router advertisement: ICMPv6 filter: %w", err)
 	}
 	if err := p.SetControlMessage(ipv6.FlagInterface|ipv6.FlagHopLimit, true); err != nil {
+		c.Close()
 		return err
 	}
 	p.SetMulticastHopLimit(255) // RFC 4861 §6.1.2: receivers drop anything less
 	p.SetHopLimit(255)
 	allRouters := &net.IPAddr{IP: net.ParseIP("ff02::2")}
-	for _, ifi := range ifs {
+	for _, ifi := range r.ifs {
 		if err := p.JoinGroup(ifi, allRouters); err != nil {
+			c.Close()
 			return fmt.Errorf("router advertisement: joining ff02::2 on %s: %w", ifi.Name, err)
 		}
+	}
+	r.conn = c
+	return nil
+}
+
+// Serve answers until ctx ends, on the socket Listen opened (it calls
+// Listen first if that was not done).
+func (r *Responder) Serve(ctx context.Context) error {
+	if r.ifs == nil {
+		if err := r.Listen(); err != nil {
+			return err
+		}
+	}
+	c, ifs, log := r.conn, r.ifs, r.logger()
+	if c == nil {
+		return nil
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer c.Close()
+	p := c.IPv6PacketConn()
+	for _, ifi := range ifs {
 		log.Info("ipv6 router advertisement answering", "iface", ifi.Name)
 	}
 	wg.Add(1)

@@ -108,6 +108,17 @@ func (s *Server) logger() *slog.Logger {
 // until ctx is done. A host that is an IPv6 literal listens on IPv6;
 // anything else on IPv4.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	conn, err := Listen(addr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return s.Serve(ctx, conn)
+}
+
+// Listen opens the UDP socket ListenAndServe serves on: addr (":69" if
+// empty), IPv6 when its host is an IPv6 literal, else IPv4.
+func Listen(addr string) (net.PacketConn, error) {
 	if addr == "" {
 		addr = ":69"
 	}
@@ -119,10 +130,9 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	}
 	conn, err := net.ListenPacket(network, addr)
 	if err != nil {
-		return fmt.Errorf("tftp: %w", err)
+		return nil, fmt.Errorf("tftp: %w", err)
 	}
-	defer conn.Close()
-	return s.Serve(ctx, conn)
+	return conn, nil
 }
 
 // Serve answers the requests that arrive on conn until ctx is done, then

@@ -101,6 +101,8 @@ type pxedOptions struct {
 	// Postgres, if set, is the DSN of a PostgreSQL database that keeps the
 	// leases (store.postgres.dsn); `pxed leases` then reads it.
 	Postgres string
+	// Args are more arguments of pxed serve.
+	Args []string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -162,12 +164,12 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 	}
 	defer logFile.Close()
 
-	cmd := ns.command(context.Background(), bin, "serve",
+	cmd := ns.command(context.Background(), bin, append([]string{"serve",
 		"--config", config,
 		"--interface", opts.Interface,
 		"--tftp-root", opts.TFTPRoot,
 		"--data-dir", x.dataDir,
-		"--log-level", "debug")
+		"--log-level", "debug"}, opts.Args...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	x.p, err = start("pxed", cmd)
 	if err != nil {
