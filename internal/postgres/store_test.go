@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -355,4 +356,56 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("b loads %+v, %v; want the profile a stored", st, err)
 		}
 	})
+}
+
+// Two instances' catalogs over one database: a host put through one
+// instance's catalog (as its API does) is served by the other's within a
+// bounded time, and so is its removal.
+func TestCatalogSharedBetweenInstances(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	data, err := os.ReadFile("../../examples/seed.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, err := config.Parse("seed.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var cats []*catalog.Catalog
+	var wg sync.WaitGroup
+	for range 2 {
+		c, err := catalog.Open(ctx, base, open(t, dsn), catalog.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); c.Run(ctx) }()
+		cats = append(cats, c)
+	}
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	a, b := cats[0], cats[1]
+	mac, _ := net.ParseMAC("52:54:00:aa:bb:01")
+	host := config.Host{Name: "added-by-api", MAC: config.MAC{HardwareAddr: mac}, Boot: &config.Boot{Profile: "local"}}
+	if err := a.PutHost(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	within := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("instance b: %s not seen within 10 s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	start := time.Now()
+	within("the host instance a added", func() bool { _, ok := b.Snapshot().Match(mac, nil); return ok })
+	t.Logf("host added through instance a served by instance b after %v", time.Since(start))
+	if err := a.DeleteHost(ctx, "added-by-api"); err != nil {
+		t.Fatal(err)
+	}
+	within("the removal", func() bool { _, ok := b.Snapshot().Match(mac, nil); return !ok })
 }
