@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"net/url"
@@ -78,7 +79,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 		if pg != nil {
-			// What the other instances record reaches this allocator.
+			// Instances sharing the pools walk them from different places,
+			// and what the others record reaches this allocator.
+			alloc.Spread = rand.Uint64() | 1
 			g.Go(func() error { return pg.Follow(ctx, alloc.Observe) })
 		}
 		resp, err := dhcp.NewResponder(cfg, alloc, time.Now)

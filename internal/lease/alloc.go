@@ -25,6 +25,14 @@ func (r Range) contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.
 // maps are indexed by address and by client, and each pool range has bitmaps
 // of used and reclaimable addresses (see pool) instead of a scan.
 type Allocator struct {
+	// Spread, when not zero, makes the searches of each pool start at an
+	// address derived from it rather than at the pool's first. pxed
+	// instances sharing a store, each with its own Spread, then walk the
+	// pools from different places and seldom offer one address to two
+	// clients: a collision costs the losing client a NAK and a new
+	// DISCOVER. Set it before the first Offer.
+	Spread uint64
+
 	store     Store
 	now       func() time.Time
 	offerHold time.Duration
@@ -96,6 +104,10 @@ func (a *Allocator) pool(r Range, now time.Time) *pool {
 		return p
 	}
 	p := newPool(r)
+	if a.Spread != 0 {
+		p.cursor = spreadStart(a.Spread, r, p.n)
+		p.rcursor = p.cursor
+	}
 	for ip, l := range a.leases {
 		if i, ok := p.index(ip); ok {
 			p.track(i, l, now)
@@ -108,6 +120,16 @@ func (a *Allocator) pool(r Range, now time.Time) *pool {
 	}
 	a.pools[r] = p
 	return p
+}
+
+// spreadStart maps spread and the range to an index of a pool of n
+// addresses (splitmix64's finaliser: nearby inputs land far apart).
+func spreadStart(spread uint64, r Range, n uint32) uint32 {
+	x := spread ^ uint64(u32(r.First))<<32 ^ uint64(u32(r.Last))
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	x ^= x >> 31
+	return uint32(x % uint64(n))
 }
 
 // Lookup returns the last lease recorded for client c, in any state.

@@ -222,3 +222,43 @@ func TestAllocatorUsage(t *testing.T) {
 	c.t = t0.Add(2 * time.Hour)
 	check("lease expired", 0)
 }
+
+// Two allocators over one store (two pxed instances) with different Spread
+// values offer from different parts of the pool, so their first offers do
+// not collide; without Spread both start at the pool's first address.
+func TestAllocatorSpread(t *testing.T) {
+	c := &testClock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
+	store := NewMem(c.now)
+	pool := []Range{{netip.MustParseAddr("10.77.0.10"), netip.MustParseAddr("10.77.255.250")}}
+	offers := func(spread uint64, from int) map[netip.Addr]bool {
+		a, err := NewAllocator(context.Background(), store, c.now, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.Spread = spread
+		got := map[netip.Addr]bool{}
+		for i := range 500 {
+			ip, err := a.Offer(client(from+i), pool, netip.Addr{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[ip] = true
+		}
+		return got
+	}
+	overlap := func(x, y map[netip.Addr]bool) int {
+		n := 0
+		for ip := range x {
+			if y[ip] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := overlap(offers(0, 0), offers(0, 1000)); n != 500 {
+		t.Errorf("without Spread, %d of 500 offers coincide; want all (both start at the pool's first address)", n)
+	}
+	if n := overlap(offers(1, 0), offers(2, 1000)); n != 0 {
+		t.Errorf("with Spread 1 and 2, %d of 500 offers coincide; want none", n)
+	}
+}

@@ -209,7 +209,7 @@ func (s *Store) Changes() <-chan struct{} {
 			defer s.followers.Done()
 			s.follow(s.closing, s.log, time.Second, catalogChannel,
 				func(context.Context) error { signal(); return nil },
-				func(string) error { signal(); return nil })
+				func(context.Context, string) error { signal(); return nil })
 		}()
 	})
 	return s.changes

@@ -12,16 +12,13 @@ import (
 	"github.com/pxed/pxed/internal/lease"
 )
 
-// channel is where the leases table's trigger announces every change.
-const channel = "pxed_leases"
-
-// Follow calls apply with every lease that any instance records, until ctx
-// ends or the store closes; it returns nil then. It LISTENs on a connection
-// of its own. Each time it (re)connects it first passes every lease to
-// apply, so that what happened while it was not listening is not missed. apply
-// is called from one goroutine, in commit order (PostgreSQL delivers
-// notifications of different transactions in the order they committed), and
-// must not block for long: notifications queue up in the database meanwhile.
+// Follow calls apply with every lease that other instances (other Stores)
+// record, until ctx ends or the store closes; it returns nil then. It
+// LISTENs on a connection of its own. Each time it (re)connects, when an
+// announcer asks, and every minute (resync) it passes every lease to apply,
+// so that what was missed meanwhile is caught up. apply is called from one
+// goroutine and must not block for long: notifications queue up in the
+// database meanwhile.
 func (s *Store) Follow(ctx context.Context, apply func(lease.Lease)) error {
 	s.followers.Add(1)
 	defer s.followers.Done()
@@ -29,21 +26,27 @@ func (s *Store) Follow(ctx context.Context, apply func(lease.Lease)) error {
 	defer cancel()
 	stop := context.AfterFunc(s.closing, cancel) // Close ends it too
 	defer stop()
-	s.follow(ctx, s.log, time.Second, channel,
-		func(ctx context.Context) error {
-			all, err := s.All(ctx)
-			for _, l := range all {
-				apply(l)
-			}
-			return err
-		},
-		func(payload string) error {
-			l, err := decodeNotice(payload)
-			if err != nil {
+	all := func(ctx context.Context) error {
+		ls, err := s.All(ctx)
+		for _, l := range ls {
+			apply(l)
+		}
+		return err
+	}
+	s.follow(ctx, s.log, time.Second, channel, all,
+		func(ctx context.Context, payload string) error {
+			n, l, err := decodeNotice(payload)
+			switch {
+			case err != nil:
 				// Reconnecting reads every lease again.
 				return fmt.Errorf("lease notification %q: %w", payload, err)
+			case n.Src == s.id:
+				// This Store's own commit: its caller knows it already.
+			case n.Reload:
+				return all(ctx)
+			default:
+				apply(l)
 			}
-			apply(l)
 			return nil
 		})
 	return nil
@@ -53,7 +56,7 @@ func (s *Store) Follow(ctx context.Context, apply func(lease.Lease)) error {
 // connected (to catch up on what was missed), then notice for each
 // notification. A lost connection, or an error of either function, is
 // retried after retry, doubling up to a minute.
-func (s *Store) follow(ctx context.Context, log *slog.Logger, retry time.Duration, ch string, connected func(context.Context) error, notice func(string) error) {
+func (s *Store) follow(ctx context.Context, log *slog.Logger, retry time.Duration, ch string, connected func(context.Context) error, notice func(context.Context, string) error) {
 	wait := retry
 	for ctx.Err() == nil {
 		err := s.listen(ctx, ch, connected, notice)
@@ -70,7 +73,7 @@ func (s *Store) follow(ctx context.Context, log *slog.Logger, retry time.Duratio
 }
 
 // listen follows ch on one connection until it fails or ctx ends.
-func (s *Store) listen(ctx context.Context, ch string, connected func(context.Context) error, notice func(string) error) error {
+func (s *Store) listen(ctx context.Context, ch string, connected func(context.Context) error, notice func(context.Context, string) error) error {
 	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -90,46 +93,50 @@ func (s *Store) listen(ctx context.Context, ch string, connected func(context.Co
 		return err
 	}
 	for {
-		n, err := c.Conn().WaitForNotification(ctx)
+		wctx, cancel := context.WithTimeout(ctx, resync)
+		n, err := c.Conn().WaitForNotification(wctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+			// A quiet minute: catch up on anything an announcement missed.
+			if err := connected(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
-		if err := notice(n.Payload); err != nil {
+		if err := notice(ctx, n.Payload); err != nil {
 			return err
 		}
 	}
 }
 
-// notice is the JSON the trigger sends (migrations/0001_leases.sql).
-type notice struct {
-	IP        string `json:"ip"`
-	MAC       string `json:"mac"`
-	ClientID  string `json:"client_id"`
-	Hostname  string `json:"hostname"`
-	State     int    `json:"state"`
-	ExpiresUS int64  `json:"expires_us"`
-}
-
-func decodeNotice(payload string) (lease.Lease, error) {
+// decodeNotice reads a notification's payload; the lease is valid unless
+// the notice asks for a reload.
+func decodeNotice(payload string) (notice, lease.Lease, error) {
 	var n notice
 	if err := json.Unmarshal([]byte(payload), &n); err != nil {
-		return lease.Lease{}, err
+		return n, lease.Lease{}, err
+	}
+	if n.Reload {
+		return n, lease.Lease{}, nil
 	}
 	ip, err := netip.ParseAddr(n.IP)
 	if err != nil {
-		return lease.Lease{}, err
+		return n, lease.Lease{}, err
 	}
 	mac, err := hex.DecodeString(n.MAC)
 	if err != nil {
-		return lease.Lease{}, fmt.Errorf("mac: %w", err)
+		return n, lease.Lease{}, fmt.Errorf("mac: %w", err)
 	}
 	cid, err := hex.DecodeString(n.ClientID)
 	if err != nil {
-		return lease.Lease{}, fmt.Errorf("client_id: %w", err)
+		return n, lease.Lease{}, fmt.Errorf("client_id: %w", err)
 	}
 	l := lease.Lease{IP: ip, MAC: mac, Hostname: n.Hostname, State: lease.State(n.State), Expires: time.UnixMicro(n.ExpiresUS)}
 	if len(cid) > 0 {
 		l.ClientID = cid
 	}
-	return l, nil
+	return n, l, nil
 }

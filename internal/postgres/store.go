@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +27,13 @@ type Store struct {
 	closing   context.Context
 	close     context.CancelFunc
 	followers sync.WaitGroup
+	// id names this Store in its lease announcements (announce.go);
+	// announce queues committed leases for the announcer, wake rouses it,
+	// reload asks it to tell followers to read everything.
+	id       string
+	announce chan lease.Lease
+	wake     chan struct{}
+	reload   atomic.Bool
 	// changes signals catalog changes (Changes); made on first use.
 	changesOnce sync.Once
 	changes     chan struct{}
@@ -56,7 +64,11 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("migrating the schema of %s: %w", where(cfg), err)
 	}
 	closing, close := context.WithCancel(context.Background())
-	return &Store{pool: pool, log: log, closing: closing, close: close}, nil
+	s := &Store{pool: pool, log: log, closing: closing, close: close,
+		id: newID(), announce: make(chan lease.Lease, 4096), wake: make(chan struct{}, 1)}
+	s.followers.Add(1)
+	go s.announcer()
+	return s, nil
 }
 
 // where names the database of cfg for messages, without the password.
@@ -65,8 +77,9 @@ func where(cfg *pgxpool.Config) string {
 	return fmt.Sprintf("database %s on %s:%d as %s", c.Database, c.Host, c.Port, c.User)
 }
 
-// Close ends every Follow and the catalog listener, waits for them to
-// return, and closes the store's connections. Closing again does nothing.
+// Close ends every Follow and the catalog listener, sends the lease
+// announcements still queued, waits for all of them, and closes the store's
+// connections. Closing again does nothing.
 func (s *Store) Close() error {
 	s.close()
 	s.followers.Wait()
@@ -103,6 +116,7 @@ func (s *Store) Commit(ctx context.Context, l lease.Lease) error {
 	if tag.RowsAffected() == 0 {
 		return lease.ErrConflict
 	}
+	s.announced(l)
 	return nil
 }
 
@@ -192,6 +206,8 @@ func (s *Store) Import(ctx context.Context, leases []lease.Lease, cat catalog.St
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("committing import: %w", err)
 	}
+	s.reload.Store(true) // every follower reads it all
+	s.wakeAnnouncer()
 	return nil
 }
 
