@@ -231,6 +231,8 @@ func transferEvent(proto string, t tftp.Transfer) events.Event {
 		e.Detail = "not found"
 	case errors.Is(t.Err, fs.ErrPermission):
 		e.Detail = "access denied"
+	case t.TimedOut() && t.Acked == 0:
+		e.Detail = "TFTP timeout: the client acknowledged no block"
 	case t.TimedOut():
 		e.Detail = fmt.Sprintf("TFTP timeout after block %d", t.Acked)
 	default:

@@ -31,9 +31,13 @@ type dashLab struct {
 
 func newDashLab(t *testing.T) *dashLab {
 	t.Helper()
-	requireTools(t, "busybox", "ss")
+	requireTools(t, "busybox", "ss", "socat")
 	server, client := newVethLab(t)
-	px := startPxed(t, server, pxedOptions{Interface: "srv0"})
+	// Short TFTP timeouts, so that a client that stops answering is given
+	// up on within a second.
+	px := startPxed(t, server, pxedOptions{Interface: "srv0", Edit: func(y string) string {
+		return strings.Replace(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n", 1)
+	}})
 	return &dashLab{server: server, client: client, px: px, token: waitWeb(t, server, px)}
 }
 
@@ -130,6 +134,15 @@ func TestDashboard(t *testing.T) {
 		t.Fatal("a file that does not exist was served")
 	}
 	b.waitJS(t, "a new failure, live", `[...document.querySelectorAll('#timeline tr.fail')].some(r => r.textContent.includes('debian-installer/amd64/boot-missing.efi not found'))`, 30*time.Second)
+	// A client that asks for a file and never acknowledges a block.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if out, err := l.client.command(ctx, "sh", "-c",
+		`printf '\000\001pxelinux.0\000octet\000' | socat -T 2 - UDP4-DATAGRAM:192.168.1.21:69 >/dev/null`).CombinedOutput(); err != nil {
+		t.Logf("socat: %v: %s", err, out)
+	}
+	b.waitJS(t, "the TFTP timeout", `[...document.querySelectorAll('#timeline tr.fail')].some(r => r.textContent.includes('pxelinux.0: TFTP timeout'))`, 30*time.Second)
+	b.waitJS(t, "the machine among the discovered", fmt.Sprintf(`[...document.querySelectorAll('#discovered tbody tr')].some(r => r.cells[0].textContent === %q)`, mac), 30*time.Second)
 	if n := b.Dialogs.Load(); n != 0 {
 		t.Errorf("%d script dialogs opened", n)
 	}

@@ -89,6 +89,25 @@ async function loadLeases() {
   document.getElementById("no-leases").hidden = list.length > 0;
 }
 
+async function loadDiscovered() {
+  let list;
+  try {
+    list = await getJSON("/api/v1/discovered");
+  } catch (e) {
+    document.getElementById("discovered-section").hidden = true; // no catalog
+    return;
+  }
+  const body = document.querySelector("#discovered tbody");
+  body.replaceChildren(...list.map(m => {
+    const tr = el("tr");
+    tr.append(el("td", "mono", m.mac), el("td", null, m.arch || ""), el("td", "mono", m.uuid || ""),
+      el("td", null, new Date(m.first_seen).toLocaleString()), el("td", null, ago(m.last_seen)));
+    return tr;
+  }));
+  document.getElementById("discovered-count").textContent = list.length ? "(" + list.length + ")" : "";
+  document.getElementById("no-discovered").hidden = list.length > 0;
+}
+
 function stepText(s) {
   switch (s.kind) {
     case "file": return (s.proto || "").toUpperCase() + " " + s.file + (s.bytes ? "" : " (size probe)");
@@ -150,6 +169,7 @@ function select(mac) {
 const refreshMachines = later(renderMachines, 200);
 const refreshTimeline = later(loadTimeline, 300);
 const refreshLeases = later(loadLeases, 1000);
+const refreshDiscovered = later(loadDiscovered, 1000);
 
 function follow() {
   const live = document.getElementById("live");
@@ -160,6 +180,7 @@ function follow() {
     // Catch up on whatever happened while not connected.
     loadMachines().catch(() => {});
     loadLeases();
+    loadDiscovered();
     refreshTimeline();
   };
   es.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
@@ -168,13 +189,15 @@ function follow() {
     machines.set(msg.machine.mac, msg.machine);
     refreshMachines();
     if (msg.machine.mac === selected) refreshTimeline();
-    if (msg.step.kind === "ACK") refreshLeases();
+    if (msg.step.kind === "ACK") { refreshLeases(); refreshDiscovered(); }
+    if (msg.step.kind === "DISCOVER" && !msg.machine.known) refreshDiscovered();
   });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   loadMachines().then(() => { if (!selected && machines.size) select(machines.keys().next().value); }).catch(() => {});
   loadLeases();
+  loadDiscovered();
   loadTimeline();
   follow();
   setInterval(renderMachines, 10000); // keeps "last seen" true
