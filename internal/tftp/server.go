@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,8 +65,9 @@ type Server struct {
 	// the TID, and a client must then use a distinct port per transfer.
 	SinglePort bool
 
-	once sync.Once
-	sem  chan struct{}
+	once     sync.Once
+	sem      chan struct{}
+	blocking chan struct{} // slots for transfers read with blocking calls; see openLink
 }
 
 // Transfer describes one finished transfer, for logs, events and metrics.
@@ -87,6 +89,7 @@ type Transfer struct {
 func (s *Server) init() {
 	s.once.Do(func() {
 		s.sem = make(chan struct{}, orDefault(s.MaxTransfers, DefaultMaxTransfers))
+		s.blocking = make(chan struct{}, runtime.GOMAXPROCS(0)-1)
 	})
 }
 
@@ -195,7 +198,7 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 				}
 				mu.Unlock()
 			}()
-			s.serveRead(ctx, l, req, p, mode, func() (link, error) { return openSocketLink(ctx, req, s.logger(), heard) })
+			s.serveRead(ctx, l, req, p, mode, func() (link, error) { return s.openLink(ctx, req, heard) })
 		})
 	}
 }
@@ -428,6 +431,108 @@ type link interface {
 	// an error (the caller checks ctx).
 	recv(ctx context.Context, deadline time.Time) ([]byte, error)
 	close()
+}
+
+// socketLink is a transfer on a socket of its own: its port is the server's
+// transfer ID (RFC 1350 §4).
+type socketLink struct {
+	conn   *net.UDPConn
+	to     netip.AddrPort
+	log    *slog.Logger
+	stop   func() bool
+	buf    []byte
+	errBuf []byte
+	heard  *atomic.Bool // set once the client has sent to this transfer
+}
+
+func openSocketLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool) (link, error) {
+	conn, err := listenTransfer(in)
+	if err != nil {
+		return nil, err
+	}
+	l := &socketLink{conn: conn, to: in.src, log: log, buf: make([]byte, 516), heard: heard}
+	// Unblock a read when ctx ends.
+	l.stop = context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
+	return l, nil
+}
+
+func (l *socketLink) send(p []byte) error {
+	_, err := l.conn.WriteToUDPAddrPort(p, l.to)
+	return err
+}
+
+func (l *socketLink) close() {
+	l.stop()
+	l.conn.Close()
+}
+
+func (l *socketLink) recv(ctx context.Context, deadline time.Time) ([]byte, error) {
+	if err := l.conn.SetReadDeadline(deadline); err != nil {
+		return nil, err
+	}
+	// Checked after setting the deadline: a cancellation from here on
+	// moves the deadline to the past, one before is seen here.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for {
+		n, from, err := l.conn.ReadFromUDPAddrPort(l.buf)
+		if err != nil {
+			return nil, err
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if from != l.to {
+			// RFC 1350 §4: a packet from another transfer ID gets ERROR 5
+			// and does not disturb this transfer.
+			l.log.Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
+			l.errBuf = appendError(l.errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
+			l.conn.WriteToUDPAddrPort(l.errBuf, from)
+			continue
+		}
+		l.heard.Store(true)
+		return l.buf[:n], nil
+	}
+}
+
+// openLink opens the transfer's own socket. While fewer transfers than the
+// runtime has processors minus one are running so, it is read with blocking
+// system calls (see blockingLink): a lock-step transfer then waits for each
+// ACK in the kernel, not in the network poller, which makes its round trip
+// several times shorter. Each such transfer holds a processor (P) while
+// blocked, and the runtime only takes a P back from a blocked thread after
+// its monitor notices (up to 10 ms); with every P held so, the other
+// goroutines, other transfers included, would wait for that. Hence the
+// bound, which keeps one P free; the rest go through the poller.
+func (s *Server) openLink(ctx context.Context, in inbound, heard *atomic.Bool) (link, error) {
+	select {
+	case s.blocking <- struct{}{}:
+		l, err := openBlockingLink(ctx, in, s.logger(), heard, func() { <-s.blocking })
+		if l != nil || err != nil {
+			return l, err
+		}
+		<-s.blocking
+	default:
+	}
+	return openSocketLink(ctx, in, s.logger(), heard)
+}
+
+// listenTransfer opens the transfer's socket on an ephemeral port of the
+// address the request was sent to: clients drop replies from any other
+// address.
+func listenTransfer(in inbound) (*net.UDPConn, error) {
+	network := "udp4"
+	dst := in.dst
+	if dst.Is6() {
+		network = "udp6"
+		if dst.IsLinkLocalUnicast() && in.ifindex > 0 {
+			dst = dst.WithZone(strconv.Itoa(in.ifindex))
+		}
+	}
+	var laddr *net.UDPAddr
+	if dst.IsValid() {
+		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0))
+	}
+	return net.ListenUDP(network, laddr)
 }
 
 func interfaceMTU(ifindex int) int {

@@ -22,8 +22,9 @@ import (
 // per block, so its speed is the latency of waking the reader when an ACK
 // arrives. Through the poller that is a failed read, a park, an epoll_wait
 // on another thread and a hand-over; a blocking recvfrom is woken by the
-// kernel directly. It costs an OS thread per running transfer, which
-// Server.MaxTransfers bounds. The read deadline is the socket's SO_RCVTIMEO,
+// kernel directly. It holds an OS thread and, while blocked, a processor
+// of the runtime: Server.openLink bounds how many transfers run so. The
+// read deadline is the socket's SO_RCVTIMEO,
 // which is set again only when it moves (a backoff, a window's end), not per
 // packet; ctx ending shuts the socket down, which wakes the read.
 type blockingLink struct {
@@ -39,11 +40,14 @@ type blockingLink struct {
 	rcvTO  time.Duration // the SO_RCVTIMEO in force; 0 until set
 	zone   uint32        // interface index, for IPv6 link-local peers
 
+	release func()
+
 	mu     sync.Mutex // guards fd against a shutdown after close (fd numbers are reused)
 	closed bool
 }
 
-func openSocketLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool) (link, error) {
+// openBlockingLink opens a blockingLink; release is called when it closes.
+func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool, release func()) (link, error) {
 	family, local, to := unix.AF_INET, unix.Sockaddr(nil), sockaddr(in.src, uint32(in.ifindex))
 	if in.dst.Is6() || in.src.Addr().Is6() {
 		family = unix.AF_INET6
@@ -79,7 +83,7 @@ func openSocketLink(ctx context.Context, in inbound, log *slog.Logger, heard *at
 	}
 	// Compared with the source of each packet read, which carries no zone.
 	from := netip.AddrPortFrom(in.src.Addr().WithZone(""), in.src.Port())
-	l := &blockingLink{fd: fd, to: from, sa: to, log: log, heard: heard, buf: make([]byte, maxInbound), zone: uint32(in.ifindex)}
+	l := &blockingLink{fd: fd, to: from, sa: to, log: log, heard: heard, buf: make([]byte, maxInbound), zone: uint32(in.ifindex), release: release}
 	// shutdown(2) on a UDP socket, connected or not, wakes a blocked
 	// recvfrom, which then returns 0 bytes; the read loop checks ctx.
 	l.stop = context.AfterFunc(ctx, func() {
@@ -102,6 +106,7 @@ func (l *blockingLink) close() {
 	l.closed = true
 	unix.Close(l.fd)
 	l.mu.Unlock()
+	l.release()
 }
 
 func (l *blockingLink) recv(ctx context.Context, deadline time.Time) ([]byte, error) {
