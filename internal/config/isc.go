@@ -78,6 +78,11 @@ func readISC(file string, data []byte) (*Config, error) {
 type iscBuilder struct {
 	c    *Config
 	errs []Problem
+	// pxeClass is the first class of every PXE client that sets a
+	// filename, once seen: dhcpd gives a client that is in several classes
+	// the filename of the class declared first (seen with dhcpd 4.4), so a
+	// class of one architecture after it never takes effect.
+	pxeClass *iscBlock
 	// globalOpts are the options set at the top level; dhcpd applies them
 	// to every subnet, and so does the import.
 	globalOpts []iscStmt
@@ -315,6 +320,11 @@ func (b *iscBuilder) class(blk *iscBlock) {
 		return
 	}
 	if m.arch != nil {
+		if g := b.pxeClass; g != nil && one["filename"] != nil {
+			b.errorf(one["filename"].line, "class %q comes after class %q (line %d), which matches every PXE client and sets its filename first, so dhcpd never gives this filename: declare class %q first",
+				blk.name, g.name, g.line, blk.name)
+			return
+		}
 		if s := one["next-server"]; s != nil {
 			b.errorf(s.line, "next-server in class %q: pxed has one next-server for all architectures (set it outside the class)", blk.name)
 		}
@@ -344,6 +354,9 @@ func (b *iscBuilder) class(blk *iscBlock) {
 		}, func() { b.c.Boot.NextServer = Addr{s.addr} })
 	}
 	if s := one["filename"]; s != nil {
+		if b.pxeClass == nil {
+			b.pxeClass = blk
+		}
 		b.classValue(blk, s, "filename", "boot.file", "file", s.text, func(bt *Boot) string { return bt.File },
 			func() { b.c.Boot.File = s.text })
 	}

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -56,6 +58,10 @@ type udhcpcResult struct {
 	ServerID string // option 54 of the ACK: the server that gave the lease
 	SIAddr   string
 	BootFile string
+	// Options holds the options udhcpc exports to its script by name
+	// (router, dns, domain, hostname, rootpath, subnet, broadcast, lease),
+	// as it printed them; absent when the server sent none.
+	Options map[string]string
 }
 
 // udhcpcLease runs busybox's DHCP client once (-q: quit once bound, -n: fail
@@ -70,7 +76,8 @@ func udhcpcLease(t *testing.T, ns *Namespace, ifname string, extra ...string) (u
 	// udhcpc calls the script with $1 = deconfig, bound, renew, nak or
 	// leasefail, and the lease in environment variables ($ip, $serverid,
 	// $siaddr, $boot_file, ...).
-	body := "#!/bin/sh\ncase \"$1\" in bound|renew) echo \"ip=$ip serverid=$serverid siaddr=$siaddr boot_file=$boot_file subnet=$subnet\" >>" + record + ";; esac\nexit 0\n"
+	vars := filepath.Join(dir, "lease.vars")
+	body := "#!/bin/sh\ncase \"$1\" in bound|renew) echo \"ip=$ip serverid=$serverid siaddr=$siaddr boot_file=$boot_file subnet=$subnet\" >>" + record + "; env >" + vars + ";; esac\nexit 0\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +99,16 @@ func udhcpcLease(t *testing.T, ns *Namespace, ifname string, extra ...string) (u
 	}
 	last := m[len(m)-1]
 	ip, err := netip.ParseAddr(last[1])
-	return udhcpcResult{IP: ip, ServerID: last[2], SIAddr: last[3], BootFile: last[4]}, err
+	res := udhcpcResult{IP: ip, ServerID: last[2], SIAddr: last[3], BootFile: last[4], Options: map[string]string{}}
+	keep := []string{"router", "dns", "domain", "hostname", "rootpath", "subnet", "broadcast", "lease"}
+	env, _ := os.ReadFile(vars)
+	for _, line := range strings.Split(string(env), "\n") {
+		k, v, _ := strings.Cut(line, "=")
+		if slices.Contains(keep, k) {
+			res.Options[k] = strings.TrimSpace(v)
+		}
+	}
+	return res, err
 }
 
 // dhclient runs ISC dhclient for one lease attempt (-1) with a configuration,
