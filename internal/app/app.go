@@ -129,6 +129,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 		if cfg.HTTP.Enabled {
 			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: recorder}
+			if config.On(cfg.Web.Enabled) {
+				hs.Callback = web.InstallCallback(cat, recorder)
+			}
 			ln, err := net.Listen("tcp", cfg.HTTP.Address)
 			if err != nil {
 				return fmt.Errorf("http: %w", err)
@@ -279,11 +282,16 @@ func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, lo
 	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
 }
 
-// callbackURL gives the install callback URL of a host, on the web
-// address's port at the address the machine reached pxed on (web.address
-// must then listen where machines reach it; pxed check says so).
+// callbackURL gives the install callback URL of a host at the address the
+// machine reached pxed on: on the HTTP boot server, which machines reach by
+// design, else on the web address (which then must listen where machines
+// reach it; pxed check says so).
 func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Addr) string {
-	_, port, err := net.SplitHostPort(cfg.Web.Address)
+	addr := cfg.Web.Address
+	if cfg.HTTP.Enabled {
+		addr = cfg.HTTP.Address
+	}
+	_, port, err := net.SplitHostPort(addr)
 	if err != nil || !config.On(cfg.Web.Enabled) {
 		return nil
 	}

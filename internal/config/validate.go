@@ -802,17 +802,21 @@ func CheckTemplate(text string) error {
 }
 
 // callbackUnreachable says why an installed machine could not reach the
-// install callback on the web server, or "".
+// install callback, or "". The HTTP boot server serves it (machines reach
+// that one); without it, the web server must listen where machines are.
 func (v *validator) callbackUnreachable() string {
 	if !On(v.c.Web.Enabled) {
-		return "web is disabled"
+		return "web is disabled (the callback token is derived from the API token)"
+	}
+	if v.c.HTTP.Enabled {
+		return ""
 	}
 	host, _, err := net.SplitHostPort(v.c.Web.Address)
 	if err != nil {
 		return "" // web.address is reported on its own
 	}
 	if a, err := netip.ParseAddr(host); (err == nil && a.IsLoopback()) || host == "localhost" {
-		return fmt.Sprintf("web.address %s listens on loopback only, which machines cannot reach (listen on the boot network, e.g. :9069)", v.c.Web.Address)
+		return fmt.Sprintf("web.address %s listens on loopback only and http is off: machines reach neither (enable http, which serves the callback)", v.c.Web.Address)
 	}
 	return ""
 }

@@ -186,7 +186,7 @@ hosts:
 				`pxed.yaml:6: host "batch": "00:18" is not a MAC address like 00:18:e7:42:84:3a, nor a glob like 00:18:e7:*`,
 				`pxed.yaml:11: host "bad-uuid" uuid "8a1b7c2e" is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a`,
 				`pxed.yaml:12: host "bad-uuid" netboot "sometimes": use always, once or never`,
-				`pxed.yaml:15: host "once-unreachable" netboot once needs the install callback, but web.address 127.0.0.1:9069 listens on loopback only, which machines cannot reach (listen on the boot network, e.g. :9069)`,
+				`pxed.yaml:15: host "once-unreachable" netboot once needs the install callback, but web.address 127.0.0.1:9069 listens on loopback only and http is off: machines reach neither (enable http, which serves the callback)`,
 			},
 		},
 		{

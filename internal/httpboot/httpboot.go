@@ -28,6 +28,11 @@ type Server struct {
 	Files  tftp.Handler
 	Logger *slog.Logger
 	Events events.Recorder
+	// Callback, if set, answers POST /api/v1/hosts/NAME/installed, the
+	// install callback of netboot-once hosts (web.InstallCallback): the
+	// installed machine reaches this server, which is on its network. It
+	// is the one route here that is not a file.
+	Callback http.Handler
 
 	// Limits on slow, idle and stalled clients; zero means the default.
 	// ReadHeaderTimeout bounds reading a request (line and headers; there
@@ -62,6 +67,14 @@ func (s *Server) logger() *slog.Logger {
 
 // ServeHTTP answers GET and HEAD for files under the root.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && s.Callback != nil {
+		if name, ok := callbackHost(r.URL.Path); ok {
+			r.SetPathValue("name", name)
+			r.Body = http.MaxBytesReader(w, r.Body, 4096) // the callback has nothing to say in its body
+			s.Callback.ServeHTTP(w, r)
+			return
+		}
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "read-only: GET and HEAD only", http.StatusMethodNotAllowed)
@@ -185,4 +198,17 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	<-done // Shutdown has let the open requests finish
 	return nil
+}
+
+// callbackHost reads NAME from /api/v1/hosts/NAME/installed.
+func callbackHost(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/api/v1/hosts/")
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutSuffix(rest, "/installed")
+	if !ok || name == "" || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
 }

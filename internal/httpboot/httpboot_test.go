@@ -120,3 +120,38 @@ func TestConfinedAndReadOnly(t *testing.T) {
 		t.Errorf("POST: %d", resp.StatusCode)
 	}
 }
+
+// The install callback is the one POST the boot server takes; every other
+// POST is refused as before, and GETs of the same path are files.
+func TestInstallCallbackRoute(t *testing.T) {
+	var got []string
+	base, _, _ := serveWith(t, func(s *Server) {
+		s.Callback = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = append(got, r.PathValue("name")+"?"+r.URL.RawQuery)
+			w.WriteHeader(http.StatusNoContent)
+		})
+	})
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{"POST", "/api/v1/hosts/station-02/installed?token=abc", 204},
+		{"POST", "/api/v1/hosts/installed", 405},
+		{"POST", "/api/v1/hosts/a/b/installed", 405},
+		{"POST", "/debian-installer/linux", 405},
+		{"GET", "/api/v1/hosts/station-02/installed", 404},
+	} {
+		req, _ := http.NewRequest(c.method, base+c.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, resp.StatusCode, c.want)
+		}
+	}
+	if len(got) != 1 || got[0] != "station-02?token=abc" {
+		t.Errorf("callback saw %q", got)
+	}
+}

@@ -57,33 +57,7 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	// The install callback: Open, since the installed system has no API
-	// token; it carries its host's own token (catalog.CallbackToken) in the
-	// query, as a preseed late_command's wget can send it.
-	s.HandleFunc("POST /api/v1/hosts/{name}/installed", Open, func(w http.ResponseWriter, r *http.Request) {
-		name := r.PathValue("name")
-		if !c.CheckCallback(name, r.URL.Query().Get("token")) {
-			Error(w, http.StatusForbidden, "wrong or missing callback token for host "+name)
-			return
-		}
-		if err := c.SetInstalled(r.Context(), name, true); err != nil {
-			catalogError(w, err)
-			return
-		}
-		if ev != nil {
-			// The host's MAC when it has one; else the Log finds the
-			// machine by the address it calls back from.
-			e := events.Event{Kind: events.Callback, Proto: "http", Host: name, Detail: "done"}
-			if h, ok := c.Snapshot().Host(name); ok {
-				e.Host, e.MAC = h.Name, h.MAC.HardwareAddr
-			}
-			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-				e.IP = ap.Addr().Unmap()
-			}
-			ev.Record(e)
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	s.Handle("POST "+InstalledPattern, Open, InstallCallback(c, ev))
 	// Clearing the record makes a netboot-once host install again.
 	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, func(w http.ResponseWriter, r *http.Request) {
 		if err := c.SetInstalled(r.Context(), r.PathValue("name"), false); err != nil {
@@ -149,6 +123,46 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 		if err := c.DeleteMachine(r.Context(), mac); err != nil {
 			catalogError(w, err)
 			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// InstalledPattern is the path of the install callback, with the host's
+// name as {name}.
+const InstalledPattern = "/api/v1/hosts/{name}/installed"
+
+// InstallCallback answers POST /api/v1/hosts/{name}/installed: the installed
+// system of a netboot-once host reports that it is done, and the host boots
+// local from then on. It needs no API token (Open: the installed system has
+// none); it carries its host's own token (catalog.CallbackToken) in the
+// query, as a preseed late_command's wget can send it. pxed serves it on the
+// web address and, since machines reach that one, on the HTTP boot server.
+//
+// An accepted callback is recorded to ev (if not nil), so that it ends the
+// machine's boot timeline.
+func InstallCallback(c *catalog.Catalog, ev events.Recorder) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if !c.CheckCallback(name, r.URL.Query().Get("token")) {
+			Error(w, http.StatusForbidden, "wrong or missing callback token for host "+name)
+			return
+		}
+		if err := c.SetInstalled(r.Context(), name, true); err != nil {
+			catalogError(w, err)
+			return
+		}
+		if ev != nil {
+			// The host's MAC when it has one; else the Log finds the
+			// machine by the address it calls back from.
+			e := events.Event{Kind: events.Callback, Proto: "http", Host: name, Detail: "done"}
+			if h, ok := c.Snapshot().Host(name); ok {
+				e.Host, e.MAC = h.Name, h.MAC.HardwareAddr
+			}
+			if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+				e.IP = ap.Addr().Unmap()
+			}
+			ev.Record(e)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

@@ -14,8 +14,9 @@ import (
 
 // installOnceConfig edits the reference network: station-02 installs once,
 // the installer's command line carries its callback URL (as a preseed
-// late_command would use it), the API listens where machines reach it, and
-// a second profile, rescue, is there to switch to.
+// late_command would use it; pxed serves it on its HTTP boot server), and a
+// second profile, rescue, is there to switch to. The API stays on the
+// namespace's loopback, as by default.
 func installOnceConfig(y string) string {
 	y = strings.Replace(y, "    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n",
 		"    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n    netboot: once\n", 1)
@@ -23,7 +24,7 @@ func installOnceConfig(y string) string {
 		"    cmdline: console=ttyS0,115200 console=tty0 priority=critical pxed.callback={{.CallbackURL}} ---\n"+
 			"  - name: rescue\n    kernel: debian-installer/amd64/linux\n    initrd: [debian-installer/amd64/initrd.gz]\n"+
 			"    cmdline: console=ttyS0,115200 console=tty0 pxed.profile=rescue host={{.Hostname}} ---\n", 1)
-	return y + "\nweb:\n  address: 192.168.1.21:9069\n"
+	return y
 }
 
 // commandLine waits for the kernel's "Command line:" on g's serial console
@@ -83,7 +84,7 @@ func TestInstallOnce(t *testing.T) {
 	t.Logf("boot 1 (netboot once, not installed): power-on to %q in %v", kernelStarted, took)
 	cmdline := commandLine(t, g)
 	g.powerOff()
-	m := regexp.MustCompile(`pxed\.callback=(http://192\.168\.1\.21:9069/api/v1/hosts/station-02/installed\?token=[0-9a-f]{32}) `).FindStringSubmatch(cmdline)
+	m := regexp.MustCompile(`pxed\.callback=(http://192\.168\.1\.21:8080/api/v1/hosts/station-02/installed\?token=[0-9a-f]{32}) `).FindStringSubmatch(cmdline)
 	if m == nil {
 		t.Fatalf("installer command line has no callback URL: %q", cmdline)
 	}
@@ -135,7 +136,7 @@ func TestInstallOnce(t *testing.T) {
 
 	// 4. The operator gives station-02 another profile through the CLI.
 	out, err := ns.command(cctx, px.bin, "hosts", "set", "station-02", "--profile", "rescue", "--netboot", "always",
-		"--api", "http://192.168.1.21:9069", "--token-file", filepath.Join(px.dataDir, "api-token")).CombinedOutput()
+		"--api", "http://127.0.0.1:9069", "--token-file", filepath.Join(px.dataDir, "api-token")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pxed hosts set: %v: %s", err, out)
 	}
