@@ -186,3 +186,46 @@ func TestDashboardServed(t *testing.T) {
 		t.Errorf("missing asset: %d", w.Code)
 	}
 }
+
+// TestEventStreamOutlivesTimeouts: the server's read and write timeouts,
+// which bound ordinary requests, do not end an event stream.
+func TestEventStreamOutlivesTimeouts(t *testing.T) {
+	g := events.NewLog(events.DefaultLimits)
+	s := &Server{PublicRead: true, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
+	(&Machines{Log: g, Heartbeat: 50 * time.Millisecond}).Register(s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	rctx, rcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer rcancel()
+	req, _ := http.NewRequestWithContext(rctx, "GET", "http://"+ln.Addr().String()+"/api/v1/events", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	start := time.Now()
+	for time.Since(start) < 1500*time.Millisecond {
+		if !sc.Scan() {
+			t.Fatalf("stream ended after %v (%v), past the 200 ms timeouts", time.Since(start), sc.Err())
+		}
+	}
+	g.Record(events.Event{MAC: station, Kind: events.DHCPDiscover})
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "data: ") {
+			return // a step still arrives
+		}
+	}
+	t.Fatalf("no step after the timeouts: %v", sc.Err())
+}

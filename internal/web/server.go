@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -48,6 +49,10 @@ type Server struct {
 	// PublicRead lets anyone who reaches the address read without the token.
 	PublicRead bool
 	Logger     *slog.Logger
+	// ReadTimeout and WriteTimeout bound reading a request and writing its
+	// response (defaults 15 s and 30 s); an event stream sets its own write
+	// deadline per message instead.
+	ReadTimeout, WriteTimeout time.Duration
 
 	mux *http.ServeMux
 }
@@ -150,8 +155,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		ReadTimeout:       cmp.Or(s.ReadTimeout, 15*time.Second),
+		WriteTimeout:      cmp.Or(s.WriteTimeout, 30*time.Second),
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
