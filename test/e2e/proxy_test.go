@@ -115,6 +115,16 @@ func bootProxy(t *testing.T, st Station, fw Firmware, edit func(string) string, 
 		t.Errorf("pxed in proxy mode recorded leases: %v", formatLeases(ls))
 	}
 	expectLogged(t, px, `result="proxy offer"`)
+	// What pxed answered, for the boot flow in docs/firmware.md.
+	if b, err := os.ReadFile(px.log); err == nil {
+		var answered []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.Contains(l, "msg=dhcp ") {
+				answered = append(answered, l)
+			}
+		}
+		t.Logf("pxed's DHCP answers:\n%s", strings.Join(answered, "\n"))
+	}
 	return px
 }
 
