@@ -422,3 +422,32 @@ func TestCatalogSharedBetweenInstances(t *testing.T) {
 	}
 	within("the removal", func() bool { _, ok := b.Snapshot().Match(mac, nil); return !ok })
 }
+
+// Two instances accepting hosts at once each check only the catalog they
+// loaded: the database refuses a second host with the same MAC or address.
+func TestCatalogUniqueHosts(t *testing.T) {
+	srv := pgtest.Start(t)
+	dsn := srv.NewDatabase(t)
+	a, b := open(t, dsn), open(t, dsn)
+	ctx := context.Background()
+	m1, _ := net.ParseMAC("52:54:00:aa:bb:01")
+	m2, _ := net.ParseMAC("52:54:00:aa:bb:02")
+	ip := config.Addr{Addr: netip.MustParseAddr("192.168.1.120")}
+	if err := a.PutHost(ctx, config.Host{Name: "one", MAC: config.MAC{HardwareAddr: m1}, IP: ip}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PutHost(ctx, config.Host{Name: "two", MAC: config.MAC{HardwareAddr: m1}}); err == nil {
+		t.Error("a second host with the same MAC was stored")
+	}
+	if err := b.PutHost(ctx, config.Host{Name: "three", MAC: config.MAC{HardwareAddr: m2}, IP: ip}); err == nil {
+		t.Error("a second host with the same address was stored")
+	}
+	// Replacing a host by its own name (another instance, another case) is no clash.
+	if err := b.PutHost(ctx, config.Host{Name: "ONE", MAC: config.MAC{HardwareAddr: m1}, IP: ip}); err != nil {
+		t.Errorf("replacing host one: %v", err)
+	}
+	st, err := a.Load(ctx)
+	if err != nil || len(st.Hosts) != 1 || st.Hosts[0].Name != "ONE" {
+		t.Errorf("hosts stored: %+v, %v; want ONE alone", st.Hosts, err)
+	}
+}
