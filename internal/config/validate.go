@@ -276,6 +276,7 @@ func (v *validator) hosts() {
 	names := map[string]int{}
 	macs := map[string]int{}
 	ips := map[netip.Addr]int{}
+	uuids := map[string]int{}
 	for i := range v.c.Hosts {
 		h := &v.c.Hosts[i]
 		p := fmt.Sprintf("hosts[%d]", i)
@@ -300,6 +301,18 @@ func (v *validator) hosts() {
 		}
 		if h.UUID != "" && !ValidUUID(h.UUID) {
 			v.add(p+".uuid", "%s uuid %q is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a", label, h.UUID)
+		} else if h.UUID != "" {
+			k := strings.ToLower(h.UUID)
+			if j, dup := uuids[k]; dup {
+				v.add(p+".uuid", "%s has the same uuid as %s%s", label, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].uuid", j)))
+			} else {
+				uuids[k] = i
+			}
+		}
+		// One fixed address for every machine a glob matches would be a
+		// conflict the moment two of them boot.
+		if h.IP.IsValid() && slices.ContainsFunc(h.MACs, func(m string) bool { return strings.ContainsAny(m, "*?") }) {
+			v.add(p+".ip", "%s matches MACs by glob and has a fixed ip: every machine it matches would get %s", label, h.IP)
 		}
 		switch h.Netboot {
 		case "", NetbootAlways, NetbootNever:

@@ -180,6 +180,11 @@ hosts:
   - name: once-unreachable
     mac: 00:18:e7:00:00:09
     netboot: once
+  - name: same-uuid
+    uuid: 8a1b7c2e-0000-4000-8000-00000000002a
+  - name: glob-ip
+    macs: ["52:54:00:*"]
+    ip: 192.168.1.77
 `,
 			want: []string{
 				`pxed.yaml:6: host "batch": MAC glob "00:18:zz:*" may hold only hex digits, ':', '-', '*' and '?'`,
@@ -187,6 +192,8 @@ hosts:
 				`pxed.yaml:11: host "bad-uuid" uuid "8a1b7c2e" is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a`,
 				`pxed.yaml:12: host "bad-uuid" netboot "sometimes": use always, once or never`,
 				`pxed.yaml:15: host "once-unreachable" netboot once needs the install callback, but web.address 127.0.0.1:9069 listens on loopback only and http is off: machines reach neither (enable http, which serves the callback)`,
+				`pxed.yaml:17: host "same-uuid" has the same uuid as host "by-uuid" (line 8)`,
+				`pxed.yaml:20: host "glob-ip" matches MACs by glob and has a fixed ip: every machine it matches would get 192.168.1.77`,
 			},
 		},
 		{
