@@ -34,7 +34,7 @@ func TestCatalogChangeAppliesAtNextDiscover(t *testing.T) {
 	}
 	root := "iscsi:192.168.1.21::::iqn.2026-01.lan:lab"
 	err = cat.PutHost(context.Background(), config.Host{
-		Name: "lab-1", MACs: []string{"02:00:00:*"}, IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.120")},
+		Name: "lab-1", MACs: []string{"02:00:00:00:00:01"}, IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.120")},
 		Boot:    &config.Boot{File: "lab.0"},
 		Options: []config.Option{{Code: 17, String: &root}},
 	})
@@ -47,7 +47,7 @@ func TestCatalogChangeAppliesAtNextDiscover(t *testing.T) {
 		t.Errorf("after the change: %+v, want 192.168.1.120, lab.0, host name lab-1, root path", got)
 	}
 	if !f.r.Known(stranger) {
-		t.Error("Known does not see the glob host")
+		t.Error("Known does not see a host by its macs list")
 	}
 }
 
