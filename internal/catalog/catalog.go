@@ -276,7 +276,21 @@ func (c *Catalog) DeleteHost(ctx context.Context, name string) error {
 		if err := c.check(next); err != nil {
 			return err
 		}
-		return c.store.DeleteHost(ctx, name)
+		if err := c.store.DeleteHost(ctx, name); err != nil {
+			return err
+		}
+		// A host gone for good takes its install record with it: a new
+		// host of the same name must install, not boot a disk it never had.
+		// A file host of that name keeps the record: it is the same machine.
+		for _, h := range c.base.Hosts {
+			if strings.EqualFold(h.Name, name) {
+				return nil
+			}
+		}
+		if _, installed := st.Installed[strings.ToLower(name)]; installed {
+			return c.store.SetInstalled(ctx, name, time.Time{})
+		}
+		return nil
 	})
 }
 

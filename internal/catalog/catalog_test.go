@@ -227,6 +227,24 @@ func TestOverlay(t *testing.T) {
 	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, nil, lan); d.Profile == nil || d.Profile.Name != "memtest" {
 		t.Fatalf("new host after restart: %+v", d)
 	}
+	// An API host deleted after its install callback: a new host of that
+	// name installs again.
+	nh.Netboot = config.NetbootOnce
+	if err := c.PutHost(ctx, nh); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetInstalled(ctx, "lab-9", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteHost(ctx, "lab-9"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PutHost(ctx, nh); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, nil, lan); d.Profile.Name != "memtest" || !d.Host.Installed.IsZero() {
+		t.Fatalf("re-created lab-9 boots %s (installed %v), want memtest, not installed", d.Profile.Name, d.Host.Installed)
+	}
 	// The profile is in use: deleting it would leave lab-9 pointing nowhere.
 	var inv *catalog.InvalidError
 	if err := c.DeleteProfile(ctx, "memtest"); !errors.As(err, &inv) {
