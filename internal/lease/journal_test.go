@@ -255,7 +255,11 @@ func TestJournalCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		killAt := time.After(time.Duration(20+rand.IntN(200)) * time.Millisecond)
+		// The kill comes at a random moment after the child's first
+		// acknowledged commit, not after its start: on a loaded machine a
+		// child may need longer than the whole window just to start.
+		var killAt <-chan time.Time
+		armed := false
 		lines := make(chan string)
 		go func() {
 			sc := bufio.NewScanner(out)
@@ -273,6 +277,10 @@ func TestJournalCrash(t *testing.T) {
 				}
 				ip, m, _ := strings.Cut(l, " ")
 				acked[netip.MustParseAddr(ip)] = m
+				if !armed {
+					armed = true
+					killAt = time.After(time.Duration(rand.IntN(200)) * time.Millisecond)
+				}
 			case <-killAt:
 				cmd.Process.Kill()
 				killAt = nil
