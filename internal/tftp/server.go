@@ -157,14 +157,19 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 		return s.serveSinglePort(ctx, l, &wg)
 	}
 	buf := make([]byte, 65536)
-	// Running transfers by client transfer ID, each with a flag set once
-	// the client has sent anything to the transfer's port. An RRQ from a
-	// client whose transfer has heard nothing from it yet is that client
-	// resending its request (the first reply was lost or slow): starting a
-	// second transfer would send it a second OACK or DATA 1 from another
-	// port, which clients take as an error (atftp aborts on it).
+	// Running transfers by client transfer ID, each with its request and a
+	// flag set once the client has sent anything to the transfer's port.
+	// The same request again from a client whose transfer has heard nothing
+	// from it yet is that client resending it (the first reply was lost or
+	// slow): starting a second transfer would send it a second OACK or
+	// DATA 1 from another port, which clients take as an error (atftp
+	// aborts on it). Any other packet is handled on its own.
+	type running struct {
+		heard *atomic.Bool
+		rrq   string
+	}
 	var mu sync.Mutex
-	active := map[netip.AddrPort]*atomic.Bool{}
+	active := map[netip.AddrPort]running{}
 	for {
 		n, req, err := l.read(buf)
 		if err != nil {
@@ -174,8 +179,8 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 			return fmt.Errorf("tftp: reading requests: %w", err)
 		}
 		mu.Lock()
-		running, dup := active[req.src]
-		dup = dup && !running.Load()
+		r, dup := active[req.src]
+		dup = dup && !r.heard.Load() && r.rrq == string(buf[:n])
 		mu.Unlock()
 		if dup {
 			s.logger().Debug("tftp: dropped request", "ip", req.src, "reason", "resent request of a running transfer")
@@ -187,13 +192,13 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 		}
 		heard := new(atomic.Bool)
 		mu.Lock()
-		active[req.src] = heard
+		active[req.src] = running{heard: heard, rrq: string(buf[:n])}
 		mu.Unlock()
 		wg.Go(func() {
 			defer func() { <-s.sem }()
 			defer func() {
 				mu.Lock()
-				if active[req.src] == heard {
+				if active[req.src].heard == heard {
 					delete(active, req.src)
 				}
 				mu.Unlock()
