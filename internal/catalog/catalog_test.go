@@ -36,6 +36,7 @@ profiles:
     cmdline: priority=critical ---
   - name: rescue
     kernel: rescue/linux
+    loader: {file: rescue.0}
 hosts:
   - name: station-01
     mac: 00:18:e7:42:84:3a
@@ -55,6 +56,9 @@ hosts:
   - name: station-04
     macs: [00:18:e7:42:99:01]
     netboot: never
+  - name: rescue-own
+    mac: 00:18:e7:42:99:02
+    boot: {profile: rescue, file: own.0}
 `
 
 func parse(t *testing.T) *config.Config {
@@ -107,11 +111,12 @@ func TestResolve(t *testing.T) {
 	}{
 		{"exact MAC", "00:18:e7:42:84:3a", nil, lan, "station-01", "debian-installer", "global", "pxelinux.0"},
 		{"exact MAC beats UUID", "00:18:e7:42:84:3a", uuid, lan, "station-01", "debian-installer", "global", "pxelinux.0"},
-		{"UUID beats glob", "00:18:e7:00:00:01", uuid, lan, "by-uuid", "rescue", "host", "pxelinux.0"},
+		{"UUID beats glob; the profile's loader", "00:18:e7:00:00:01", uuid, lan, "by-uuid", "rescue", "host", "rescue.0"},
 		{"glob", "00:18:E7:00:00:01", nil, lan, "batch", "local", "host", "batch.0"},
 		{"unknown machine gets the global profile", "52:54:00:12:34:56", nil, lan, "", "debian-installer", "global", "pxelinux.0"},
-		{"unknown machine on a subnet with its own", "52:54:00:12:34:56", nil, other, "", "rescue", "subnet", "sub.0"},
-		{"host profile beats subnet", "00:18:e7:00:00:01", uuid, other, "by-uuid", "rescue", "host", "sub.0"},
+		{"unknown machine on a subnet with its own; the profile's loader beats the subnet's file", "52:54:00:12:34:56", nil, other, "", "rescue", "subnet", "rescue.0"},
+		{"host profile beats subnet", "00:18:e7:00:00:01", uuid, other, "by-uuid", "rescue", "host", "rescue.0"},
+		{"host's own file beats its profile's loader", "00:18:e7:42:99:02", nil, lan, "rescue-own", "rescue", "host", "own.0"},
 		{"netboot never boots local", "00:18:e7:42:99:01", nil, lan, "station-04", "local", "netboot never", "pxelinux.0"},
 		{"netboot once before the callback", "00:18:e7:42:85:21", nil, lan, "station-02", "debian-installer", "global", "pxelinux.0"},
 	}
@@ -198,8 +203,8 @@ func TestOverlay(t *testing.T) {
 	if d.Profile.Name != "rescue" || d.Host.Source != catalog.FromAPI || d.Host.IP.Addr != over.IP.Addr {
 		t.Fatalf("after override: %s from %s ip %s", d.Profile.Name, d.Host.Source, d.Host.IP)
 	}
-	if n := len(c.Snapshot().Hosts()); n != 5 {
-		t.Errorf("%d hosts after overriding one, want 5", n)
+	if n := len(c.Snapshot().Hosts()); n != 6 {
+		t.Errorf("%d hosts after overriding one, want 6", n)
 	}
 	if err := c.DeleteHost(ctx, "station-01"); err != nil {
 		t.Fatal(err)
@@ -270,8 +275,8 @@ func TestPutHostRefusesWhatCheckRefuses(t *testing.T) {
 			t.Errorf("%s: PutHost = %v, want InvalidError", tt.name, err)
 		}
 	}
-	if n := len(c.Snapshot().Hosts()); n != 5 {
-		t.Errorf("%d hosts after refused changes, want the file's 5", n)
+	if n := len(c.Snapshot().Hosts()); n != 6 {
+		t.Errorf("%d hosts after refused changes, want the file's 6", n)
 	}
 }
 

@@ -212,8 +212,8 @@ func (s *Snapshot) Match(mac net.HardwareAddr, uuid []byte) (*Host, bool) {
 type Decision struct {
 	// Host is the machine's entry, nil for an unknown machine.
 	Host *Host
-	// Boot is the boot file choice: the host's over its subnet's over the
-	// network-wide one, field by field.
+	// Boot is the boot file choice: the host's over its profile's loader
+	// over its subnet's over the network-wide one, field by field.
 	Boot pxe.Boot
 	// Profile is what the loader config boots, nil when none is set (the
 	// loader then finds its own files). It is the host's profile, else the
@@ -242,11 +242,9 @@ func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) D
 			}
 		}
 	}
-	if h, ok := s.Match(mac, uuid); ok {
+	h, matched := s.Match(mac, uuid)
+	if matched {
 		d.Host = h
-		if b, err := MergeBoot(d.Boot, h.Boot); err == nil {
-			d.Boot = b
-		}
 		if h.Boot != nil && h.Boot.Profile != "" {
 			name, why = h.Boot.Profile, "host"
 		}
@@ -259,6 +257,18 @@ func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) D
 	}
 	if name != "" {
 		d.Profile, _ = s.Profile(name)
+	}
+	// Boot files: the profile's loader over the subnet's or network-wide
+	// choice, and the host's own over both, field by field.
+	if d.Profile != nil && d.Profile.Loader != nil {
+		if b, err := MergeBoot(d.Boot, d.Profile.Loader); err == nil {
+			d.Boot = b
+		}
+	}
+	if matched {
+		if b, err := MergeBoot(d.Boot, h.Boot); err == nil {
+			d.Boot = b
+		}
 	}
 	d.Why = why
 	return d

@@ -139,6 +139,11 @@ type Profile struct {
 	Kernel  string   `yaml:"kernel" json:"kernel,omitempty"`
 	Initrd  []string `yaml:"initrd" json:"initrd,omitempty"`
 	Cmdline string   `yaml:"cmdline" json:"cmdline,omitempty"`
+	// Loader, when set, is the boot program that machines booting this
+	// profile load (file, and files by architecture), over their subnet's
+	// and the network-wide one; a host's own boot section still wins.
+	// Its profile field must stay empty.
+	Loader *Boot `yaml:"loader" json:"loader,omitempty"`
 }
 
 // Host is a machine known by its MAC address, by one of a list of MACs or

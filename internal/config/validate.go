@@ -698,6 +698,12 @@ func (v *validator) profiles() {
 		if err := CheckTemplate(p.Cmdline); err != nil {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}
+		if p.Loader != nil {
+			if p.Loader.Profile != "" {
+				v.add(path+".loader.profile", "profile %q: a loader names boot files, not a profile", p.Name)
+			}
+			v.boot(path+".loader", p.Loader)
+		}
 		files := append([]string{p.Kernel}, p.Initrd...)
 		for j, f := range files {
 			fp := path + ".kernel"
