@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/httpserve"
 	"github.com/pxed/pxed/internal/tftp"
 )
 
@@ -185,19 +186,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		MaxHeaderBytes: MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(sctx)
-	}()
-	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err // the errgroup cancels ctx, which ends the goroutine
-	}
-	<-done // Shutdown has let the open requests finish
-	return nil
+	return httpserve.Serve(ctx, hs, ln)
 }
 
 // callbackHost reads NAME from /api/v1/hosts/NAME/installed.
