@@ -10,6 +10,7 @@ import (
 
 	"github.com/pxed/pxed/internal/app"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // overrides are the flags that replace config fields.
@@ -80,7 +81,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *level != "" {
 		cfg.Log.Level = *level
 	}
-	log, err := newLogger(cfg.Log, stderr)
+	// Serving logs a line per reply and per transfer: a sink lets lines
+	// logged together share one write.
+	sink := logsink.New(stderr)
+	defer sink.Close()
+	log, err := newLogger(cfg.Log, sink)
 	if err != nil {
 		return usageError{err}
 	}

@@ -93,7 +93,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			resp.IPXEScript = profiles.ScriptURL
 		}
 		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
-			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}}
+			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}, Workers: cfg.DHCP.Workers}
 		met.WatchDHCP(srv.Stats())
 		met.WatchPools(poolsOf(cfg), alloc.Usage)
 		if err := srv.Listen(cfg.Interfaces); err != nil {

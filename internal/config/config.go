@@ -94,6 +94,10 @@ type DHCP struct {
 	// RateGlobal is how many requests per second are answered for all
 	// clients not listed in hosts, together; 0 (the default) means no limit.
 	RateGlobal float64 `yaml:"rate_global"`
+	// Workers is how many requests each interface serves at once; 0 means
+	// the default (1024). A request whose lease is being written keeps
+	// its worker until the write is durable.
+	Workers int `yaml:"workers"`
 	// TrustedRelays are the relay agents (giaddr) whose requests are
 	// served and whose option 82 is echoed; empty: every relay.
 	TrustedRelays []Addr   `yaml:"trusted_relays"`

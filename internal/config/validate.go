@@ -181,6 +181,9 @@ func (v *validator) dhcp() {
 	if d.RateGlobal < 0 || math.IsNaN(d.RateGlobal) || math.IsInf(d.RateGlobal, 0) {
 		v.add("dhcp.rate_global", "rate_global %v must be 0 (no global limit) or a positive number of requests per second", d.RateGlobal)
 	}
+	if d.Workers < 0 || d.Workers > 65536 {
+		v.add("dhcp.workers", "workers %d must be between 1 and 65536 (0: the default, 1024)", d.Workers)
+	}
 	relays := map[netip.Addr]int{}
 	for i, a := range d.TrustedRelays {
 		p := fmt.Sprintf("dhcp.trusted_relays[%d]", i)

@@ -181,17 +181,24 @@ func (g *Log) Record(e Event) {
 		e.Time = time.Now()
 	}
 	g.mu.Lock()
-	mac := ""
+	var m *machine
 	if len(e.MAC) > 0 {
-		mac = e.MAC.String()
-	} else if e.IP.IsValid() {
-		mac = g.byIP[e.IP]
+		// Looked up without making a string: the serving path records
+		// several events per request, nearly all of known machines.
+		var b [3 * 16]byte
+		m = g.touch(appendMAC(b[:0], e.MAC))
+	} else {
+		mac := ""
+		if e.IP.IsValid() {
+			mac = g.byIP[e.IP]
+		}
+		if mac == "" {
+			mac = "ip:" + e.IP.String() // a file fetched by an address pxed did not lease
+		}
+		m = g.touch([]byte(mac))
 	}
-	if mac == "" {
-		mac = "ip:" + e.IP.String() // a file fetched by an address pxed did not lease
-	}
+	mac := m.mac
 	e.Machine = mac
-	m := g.touch(mac)
 	if (e.Kind == DHCPAck || e.Kind == ProxyAck) && e.IP.IsValid() && e.IP != m.ip {
 		if g.byIP[m.ip] == mac {
 			delete(g.byIP, m.ip)
@@ -213,11 +220,16 @@ func (g *Log) Record(e Event) {
 	}
 }
 
-func (g *Log) touch(mac string) *machine {
-	if el, ok := g.machines[mac]; ok {
+// touch returns the machine filed under key (a MAC as net.HardwareAddr
+// formats it, or "ip:" and an address), made most recently seen; a new one
+// when there is none, which takes the place (and the memory) of the least
+// recently seen machine once the Log is full.
+func (g *Log) touch(key []byte) *machine {
+	if el, ok := g.machines[string(key)]; ok {
 		g.lru.MoveToFront(el)
 		return el.Value.(*machine)
 	}
+	var m *machine
 	for g.lru.Len() >= g.limits.Machines {
 		old := g.lru.Back()
 		om := old.Value.(*machine)
@@ -226,10 +238,29 @@ func (g *Log) touch(mac string) *machine {
 			delete(g.byIP, om.ip)
 		}
 		g.lru.Remove(old)
+		m = om
 	}
-	m := &machine{mac: mac, sum: Summary{MAC: mac}}
+	mac := string(key)
+	if m == nil {
+		m = &machine{}
+	}
+	clear(m.events) // drop what the events refer to
+	*m = machine{mac: mac, events: m.events[:0], sum: Summary{MAC: mac}}
 	g.machines[mac] = g.lru.PushFront(m)
 	return m
+}
+
+// appendMAC appends mac as net.HardwareAddr.String does: lower-case hex
+// bytes joined by colons.
+func appendMAC(b []byte, mac net.HardwareAddr) []byte {
+	const hex = "0123456789abcdef"
+	for i, c := range mac {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, hex[c>>4], hex[c&0xf])
+	}
+	return b
 }
 
 func (m *machine) add(e Event, limit int) {

@@ -153,3 +153,36 @@ func TestFloodBounded(t *testing.T) {
 		t.Errorf("heap grew %d MiB", grew>>20)
 	}
 }
+
+// The key a machine is filed under is the MAC as net.HardwareAddr prints it,
+// for every length a client may send.
+func TestAppendMACMatchesString(t *testing.T) {
+	for n := 0; n <= 16; n++ {
+		mac := make(net.HardwareAddr, n)
+		for i := range mac {
+			mac[i] = byte(0xf7 * (i + 1))
+		}
+		if got, want := string(appendMAC(nil, mac)), mac.String(); got != want {
+			t.Errorf("length %d: %q, want %q", n, got, want)
+		}
+	}
+}
+
+// A machine that takes the place of a forgotten one starts with no events
+// of its own.
+func TestRecycledMachineStartsEmpty(t *testing.T) {
+	g := NewLog(Limits{Machines: 1, PerMachine: 4})
+	a := net.HardwareAddr{2, 0, 0, 0, 0, 1}
+	b := net.HardwareAddr{2, 0, 0, 0, 0, 2}
+	for range 6 {
+		g.Record(Event{MAC: a, Kind: DHCPDiscover})
+	}
+	g.Record(Event{MAC: b, Kind: DHCPRequest})
+	if ev := g.Events(a.String()); ev != nil {
+		t.Fatalf("forgotten machine still has %d events", len(ev))
+	}
+	ev := g.Events(b.String())
+	if len(ev) != 1 || ev[0].Kind != DHCPRequest || ev[0].Machine != b.String() {
+		t.Fatalf("new machine's events: %+v", ev)
+	}
+}
