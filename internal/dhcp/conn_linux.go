@@ -14,7 +14,7 @@ import (
 // 67 on 0.0.0.0 (clients without an address send from 0.0.0.0 to
 // 255.255.255.255), bound to the device so each interface has its own
 // socket and replies leave where the request came in.
-func listenInterface(ifname string, port int) (net.PacketConn, error) {
+func listenInterface(ifname string, port int) (*net.UDPConn, error) {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.IPPROTO_UDP)
 	if err != nil {
 		return nil, fmt.Errorf("socket: %w", err)
@@ -46,7 +46,7 @@ func listenInterface(ifname string, port int) (net.PacketConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c, nil
+	return c.(*net.UDPConn), nil // a UDP socket's file gives a UDPConn
 }
 
 // linkSender sends IPv4/UDP datagrams straight to a MAC address on one

@@ -137,9 +137,9 @@ func (s *Server) workers() int {
 type link struct {
 	name     string
 	ip       netip.Addr
-	conn     net.PacketConn
-	bootConn net.PacketConn // port 4011; nil when off
-	raw      *linkSender    // nil when packet sockets are not allowed
+	conn     *net.UDPConn
+	bootConn *net.UDPConn // port 4011; nil when off
+	raw      *linkSender  // nil when packet sockets are not allowed
 }
 
 func (l *link) close() {
@@ -203,7 +203,7 @@ func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
 }
 
 // work is one worker's loop on one interface.
-func (s *Server) work(ctx context.Context, l *link, conn net.PacketConn, boot bool) error {
+func (s *Server) work(ctx context.Context, l *link, conn *net.UDPConn, boot bool) error {
 	buf := make([]byte, 1500)
 	for {
 		if ctx.Err() != nil {
@@ -211,7 +211,7 @@ func (s *Server) work(ctx context.Context, l *link, conn net.PacketConn, boot bo
 		}
 		// A deadline on every read, so that shutdown is noticed.
 		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		n, from, err := conn.ReadFrom(buf)
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				continue
@@ -225,7 +225,7 @@ func (s *Server) work(ctx context.Context, l *link, conn net.PacketConn, boot bo
 	}
 }
 
-func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr, boot bool) {
+func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, boot bool) {
 	log := s.logger()
 	s.stats.Received.Add(1)
 	if mac := chaddr(pkt); mac != nil {
@@ -249,12 +249,16 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 	}
 	start := time.Now()
 	d := s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
-	attrs := []any{"iface", l.name, "mac", req.ClientHWAddr.String(), "xid", req.TransactionID.String(), "msg", req.MessageType().String()}
+	// Typed attributes (LogAttrs): a line per reply is on the hot path,
+	// and values passed as `any` would each be allocated.
+	attrs := make([]slog.Attr, 0, 16)
+	attrs = append(attrs, slog.String("iface", l.name), slog.String("mac", req.ClientHWAddr.String()),
+		slog.String("xid", req.TransactionID.String()), slog.String("msg", req.MessageType().String()))
 	if d.Client.HasArch {
-		attrs = append(attrs, "arch", d.Client.Arch.String())
+		attrs = append(attrs, slog.String("arch", d.Client.Arch.String()))
 	}
 	if d.Host != "" {
-		attrs = append(attrs, "host", d.Host)
+		attrs = append(attrs, slog.String("host", d.Host))
 	}
 	if d.Commit != nil {
 		err := s.Alloc.Commit(ctx, *d.Commit)
@@ -264,7 +268,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 			// Never an ACK for an address another client holds; a NAK
 			// where the decision prepared one, so the client starts over.
 			s.stats.Conflicts.Add(1)
-			log.Info("dhcp address taken by another client meanwhile", append(attrs, "ip", d.Commit.IP.String(), "nak", d.Conflict != nil)...)
+			log.LogAttrs(ctx, slog.LevelInfo, "dhcp address taken by another client meanwhile", append(attrs, slog.String("ip", d.Commit.IP.String()), slog.Bool("nak", d.Conflict != nil))...)
 			if d.Conflict == nil {
 				s.stats.countMessage(req.MessageType(), ResultConflict)
 				s.record(req, d, "lease conflict: "+err.Error())
@@ -276,7 +280,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 			// durable.
 			s.stats.StoreFailed.Add(1)
 			s.stats.countMessage(req.MessageType(), ResultStoreFailed)
-			log.Warn("dhcp lease not recorded, no reply", append(attrs, "ip", d.Commit.IP.String(), "err", err)...)
+			log.LogAttrs(ctx, slog.LevelWarn, "dhcp lease not recorded, no reply", append(attrs, slog.String("ip", d.Commit.IP.String()), slog.Any("err", err))...)
 			s.record(req, d, "lease not recorded: "+err.Error())
 			return
 		}
@@ -287,13 +291,13 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 		if d.Exhausted {
 			s.stats.Exhausted.Add(1)
 			if ok, held := s.exhausted.allow(time.Now()); ok {
-				log.Warn("dhcp pool exhausted: no offer", append(attrs, "reason", d.Reason, "suppressed", held)...)
+				log.LogAttrs(ctx, slog.LevelWarn, "dhcp pool exhausted: no offer", append(attrs, slog.String("reason", d.Reason), slog.Uint64("suppressed", held))...)
 			}
 		}
 		if d.Commit != nil {
-			log.Info("dhcp", append(attrs, "result", d.Reason, "ip", d.Commit.IP.String())...)
+			log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(attrs, slog.String("result", d.Reason), slog.String("ip", d.Commit.IP.String()))...)
 		} else {
-			log.Debug("dhcp no reply", append(attrs, "reason", d.Reason)...)
+			log.LogAttrs(ctx, slog.LevelDebug, "dhcp no reply", append(attrs, slog.String("reason", d.Reason))...)
 		}
 		s.record(req, d, d.Reason)
 		return
@@ -303,21 +307,20 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from net.Addr,
 	if boot {
 		// A ProxyDHCP request is answered where it came from, from port 4011.
 		conn = l.bootConn
-		if ua, ok := from.(*net.UDPAddr); ok {
-			dest = Destination{Kind: KindUnicast, Addr: ua.AddrPort()}
-		}
+		dest = Destination{Kind: KindUnicast, Addr: from}
 	}
 	out := d.Reply.ToBytes()
 	if err := s.send(l, conn, dest, out); err != nil {
 		s.stats.SendFailed.Add(1)
 		s.stats.countMessage(req.MessageType(), ResultSendFailed)
-		log.Warn("dhcp reply not sent", append(attrs, "to", dest.Addr.String(), "err", err)...)
+		log.LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
 		return
 	}
 	s.record(req, d, "")
 	s.count(req.MessageType(), d)
-	log.Info("dhcp", append(attrs, "reply", d.Reply.MessageType().String(), "ip", ipString(d.Reply.YourIPAddr),
-		"file", d.Reply.BootFileName, "result", d.Reason, "to", dest.Addr.String(), "dur", time.Since(start))...)
+	log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(attrs, slog.String("reply", d.Reply.MessageType().String()),
+		slog.String("ip", ipString(d.Reply.YourIPAddr)), slog.String("file", d.Reply.BootFileName), slog.String("result", d.Reason),
+		slog.String("to", dest.Addr.String()), slog.Duration("dur", time.Since(start)))...)
 }
 
 func ipString(ip net.IP) string {
@@ -327,14 +330,14 @@ func ipString(ip net.IP) string {
 	return ip.String()
 }
 
-func (s *Server) send(l *link, conn net.PacketConn, d Destination, out []byte) error {
+func (s *Server) send(l *link, conn *net.UDPConn, d Destination, out []byte) error {
 	if d.Kind == KindHardware {
 		if l.raw != nil {
 			return l.raw.send(d.MAC, netip.AddrPortFrom(l.ip, dhcpv4.ServerPort), d.Addr, out)
 		}
 		d.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)
 	}
-	_, err := conn.WriteTo(out, net.UDPAddrFromAddrPort(d.Addr))
+	_, err := conn.WriteToUDPAddrPort(out, d.Addr)
 	return err
 }
 
