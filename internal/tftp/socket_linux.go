@@ -30,7 +30,9 @@ import (
 type blockingLink struct {
 	fd     int
 	to     netip.AddrPort
-	sa     unix.Sockaddr // to, for sendto; built once so sending does not allocate
+	sa     unix.Sockaddr // to, for the ERROR to a stray packet
+	rawTo  unix.RawSockaddrAny
+	rawLen uint32 // bytes of rawTo in use
 	log    *slog.Logger
 	stop   func() bool
 	heard  *atomic.Bool // set once the client has sent to this transfer
@@ -38,6 +40,7 @@ type blockingLink struct {
 	errBuf []byte
 	rsa    unix.RawSockaddrAny
 	rcvTO  time.Duration // the SO_RCVTIMEO in force; 0 until set
+	spun   bool          // the last read was a raw wait that timed out
 	zone   uint32        // interface index, for IPv6 link-local peers
 
 	release func()
@@ -84,6 +87,14 @@ func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *
 	// Compared with the source of each packet read, which carries no zone.
 	from := netip.AddrPortFrom(in.src.Addr().WithZone(""), in.src.Port())
 	l := &blockingLink{fd: fd, to: from, sa: to, log: log, heard: heard, buf: make([]byte, maxInbound), zone: uint32(in.ifindex), release: release}
+	l.rawLen = rawSockaddr(&l.rawTo, in.src, uint32(in.ifindex))
+	// A send blocks only while the socket's send buffer is full; bound
+	// it, since send holds its processor meanwhile (see recvfrom).
+	tv := unix.NsecToTimeval(time.Second.Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("setting the send timeout: %w", err)
+	}
 	// shutdown(2) on a UDP socket, connected or not, wakes a blocked
 	// recvfrom, which then returns 0 bytes; the read loop checks ctx.
 	l.stop = context.AfterFunc(ctx, func() {
@@ -97,7 +108,38 @@ func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *
 }
 
 func (l *blockingLink) send(p []byte) error {
-	return unix.Sendto(l.fd, p, 0, l.sa)
+	for {
+		_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(l.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0,
+			uintptr(unsafe.Pointer(&l.rawTo)), uintptr(l.rawLen))
+		switch e {
+		case 0:
+			return nil
+		case unix.EINTR: // a signal of the runtime (preemption): again
+			continue
+		}
+		return os.NewSyscallError("sendto", e)
+	}
+}
+
+// rawSockaddr writes ap as a sockaddr_in or sockaddr_in6 into sa and returns
+// its length.
+func rawSockaddr(sa *unix.RawSockaddrAny, ap netip.AddrPort, zone uint32) uint32 {
+	port := ap.Port()
+	if ap.Addr().Is4() {
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		p.Family = unix.AF_INET
+		p.Port = ntohs(port) // the same swap both ways
+		p.Addr = ap.Addr().As4()
+		return unix.SizeofSockaddrInet4
+	}
+	p := (*unix.RawSockaddrInet6)(unsafe.Pointer(sa))
+	p.Family = unix.AF_INET6
+	p.Port = ntohs(port)
+	p.Addr = ap.Addr().As16()
+	if ap.Addr().IsLinkLocalUnicast() {
+		p.Scope_id = zone
+	}
+	return unix.SizeofSockaddrInet6
 }
 
 func (l *blockingLink) close() {
@@ -118,18 +160,20 @@ func (l *blockingLink) recv(ctx context.Context, deadline time.Time) ([]byte, er
 		if left <= 0 {
 			return nil, os.ErrDeadlineExceeded
 		}
-		// SO_RCVTIMEO bounds each recvfrom from its start. Set again only
-		// when the time left differs from it by more than 1/32: a lock-step
-		// transfer waits timeout after each send, so the value set once
-		// serves every block, and a wait ends at most 3 % after deadline.
-		if d := left - l.rcvTO; d > left>>5 || d < -(left>>5) {
-			tv := unix.NsecToTimeval(max(left, time.Microsecond).Nanoseconds())
-			if err := unix.SetsockoptTimeval(l.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
-				return nil, fmt.Errorf("setting the read timeout: %w", err)
-			}
-			l.rcvTO = left
+		// First a short wait holding the processor (see recvfrom): on a
+		// LAN the ACK comes within it. Then, if the client is slower, the
+		// rest of the wait through the runtime, which lends the processor
+		// to other goroutines meanwhile.
+		raw := left > spinWait && !l.spun
+		wait := left
+		if raw {
+			wait = spinWait
 		}
-		n, from, err := l.recvfrom()
+		if err := l.setTimeout(wait); err != nil {
+			return nil, err
+		}
+		n, from, err := l.recvfrom(raw)
+		l.spun = raw && err == unix.EAGAIN
 		switch {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			// EAGAIN: SO_RCVTIMEO passed; EINTR: a signal (the runtime's
@@ -155,14 +199,59 @@ func (l *blockingLink) recv(ctx context.Context, deadline time.Time) ([]byte, er
 	}
 }
 
+// spinWait is how long a read waits with a raw system call, holding its
+// processor, before it waits through the runtime (see recvfrom).
+const spinWait = 500 * time.Microsecond
+
+// setTimeout makes SO_RCVTIMEO, which bounds each recvfrom from its start,
+// d. It is set again only when d differs from the value in force by more
+// than 1/32: a lock-step transfer waits spinWait (or timeout) after each
+// send, so the value set once serves every block, and a wait ends at most
+// 3 % after its deadline.
+func (l *blockingLink) setTimeout(d time.Duration) error {
+	if diff := d - l.rcvTO; diff <= d>>5 && diff >= -(d>>5) {
+		return nil
+	}
+	tv := unix.NsecToTimeval(max(d, time.Microsecond).Nanoseconds())
+	if err := unix.SetsockoptTimeval(l.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return fmt.Errorf("setting the read timeout: %w", err)
+	}
+	l.rcvTO = d
+	return nil
+}
+
 // recvfrom reads one datagram into l.buf. unix.Recvfrom returns the source
 // as a newly allocated Sockaddr; this reads it into l.rsa instead, so the
 // per-packet path does not allocate.
-func (l *blockingLink) recvfrom() (int, netip.AddrPort, error) {
+//
+// With raw set it is a raw system call: the runtime is not told that the
+// goroutine is in the kernel, so its processor stays with it while it waits
+// for the ACK, as a running goroutine's would. Through the runtime's
+// syscall path, every wait of a lock-step transfer (one round trip, some
+// 40 µs) looked to the monitor thread like a blocked system call; it woke
+// every 20-70 µs to check, 60,000 times in three 40 MB transfers, and cost
+// 20-25 % of the transfer rate on a two-core machine. Held for long, the
+// processor would be missed by the rest of pxed (with a raw wait for the
+// whole timeout, TestLossy's client and proxy, in the same process, were
+// starved into spurious timeouts), so a raw wait lasts spinWait at most.
+// It ends at SO_RCVTIMEO, or earlier with EINTR when the runtime signals
+// the thread to preempt it (a stop for the garbage collector): a read with
+// a timeout set is not restarted after a signal handler (signal(7)).
+func (l *blockingLink) recvfrom(raw bool) (int, netip.AddrPort, error) {
 	salen := uint32(unsafe.Sizeof(l.rsa))
-	n, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(l.fd),
-		uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)), 0,
-		uintptr(unsafe.Pointer(&l.rsa)), uintptr(unsafe.Pointer(&salen)))
+	var n uintptr
+	var e unix.Errno
+	// Two direct calls: the pointers converted in a call's arguments are
+	// kept alive for a direct call only.
+	if raw {
+		n, _, e = unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(l.fd),
+			uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)), 0,
+			uintptr(unsafe.Pointer(&l.rsa)), uintptr(unsafe.Pointer(&salen)))
+	} else {
+		n, _, e = unix.Syscall6(unix.SYS_RECVFROM, uintptr(l.fd),
+			uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)), 0,
+			uintptr(unsafe.Pointer(&l.rsa)), uintptr(unsafe.Pointer(&salen)))
+	}
 	if e != 0 {
 		return 0, netip.AddrPort{}, e
 	}
