@@ -542,6 +542,23 @@ dhcp:
 			},
 		},
 		{
+			name: "workers",
+			src: `dhcp:
+  workers: 70000
+  subnets:
+    - network: 192.168.1.0/24
+`,
+			want: []string{`pxed.yaml:2: workers 70000 must be between 1 and 65536 (0: the default, 1024)`},
+		},
+		{
+			name: "workers in range",
+			src: `dhcp:
+  workers: 4096
+  subnets:
+    - network: 192.168.1.0/24
+`,
+		},
+		{
 			name: "tftp limits and log",
 			src: `dhcp: {enabled: false}
 tftp:

@@ -235,8 +235,9 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 			return
 		}
 		// The per-MAC bucket first, so that one flooding MAC spends no
-		// tokens of the shared one.
-		if !s.Responder.Known(mac) && !s.global.allow(now) {
+		// tokens of the shared one; the host lookup only when there is a
+		// shared one.
+		if s.global != nil && !s.Responder.Known(mac) && !s.global.allow(now) {
 			s.stats.GlobalLimited.Add(1)
 			return
 		}
