@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -114,7 +115,12 @@ func (l *blockingLink) send(p []byte) error {
 		switch e {
 		case 0:
 			return nil
-		case unix.EINTR: // a signal of the runtime (preemption): again
+		case unix.EINTR:
+			// A signal, most likely the runtime's asking this goroutine
+			// to stop (a garbage collection waits for it). The raw call
+			// and this loop have no preemption point, so yield here
+			// before trying again.
+			runtime.Gosched()
 			continue
 		}
 		return os.NewSyscallError("sendto", e)
@@ -177,7 +183,12 @@ func (l *blockingLink) recv(ctx context.Context, deadline time.Time) ([]byte, er
 		switch {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			// EAGAIN: SO_RCVTIMEO passed; EINTR: a signal (the runtime's
-			// preemption). The loop checks the deadline and ctx.
+			// preemption), to which a raw wait yields here, as it has no
+			// preemption point of its own. The loop checks the deadline
+			// and ctx.
+			if err == unix.EINTR {
+				runtime.Gosched()
+			}
 			continue
 		case err != nil:
 			return nil, os.NewSyscallError("recvfrom", err)

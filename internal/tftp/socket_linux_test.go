@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,4 +66,53 @@ func TestBlockingLink(t *testing.T) {
 	if !released || !bl.closed {
 		t.Error("close did not release the link's slot or close its socket")
 	}
+}
+
+// TestBlockingLinkLetsGCRun: a transfer waiting for an ACK that never comes
+// must not hold up a garbage collection (which stops every goroutine): the
+// first part of each wait is a raw system call the runtime cannot preempt,
+// and only its bound and the signal that interrupts it let the collector
+// in.
+func TestBlockingLinkLetsGCRun(t *testing.T) {
+	client, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	in := inbound{src: client.LocalAddr().(*net.UDPAddr).AddrPort(), dst: netip.MustParseAddr("127.0.0.1")}
+	lk, err := openBlockingLink(t.Context(), in, slog.New(slog.DiscardHandler), new(atomic.Bool), func() {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.close()
+	var finished atomic.Bool
+	errc := make(chan error, 1)
+	go func() {
+		defer finished.Store(true)
+		for range 4 { // waits of 300 ms, each starting with the raw one
+			if _, err := lk.recv(t.Context(), time.Now().Add(300*time.Millisecond)); !errors.Is(err, os.ErrDeadlineExceeded) {
+				errc <- err
+				return
+			}
+		}
+	}()
+	var worst time.Duration
+	n := 0
+	for ; !finished.Load(); n++ {
+		start := time.Now()
+		runtime.GC()
+		worst = max(worst, time.Since(start))
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-errc:
+		t.Fatalf("recv: %v", err)
+	default:
+	}
+	// A collection of this small heap takes about a millisecond; one that
+	// waited for the transfer would take up to its 300 ms wait.
+	if worst > 100*time.Millisecond {
+		t.Errorf("a garbage collection took %v while a transfer waited", worst)
+	}
+	t.Logf("slowest of %d collections while a transfer waited: %v", n, worst)
 }
