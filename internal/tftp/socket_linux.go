@@ -31,9 +31,8 @@ import (
 type blockingLink struct {
 	fd     int
 	to     netip.AddrPort
-	sa     unix.Sockaddr // to, for the ERROR to a stray packet
-	rawTo  unix.RawSockaddrAny
-	rawLen uint32 // bytes of rawTo in use
+	rawTo  unix.RawSockaddrAny // to, for sendto; built once so sending does not allocate
+	rawLen uint32              // bytes of rawTo in use
 	log    *slog.Logger
 	stop   func() bool
 	heard  *atomic.Bool // set once the client has sent to this transfer
@@ -52,7 +51,7 @@ type blockingLink struct {
 
 // openBlockingLink opens a blockingLink; release is called when it closes.
 func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool, release func()) (link, error) {
-	family, local, to := unix.AF_INET, unix.Sockaddr(nil), sockaddr(in.src, uint32(in.ifindex))
+	family, local := unix.AF_INET, unix.Sockaddr(nil)
 	if in.dst.Is6() || in.src.Addr().Is6() {
 		family = unix.AF_INET6
 		l6 := &unix.SockaddrInet6{}
@@ -70,7 +69,7 @@ func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *
 		}
 		local = l4
 	}
-	if to == nil {
+	if !in.src.Addr().IsValid() {
 		return nil, fmt.Errorf("no client address to send to")
 	}
 	// Without SOCK_NONBLOCK: reads block in the kernel until a packet or
@@ -87,7 +86,7 @@ func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *
 	}
 	// Compared with the source of each packet read, which carries no zone.
 	from := netip.AddrPortFrom(in.src.Addr().WithZone(""), in.src.Port())
-	l := &blockingLink{fd: fd, to: from, sa: to, log: log, heard: heard, buf: make([]byte, maxInbound), zone: uint32(in.ifindex), release: release}
+	l := &blockingLink{fd: fd, to: from, log: log, heard: heard, buf: make([]byte, maxInbound), zone: uint32(in.ifindex), release: release}
 	l.rawLen = rawSockaddr(&l.rawTo, in.src, uint32(in.ifindex))
 	// A send blocks only while the socket's send buffer is full; bound
 	// it, since send holds its processor meanwhile (see recvfrom).
@@ -108,10 +107,13 @@ func openBlockingLink(ctx context.Context, in inbound, log *slog.Logger, heard *
 	return l, nil
 }
 
-func (l *blockingLink) send(p []byte) error {
+func (l *blockingLink) send(p []byte) error { return l.sendto(p, &l.rawTo, l.rawLen) }
+
+// sendto sends p to the address in sa (salen bytes of it).
+func (l *blockingLink) sendto(p []byte, sa *unix.RawSockaddrAny, salen uint32) error {
 	for {
 		_, _, e := unix.RawSyscall6(unix.SYS_SENDTO, uintptr(l.fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0,
-			uintptr(unsafe.Pointer(&l.rawTo)), uintptr(l.rawLen))
+			uintptr(unsafe.Pointer(sa)), uintptr(salen))
 		switch e {
 		case 0:
 			return nil
@@ -200,9 +202,8 @@ func (l *blockingLink) recv(ctx context.Context, deadline time.Time) ([]byte, er
 			// and does not disturb this transfer.
 			l.log.Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
 			l.errBuf = appendError(l.errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
-			if sa := sockaddr(from, l.zone); sa != nil {
-				unix.Sendto(l.fd, l.errBuf, 0, sa)
-			}
+			var sa unix.RawSockaddrAny
+			l.sendto(l.errBuf, &sa, rawSockaddr(&sa, from, l.zone))
 			continue
 		}
 		l.heard.Store(true)
@@ -281,18 +282,4 @@ func (l *blockingLink) recvfrom(raw bool) (int, netip.AddrPort, error) {
 func ntohs(v uint16) uint16 {
 	b := (*[2]byte)(unsafe.Pointer(&v))
 	return uint16(b[0])<<8 | uint16(b[1])
-}
-
-func sockaddr(ap netip.AddrPort, zone uint32) unix.Sockaddr {
-	switch {
-	case ap.Addr().Is4():
-		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
-	case ap.Addr().Is6():
-		sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
-		if ap.Addr().IsLinkLocalUnicast() {
-			sa.ZoneId = zone
-		}
-		return sa
-	}
-	return nil
 }
