@@ -3,6 +3,8 @@ package dhcp
 import (
 	"sync"
 	"time"
+
+	"github.com/pxed/pxed/internal/pxe"
 )
 
 // RateLimit bounds how fast pxed answers one client, so that a client (or
@@ -46,10 +48,8 @@ type limiter struct {
 
 type limiterShard struct {
 	mu        sync.Mutex
-	cur, prev map[macKey]bucket
+	cur, prev map[pxe.MACKey]bucket
 }
-
-type macKey [16]byte
 
 type bucket struct {
 	tokens float64
@@ -75,7 +75,7 @@ func newLimiter(rl RateLimit) *limiter {
 	}
 	l := &limiter{rate: per / 1e9, burst: burst, perGen: max(maxc/limiterShards/2, 1)}
 	for i := range l.shards {
-		l.shards[i].cur = map[macKey]bucket{}
+		l.shards[i].cur = map[pxe.MACKey]bucket{}
 	}
 	return l
 }
@@ -86,8 +86,7 @@ func (l *limiter) allow(mac []byte, now time.Time) bool {
 	if l == nil {
 		return true
 	}
-	var k macKey
-	copy(k[:], mac)
+	k := pxe.KeyOf(mac)
 	var h byte
 	for _, b := range mac {
 		h ^= b
@@ -106,7 +105,7 @@ func (l *limiter) allow(mac []byte, now time.Time) bool {
 	}
 	allowed := b.take(t, l.rate, l.burst)
 	if !ok && len(s.cur) >= l.perGen {
-		s.prev, s.cur = s.cur, make(map[macKey]bucket, l.perGen)
+		s.prev, s.cur = s.cur, make(map[pxe.MACKey]bucket, l.perGen)
 	}
 	s.cur[k] = b
 	return allowed

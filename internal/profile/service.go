@@ -29,24 +29,9 @@ type Service struct {
 	Callback func(name string, server netip.Addr) string
 
 	mu   sync.Mutex
-	seen map[macKey]pxe.Client // MAC → what its last DHCP request said
-	byIP map[netip.Addr]macKey // address acknowledged → MAC
+	seen map[pxe.MACKey]pxe.Client // MAC → what its last DHCP request said
+	byIP map[netip.Addr]pxe.MACKey // address acknowledged → MAC
 }
-
-// macKey is a hardware address as a map key: recording takes no allocation
-// on the DHCP path.
-type macKey struct {
-	n uint8
-	b [16]byte
-}
-
-func keyOf(mac net.HardwareAddr) macKey {
-	var k macKey
-	k.n = uint8(copy(k.b[:], mac))
-	return k
-}
-
-func (k macKey) mac() net.HardwareAddr { return append(net.HardwareAddr(nil), k.b[:k.n]...) }
 
 // maxSeen bounds the machines remembered: a flood of made-up MACs starts
 // the maps over rather than growing them.
@@ -64,24 +49,24 @@ func (s *Service) Record(e events.Event) {
 	switch e.Kind {
 	case events.DHCPDiscover, events.DHCPRequest:
 		if s.seen == nil || len(s.seen) >= maxSeen {
-			s.seen = map[macKey]pxe.Client{}
+			s.seen = map[pxe.MACKey]pxe.Client{}
 		}
-		s.seen[keyOf(e.MAC)] = e.Client
+		s.seen[pxe.KeyOf(e.MAC)] = e.Client
 	case events.DHCPAck:
 		if !e.IP.IsValid() {
 			return
 		}
 		if s.byIP == nil || len(s.byIP) >= maxSeen {
-			s.byIP = map[netip.Addr]macKey{}
+			s.byIP = map[netip.Addr]pxe.MACKey{}
 		}
-		s.byIP[e.IP.Unmap()] = keyOf(e.MAC)
+		s.byIP[e.IP.Unmap()] = pxe.KeyOf(e.MAC)
 	}
 }
 
 func (s *Service) client(mac net.HardwareAddr) (pxe.Client, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.seen[keyOf(mac)]
+	c, ok := s.seen[pxe.KeyOf(mac)]
 	return c, ok
 }
 
@@ -156,7 +141,7 @@ func (s *Service) route(r *tftp.Request) (net.HardwareAddr, renderer, bool, bool
 		k, ok := s.byIP[r.Remote.Addr().Unmap()]
 		s.mu.Unlock()
 		if ok {
-			return k.mac(), GRUB, false, true
+			return k.HardwareAddr(), GRUB, false, true
 		}
 	}
 	return nil, nil, false, false
