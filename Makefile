@@ -1,18 +1,24 @@
 # make test   what CI runs (.ci/run): dependencies, vet, unit tests, fuzzing,
 #             the vulnerability check, then the e2e suite (root)
 # make fuzz   every Fuzz target for FUZZTIME (default 10s) each
-# make vulncheck  govulncheck against the Go vulnerability database (see scripts/vulncheck)
+# make vulncheck  govulncheck against the Go vulnerability database (see scripts/vulncheck);
+#             fails when the database cannot be reached
 # make lab    boot station-01 against pxed in a private network namespace (root)
 # make build  one static binary in bin/pxed
 
 .PHONY: test lab build deps e2e fuzz vulncheck
 
+# The vulnerability step's gate is scripts/vulncheck --self-test, which
+# proves govulncheck reports a planted vulnerability. The real check runs
+# after it: a finding or an error fails the suite; where the database cannot
+# be reached (status 69) the log says NOT CHECKED in a banner and the suite
+# goes on, since that run checked nothing and passed nothing.
 test: deps
 	go vet ./...
 	go test ./...
 	scripts/fuzz
 	scripts/vulncheck --self-test
-	scripts/vulncheck
+	scripts/vulncheck || test $$? -eq 69
 	go test -tags e2e -count=1 -v -timeout 40m ./test/e2e/
 
 # Just the e2e suite, without installing dependencies first.

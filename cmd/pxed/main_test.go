@@ -76,7 +76,7 @@ tftp:
 
 func TestLeasesJSON(t *testing.T) {
 	dir := t.TempDir()
-	j, err := lease.OpenJournal(dir, time.Now)
+	j, err := lease.OpenJournal(dir, time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

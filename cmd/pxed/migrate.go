@@ -36,7 +36,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if cfg.Store.Postgres.DSN == "" {
 		return fmt.Errorf("%s sets no store.postgres.dsn: nowhere to move the leases to", *path)
 	}
-	j, err := lease.OpenJournal(*from, time.Now)
+	j, err := lease.OpenJournal(*from, time.Now, nil)
 	if err != nil {
 		return fmt.Errorf("opening embedded store: %w", err)
 	}

@@ -25,7 +25,7 @@ import (
 func journalWith(t *testing.T, leases ...lease.Lease) string {
 	t.Helper()
 	dir := t.TempDir()
-	j, err := lease.OpenJournal(dir, time.Now)
+	j, err := lease.OpenJournal(dir, time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestMigrateFromDataDir(t *testing.T) {
 	}
 
 	// A store that a pxed still serves from is locked: refused.
-	j, err := lease.OpenJournal(dir, time.Now)
+	j, err := lease.OpenJournal(dir, time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		if pg != nil {
 			store = pg
 		} else {
-			j, err := lease.OpenJournal(cfg.DataDir, time.Now)
+			j, err := lease.OpenJournal(cfg.DataDir, time.Now, log)
 			if err != nil {
 				return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
 			}

@@ -97,6 +97,7 @@ func mac(s string) net.HardwareAddr {
 var uuid = []byte{0x8a, 0x1b, 0x7c, 0x2e, 0, 0, 0x40, 0, 0x80, 0, 0, 0, 0, 0, 0, 0x2a}
 
 func TestResolve(t *testing.T) {
+	t.Parallel()
 	c := open(t, t.TempDir(), time.Now)
 	lan, other := netip.MustParseAddr("192.168.1.21"), netip.MustParseAddr("10.0.0.1")
 	tests := []struct {
@@ -147,6 +148,7 @@ func TestResolve(t *testing.T) {
 // The install-once cycle: netboot once boots the profile; the callback
 // switches the host to local, durably; clearing it installs again.
 func TestInstallOnceAcrossRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	clock := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	now := func() time.Time { return clock }
@@ -188,6 +190,7 @@ func TestInstallOnceAcrossRestart(t *testing.T) {
 // The API layer overrides the file by name and deleting it restores the
 // file's entry; all of it without a new Catalog (no restart).
 func TestOverlay(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	c := open(t, dir, time.Now)
@@ -258,6 +261,7 @@ func TestOverlay(t *testing.T) {
 }
 
 func TestPutHostRefusesWhatCheckRefuses(t *testing.T) {
+	t.Parallel()
 	c := open(t, t.TempDir(), time.Now)
 	tests := []struct {
 		name string
@@ -283,6 +287,7 @@ func TestPutHostRefusesWhatCheckRefuses(t *testing.T) {
 // Unknown PXE clients become discovered machines, durably, with first and
 // last seen; adopting one as a host removes it from the list.
 func TestDiscovered(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	clock := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	c := open(t, dir, func() time.Time { return clock })
@@ -334,6 +339,7 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestCallbackToken(t *testing.T) {
+	t.Parallel()
 	c := open(t, t.TempDir(), time.Now)
 	tok, err := c.CallbackToken("station-02")
 	if err != nil || len(tok) != 32 {

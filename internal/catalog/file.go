@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pxed/pxed/internal/atomicfile"
 	"github.com/pxed/pxed/internal/config"
 )
 
@@ -18,9 +19,10 @@ import (
 const FileName = "catalog.json"
 
 // FileStore is the embedded Store: the whole State as one JSON file,
-// replaced atomically on each change (write a temporary file, fsync it,
-// rename it over the old one, fsync the directory), so that after a crash
-// the file is either the old state or the new one, never a torn mix.
+// replaced atomically on each change (atomicfile.WriteFile: a temporary
+// file, fsync, rename over the old one, fsync of the directory), so that
+// after a crash the file is either the old state or the new one, never a
+// torn mix.
 // Changes are rare (an operator's API call, an install callback, a new
 // machine), and the state is small, so rewriting it whole is cheap.
 type FileStore struct {
@@ -95,35 +97,8 @@ func (s *FileStore) write(st State) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(s.path), FileName+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("writing catalog: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing catalog: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("syncing catalog: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing catalog: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("replacing catalog: %w", err)
-	}
-	// The rename is durable only once the directory entry is.
-	d, err := os.Open(filepath.Dir(s.path))
-	if err != nil {
-		return fmt.Errorf("syncing data directory: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("syncing data directory: %w", err)
-	}
-	return nil
+	// The error names the file: "writing /var/lib/pxed/catalog.json: …".
+	return atomicfile.WriteFile(s.path, append(data, '\n'), 0o600)
 }
 
 func (s *FileStore) PutHost(_ context.Context, h config.Host) error {

@@ -11,6 +11,7 @@ import (
 )
 
 func TestFileStoreContract(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		dir := t.TempDir()
 		return func(t *testing.T) catalog.Store {
@@ -27,6 +28,7 @@ func TestFileStoreContract(t *testing.T) {
 // A damaged catalog file stops pxed with the file named, rather than
 // starting with an empty catalog that would silently drop hosts.
 func TestFileStoreDamaged(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, catalog.FileName), []byte(`{"hosts": [`), 0o600); err != nil {
 		t.Fatal(err)

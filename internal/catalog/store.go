@@ -10,9 +10,10 @@ import (
 
 // Store keeps the catalog's changes durably: the hosts and profiles made
 // through the API (the overlay over the YAML file), the install-once state
-// of hosts, and the machines seen booting without a host entry. pxed ships
-// one Store, the file in the data directory (OpenFile); another (a shared
-// database) implements the same contract, which storetest.Run checks.
+// of hosts, and the machines seen booting without a host entry. pxed has
+// two: the file in the data directory (OpenFile), and the PostgreSQL
+// database several instances share (internal/postgres); storetest.Run
+// checks that each keeps this contract.
 //
 // Every method that changes something returns only once the change is
 // durable: the API answers after it, and a restart must find it. Methods

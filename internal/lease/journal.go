@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -17,22 +18,30 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pxed/pxed/internal/atomicfile"
 )
 
 // The embedded store is an append-only journal of lease records in
 // DATA_DIR/leases.journal. Every change appends one record; a batch of
-// concurrent changes shares one write and one fdatasync (group commit), and
-// no Commit returns before its record is on disk. Loading replays the
-// journal; a torn or corrupt tail (what a crash or a full disk may leave) is
-// cut off, so the file always loads. When the journal grows well past the
-// live leases, it is rewritten (compacted) to a new file that replaces the
-// old one atomically. Compaction does not hold up commits: the writer copies
-// the lease map and writes and syncs the copy to leases.journal.tmp in a
-// background goroutine while commits go on appending to
-// the old journal, and the writer then appends the records committed
-// meanwhile to the new file, syncs it and renames it into place. Records
-// replace whole leases by address, so replaying those later records over a
-// copy taken after they began gives the same leases as the old journal.
+// concurrent changes shares one write and one sync (group commit: fdatasync
+// on Linux, see datasync), and no Commit returns before its record is on
+// disk. Loading replays the journal; a torn or corrupt tail (what a crash or
+// a full disk may leave) is cut off, so the file always loads. When the
+// journal grows well past the live leases, it is rewritten (compacted) to a
+// new file that replaces the old one atomically. Compaction does not hold up
+// commits: a background goroutine copies the lease map and writes and syncs
+// the copy to leases.journal.tmp while commits go on appending to the old
+// journal, and the writer then appends the records committed meanwhile to
+// the new file, syncs it and renames it into place. Records replace whole
+// leases by address, so replaying those later records over a copy taken
+// after they began gives the same leases as the old journal.
+//
+// Failures: a commit whose write or sync fails returns the error (and the
+// journal is cut back to its acknowledged records; if that fails too, the
+// error says so). What no caller waits for is logged: a compaction that
+// failed (the old journal stays in use), a file that could not be extended
+// ahead of its records.
 //
 // Record: u32 payload length, u32 CRC-32C of payload, payload (little endian).
 // Payload: u8 version(1), 4-byte IPv4, u8 state, i64 expiry (unix ns),
@@ -52,6 +61,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type Journal struct {
 	dir  string
 	now  func() time.Time
+	log  *slog.Logger
 	lock *os.File
 
 	reqs chan *commitReq
@@ -68,6 +78,9 @@ type Journal struct {
 	noPrealloc int64 // do not preallocate again before size passes this
 	records    int   // records in the journal
 	maxBatch   int
+	// The directory entry of a compacted journal is not yet known to be
+	// durable (its sync failed): every append syncs the directory first.
+	dirUnsynced bool
 	// While a compaction runs (compacted != nil): the records committed
 	// since its copy was taken, to append to the new file.
 	compacted    chan compaction
@@ -104,8 +117,13 @@ type commitReq struct {
 }
 
 // OpenJournal opens (creating if needed) the journal in dir and takes the
-// directory's lock so that no second pxed serves the same leases.
-func OpenJournal(dir string, now func() time.Time) (*Journal, error) {
+// directory's lock so that no second pxed serves the same leases. log
+// receives what fails where no caller waits: compaction, preallocation
+// (nil: discard).
+func OpenJournal(dir string, now func() time.Time, log *slog.Logger) (*Journal, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
@@ -117,7 +135,7 @@ func OpenJournal(dir string, now func() time.Time) (*Journal, error) {
 		lock.Close()
 		return nil, fmt.Errorf("data directory %s is in use by another pxed: %w", dir, err)
 	}
-	j := &Journal{dir: dir, now: now, lock: lock, reqs: make(chan *commitReq, 4096), done: make(chan struct{}), maxBatch: 1024}
+	j := &Journal{dir: dir, now: now, log: log, lock: lock, reqs: make(chan *commitReq, 4096), done: make(chan struct{}), maxBatch: 1024}
 	if err := j.load(); err != nil {
 		lock.Close()
 		return nil, err
@@ -135,44 +153,51 @@ func (j *Journal) load() error {
 		return fmt.Errorf("opening lease journal: %w", err)
 	}
 	leases, valid, records, err := readJournal(f)
+	if err == nil {
+		valid, err = j.repair(f, valid)
+	}
 	if err != nil {
 		f.Close()
-		return fmt.Errorf("reading lease journal %s: %w", path, err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if valid == 0 {
-		// New (or unusable from its first byte): start with the header.
-		if err := f.Truncate(0); err != nil {
-			f.Close()
-			return err
-		}
-		if _, err := f.WriteAt([]byte(journalMagic), 0); err != nil {
-			f.Close()
-			return fmt.Errorf("writing lease journal header: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		syncDir(j.dir)
-		valid = int64(len(journalMagic))
-	} else if st.Size() > valid {
-		// A torn or corrupt tail: what was not fully written was never acknowledged.
-		if err := f.Truncate(valid); err != nil {
-			f.Close()
-			return fmt.Errorf("cutting damaged tail of lease journal: %w", err)
-		}
-	}
-	if _, err := f.Seek(valid, io.SeekStart); err != nil {
-		f.Close()
-		return err
+		return fmt.Errorf("loading lease journal %s: %w", path, err)
 	}
 	j.f, j.size, j.alloc, j.records, j.leases = f, valid, valid, records, leases
 	return nil
+}
+
+// repair makes f a journal of its valid first bytes, positioned at their
+// end: a new file gets its header (durably, directory entry included); a
+// torn or corrupt tail is cut off (what was not fully written was never
+// acknowledged). It returns the new length of the valid prefix.
+func (j *Journal) repair(f *os.File, valid int64) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case valid == 0:
+		// New (or unusable from its first byte): start with the header.
+		if err := f.Truncate(0); err != nil {
+			return 0, fmt.Errorf("starting a new journal: %w", err)
+		}
+		if _, err := f.WriteAt([]byte(journalMagic), 0); err != nil {
+			return 0, fmt.Errorf("writing the header: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			return 0, fmt.Errorf("syncing the header: %w", err)
+		}
+		if err := atomicfile.SyncDir(j.dir); err != nil {
+			return 0, fmt.Errorf("making the new journal's name durable: %w", err)
+		}
+		valid = int64(len(journalMagic))
+	case st.Size() > valid:
+		if err := f.Truncate(valid); err != nil {
+			return 0, fmt.Errorf("cutting off the damaged tail: %w", err)
+		}
+	}
+	if _, err := f.Seek(valid, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return valid, nil
 }
 
 // ReadJournalDir reads the leases of the journal in dir without locking it,
@@ -192,11 +217,17 @@ func ReadJournalDir(dir string) ([]Lease, error) {
 
 // readJournal replays records from the start of r and returns the leases, the
 // length of the valid prefix and the number of records in it. A file that is
-// not a journal at all is an error; damage after a valid prefix is not.
+// not a journal at all is an error; damage after a valid prefix is not. A
+// read that fails (an I/O error, not the end of the file) is an error too:
+// taking it for the end would cut acknowledged leases off the journal.
 func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 	leases := map[netip.Addr]Lease{}
 	head := make([]byte, len(journalMagic))
-	if n, _ := r.ReadAt(head, 0); n == 0 {
+	n, err := r.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, 0, 0, fmt.Errorf("reading the header: %w", err)
+	}
+	if n == 0 {
 		return leases, 0, 0, nil // empty file
 	} else if n < len(head) || string(head) != journalMagic {
 		if n < len(head) && string(head[:n]) == journalMagic[:n] {
@@ -209,9 +240,15 @@ func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 	var hdr [8]byte
 	buf := make([]byte, maxPayload)
 	records := 0
+	// endOfData tells the end of the records (the file ends, maybe inside
+	// a record: a torn tail) from a read that failed.
+	endOfData := func(err error) bool { return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) }
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			break
+			if endOfData(err) {
+				break
+			}
+			return nil, 0, 0, fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
 		n := binary.LittleEndian.Uint32(hdr[0:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:8])
@@ -220,7 +257,10 @@ func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 		}
 		p := buf[:n]
 		if _, err := io.ReadFull(br, p); err != nil {
-			break
+			if endOfData(err) {
+				break
+			}
+			return nil, 0, 0, fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
 		if crc32.Checksum(p, castagnoli) != sum {
 			break
@@ -353,7 +393,7 @@ func (j *Journal) LastCompaction() CompactionStats {
 }
 
 // writer is the one goroutine that appends to the journal. It takes every
-// request queued since its last write as one batch: one write, one fdatasync.
+// request queued since its last write as one batch: one write, one sync.
 func (j *Journal) writer() {
 	defer j.wg.Done()
 	batch := make([]*commitReq, 0, j.maxBatch)
@@ -444,47 +484,71 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 
 // appendDurably writes b at the end of the journal and syncs it. On failure
 // (a full disk, an I/O error) it cuts the file back so that a half-written
-// batch is not mistaken for acknowledged leases later.
+// batch is not mistaken for acknowledged leases later; if even that fails,
+// the error says so.
 func (j *Journal) appendDurably(b []byte) error {
 	end := j.size + int64(len(b))
 	if end > j.alloc && end > j.noPrealloc {
 		j.preallocate(end)
 	}
 	if _, err := j.f.WriteAt(b, j.size); err != nil {
-		j.cutBack()
-		return fmt.Errorf("writing lease journal: %w", err)
+		return j.failedAppend(fmt.Errorf("writing lease journal: %w", err))
 	}
-	if err := unix.Fdatasync(int(j.f.Fd())); err != nil {
-		j.cutBack()
-		return fmt.Errorf("syncing lease journal: %w", err)
+	if err := datasync(j.f); err != nil {
+		return j.failedAppend(fmt.Errorf("syncing lease journal: %w", err))
+	}
+	if j.dirUnsynced {
+		// After a compaction whose rename may not be durable, a record
+		// in the new file is durable only once the directory is.
+		if err := atomicfile.SyncDir(j.dir); err != nil {
+			return j.failedAppend(fmt.Errorf("syncing the compacted lease journal's name: %w", err))
+		}
+		j.dirUnsynced = false
+		j.log.Info("lease journal: the compacted journal's name is durable now", "dir", j.dir)
 	}
 	j.size = end
 	return nil
 }
 
-// cutBack truncates the file to its valid records after a failed append.
-func (j *Journal) cutBack() {
-	j.f.Truncate(j.size)
+// failedAppend cuts the file back to its valid records after a failed
+// append and returns err, with the failure to cut back joined to it.
+func (j *Journal) failedAppend(err error) error {
 	j.alloc = j.size
+	if terr := j.f.Truncate(j.size); terr != nil {
+		// The next append overwrites the partial batch; until then, a
+		// crash may leave its whole records in the journal, leases that
+		// were never acknowledged (they hold their addresses until they
+		// expire, no address is given twice).
+		return fmt.Errorf("%w; cutting the partial batch off failed too: %w", err, terr)
+	}
+	return err
 }
 
 // preallocChunk is how far ahead of its records the journal file is
 // extended with zeros. An append inside the file's length changes no
-// metadata, so its fdatasync flushes the data alone instead of committing
+// metadata, so its fdatasync (datasync) flushes the data alone instead of committing
 // the file system's journal too: on ext4 that halved the kernel CPU time of
 // a commit (bench/dhcp). Loading reads the zeros as the end of the records
 // and cuts them off.
 const preallocChunk = 1 << 20
 
 // preallocate extends the file with zeros to the chunk boundary past end.
-// On failure (a nearly full disk) it leaves the file as it was and does not
-// try again before another chunk of records has been written.
+// On failure (a nearly full disk) it logs, leaves the file as it was and
+// does not try again before another chunk of records has been written.
+// Commits go on without it: each sync then writes the file's length too.
 func (j *Journal) preallocate(end int64) {
+	from := max(j.alloc, j.size)
 	to := (end + preallocChunk - 1) / preallocChunk * preallocChunk
-	zeros := make([]byte, to-max(j.alloc, j.size))
-	if _, err := j.f.WriteAt(zeros, max(j.alloc, j.size)); err != nil {
-		j.f.Truncate(max(j.alloc, j.size))
+	zeros := make([]byte, to-from)
+	if _, err := j.f.WriteAt(zeros, from); err != nil {
+		// Zeros left behind by a failed cut are harmless: loading reads
+		// them as the end of the records.
+		if terr := j.f.Truncate(from); terr != nil {
+			err = fmt.Errorf("%w; cutting the zeros off failed too: %w", err, terr)
+		}
 		j.noPrealloc = end + preallocChunk
+		j.log.Warn("lease journal: extending the file ahead of its records failed; commits go on, each syncing the file's length",
+			"file", j.f.Name(), "bytes", to-from, "err", err)
 		return
 	}
 	j.alloc = to
@@ -526,13 +590,14 @@ func (j *Journal) maybeCompact() {
 func writeSnapshot(path string, leases []Lease) (*os.File, int64, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o640)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, fmt.Errorf("creating the compacted journal: %w", err)
 	}
 	fail := func(err error) (*os.File, int64, error) {
 		f.Close()
 		os.Remove(path)
 		return nil, 0, err
 	}
+	// bufio.Writer keeps its first error and returns it from Flush.
 	w := bufio.NewWriterSize(f, 256<<10)
 	w.WriteString(journalMagic)
 	size := int64(len(journalMagic))
@@ -543,45 +608,31 @@ func writeSnapshot(path string, leases []Lease) (*os.File, int64, error) {
 		size += int64(len(rec))
 	}
 	if err := w.Flush(); err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("writing %s: %w", path, err))
 	}
-	if err := unix.Fdatasync(int(f.Fd())); err != nil {
-		return fail(err)
+	if err := datasync(f); err != nil {
+		return fail(fmt.Errorf("syncing %s: %w", path, err))
 	}
 	return f, size, nil
 }
 
 // finishCompaction runs in the writer once the snapshot is on disk: it
 // appends what was committed meanwhile, syncs, and renames the new journal
-// into place. On any failure the old journal, complete, stays in use, and
-// compaction is tried again after as many records again.
+// into place. On any failure it logs, the old journal, complete, stays in
+// use, and compaction is tried again after as many records again.
 func (j *Journal) finishCompaction(c compaction) {
 	j.compacted = nil
 	start := time.Now()
-	path := filepath.Join(j.dir, journalName)
-	tmp := path + ".tmp"
-	err := c.err
-	if err == nil {
-		if _, err = c.f.WriteAt(j.since, c.size); err == nil {
-			err = unix.Fdatasync(int(c.f.Fd()))
-		}
-		if err == nil {
-			err = os.Rename(tmp, path)
-		}
-		if err != nil {
-			c.f.Close()
-			os.Remove(tmp)
-		}
-	}
-	if err != nil {
+	if err := j.installSnapshot(c); err != nil {
 		j.mu.RLock()
 		j.records = len(j.leases)
 		j.mu.RUnlock()
+		j.log.Error("lease journal: compaction failed; the old journal stays in use, compaction is tried again later",
+			"dir", j.dir, "records", j.records, "err", err)
 		j.since = j.since[:0]
 		return
 	}
-	syncDir(j.dir)
-	j.f.Close()
+	j.f.Close() // the old journal, synced and no longer named: nothing to lose
 	j.f, j.size, j.records = c.f, c.size+int64(len(j.since)), c.records+j.sinceRecords
 	j.alloc, j.noPrealloc = j.size, 0
 	j.mu.Lock()
@@ -596,9 +647,39 @@ func (j *Journal) finishCompaction(c compaction) {
 	j.since, j.sinceRecords = j.since[:0], 0
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+// installSnapshot completes the snapshot c with the records committed
+// since it began and renames it over the journal. On an error before the
+// rename, the snapshot is closed and removed, and the old journal is
+// intact. When only the sync of the directory after the rename fails, the
+// new journal is in use, and the next append syncs the directory before it
+// acknowledges anything (dirUnsynced).
+func (j *Journal) installSnapshot(c compaction) error {
+	path := filepath.Join(j.dir, journalName)
+	tmp := path + ".tmp"
+	err := c.err
+	if err == nil {
+		if _, err = c.f.WriteAt(j.since, c.size); err != nil {
+			err = fmt.Errorf("appending the records committed meanwhile: %w", err)
+		} else if err = datasync(c.f); err != nil {
+			err = fmt.Errorf("syncing %s: %w", tmp, err)
+		} else {
+			err = os.Rename(tmp, path)
+		}
+		if err != nil {
+			// A leftover tmp is harmless (loading never reads it, the
+			// next compaction truncates it): the errors of this cleanup
+			// change nothing.
+			c.f.Close()
+			os.Remove(tmp)
+		}
 	}
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.SyncDir(j.dir); err != nil {
+		j.dirUnsynced = true
+		j.log.Error("lease journal: compacted, but its new name may not survive a crash; commits sync the directory before they are acknowledged",
+			"dir", j.dir, "err", err)
+	}
+	return nil
 }

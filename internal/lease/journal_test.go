@@ -2,10 +2,12 @@ package lease
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -34,7 +36,7 @@ func bound(i int) Lease {
 
 func openT(t *testing.T, dir string) *Journal {
 	t.Helper()
-	j, err := OpenJournal(dir, fixedNow)
+	j, err := OpenJournal(dir, fixedNow, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +44,7 @@ func openT(t *testing.T, dir string) *Journal {
 }
 
 func TestJournalSurvivesReopen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openT(t, dir)
 	ctx := context.Background()
@@ -73,6 +76,7 @@ func TestJournalSurvivesReopen(t *testing.T) {
 }
 
 func TestJournalRefusesTakenAddress(t *testing.T) {
+	t.Parallel()
 	j := openT(t, t.TempDir())
 	defer j.Close()
 	ctx := context.Background()
@@ -99,6 +103,7 @@ func TestJournalRefusesTakenAddress(t *testing.T) {
 }
 
 func TestJournalConcurrentCommitsShareSyncs(t *testing.T) {
+	t.Parallel()
 	j := openT(t, t.TempDir())
 	defer j.Close()
 	ctx := context.Background()
@@ -128,6 +133,7 @@ func TestJournalConcurrentCommitsShareSyncs(t *testing.T) {
 }
 
 func TestJournalCutsDamagedTail(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		damage func(path string, size int64)
@@ -137,6 +143,7 @@ func TestJournalCutsDamagedTail(t *testing.T) {
 		{"flipped byte", func(p string, size int64) { flipByte(p, size-2) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			j := openT(t, dir)
 			for i := 1; i <= 3; i++ {
@@ -184,18 +191,20 @@ func flipByte(p string, off int64) {
 }
 
 func TestJournalRefusesForeignFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, journalName), []byte("this is not a journal"), 0o600)
-	if _, err := OpenJournal(dir, fixedNow); err == nil || !strings.Contains(err.Error(), "not a pxed lease journal") {
+	if _, err := OpenJournal(dir, fixedNow, nil); err == nil || !strings.Contains(err.Error(), "not a pxed lease journal") {
 		t.Fatalf("open of a foreign file: %v", err)
 	}
 }
 
 func TestJournalLockedAgainstSecondServer(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openT(t, dir)
 	defer j.Close()
-	if _, err := OpenJournal(dir, fixedNow); err == nil || !strings.Contains(err.Error(), "in use by another pxed") {
+	if _, err := OpenJournal(dir, fixedNow, nil); err == nil || !strings.Contains(err.Error(), "in use by another pxed") {
 		t.Fatalf("second open: %v", err)
 	}
 	// Reading without the lock works while the server runs.
@@ -206,17 +215,23 @@ func TestJournalLockedAgainstSecondServer(t *testing.T) {
 }
 
 func TestJournalCompacts(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	j := openT(t, dir)
 	ctx := context.Background()
+	// Each round renews the 100 leases at once (their commits share syncs).
 	for round := range 50 {
+		var wg sync.WaitGroup
 		for i := range 100 {
-			l := bound(i)
-			l.Expires = t0.Add(time.Duration(round+1) * time.Hour)
-			if err := j.Commit(ctx, l); err != nil {
-				t.Fatal(err)
-			}
+			wg.Go(func() {
+				l := bound(i)
+				l.Expires = t0.Add(time.Duration(round+1) * time.Hour)
+				if err := j.Commit(ctx, l); err != nil {
+					t.Error(err)
+				}
+			})
 		}
+		wg.Wait()
 	}
 	// 5000 records were written; compaction keeps the journal near 100
 	// live ones (the file is longer: zeros written ahead, see preallocChunk).
@@ -232,6 +247,131 @@ func TestJournalCompacts(t *testing.T) {
 	}
 }
 
+// A compaction that fails (here: a directory stands where the new journal
+// goes) is logged, the old journal stays in use with every lease, and the
+// next compaction, once the obstacle is gone, succeeds.
+func TestJournalCompactionFailureIsLogged(t *testing.T) {
+	t.Parallel()
+	const n = 16
+	dir := t.TempDir()
+	writeJournal(t, dir, n, 4096/n) // the first commit starts a compaction
+	tmp := filepath.Join(dir, journalName+".tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	j, err := OpenJournal(dir, fixedNow, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { j.Close() }()
+	ctx := context.Background()
+	// commitUntil renews the n leases from n goroutines (their commits
+	// share syncs) until done.
+	commitUntil := func(what string, done func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		var wg sync.WaitGroup
+		for g := range n {
+			wg.Go(func() {
+				for i := 0; !done() && time.Now().Before(deadline); i++ {
+					if err := j.Commit(ctx, lease65k(g, t0.Add(time.Duration(i+1)*time.Minute))); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if !done() {
+			t.Fatalf("%s not seen within 20 s; log:\n%s", what, logs.String())
+		}
+	}
+	commitUntil("a failed compaction logged", func() bool { return strings.Contains(logs.String(), "compaction failed") })
+	if got := logs.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, journalName+".tmp") {
+		t.Errorf("log of the failure: %q, want an ERROR naming %s.tmp", got, journalName)
+	}
+	if err := os.Remove(tmp); err != nil {
+		t.Fatal(err)
+	}
+	commitUntil("a compaction after the failure", func() bool { return j.LastCompaction().Leases == n })
+	want, _ := j.All(ctx)
+	j.Close()
+	j = openT(t, dir)
+	if got, _ := j.All(ctx); !cmp.Equal(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })) {
+		t.Errorf("after the failed and the good compaction and a reopen: %v, want %v", got, want)
+	}
+}
+
+// A failed append whose cut back fails too says both.
+func TestJournalFailedAppendReportsCutBack(t *testing.T) {
+	t.Parallel()
+	f, err := os.Create(filepath.Join(t.TempDir(), journalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // every write and truncate fails
+	j := &Journal{f: f, log: slog.New(slog.DiscardHandler), size: 8, alloc: 8, noPrealloc: 1 << 40}
+	err = j.appendDurably(appendRecord(nil, bound(1)))
+	if err == nil || !strings.Contains(err.Error(), "writing lease journal") || !strings.Contains(err.Error(), "cutting the partial batch off failed too") {
+		t.Fatalf("append to a closed file: %v, want the write and the cut back failures", err)
+	}
+	if !errors.Is(err, os.ErrClosed) {
+		t.Errorf("error %v does not wrap os.ErrClosed", err)
+	}
+}
+
+// A read that fails is not the end of the journal: loading stops with the
+// error rather than cutting acknowledged leases off.
+func TestReadJournalReadErrorIsNotTheEnd(t *testing.T) {
+	t.Parallel()
+	b := []byte(journalMagic)
+	for i := range 3 {
+		b = appendRecord(b, bound(i))
+	}
+	eio := errors.New("input/output error")
+	for _, at := range []int64{0, int64(len(journalMagic)) + 10} {
+		_, _, _, err := readJournal(failingReaderAt{b, at, eio})
+		if !errors.Is(err, eio) {
+			t.Errorf("read failing at offset %d: %v, want the read error", at, err)
+		}
+	}
+}
+
+// failingReaderAt reads data but fails for any read that reaches offset at.
+type failingReaderAt struct {
+	data []byte
+	at   int64
+	err  error
+}
+
+func (r failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.at {
+		n := copy(p, r.data[off:min(r.at, int64(len(r.data)))])
+		return n, r.err
+	}
+	return copy(p, r.data[off:]), nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the journal's writer goroutine to
+// log into while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // TestJournalCrash kills a process that commits leases with SIGKILL at a
 // random moment, many times over, and checks that every lease it reported
 // as committed is in the journal afterwards.
@@ -243,6 +383,7 @@ func TestJournalCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("crash test starts processes")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	acked := map[netip.Addr]string{}
 	for round := range 20 {
@@ -310,7 +451,7 @@ func TestJournalCrash(t *testing.T) {
 // crashChild commits leases from 16 goroutines and prints each one once
 // Commit has returned, until it is killed.
 func crashChild(dir string) {
-	j, err := OpenJournal(dir, fixedNow)
+	j, err := OpenJournal(dir, fixedNow, nil)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

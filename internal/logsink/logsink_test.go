@@ -36,6 +36,7 @@ func (b *lockedBuffer) String() string {
 // Every line written by concurrent writers arrives whole, each writer's in
 // its order, and many lines share a write.
 func TestLinesWholeAndOrdered(t *testing.T) {
+	t.Parallel()
 	var out lockedBuffer
 	s := New(&out)
 	const writers, lines = 8, 2000
@@ -75,6 +76,7 @@ func TestLinesWholeAndOrdered(t *testing.T) {
 
 // Flush returns only once what was written before it has reached w.
 func TestFlush(t *testing.T) {
+	t.Parallel()
 	var out lockedBuffer
 	s := New(&out)
 	defer s.Close()
@@ -90,6 +92,7 @@ func TestFlush(t *testing.T) {
 // A stalled destination holds writers back once maxPending bytes wait,
 // instead of growing without bound or dropping lines.
 func TestBackpressure(t *testing.T) {
+	t.Parallel()
 	out := lockedBuffer{gate: make(chan struct{})}
 	s := New(&out)
 	line := []byte(strings.Repeat("y", 1023) + "\n")
@@ -117,6 +120,7 @@ func TestBackpressure(t *testing.T) {
 
 // After Close, writes go straight through.
 func TestWriteAfterClose(t *testing.T) {
+	t.Parallel()
 	var out lockedBuffer
 	s := New(&out)
 	s.Write([]byte("before\n"))

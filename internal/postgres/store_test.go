@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,16 +22,32 @@ import (
 	"github.com/pxed/pxed/internal/postgres/pgtest"
 )
 
-// One server for the whole file (initdb costs seconds); each subtest gets
-// a database of its own.
-func TestStore(t *testing.T) {
+// One server for the whole package (initdb and its start cost seconds);
+// each test gets a database of its own, so they all run in parallel.
+func TestPostgres(t *testing.T) {
 	srv := pgtest.Start(t)
-	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, srv.NewDatabase(t)) })
-	t.Run("ConflictsBetweenStores", func(t *testing.T) { testConflicts(t, srv.NewDatabase(t)) })
-	t.Run("ConcurrentCommits", func(t *testing.T) { testConcurrent(t, srv.NewDatabase(t)) })
-	t.Run("Migrations", func(t *testing.T) { testMigrations(t, srv.NewDatabase(t)) })
-	t.Run("Follow", func(t *testing.T) { testFollow(t, srv.NewDatabase(t)) })
-	t.Run("Import", func(t *testing.T) { testImport(t, srv.NewDatabase(t)) })
+	db := func(test func(*testing.T, string)) func(*testing.T) {
+		return func(t *testing.T) {
+			t.Parallel()
+			test(t, srv.NewDatabase(t))
+		}
+	}
+	t.Run("Store", func(t *testing.T) {
+		t.Parallel()
+		t.Run("RoundTrip", db(testRoundTrip))
+		t.Run("ConflictsBetweenStores", db(testConflicts))
+		t.Run("ConcurrentCommits", db(testConcurrent))
+		t.Run("Migrations", db(testMigrations))
+		t.Run("Follow", db(testFollow))
+		t.Run("Import", db(testImport))
+	})
+	t.Run("Catalog", func(t *testing.T) {
+		t.Parallel()
+		testCatalogContract(t, srv)
+		t.Run("ChangesFromAnotherInstance", db(testCatalogChanges))
+		t.Run("SharedBetweenInstances", db(testCatalogShared))
+		t.Run("UniqueHosts", db(testCatalogUniqueHosts))
+	})
 }
 
 func open(t *testing.T, dsn string) *Store {
@@ -340,50 +355,55 @@ func testImport(t *testing.T, dsn string) {
 }
 
 // The catalog half of the Store keeps the contract every catalog store
-// keeps (catalog/storetest), and tells of changes another instance makes.
-func TestCatalog(t *testing.T) {
-	srv := pgtest.Start(t)
+// keeps (catalog/storetest).
+func testCatalogContract(t *testing.T, srv *pgtest.Server) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		dsn := srv.NewDatabase(t)
 		return func(t *testing.T) catalog.Store { return open(t, dsn) }
 	})
-	t.Run("ChangesFromAnotherInstance", func(t *testing.T) {
-		dsn := srv.NewDatabase(t)
-		a, b := open(t, dsn), open(t, dsn)
-		changes := b.Changes()
-		next := func(what string) {
-			t.Helper()
-			select {
-			case <-changes:
-			case <-time.After(10 * time.Second):
-				t.Fatalf("no change signalled within 10 s %s", what)
-			}
-		}
-		next("on connecting") // a first reload, for what happened before
-		if err := a.PutProfile(context.Background(), config.Profile{Name: "rescue", Kernel: "k"}); err != nil {
-			t.Fatal(err)
-		}
-		next("after another instance stored a profile")
-		st, err := b.Load(context.Background())
-		if err != nil || len(st.Profiles) != 1 || st.Profiles[0].Name != "rescue" {
-			t.Errorf("b loads %+v, %v; want the profile a stored", st, err)
-		}
-	})
 }
+
+// The catalog half tells of changes another instance makes.
+func testCatalogChanges(t *testing.T, dsn string) {
+	a, b := open(t, dsn), open(t, dsn)
+	changes := b.Changes()
+	next := func(what string) {
+		t.Helper()
+		select {
+		case <-changes:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no change signalled within 10 s %s", what)
+		}
+	}
+	next("on connecting") // a first reload, for what happened before
+	if err := a.PutProfile(context.Background(), config.Profile{Name: "rescue", Kernel: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	next("after another instance stored a profile")
+	st, err := b.Load(context.Background())
+	if err != nil || len(st.Profiles) != 1 || st.Profiles[0].Name != "rescue" {
+		t.Errorf("b loads %+v, %v; want the profile a stored", st, err)
+	}
+}
+
+// sharedBase is the config file both instances of testCatalogShared serve:
+// one subnet, nothing else; the host comes through the API.
+const sharedBase = `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.1.150-192.168.1.199]
+`
 
 // Two instances' catalogs over one database: a host put through one
 // instance's catalog (as its API does) is served by the other's within a
 // bounded time, and so is its removal.
-func TestCatalogSharedBetweenInstances(t *testing.T) {
-	srv := pgtest.Start(t)
-	dsn := srv.NewDatabase(t)
-	data, err := os.ReadFile("../../examples/seed.yaml")
+func testCatalogShared(t *testing.T, dsn string) {
+	base, err := config.Parse("pxed.yaml", []byte(sharedBase))
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := config.Parse("seed.yaml", data)
-	if err != nil {
-		t.Fatal(err)
+	if ps := base.Validate(); len(ps) > 0 {
+		t.Fatal(config.JoinProblems(ps))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var cats []*catalog.Catalog
@@ -425,9 +445,7 @@ func TestCatalogSharedBetweenInstances(t *testing.T) {
 
 // Two instances accepting hosts at once each check only the catalog they
 // loaded: the database refuses a second host with the same MAC or address.
-func TestCatalogUniqueHosts(t *testing.T) {
-	srv := pgtest.Start(t)
-	dsn := srv.NewDatabase(t)
+func testCatalogUniqueHosts(t *testing.T, dsn string) {
 	a, b := open(t, dsn), open(t, dsn)
 	ctx := context.Background()
 	m1, _ := net.ParseMAC("52:54:00:aa:bb:01")

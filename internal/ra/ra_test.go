@@ -10,6 +10,7 @@ import (
 )
 
 func TestAdvertisementIsMinimal(t *testing.T) {
+	t.Parallel()
 	mac := net.HardwareAddr{0x02, 0x42, 0xc0, 0xa8, 0x01, 0x15}
 	b := Advertisement(mac)
 	m, err := icmp.ParseMessage(58, b)
@@ -31,6 +32,7 @@ func TestAdvertisementIsMinimal(t *testing.T) {
 }
 
 func TestIsSolicitation(t *testing.T) {
+	t.Parallel()
 	rs := []byte{133, 0, 0, 0, 0, 0, 0, 0}
 	for _, tc := range []struct {
 		name string

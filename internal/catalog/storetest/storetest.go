@@ -23,7 +23,8 @@ import (
 type Opener func(t *testing.T) catalog.Store
 
 // Run runs the contract tests against the store open returns; fresh
-// returns an Opener on a new, empty store for each subtest.
+// returns an Opener on a new, empty store for each subtest. The subtests
+// run in parallel: each has a store of its own.
 func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	ctx := context.Background()
 	mac := func(s string) config.MAC {
@@ -65,6 +66,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	}
 
 	t.Run("empty", func(t *testing.T) {
+		t.Parallel()
 		s := fresh(t)(t)
 		if diff := cmp.Diff(catalog.State{}, load(t, s), opts); diff != "" {
 			t.Errorf("new store not empty (-want +got):\n%s", diff)
@@ -72,6 +74,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	})
 
 	t.Run("durable", func(t *testing.T) {
+		t.Parallel()
 		open := fresh(t)
 		s := open(t)
 		must(t, s.PutHost(ctx, host))
@@ -89,6 +92,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	})
 
 	t.Run("replace and delete by name ignoring case", func(t *testing.T) {
+		t.Parallel()
 		s := fresh(t)(t)
 		must(t, s.PutHost(ctx, host))
 		h2 := host
@@ -118,6 +122,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	})
 
 	t.Run("installed set and cleared", func(t *testing.T) {
+		t.Parallel()
 		s := fresh(t)(t)
 		must(t, s.SetInstalled(ctx, "station-02", seen))
 		must(t, s.SetInstalled(ctx, "station-03", seen))
@@ -128,6 +133,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	})
 
 	t.Run("machines replaced by MAC and deleted", func(t *testing.T) {
+		t.Parallel()
 		s := fresh(t)(t)
 		must(t, s.PutMachine(ctx, machine))
 		m2 := machine
