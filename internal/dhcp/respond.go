@@ -96,7 +96,8 @@ func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprint
 // checks the request, finds the subnet it is for, recognises the client and
 // its host entry, and lets the handler of its message type decide.
 func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
-	if why := unservable(req); why != "" {
+	mt := req.MessageType() // read once: the codec allocates for every read
+	if why := unservable(req, mt); why != "" {
 		return Decision{Reason: why}
 	}
 	link, relayInfo, why := r.arrival(req, in)
@@ -108,7 +109,7 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 		return drop("no subnet configured for %s", link)
 	}
 	t := r.newTurn(req, in, sub, link, relayInfo)
-	d := t.decide()
+	d := t.decide(mt)
 	d.Client = t.pxe
 	if t.host != nil {
 		d.Host = t.host.Name
@@ -116,12 +117,13 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	return d
 }
 
-// unservable says why req is not a DHCP request pxed serves, or "".
-func unservable(req *dhcpv4.DHCPv4) string {
+// unservable says why req, of type mt, is not a DHCP request pxed serves,
+// or "".
+func unservable(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) string {
 	if req.OpCode != dhcpv4.OpcodeBootRequest {
 		return fmt.Sprintf("not a BOOTREQUEST (op %d)", req.OpCode)
 	}
-	if req.MessageType() == dhcpv4.MessageTypeNone {
+	if mt == dhcpv4.MessageTypeNone {
 		return "no DHCP message type (option 53): BOOTP is not served"
 	}
 	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
@@ -165,14 +167,15 @@ func (r *Responder) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, re
 // newTurn starts deciding req for subnet sub, reached through link: who the
 // client is (its lease identity, its network-boot identity) and what the
 // catalog says of it (host entry, boot choice).
-func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, link netip.Addr, relayInfo []byte) *turn {
+// It returns the turn by value, so that it stays on Respond's stack.
+func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, link netip.Addr, relayInfo []byte) turn {
 	client := lease.Client{MAC: req.ClientHWAddr, ID: req.Options.Get(dhcpv4.OptionClientIdentifier)}
 	// An empty client identifier identifies nobody (RFC 2132 §9.14 asks
 	// for at least 2 octets): fall back to the hardware address.
 	if len(client.ID) < 2 {
 		client.ID = nil
 	}
-	t := &turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
+	t := turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
 	t.pxe = pxe.Classify(req.Options)
 	// Host entries match Ethernet addresses (and UUIDs); the one decision
 	// of host, boot file and profile is the catalog's.
@@ -185,13 +188,13 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 	return t
 }
 
-// decide hands the request to the handler of its message type, or to the
-// ProxyDHCP one on a proxy subnet and on port 4011.
-func (t *turn) decide() Decision {
+// decide hands the request to the handler of its message type mt, or to
+// the ProxyDHCP one on a proxy subnet and on port 4011.
+func (t *turn) decide(mt dhcpv4.MessageType) Decision {
 	if t.sub.proxy || t.in.BootServer {
 		return t.proxy()
 	}
-	switch mt := t.req.MessageType(); mt {
+	switch mt {
 	case dhcpv4.MessageTypeDiscover:
 		return t.discover()
 	case dhcpv4.MessageTypeRequest:
