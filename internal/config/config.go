@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pxed/pxed/internal/lease"
 )
 
 // Config is everything pxed serves, read from one YAML file.
@@ -506,8 +508,9 @@ func (p *Prefix) UnmarshalYAML(n *yaml.Node) error {
 
 func (p Prefix) MarshalYAML() (any, error) { return p.String(), nil }
 
-// Range is an inclusive address range written "FIRST-LAST".
-type Range struct{ First, Last netip.Addr }
+// Range is a pool as the YAML writes it, "FIRST-LAST": an inclusive address
+// range, the lease.Range the allocator hands addresses out of.
+type Range lease.Range
 
 func (r *Range) UnmarshalYAML(n *yaml.Node) error {
 	a, b, ok := strings.Cut(n.Value, "-")
@@ -528,9 +531,7 @@ func (r Range) MarshalYAML() (any, error) { return r.String(), nil }
 func (r Range) String() string { return r.First.String() + "-" + r.Last.String() }
 
 // Contains reports whether a lies in the range.
-func (r Range) Contains(a netip.Addr) bool {
-	return !a.Less(r.First) && !r.Last.Less(a)
-}
+func (r Range) Contains(a netip.Addr) bool { return lease.Range(r).Contains(a) }
 
 // MAC is an Ethernet hardware address.
 type MAC struct{ net.HardwareAddr }

@@ -8,16 +8,26 @@ import (
 
 // SubnetFor returns the subnet whose network contains addr: the first in
 // config order (Validate rejects overlapping subnets, so there is at most one).
-// The DHCP server calls it with giaddr for relayed requests and with the
+// The DHCP server looks it up with giaddr for relayed requests and with the
 // receiving interface's address otherwise (RFC 2131 §4.3.1).
 func (c *Config) SubnetFor(addr netip.Addr) (*Subnet, bool) {
+	i := c.SubnetIndex(addr)
+	if i < 0 {
+		return nil, false
+	}
+	return &c.DHCP.Subnets[i], true
+}
+
+// SubnetIndex is SubnetFor's subnet as an index of DHCP.Subnets, or -1: for
+// callers that keep something of their own per subnet, in config order.
+func (c *Config) SubnetIndex(addr netip.Addr) int {
 	addr = addr.Unmap()
 	for i := range c.DHCP.Subnets {
-		if s := &c.DHCP.Subnets[i]; s.Network.IsValid() && s.Network.Contains(addr) {
-			return s, true
+		if n := c.DHCP.Subnets[i].Network; n.IsValid() && n.Contains(addr) {
+			return i
 		}
 	}
-	return nil, false
+	return -1
 }
 
 // InPool reports whether a lies in one of the subnet's dynamic pools.

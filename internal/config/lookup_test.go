@@ -29,6 +29,7 @@ func parseLookup(t *testing.T) *Config {
 }
 
 func TestSubnetFor(t *testing.T) {
+	t.Parallel()
 	c := parseLookup(t)
 	tests := []struct {
 		addr string
@@ -50,6 +51,10 @@ func TestSubnetFor(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("SubnetFor(%s) = %q, want %q", tt.addr, got, tt.want)
 		}
+		// SubnetIndex names the same subnet by its place in the list.
+		if i := c.SubnetIndex(netip.MustParseAddr(tt.addr)); (i >= 0) != ok || (ok && &c.DHCP.Subnets[i] != s) {
+			t.Errorf("SubnetIndex(%s) = %d, not SubnetFor's subnet", tt.addr, i)
+		}
 	}
 	if _, ok := c.SubnetFor(netip.Addr{}); ok {
 		t.Error("SubnetFor(zero Addr) found a subnet")
@@ -61,6 +66,7 @@ func TestSubnetFor(t *testing.T) {
 }
 
 func TestInPool(t *testing.T) {
+	t.Parallel()
 	c := parseLookup(t)
 	s := &c.DHCP.Subnets[0]
 	for addr, want := range map[string]bool{

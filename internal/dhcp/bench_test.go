@@ -10,7 +10,7 @@ import (
 	"github.com/pxed/pxed/internal/config"
 )
 
-// benchPool makes the reference subnet a /16 with one pool of 65,534
+// benchPool makes the lab subnet a /16 with one pool of 65,534
 // addresses, the shape bench/dhcp measures with perfdhcp.
 func benchPool(c *config.Config) {
 	s := &c.DHCP.Subnets[0]
@@ -28,18 +28,17 @@ func benchMAC(i int) net.HardwareAddr {
 // with the wire decoding and encoding the serving loop adds.
 // Run: go test -run '^$' -bench Respond -benchmem ./internal/dhcp/
 func BenchmarkRespond(b *testing.B) {
-	t := &testing.T{}
 	b.Run("discover", func(b *testing.B) {
-		f := newFixture(t, benchPool)
+		f := newFixture(b, benchPool)
 		reqs := make([]*dhcpv4.DHCPv4, 50000)
 		for i := range reqs {
-			reqs[i] = msg(t, dhcpv4.MessageTypeDiscover, benchMAC(i), pxeBIOS())
+			reqs[i] = msg(b, dhcpv4.MessageTypeDiscover, benchMAC(i), pxeBIOS())
 		}
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
 			if i%len(reqs) == 0 {
 				b.StopTimer()
-				f = newFixture(t, benchPool)
+				f = newFixture(b, benchPool)
 				b.StartTimer()
 			}
 			if d := f.r.Respond(reqs[i%len(reqs)], in); d.Reply == nil {
@@ -48,8 +47,8 @@ func BenchmarkRespond(b *testing.B) {
 		}
 	})
 	b.Run("request", func(b *testing.B) {
-		f := newFixture(t, benchPool)
-		req := msg(t, dhcpv4.MessageTypeRequest, benchMAC(1), pxeBIOS(), requested("192.168.7.7"), serverID("192.168.1.21"))
+		f := newFixture(b, benchPool)
+		req := msg(b, dhcpv4.MessageTypeRequest, benchMAC(1), pxeBIOS(), requested("192.168.7.7"), serverID("192.168.1.21"))
 		b.ReportAllocs()
 		for b.Loop() {
 			if d := f.r.Respond(req, in); d.Commit == nil {
@@ -58,8 +57,8 @@ func BenchmarkRespond(b *testing.B) {
 		}
 	})
 	b.Run("request-wire", func(b *testing.B) {
-		f := newFixture(t, benchPool)
-		pkt := msg(t, dhcpv4.MessageTypeRequest, benchMAC(1), pxeBIOS(), requested("192.168.7.7"), serverID("192.168.1.21")).ToBytes()
+		f := newFixture(b, benchPool)
+		pkt := msg(b, dhcpv4.MessageTypeRequest, benchMAC(1), pxeBIOS(), requested("192.168.7.7"), serverID("192.168.1.21")).ToBytes()
 		b.ReportAllocs()
 		for b.Loop() {
 			req, err := dhcpv4.FromBytes(pkt)

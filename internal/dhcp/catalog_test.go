@@ -14,12 +14,13 @@ import (
 // A host made through the catalog (the API) is served from the next
 // DISCOVER on, by the same Responder: no restart, no recompilation.
 func TestCatalogChangeAppliesAtNextDiscover(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	st, err := catalog.OpenFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := seed(t)
+	base := lab(t)
 	off := false
 	base.TFTP.Enabled = &off // boot files live elsewhere: not checked
 	cat, err := catalog.Open(context.Background(), base, st, catalog.Options{})
@@ -53,6 +54,7 @@ func TestCatalogChangeAppliesAtNextDiscover(t *testing.T) {
 
 // A host matched by its option 97 UUID gets its reservation and options.
 func TestHostByUUID(t *testing.T) {
+	t.Parallel()
 	root := "nfs:192.168.1.21:/srv/root"
 	f := newFixture(t, func(c *config.Config) {
 		c.Hosts = append(c.Hosts, config.Host{Name: "by-uuid", UUID: "8a1b7c2e-0000-4000-8000-00000000002a",

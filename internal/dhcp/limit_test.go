@@ -10,6 +10,7 @@ import (
 // and then the sustained rate, while another client is served untouched;
 // the table of clients stays bounded.
 func TestRateLimitPerMAC(t *testing.T) {
+	t.Parallel()
 	l := newLimiter(RateLimit{PerMAC: 10, Burst: 20, MaxClients: 64})
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	flood, quiet := mustMAC("02:00:00:00:00:0f"), mustMAC("02:00:00:00:00:01")
@@ -48,6 +49,7 @@ func TestRateLimitPerMAC(t *testing.T) {
 // 100/s gets the burst of one second's worth and then the sustained rate; no
 // limit is set by default.
 func TestRateLimitGlobal(t *testing.T) {
+	t.Parallel()
 	g := newGlobalLimiter(RateLimit{Global: 100})
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 	served := 0

@@ -19,7 +19,10 @@ import (
 type plan struct {
 	authoritative bool
 	declineHold   time.Duration
-	subnets       []*subnetPlan
+	// cfg is the configuration compiled, read-only; subnets are its
+	// DHCP.Subnets, compiled, in the same order.
+	cfg     *config.Config
+	subnets []*subnetPlan
 	// trustedRelays are the relay agents (giaddr) served; nil: any relay.
 	trustedRelays map[netip.Addr]bool
 	// httpPort is pxed's HTTP boot server's port, 0 when it serves no
@@ -60,6 +63,7 @@ type rawOption struct {
 
 func compile(c *config.Config) (*plan, error) {
 	p := &plan{
+		cfg:           c,
 		authoritative: c.DHCP.Authoritative,
 		declineHold:   c.DHCP.DeclineHold.D(),
 		httpPort:      c.HTTPPort(),
@@ -77,7 +81,7 @@ func compile(c *config.Config) (*plan, error) {
 			sp.leaseTime = s.LeaseTime.D()
 		}
 		for _, r := range s.Pools {
-			sp.pools = append(sp.pools, lease.Range{First: r.First, Last: r.Last})
+			sp.pools = append(sp.pools, lease.Range(r))
 		}
 		opts, err := subnetOptions(s)
 		if err != nil {
@@ -123,11 +127,10 @@ func subnetOptions(s *config.Subnet) ([]rawOption, error) {
 	return out, nil
 }
 
+// subnetFor returns the compiled subnet whose network contains a, or nil.
 func (p *plan) subnetFor(a netip.Addr) *subnetPlan {
-	for _, s := range p.subnets {
-		if s.network.Contains(a) {
-			return s
-		}
+	if i := p.cfg.SubnetIndex(a); i >= 0 {
+		return p.subnets[i]
 	}
 	return nil
 }

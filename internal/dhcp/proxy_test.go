@@ -20,6 +20,7 @@ func proxyFixture(t *testing.T) *fixture {
 }
 
 func TestProxyAnswersPXEClientsOnly(t *testing.T) {
+	t.Parallel()
 	f := proxyFixture(t)
 	uuid := dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(97), append([]byte{0}, make([]byte, 16)...))
 	disc := msg(t, dhcpv4.MessageTypeDiscover, station01, pxeBIOS(), dhcpv4.WithOption(uuid))
@@ -67,6 +68,7 @@ func TestProxyAnswersPXEClientsOnly(t *testing.T) {
 // and the URL, no address; with no URL for it, no offer at all, since EDK2
 // drops an HTTPClient offer without one.
 func TestProxyAnswersHTTPBootClients(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *config.Config) {
 		c.DHCP.Subnets[0].Proxy = true
 		c.DHCP.Subnets[0].Pools = nil

@@ -20,6 +20,7 @@ func relayedBy(ip string) dhcpv4.Modifier { return dhcpv4.WithGatewayIP(net.Pars
 // 3046 §2.2); option 82 in a request no relay handled (giaddr 0) is never
 // echoed (RFC 3046 §2.1), whatever the setting.
 func TestRelayTrust(t *testing.T) {
+	t.Parallel()
 	trusting := func(relays ...string) func(*config.Config) {
 		return func(c *config.Config) {
 			for _, r := range relays {
@@ -47,6 +48,7 @@ func TestRelayTrust(t *testing.T) {
 		{"giaddr 0 with option 82, NAK", nil, dhcpv4.MessageTypeRequest, []dhcpv4.Modifier{relayInfo, wrongAddr}, "NAK", false, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, c.edit)
 			req := msg(t, c.mt, stranger, c.mods...)
 			d := f.do(req)

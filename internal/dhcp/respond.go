@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"time"
 
@@ -93,58 +92,90 @@ func (r *Responder) Known(mac []byte) bool {
 
 func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprintf(format, a...)} }
 
-// Respond decides the answer to req, which arrived as in describes.
+// Respond decides the answer to req, which arrived as in describes: it
+// checks the request, finds the subnet it is for, recognises the client and
+// its host entry, and lets the handler of its message type decide.
 func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
-	if req.OpCode != dhcpv4.OpcodeBootRequest {
-		return drop("not a BOOTREQUEST (op %d)", req.OpCode)
+	mt := req.MessageType() // read once: the codec allocates for every read
+	if why := unservable(req, mt); why != "" {
+		return Decision{Reason: why}
 	}
-	mt := req.MessageType()
-	if mt == dhcpv4.MessageTypeNone {
-		return drop("no DHCP message type (option 53): BOOTP is not served")
+	link, relayInfo, why := r.arrival(req, in)
+	if why != "" {
+		return Decision{Reason: why}
 	}
-	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
-		return drop("hardware address length %d", len(req.ClientHWAddr))
-	}
-	// An Ethernet address is 6 bytes (RFC 1700 via RFC 2131 §2); the codec
-	// cuts a longer hlen to 16, which would make a 16-byte "MAC" a client.
-	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) != 6 {
-		return drop("Ethernet hardware address of length %d, not 6", len(req.ClientHWAddr))
-	}
-	// RFC 2131 §4.3.1: a relayed request is for the subnet of giaddr; a
-	// direct one for the subnet of the interface it came in on.
-	link := in.ServerIP
-	gi := ip4(req.GatewayIPAddr)
-	var relayInfo []byte
-	if gi.IsValid() {
-		// giaddr chooses the subnet and where the reply goes (RFC 2131
-		// §4.1), and any host that reaches port 67 can write it. RFC 3046
-		// §5 trusts option 82 only where DHCP traffic enters through
-		// trusted relays: with dhcp.trusted_relays set, a request naming
-		// another relay is not served at all.
-		if r.plan.trustedRelays != nil && !r.plan.trustedRelays[gi] {
-			return drop("relay %s is not in dhcp.trusted_relays", gi)
-		}
-		link = gi
-		// RFC 3046 §2.2: the relay agent's option is echoed in every reply.
-		relayInfo = req.Options.Get(dhcpv4.OptionRelayAgentInformation)
-	}
-	// With giaddr 0 no relay agent handled the request (a relay sets
-	// giaddr, RFC 3046 §2.1), so an option 82 in it was written by the
-	// client or by a bridge on the way. RFC 3046 §2.1 trusts such a bridge
-	// only on a trusted circuit, which pxed cannot tell from the client's
-	// own port: the option is not trusted and not echoed; the request is
-	// served as if it had none.
 	sub := r.plan.subnetFor(link)
 	if sub == nil {
 		return drop("no subnet configured for %s", link)
 	}
+	t := r.newTurn(req, in, sub, link, relayInfo)
+	d := t.decide(mt)
+	d.Client = t.pxe
+	if t.host != nil {
+		d.Host = t.host.Name
+	}
+	return d
+}
+
+// unservable says why req, of type mt, is not a DHCP request pxed serves,
+// or "".
+func unservable(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) string {
+	if req.OpCode != dhcpv4.OpcodeBootRequest {
+		return fmt.Sprintf("not a BOOTREQUEST (op %d)", req.OpCode)
+	}
+	if mt == dhcpv4.MessageTypeNone {
+		return "no DHCP message type (option 53): BOOTP is not served"
+	}
+	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
+		return fmt.Sprintf("hardware address length %d", len(req.ClientHWAddr))
+	}
+	// An Ethernet address is 6 bytes (RFC 1700 via RFC 2131 §2); the codec
+	// cuts a longer hlen to 16, which would make a 16-byte "MAC" a client.
+	if req.HWType == iana.HWTypeEthernet && len(req.ClientHWAddr) != 6 {
+		return fmt.Sprintf("Ethernet hardware address of length %d, not 6", len(req.ClientHWAddr))
+	}
+	return ""
+}
+
+// arrival returns the address whose subnet req is for and the option 82 to
+// echo in replies, or why a relayed request is not served. RFC 2131 §4.3.1:
+// a relayed request is for the subnet of giaddr; a direct one for the
+// subnet of the interface it came in on.
+func (r *Responder) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, relayInfo []byte, refused string) {
+	gi := ip4(req.GatewayIPAddr)
+	if !gi.IsValid() {
+		// With giaddr 0 no relay agent handled the request (a relay sets
+		// giaddr, RFC 3046 §2.1), so an option 82 in it was written by the
+		// client or by a bridge on the way. RFC 3046 §2.1 trusts such a
+		// bridge only on a trusted circuit, which pxed cannot tell from the
+		// client's own port: the option is not trusted and not echoed; the
+		// request is served as if it had none.
+		return in.ServerIP, nil, ""
+	}
+	// giaddr chooses the subnet and where the reply goes (RFC 2131 §4.1),
+	// and any host that reaches port 67 can write it. RFC 3046 §5 trusts
+	// option 82 only where DHCP traffic enters through trusted relays: with
+	// dhcp.trusted_relays set, a request naming another relay is not served
+	// at all.
+	if r.plan.trustedRelays != nil && !r.plan.trustedRelays[gi] {
+		return netip.Addr{}, nil, fmt.Sprintf("relay %s is not in dhcp.trusted_relays", gi)
+	}
+	// RFC 3046 §2.2: the relay agent's option is echoed in every reply.
+	return gi, req.Options.Get(dhcpv4.OptionRelayAgentInformation), ""
+}
+
+// newTurn starts deciding req for subnet sub, reached through link: who the
+// client is (its lease identity, its network-boot identity) and what the
+// catalog says of it (host entry, boot choice).
+// It returns the turn by value, so that it stays on Respond's stack.
+func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, link netip.Addr, relayInfo []byte) turn {
 	client := lease.Client{MAC: req.ClientHWAddr, ID: req.Options.Get(dhcpv4.OptionClientIdentifier)}
 	// An empty client identifier identifies nobody (RFC 2132 §9.14 asks
 	// for at least 2 octets): fall back to the hardware address.
 	if len(client.ID) < 2 {
 		client.ID = nil
 	}
-	t := &turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
+	t := turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
 	t.pxe = pxe.Classify(req.Options)
 	// Host entries match Ethernet addresses (and UUIDs); the one decision
 	// of host, boot file and profile is the catalog's.
@@ -154,35 +185,29 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	}
 	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
 	t.host, t.boot = dec.Host, dec.Boot
-	host := t.host
-	var d Decision
-	if sub.proxy || in.BootServer {
-		d = t.proxy()
-		d.Client = t.pxe
-		if host != nil {
-			d.Host = host.Name
-		}
-		return d
+	return t
+}
+
+// decide hands the request to the handler of its message type mt, or to
+// the ProxyDHCP one on a proxy subnet and on port 4011.
+func (t *turn) decide(mt dhcpv4.MessageType) Decision {
+	if t.sub.proxy || t.in.BootServer {
+		return t.proxy()
 	}
 	switch mt {
 	case dhcpv4.MessageTypeDiscover:
-		d = t.discover()
+		return t.discover()
 	case dhcpv4.MessageTypeRequest:
-		d = t.request()
+		return t.request()
 	case dhcpv4.MessageTypeDecline:
-		d = t.decline()
+		return t.decline()
 	case dhcpv4.MessageTypeRelease:
-		d = t.release()
+		return t.release()
 	case dhcpv4.MessageTypeInform:
-		d = t.inform()
+		return t.inform()
 	default:
-		d = drop("message type %s is not for a server", mt)
+		return drop("message type %s is not for a server", mt)
 	}
-	d.Client = t.pxe
-	if host != nil {
-		d.Host = host.Name
-	}
-	return d
 }
 
 // turn is one request being decided.
@@ -271,7 +296,7 @@ func (t *turn) assignable(ip netip.Addr) (bool, string) {
 
 // inPool reports whether ip lies in one of the subnet's pools.
 func (t *turn) inPool(ip netip.Addr) bool {
-	return slices.ContainsFunc(t.sub.pools, func(r lease.Range) bool { return !ip.Less(r.First) && !r.Last.Less(ip) })
+	return lease.InRanges(t.sub.pools, ip)
 }
 
 // request handles DHCPREQUEST in the four client states of RFC 2131 §4.3.2.

@@ -2,9 +2,9 @@ package dhcp
 
 import (
 	"context"
+	_ "embed"
 	"net"
 	"net/netip"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -38,34 +38,44 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-// fixture is the reference network (examples/seed.yaml) served from memory.
-type fixture struct {
-	t     *testing.T
-	r     *Responder
-	alloc *lease.Allocator
-	clock *clock
-}
+// labYAML is the network the tests are written against.
+//
+//go:embed testdata/lab.yaml
+var labYAML []byte
 
-// seed parses the reference network.
-func seed(t *testing.T) *config.Config {
+// lab parses the tests' network (testdata/lab.yaml).
+func lab(t testing.TB) *config.Config {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse("seed.yaml", data)
+	cfg, err := config.Parse("testdata/lab.yaml", labYAML)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cfg
 }
 
-func newFixture(t *testing.T, edit func(*config.Config)) *fixture {
+// fixture is a Responder for the lab network over an in-memory lease
+// store, on a clock the test moves.
+type fixture struct {
+	t     testing.TB
+	r     *Responder
+	alloc *lease.Allocator
+	clock *clock
+}
+
+// newFixture serves the lab network, changed by edit if it is set.
+func newFixture(t testing.TB, edit func(*config.Config)) *fixture {
 	t.Helper()
-	cfg := seed(t)
+	cfg := lab(t)
 	if edit != nil {
 		edit(cfg)
 	}
+	return fixtureFor(t, cfg)
+}
+
+// fixtureFor serves cfg from fresh state: an empty store and a new clock.
+// NewResponder only reads cfg, so one cfg may serve many fixtures.
+func fixtureFor(t testing.TB, cfg *config.Config) *fixture {
+	t.Helper()
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	alloc, err := lease.NewAllocator(context.Background(), lease.NewMem(c.now), c.now, 30*time.Second)
 	if err != nil {
@@ -90,7 +100,7 @@ func (f *fixture) do(req *dhcpv4.DHCPv4) Decision {
 	return d
 }
 
-func msg(t *testing.T, mt dhcpv4.MessageType, mac net.HardwareAddr, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
+func msg(t testing.TB, mt dhcpv4.MessageType, mac net.HardwareAddr, mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 	t.Helper()
 	m, err := dhcpv4.New(append([]dhcpv4.Modifier{
 		dhcpv4.WithMessageType(mt), dhcpv4.WithHwAddr(mac), dhcpv4.WithHWType(iana.HWTypeEthernet),
@@ -171,6 +181,7 @@ func summarize(d Decision, req *dhcpv4.DHCPv4, codes ...uint8) summary {
 }
 
 func TestDiscoverRequestReservedStation(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	disc := msg(t, dhcpv4.MessageTypeDiscover, station01, pxeBIOS())
 	got := summarize(f.do(disc), disc, 12, 15, 60)
@@ -199,6 +210,7 @@ func TestDiscoverRequestReservedStation(t *testing.T) {
 // EDK2's own UEFI PXE client (no user class) gets a plain offer: with
 // option 60 and no option 43 it would ask again on port 4011.
 func TestEDK2PXEGetsPlainOffer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *config.Config) {
 		c.Boot.Files = map[string]string{"efi-x64": "debian-installer/amd64/grubx64.efi"}
 	})
@@ -210,6 +222,7 @@ func TestEDK2PXEGetsPlainOffer(t *testing.T) {
 }
 
 func TestNonPXEClientGetsNoBootFile(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	disc := msg(t, dhcpv4.MessageTypeDiscover, station02)
 	got := summarize(f.do(disc), disc, 60)
@@ -219,6 +232,7 @@ func TestNonPXEClientGetsNoBootFile(t *testing.T) {
 }
 
 func TestBootFileByArchitecture(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *config.Config) {
 		c.Boot.Files = map[string]string{"efi-x64": "debian-installer/amd64/grubx64.efi"}
 	})
@@ -240,6 +254,7 @@ func TestBootFileByArchitecture(t *testing.T) {
 }
 
 func TestSelectingAnotherServer(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.do(msg(t, dhcpv4.MessageTypeDiscover, stranger))
 	req := msg(t, dhcpv4.MessageTypeRequest, stranger, requested("192.168.1.150"), serverID("192.168.1.99"))
@@ -254,6 +269,7 @@ func TestSelectingAnotherServer(t *testing.T) {
 }
 
 func TestInitRebootAndRenew(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name          string
 		authoritative bool
@@ -273,6 +289,7 @@ func TestInitRebootAndRenew(t *testing.T) {
 		{"no address at all", true, stranger, nil, "", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, func(c *config.Config) { c.DHCP.Authoritative = tc.authoritative })
 			req := msg(t, dhcpv4.MessageTypeRequest, tc.mac, tc.mods...)
 			d := f.do(req)
@@ -291,6 +308,7 @@ func TestInitRebootAndRenew(t *testing.T) {
 }
 
 func TestReturningClientGetsSameAddress(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	ip := bind(t, f, stranger)
 	rel := msg(t, dhcpv4.MessageTypeRelease, stranger, dhcpv4.WithClientIP(net.ParseIP(ip)), serverID("192.168.1.21"))
@@ -325,6 +343,7 @@ func bind(t *testing.T, f *fixture, mac net.HardwareAddr) string {
 }
 
 func TestDeclineQuarantines(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	ip := bind(t, f, stranger)
 	// Only the holder may decline.
@@ -349,6 +368,7 @@ func TestDeclineQuarantines(t *testing.T) {
 }
 
 func TestInform(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	req := msg(t, dhcpv4.MessageTypeInform, stranger, dhcpv4.WithClientIP(net.ParseIP("192.168.1.50")))
 	d := f.do(req)
@@ -359,6 +379,7 @@ func TestInform(t *testing.T) {
 }
 
 func TestPoolExhausted(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, func(c *config.Config) {
 		c.DHCP.Subnets[0].Pools[0].Last = netip.MustParseAddr("192.168.1.151")
 	})
@@ -379,6 +400,7 @@ func TestPoolExhausted(t *testing.T) {
 }
 
 func TestRelayed(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	disc := msg(t, dhcpv4.MessageTypeDiscover, stranger, dhcpv4.WithGatewayIP(net.ParseIP("192.168.1.1")),
 		dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.OptionRelayAgentInformation, []byte{1, 3, 'e', 't', '1'})))
@@ -397,6 +419,7 @@ func TestRelayed(t *testing.T) {
 }
 
 func TestMalformedRequestsDropped(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	bootp := msg(t, dhcpv4.MessageTypeDiscover, stranger)
 	bootp.Options.Del(dhcpv4.OptionDHCPMessageType)
@@ -411,16 +434,17 @@ func TestMalformedRequestsDropped(t *testing.T) {
 	}
 }
 
-// The requests real firmware sent in the lab, answered as the reference
-// network says.
+// The requests real firmware sent in the lab, answered as the lab network
+// says.
 func TestCapturedFirmware(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		pcap, wantIP, wantFile, wantRequest, want60 string
 	}{
 		{"testdata/ipxe-bios-dhcp.pcap", "192.168.1.101", "pxelinux.0", "ACK", "PXEClient"},
 		// In the capture, dnsmasq had offered station-03 192.168.1.148 from
-		// its pool and the client asks for that; the reference network
-		// reserves .103 for it, so the right answer is a NAK.
+		// its pool and the client asks for that; the lab network reserves
+		// .103 for it, so the right answer is a NAK.
 		// The capture is of iPXE's UEFI build (UNDI:003010, user class iPXE).
 		{"testdata/ovmf-uefi-dhcp-tftp.pcap", "192.168.1.103", "debian-installer/amd64/grubx64.efi", "NAK", "PXEClient"},
 	} {
@@ -454,6 +478,7 @@ func TestCapturedFirmware(t *testing.T) {
 }
 
 func TestRoute(t *testing.T) {
+	t.Parallel()
 	base := func(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 		return msg(t, dhcpv4.MessageTypeRequest, stranger, mods...)
 	}
@@ -492,13 +517,15 @@ func FuzzRespond(f *testing.F) {
 		}
 	}
 	f.Add([]byte{1, 1, 6, 0})
-	fx := newFixture(&testing.T{}, nil)
+	cfg := lab(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := dhcpv4.FromBytes(b)
 		if err != nil {
 			return
 		}
-		d := fx.r.Respond(req, in)
+		// Fresh state for every input, so that a finding reproduces from
+		// its input alone and no pool runs out over a long run.
+		d := fixtureFor(t, cfg).r.Respond(req, in)
 		if d.Reply != nil {
 			d.Reply.ToBytes()
 			Route(req, d.Reply)
@@ -512,6 +539,7 @@ func FuzzRespond(f *testing.F) {
 // With iPXE scripts on, a client that is already iPXE gets its script's URL
 // instead of the boot program (no second iPXE, no loader); others do not.
 func TestIPXEScriptForIPXEClients(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	f.r.IPXEScript = func(mac net.HardwareAddr, server netip.Addr) string {
 		return "http://" + server.String() + ":8080/ipxe/" + mac.String() + ".ipxe"
@@ -534,6 +562,7 @@ func TestIPXEScriptForIPXEClients(t *testing.T) {
 // a client identifier sent from another MAC. A released or expired lease no
 // longer counts.
 func TestOneAddressPerClient(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, nil)
 	ip := bind(t, f, stranger)
 	other := "192.168.1.180"
@@ -585,7 +614,7 @@ func TestOneAddressPerClient(t *testing.T) {
 	if d := grab(stranger); d.Commit == nil || d.Commit.IP.String() != other {
 		t.Errorf("after RELEASE, request for %s: %+v", other, d)
 	}
-	// Expired: likewise (12 h lease in the seed network).
+	// Expired: likewise (12 h lease in the lab network).
 	f.clock.t = f.clock.t.Add(13 * time.Hour)
 	if d := f.do(msg(t, dhcpv4.MessageTypeRequest, stranger2, id, requested("192.168.1.181"))); d.Commit == nil {
 		t.Errorf("after its lease of %s expired, request for another address: %+v", idIP, d)
@@ -606,6 +635,7 @@ func asking(m *dhcpv4.DHCPv4, codes ...dhcpv4.OptionCode) *dhcpv4.DHCPv4 {
 }
 
 func TestUEFIHTTPBoot(t *testing.T) {
+	t.Parallel()
 	long := "http://boot.example.com/" + strings.Repeat("x", 120) + ".efi"
 	for _, tc := range []struct {
 		name  string
@@ -648,6 +678,7 @@ func TestUEFIHTTPBoot(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFixture(t, tc.edit)
 			prl := tc.prl
 			if prl == nil {

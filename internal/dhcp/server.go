@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -27,10 +26,8 @@ type Server struct {
 	// commits and replies in turn, so this bounds the requests in hand;
 	// a REQUEST keeps its worker until its lease is durable, and the
 	// commits waiting together share one disk sync. Too few workers stop
-	// reading while syncs are slow: with 256, 7,000 leases/s from perfdhcp
-	// left every worker waiting on the disk, the socket queue grew and
-	// the exchanges took 300 ms on average (4.6 % lost); with 1,024, pxed
-	// answered every request of 8,000/s. A worker costs about 10 KiB.
+	// reading while syncs are slow (docs/performance.md has the
+	// measurements behind the default).
 	Workers int
 	// Port to listen on (default 67; tests use others).
 	Port int
@@ -56,8 +53,12 @@ func (s *Server) Stats() *Stats { return &s.stats }
 // Listen opens the sockets of each named interface: UDP ports 67 and 4011,
 // and the packet socket for replies to clients without an address. Those
 // need privileges (a port below 1024, CAP_NET_RAW) that pxed may drop once
-// they are open; Serve then serves on them.
+// they are open; Serve then serves on them. They are Linux's: on other
+// systems Listen fails with an error that wraps errors.ErrUnsupported.
 func (s *Server) Listen(ifaces []string) error {
+	if err := checkPlatform(); err != nil {
+		return err
+	}
 	if len(ifaces) == 0 {
 		return errors.New("no interface to serve DHCP on (set interfaces in the config or pass --interface)")
 	}
@@ -76,7 +77,10 @@ func (s *Server) Listen(ifaces []string) error {
 }
 
 // Serve serves on each named interface until ctx ends, on the sockets
-// Listen opened, or opens them first if it was not called.
+// Listen opened, or opens them first if it was not called (on Linux only,
+// as Listen). Once ctx ends it returns nil, but only after every request in
+// hand has its lease committed and its reply sent (or not), and then it
+// closes the sockets.
 func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 	if s.links == nil {
 		if err := s.Listen(ifaces); err != nil {
@@ -84,6 +88,11 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 		}
 	}
 	links := s.links
+	defer func() {
+		for _, l := range links {
+			l.close()
+		}
+	}()
 	s.limit = newLimiter(s.RateLimit)
 	s.global = newGlobalLimiter(s.RateLimit)
 	s.exhausted.interval = 10 * time.Second
@@ -100,23 +109,41 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 			}
 		}
 	}
-	g.Go(func() error {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-				s.Alloc.Prune()
-			}
-		}
-	})
-	err := g.Wait()
+	g.Go(func() error { return s.stopReading(ctx, links) })
+	g.Go(func() error { return s.prune(ctx) })
+	return g.Wait()
+}
+
+// stopReading waits for ctx to end, then wakes every worker blocked in a
+// read: a read deadline in the past fails the reads in progress and every
+// later one. The workers wait without a deadline of their own, so an idle
+// server sets no timers; the sockets stay open for the replies of the
+// requests still in hand, and Serve closes them once those are done.
+func (s *Server) stopReading(ctx context.Context, links []*link) error {
+	<-ctx.Done()
+	past := time.Unix(1, 0)
 	for _, l := range links {
-		l.close()
+		l.conn.SetReadDeadline(past)
+		if l.bootConn != nil {
+			l.bootConn.SetReadDeadline(past)
+		}
 	}
-	return err
+	return nil
+}
+
+// prune lets the allocator drop lapsed offers and reclaim ended leases
+// every 10 s until ctx ends.
+func (s *Server) prune(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.Alloc.Prune()
+		}
+	}
 }
 
 func (s *Server) logger() *slog.Logger {
@@ -202,20 +229,14 @@ func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("interface %s has no IPv4 address: pxed answers from it", ifc.Name)
 }
 
-// work is one worker's loop on one interface.
+// work is one worker's loop on one interface. Its reads have no deadline:
+// stopReading ends them when ctx ends, and the error they then return is
+// the clean stop.
 func (s *Server) work(ctx context.Context, l *link, conn *net.UDPConn, boot bool) error {
 	buf := make([]byte, 1500)
 	for {
-		if ctx.Err() != nil {
-			return nil
-		}
-		// A deadline on every read, so that shutdown is noticed.
-		conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -225,35 +246,70 @@ func (s *Server) work(ctx context.Context, l *link, conn *net.UDPConn, boot bool
 	}
 }
 
+// handle serves one datagram: admit it past the rate limits, parse it,
+// decide, make the lease durable, and then, by what became of it, count,
+// log and record it (each ending in one call below).
 func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, boot bool) {
-	log := s.logger()
 	s.stats.Received.Add(1)
-	if mac := chaddr(pkt); mac != nil {
-		now := time.Now()
-		if !s.limit.allow(mac, now) {
-			s.stats.RateLimited.Add(1)
-			return
-		}
-		// The per-MAC bucket first, so that one flooding MAC spends no
-		// tokens of the shared one; the host lookup only when there is a
-		// shared one.
-		if s.global != nil && !s.Responder.Known(mac) && !s.global.allow(now) {
-			s.stats.GlobalLimited.Add(1)
-			return
-		}
+	if !s.admit(pkt) {
+		return
 	}
 	req, err := dhcpv4.FromBytes(pkt)
 	if err != nil {
 		s.stats.Malformed.Add(1)
-		log.Debug("dhcp packet dropped", "iface", l.name, "from", from.String(), "reason", "malformed: "+err.Error())
+		s.logger().Debug("dhcp packet dropped", "iface", l.name, "from", from.String(), "reason", "malformed: "+err.Error())
 		return
 	}
-	start := time.Now()
-	d := s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
-	// Typed attributes (LogAttrs): a line per reply is on the hot path,
-	// and values passed as `any` would each be allocated.
+	x := &exchange{req: req, start: time.Now()}
+	x.d = s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
+	x.attrs = requestAttrs(l.name, req, x.d)
+	switch err := s.commit(ctx, x); {
+	case errors.Is(err, lease.ErrConflict):
+		s.conflicted(x, err)
+	case err != nil:
+		s.notRecorded(ctx, x, err)
+	case x.d.Reply == nil:
+		s.unanswered(ctx, x)
+	default:
+		s.reply(ctx, l, from, boot, x)
+	}
+}
+
+// exchange is one parsed request on its way through handle.
+type exchange struct {
+	req   *dhcpv4.DHCPv4
+	d     Decision
+	start time.Time
+	// attrs are the request's log attributes, typed (LogAttrs): a line per
+	// reply is on the hot path, and values passed as `any` would each be
+	// allocated.
+	attrs []slog.Attr
+}
+
+// admit applies the rate limits before the packet is parsed: the per-MAC
+// bucket first, so that one flooding MAC spends no tokens of the shared
+// one; the host lookup only when there is a shared one.
+func (s *Server) admit(pkt []byte) bool {
+	mac := chaddr(pkt)
+	if mac == nil {
+		return true
+	}
+	now := time.Now()
+	if !s.limit.allow(mac, now) {
+		s.stats.RateLimited.Add(1)
+		return false
+	}
+	if s.global != nil && !s.Responder.Known(mac) && !s.global.allow(now) {
+		s.stats.GlobalLimited.Add(1)
+		return false
+	}
+	return true
+}
+
+// requestAttrs are the log attributes every line about req carries.
+func requestAttrs(iface string, req *dhcpv4.DHCPv4, d Decision) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 16)
-	attrs = append(attrs, slog.String("iface", l.name), slog.String("mac", req.ClientHWAddr.String()),
+	attrs = append(attrs, slog.String("iface", iface), slog.String("mac", req.ClientHWAddr.String()),
 		slog.String("xid", req.TransactionID.String()), slog.String("msg", req.MessageType().String()))
 	if d.Client.HasArch {
 		attrs = append(attrs, slog.String("arch", d.Client.Arch.String()))
@@ -261,67 +317,91 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 	if d.Host != "" {
 		attrs = append(attrs, slog.String("host", d.Host))
 	}
-	if d.Commit != nil {
-		err := s.Alloc.Commit(ctx, *d.Commit)
-		switch {
-		case err == nil:
-		case errors.Is(err, lease.ErrConflict):
-			// Never an ACK for an address another client holds; a NAK
-			// where the decision prepared one, so the client starts over.
-			s.stats.Conflicts.Add(1)
-			log.LogAttrs(ctx, slog.LevelInfo, "dhcp address taken by another client meanwhile", append(attrs, slog.String("ip", d.Commit.IP.String()), slog.Bool("nak", d.Conflict != nil))...)
-			if d.Conflict == nil {
-				s.stats.countMessage(req.MessageType(), ResultConflict)
-				s.record(req, d, "lease conflict: "+err.Error())
-				return
-			}
-			d.Reply, d.Commit, d.Reason = d.Conflict, nil, "conflict nak: "+d.Commit.IP.String()+" taken meanwhile"
-		default:
-			// No reply: an ACK must never announce a lease that is not
-			// durable.
-			s.stats.StoreFailed.Add(1)
-			s.stats.countMessage(req.MessageType(), ResultStoreFailed)
-			log.LogAttrs(ctx, slog.LevelWarn, "dhcp lease not recorded, no reply", append(attrs, slog.String("ip", d.Commit.IP.String()), slog.Any("err", err))...)
-			s.record(req, d, "lease not recorded: "+err.Error())
-			return
+	return attrs
+}
+
+// commit makes the decision's lease durable before anything is sent (RFC
+// 2131 §4.3.2). When the store refuses it because another client holds the
+// address, the NAK the decision prepared for that case replaces the reply
+// and commit returns nil; without one it returns lease.ErrConflict, and
+// the request goes unanswered. Never an ACK for an address another client
+// holds: the NAK makes the client start over.
+func (s *Server) commit(ctx context.Context, x *exchange) error {
+	if x.d.Commit == nil {
+		return nil
+	}
+	err := s.Alloc.Commit(ctx, *x.d.Commit)
+	if !errors.Is(err, lease.ErrConflict) {
+		return err
+	}
+	s.stats.Conflicts.Add(1)
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "dhcp address taken by another client meanwhile",
+		append(x.attrs, slog.String("ip", x.d.Commit.IP.String()), slog.Bool("nak", x.d.Conflict != nil))...)
+	if x.d.Conflict == nil {
+		return err
+	}
+	x.d.Reply, x.d.Commit, x.d.Reason = x.d.Conflict, nil, "conflict nak: "+x.d.Commit.IP.String()+" taken meanwhile"
+	return nil
+}
+
+// conflicted ends a request whose lease the store gave to another client,
+// with no NAK prepared: silence.
+func (s *Server) conflicted(x *exchange, err error) {
+	s.stats.countMessage(x.req.MessageType(), ResultConflict)
+	s.record(x.req, x.d, "lease conflict: "+err.Error())
+}
+
+// notRecorded ends a request whose lease could not be made durable (disk
+// full, database down): no reply, since an ACK must never announce a lease
+// that is not durable.
+func (s *Server) notRecorded(ctx context.Context, x *exchange, err error) {
+	s.stats.countMessage(x.req.MessageType(), ResultStoreFailed)
+	s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp lease not recorded, no reply",
+		append(x.attrs, slog.String("ip", x.d.Commit.IP.String()), slog.Any("err", err))...)
+	s.record(x.req, x.d, "lease not recorded: "+err.Error())
+}
+
+// unanswered ends a request the decision does not answer: a DECLINE or
+// RELEASE (whose lease is now committed), or one ignored for its Reason.
+// An exhausted pool is a warning, once per interval however often it
+// comes.
+func (s *Server) unanswered(ctx context.Context, x *exchange) {
+	s.stats.countMessage(x.req.MessageType(), ResultNoReply)
+	log := s.logger()
+	if x.d.Exhausted {
+		s.stats.Exhausted.Add(1)
+		if ok, held := s.exhausted.allow(time.Now()); ok {
+			log.LogAttrs(ctx, slog.LevelWarn, "dhcp pool exhausted: no offer",
+				append(x.attrs, slog.String("reason", x.d.Reason), slog.Uint64("suppressed", held))...)
 		}
 	}
-	if d.Reply == nil {
-		s.stats.NoReply.Add(1)
-		s.stats.countMessage(req.MessageType(), ResultNoReply)
-		if d.Exhausted {
-			s.stats.Exhausted.Add(1)
-			if ok, held := s.exhausted.allow(time.Now()); ok {
-				log.LogAttrs(ctx, slog.LevelWarn, "dhcp pool exhausted: no offer", append(attrs, slog.String("reason", d.Reason), slog.Uint64("suppressed", held))...)
-			}
-		}
-		if d.Commit != nil {
-			log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(attrs, slog.String("result", d.Reason), slog.String("ip", d.Commit.IP.String()))...)
-		} else {
-			log.LogAttrs(ctx, slog.LevelDebug, "dhcp no reply", append(attrs, slog.String("reason", d.Reason))...)
-		}
-		s.record(req, d, d.Reason)
-		return
+	if x.d.Commit != nil {
+		log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(x.attrs, slog.String("result", x.d.Reason), slog.String("ip", x.d.Commit.IP.String()))...)
+	} else {
+		log.LogAttrs(ctx, slog.LevelDebug, "dhcp no reply", append(x.attrs, slog.String("reason", x.d.Reason))...)
 	}
-	dest := Route(req, d.Reply)
-	conn := l.conn
+	s.record(x.req, x.d, x.d.Reason)
+}
+
+// reply sends the decision's reply where RFC 2131 §4.1 says (Route); a
+// ProxyDHCP request is answered where it came from, from port 4011.
+func (s *Server) reply(ctx context.Context, l *link, from netip.AddrPort, boot bool, x *exchange) {
+	dest, conn := Route(x.req, x.d.Reply), l.conn
 	if boot {
-		// A ProxyDHCP request is answered where it came from, from port 4011.
-		conn = l.bootConn
-		dest = Destination{Kind: KindUnicast, Addr: from}
+		dest, conn = Destination{Kind: KindUnicast, Addr: from}, l.bootConn
 	}
-	out := d.Reply.ToBytes()
-	if err := s.send(l, conn, dest, out); err != nil {
-		s.stats.SendFailed.Add(1)
-		s.stats.countMessage(req.MessageType(), ResultSendFailed)
-		log.LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
+	if err := s.send(l, conn, dest, x.d.Reply.ToBytes()); err != nil {
+		s.stats.countMessage(x.req.MessageType(), ResultSendFailed)
+		s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(x.attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
 		return
 	}
-	s.record(req, d, "")
-	s.count(req.MessageType(), d)
-	log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(attrs, slog.String("reply", d.Reply.MessageType().String()),
-		slog.String("ip", ipString(d.Reply.YourIPAddr)), slog.String("file", d.Reply.BootFileName), slog.String("result", d.Reason),
-		slog.String("to", dest.Addr.String()), slog.Duration("dur", time.Since(start)))...)
+	s.record(x.req, x.d, "")
+	if r, ok := replyResult(x.d); ok {
+		s.stats.countMessage(x.req.MessageType(), r)
+	}
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "dhcp", append(x.attrs, slog.String("reply", x.d.Reply.MessageType().String()),
+		slog.String("ip", ipString(x.d.Reply.YourIPAddr)), slog.String("file", x.d.Reply.BootFileName), slog.String("result", x.d.Reason),
+		slog.String("to", dest.Addr.String()), slog.Duration("dur", time.Since(x.start)))...)
 }
 
 func ipString(ip net.IP) string {
@@ -393,27 +473,22 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 	s.Events.Record(out)
 }
 
-// count counts a reply sent: by its type, and under the request's type.
-func (s *Server) count(req dhcpv4.MessageType, d Decision) {
-	var r Result
+// replyResult is what a sent reply makes of its request, for the counts:
+// false for a reply type Respond does not build.
+func replyResult(d Decision) (Result, bool) {
 	switch d.Reply.MessageType() {
 	case dhcpv4.MessageTypeOffer:
-		s.stats.Offers.Add(1)
-		r = ResultOffer
 		if d.Proxy {
-			r = ResultProxyOffer
+			return ResultProxyOffer, true
 		}
+		return ResultOffer, true
 	case dhcpv4.MessageTypeAck:
-		s.stats.Acks.Add(1)
-		r = ResultAck
 		if d.Proxy {
-			r = ResultProxyAck
+			return ResultProxyAck, true
 		}
+		return ResultAck, true
 	case dhcpv4.MessageTypeNak:
-		s.stats.Naks.Add(1)
-		r = ResultNak
-	default:
-		return
+		return ResultNak, true
 	}
-	s.stats.countMessage(req, r)
+	return 0, false
 }

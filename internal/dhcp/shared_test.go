@@ -5,13 +5,11 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
-	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 )
 
@@ -25,16 +23,9 @@ type instance struct {
 
 func sharedInstances(t *testing.T, store lease.Store, now func() time.Time, ips ...string) []*instance {
 	t.Helper()
-	data, err := os.ReadFile("../../examples/seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := lab(t)
 	var out []*instance
 	for _, ip := range ips {
-		cfg, err := config.Parse("seed.yaml", data)
-		if err != nil {
-			t.Fatal(err)
-		}
 		alloc, err := lease.NewAllocator(context.Background(), store, now, 30*time.Second)
 		if err != nil {
 			t.Fatal(err)
@@ -76,6 +67,7 @@ func yiaddr(d Decision) string {
 // two clients; the store lets the first REQUEST have it, the second gets a
 // NAK (RFC 2131 §3.1 step 4) and its next DISCOVER another address.
 func TestSharedStoreOfferLosesRace(t *testing.T) {
+	t.Parallel()
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	store := lease.NewMem(c.now)
 	xs := sharedInstances(t, store, c.now, "192.168.1.21", "192.168.1.22")
@@ -128,6 +120,7 @@ func TestSharedStoreOfferLosesRace(t *testing.T) {
 // identifier (RFC 2131 §4.4.5): any instance extends the lease the store
 // has, even one that never saw it.
 func TestSharedStoreRebindAtAnotherInstance(t *testing.T) {
+	t.Parallel()
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	store := lease.NewMem(c.now)
 	xs := sharedInstances(t, store, c.now, "192.168.1.21", "192.168.1.22")
@@ -135,7 +128,7 @@ func TestSharedStoreRebindAtAnotherInstance(t *testing.T) {
 	a.do(t, msg(t, dhcpv4.MessageTypeDiscover, stranger))
 	d, _ := a.do(t, msg(t, dhcpv4.MessageTypeRequest, stranger, requested("192.168.1.150"), serverID("192.168.1.21")))
 	ip := yiaddr(d)
-	c.t = c.t.Add(11 * time.Hour) // past T2 of the seed's 12 h lease
+	c.t = c.t.Add(11 * time.Hour) // past T2 of the lab's 12 h lease
 	rebind := msg(t, dhcpv4.MessageTypeRequest, stranger, dhcpv4.WithClientIP(net.ParseIP(ip)), dhcpv4.WithBroadcast(true))
 	d, err := b.do(t, rebind)
 	if err != nil || d.Reply == nil || d.Reply.MessageType() != dhcpv4.MessageTypeAck || yiaddr(d) != ip {
@@ -157,6 +150,7 @@ func TestSharedStoreRebindAtAnotherInstance(t *testing.T) {
 // PostgreSQL store's follower calls it): an offer of that address to
 // another client is withdrawn before its REQUEST comes.
 func TestSharedStoreObserveWithdrawsOffer(t *testing.T) {
+	t.Parallel()
 	c := &clock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	store := lease.NewMem(c.now)
 	xs := sharedInstances(t, store, c.now, "192.168.1.21", "192.168.1.22")

@@ -7,8 +7,10 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 )
 
-// Stats counts what the server did since it started. Fields are read with
-// Load while the server runs (the metrics endpoint will read them).
+// Stats counts what the server did since it started. The fields are read
+// with Load while the server runs; internal/metrics exports each of them at
+// every scrape (Metrics.WatchDHCP). Replies by type are in the message
+// counts (Messages), not in counters of their own.
 type Stats struct {
 	Received    atomic.Uint64 // datagrams read
 	Malformed   atomic.Uint64 // not parseable as DHCP
@@ -16,16 +18,12 @@ type Stats struct {
 	// GlobalLimited counts requests of unknown clients dropped by the
 	// global rate limit.
 	GlobalLimited atomic.Uint64
-	Offers        atomic.Uint64
-	Acks          atomic.Uint64 // DHCPACK to REQUEST and INFORM
-	Naks          atomic.Uint64
-	NoReply       atomic.Uint64 // decided not to answer (see the debug log for why)
 	Exhausted     atomic.Uint64 // DISCOVER with no free address in the pools
-	StoreFailed   atomic.Uint64 // lease not recorded (disk full, database down): no reply
 	// Conflicts counts commits the store refused because another client
-	// got the address first (another pxed sharing the store): NAK or silence.
-	Conflicts  atomic.Uint64
-	SendFailed atomic.Uint64
+	// got the address first (another pxed sharing the store), whether the
+	// request was then answered with a NAK or not at all: the message
+	// counts show only the second as ResultConflict.
+	Conflicts atomic.Uint64
 
 	// messages counts parsed requests by message type (0: none or not
 	// one of RFC 2132's eight) and by what became of them.

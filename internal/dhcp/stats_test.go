@@ -10,6 +10,7 @@ import (
 // TestMessageCounts: requests are counted by type and outcome, and a type
 // no RFC defines lands in "other" rather than adding a counter.
 func TestMessageCounts(t *testing.T) {
+	t.Parallel()
 	var st Stats
 	st.countMessage(dhcpv4.MessageTypeDiscover, ResultOffer)
 	st.countMessage(dhcpv4.MessageTypeDiscover, ResultOffer)

@@ -10,10 +10,22 @@ import (
 	"time"
 )
 
-// Range is an inclusive range of IPv4 addresses that the Allocator may hand out.
+// Range is an inclusive range of IPv4 addresses that the Allocator may hand
+// out: a pool. config.Range is its YAML form.
 type Range struct{ First, Last netip.Addr }
 
-func (r Range) contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.Less(a) }
+// Contains reports whether a lies in the range.
+func (r Range) Contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.Less(a) }
+
+// InRanges reports whether a lies in one of rs.
+func InRanges(rs []Range, a netip.Addr) bool {
+	for _, r := range rs {
+		if r.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
 
 // Allocator chooses addresses for clients and records leases through a
 // Store. It mirrors the store's leases in memory so that a choice costs no
@@ -181,23 +193,15 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now, key := a.now(), c.Key()
-	inPools := func(ip netip.Addr) bool {
-		for _, r := range pools {
-			if r.contains(ip) {
-				return true
-			}
-		}
-		return false
-	}
-	if ip, ok := a.byClient[key]; ok && inPools(ip) {
+	if ip, ok := a.byClient[key]; ok && InRanges(pools, ip) {
 		if l := a.leases[ip]; l.Holds(c) && l.State != Declined && a.availableLocked(ip, key, c, now) {
 			return a.choose(ip, key, now), nil
 		}
 	}
-	if ip, ok := a.offerBy[key]; ok && inPools(ip) && a.usable(ip, key, c, now, false) {
+	if ip, ok := a.offerBy[key]; ok && InRanges(pools, ip) && a.usable(ip, key, c, now, false) {
 		return a.choose(ip, key, now), nil
 	}
-	if requested.Is4() && inPools(requested) && a.availableLocked(requested, key, c, now) {
+	if requested.Is4() && InRanges(pools, requested) && a.availableLocked(requested, key, c, now) {
 		if l, ok := a.leases[requested]; !ok || l.Holds(c) || !l.Active(now) {
 			return a.choose(requested, key, now), nil
 		}
@@ -383,7 +387,7 @@ func (a *Allocator) Observe(l Lease) {
 }
 
 // Prune drops offers that have lapsed and moves addresses whose leases have
-// ended to their pools' reclaimable sets; call it now and then.
+// ended to their pools' reclaimable sets; the DHCP server calls it every 10 s.
 func (a *Allocator) Prune() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -406,12 +410,12 @@ func (a *Allocator) Usage(r Range) (inUse, free int) {
 	defer a.mu.Unlock()
 	now := a.now()
 	for ip, l := range a.leases {
-		if r.contains(ip) && l.Active(now) {
+		if r.Contains(ip) && l.Active(now) {
 			inUse++
 		}
 	}
 	for ip, o := range a.offers {
-		if r.contains(ip) && now.Before(o.until) {
+		if r.Contains(ip) && now.Before(o.until) {
 			if l, ok := a.leases[ip]; !ok || !l.Active(now) {
 				inUse++
 			}

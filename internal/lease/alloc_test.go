@@ -35,6 +35,7 @@ var slash16 = []Range{{First: netip.MustParseAddr("10.0.0.1"), Last: netip.MustP
 // plain scan of the pool: an offered address is usable by the client, and
 // ErrExhausted comes only when no address is.
 func TestAllocatorRandom(t *testing.T) {
+	t.Parallel()
 	pools := []Range{
 		{First: netip.MustParseAddr("10.0.0.10"), Last: netip.MustParseAddr("10.0.0.129")},
 		{First: netip.MustParseAddr("10.0.1.0"), Last: netip.MustParseAddr("10.0.1.70")},
@@ -53,7 +54,7 @@ func TestAllocatorRandom(t *testing.T) {
 			a.mu.Lock()
 			want := 0
 			for _, r := range pools {
-				for x := r.First; r.contains(x); x = x.Next() {
+				for x := r.First; r.Contains(x); x = x.Next() {
 					if a.usable(x, cl.Key(), cl, c.t, false) {
 						want++
 					}
@@ -105,6 +106,7 @@ func TestAllocatorRandom(t *testing.T) {
 // TestAllocatorOffersAgain: a client that sends DISCOVER again gets the
 // address it was offered, not a second one; Withdraw gives it back.
 func TestAllocatorOffersAgain(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: t0}
 	a := newAllocT(t, c)
 	first, err := a.Offer(client(1), slash16, netip.Addr{})
@@ -127,6 +129,7 @@ func TestAllocatorOffersAgain(t *testing.T) {
 // TestAllocatorFullPool fills a /16, checks exhaustion, then reuses the
 // addresses whose leases end.
 func TestAllocatorFullPool(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: t0}
 	a := newAllocT(t, c)
 	ctx := context.Background()
@@ -193,6 +196,7 @@ func BenchmarkOffer(b *testing.B) {
 // TestAllocatorUsage: an offer and an active lease count as in use; an
 // expired lease and a withdrawn offer give their address back.
 func TestAllocatorUsage(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: t0}
 	a := newAllocT(t, c)
 	ctx := context.Background()
@@ -227,6 +231,7 @@ func TestAllocatorUsage(t *testing.T) {
 // values offer from different parts of the pool, so their first offers do
 // not collide; without Spread both start at the pool's first address.
 func TestAllocatorSpread(t *testing.T) {
+	t.Parallel()
 	c := &testClock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	store := NewMem(c.now)
 	pool := []Range{{netip.MustParseAddr("10.77.0.10"), netip.MustParseAddr("10.77.255.250")}}

@@ -79,8 +79,9 @@ func (l Lease) Client() Client { return Client{MAC: l.MAC, ID: l.ClientID} }
 // ErrConflict is returned by Commit when the address is held by another client.
 var ErrConflict = errors.New("address held by another client")
 
-// Store is what every lease backend provides (embedded journal, memory, and
-// later PostgreSQL). Implementations are safe for concurrent use.
+// Store is what every lease backend provides: the embedded Journal, Mem for
+// tests, and internal/postgres for instances sharing one store. Each keeps
+// the rules of Commit below, and is safe for concurrent use.
 type Store interface {
 	// Commit records l durably before it returns. It fails with
 	// ErrConflict, recording nothing, when an active lease on l.IP belongs

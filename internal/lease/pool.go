@@ -71,7 +71,7 @@ func newPool(r Range) *pool {
 
 // index returns a's offset in the range.
 func (p *pool) index(a netip.Addr) (uint32, bool) {
-	if !a.Is4() || !p.r.contains(a) {
+	if !a.Is4() || !p.r.Contains(a) {
 		return 0, false
 	}
 	return u32(a) - p.base, true

@@ -143,10 +143,15 @@ var (
 		"Addresses of a pool in use (an active lease or a held offer) and free.", []string{"pool", "state"}, nil)
 )
 
+// descConflicts counts what the message counts cannot show: a conflict
+// answered with a NAK counts there as a NAK.
+var descConflicts = prometheus.NewDesc("pxed_dhcp_lease_conflicts_total",
+	"Leases the store refused because another client got the address first (another pxed sharing the store), answered with a NAK or not at all.", nil, nil)
+
 type dhcpCollector struct{ st *dhcp.Stats }
 
 func (c *dhcpCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descReceived, descMalformed, descLimited, descExhausted} {
+	for _, d := range []*prometheus.Desc{descMessages, descReceived, descMalformed, descLimited, descExhausted, descConflicts} {
 		ch <- d
 	}
 }
@@ -162,6 +167,7 @@ func (c *dhcpCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLimited, st.RateLimited.Load(), "per_mac")
 	counter(descLimited, st.GlobalLimited.Load(), "global")
 	counter(descExhausted, st.Exhausted.Load())
+	counter(descConflicts, st.Conflicts.Load())
 }
 
 type poolCollector struct {

@@ -129,10 +129,10 @@ func (b Boot) FileFor(a Arch) string {
 // (UEFI specification since 2.5, section "HTTP Boot": option 60
 // "HTTPClient" and the boot file URI in the file field or option 67). EDK2's
 // HttpBootDxe drops an HTTPClient offer whose boot file does not parse as a
-// URL, so a path alone is never sent. A
-// file that is already a URL is given as it is; a path of the boot root is
-// served by pxed's HTTP server on port httpPort of server. "" when there is
-// no URL to give: no file, or a path while pxed serves no HTTP (port 0).
+// URL, so a path alone is never sent. A file that is already a URL is given
+// as it is; a path of the boot root is served by pxed's HTTP server on port
+// httpPort of server. "" when there is no URL to give: no file, or a path
+// while pxed serves no HTTP (port 0).
 func HTTPBootURL(file string, server netip.Addr, httpPort int) string {
 	switch {
 	case file == "":

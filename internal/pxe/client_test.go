@@ -8,6 +8,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	uuid := append([]byte{0}, []byte("0123456789abcdef")...)
 	for _, tc := range []struct {
 		name string
@@ -34,6 +35,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestArchFamilyAndNames(t *testing.T) {
+	t.Parallel()
 	if ArchEBC.Family() != ArchX64UEFI || ArchX64UEFI.Family() != ArchX64UEFI {
 		t.Error("7 and 9 are not both x64 UEFI")
 	}
@@ -58,6 +60,7 @@ func TestArchFamilyAndNames(t *testing.T) {
 }
 
 func TestHTTPBootURL(t *testing.T) {
+	t.Parallel()
 	server := netip.MustParseAddr("192.168.1.21")
 	for _, tc := range []struct {
 		file string

@@ -8,6 +8,7 @@ import (
 // A key gives back the address it was made of, and addresses that differ
 // only in length are different keys.
 func TestMACKey(t *testing.T) {
+	t.Parallel()
 	mac := []byte{0x00, 0x18, 0xe7, 0x42, 0x84, 0x3a}
 	if got := KeyOf(mac).HardwareAddr(); !bytes.Equal(got, mac) {
 		t.Fatalf("round trip: %v", got)
