@@ -17,6 +17,8 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // Defaults of the Server fields.
@@ -34,10 +36,19 @@ const (
 const windowCap = 1 << 14
 
 // Server is a read-only TFTP server. Its zero value is usable: it answers
-// every request with "file not found" until Handler is set.
+// every request with "file not found" until Files is set.
 type Server struct {
-	Handler Handler
-	Logger  *slog.Logger // nil: no logging
+	// Files opens the file of each read request. Its error chooses the
+	// ERROR packet the client gets:
+	//
+	//	errors.As(err, *Error)           → its Code and Message
+	//	errors.Is(err, fs.ErrNotExist)   → 1 file not found
+	//	errors.Is(err, fs.ErrPermission) → 2 access violation
+	//	anything else                    → 0, with a generic message (details are logged, not sent)
+	//
+	// Its context ends when the server shuts down.
+	Files  bootfs.Opener
+	Logger *slog.Logger // nil: no logging
 
 	// MaxBlockSize caps the blksize option (RFC 2348). It is further capped
 	// per transfer to the MTU of the interface the request came in on,
@@ -356,19 +367,11 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 	}
 	defer out.close()
 
-	opts := make(map[string]string, len(p.Options))
-	for _, o := range p.Options {
-		name := strings.ToLower(o.Name)
-		if _, dup := opts[name]; !dup {
-			opts[name] = o.Value
-		}
+	files := s.Files
+	if files == nil {
+		files = bootfs.OpenerFunc(func(context.Context, *bootfs.Request) (bootfs.File, error) { return nil, os.ErrNotExist })
 	}
-	req := &Request{Path: p.Filename, Remote: in.src, Local: in.dst, Options: opts, Mode: mode}
-	h := s.Handler
-	if h == nil {
-		h = HandlerFunc(func(context.Context, *Request) (File, error) { return nil, os.ErrNotExist })
-	}
-	f, err := h.ServeTFTP(ctx, req)
+	f, err := files.Open(ctx, &bootfs.Request{Path: p.Filename, Remote: in.src, Local: in.dst})
 	if err != nil {
 		code, msg := errorPacket(err)
 		out.send(appendError(nil, code, msg))
