@@ -23,8 +23,11 @@
 // allocate.
 //
 // The transfer state machine (sender) owns no socket: it is fed packets and
-// timeouts and hands packets to an outbox. By default each transfer drives it
-// on a socket of its own; with Server.SinglePort every transfer shares the
-// listening socket (port 69, for NAT and strict firewalls), and one loop
-// routes each packet to its transfer by the client's address and port.
+// timeouts and hands packets to an outbox. A link carries them (link.go). By
+// default each transfer has a socket of its own, read through the network
+// poller, or on Linux, for up to GOMAXPROCS−1 transfers at once, with
+// blocking system calls, which shortens a lock-step round trip; with
+// Server.SinglePort every transfer shares the listening socket (port 69, for
+// NAT and strict firewalls), and one loop routes each packet to its transfer
+// by the client's address and port.
 package tftp
