@@ -25,6 +25,7 @@ func ack(n uint16) []byte { return (&packet{Op: OpACK, Block: n}).append(nil) }
 // TestSenderWindow drives the state machine without a socket, as a
 // demultiplexer would, through the RFC 7440 cases.
 func TestSenderWindow(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	out := &recorder{}
 	s := newSender(out, bootfs.Bytes(pattern(20*8+3)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
@@ -74,6 +75,7 @@ func TestSenderWindow(t *testing.T) {
 }
 
 func TestSenderRollover(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	out := &recorder{}
 	s := newSender(out, bootfs.Bytes(pattern(70000*8)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
@@ -112,6 +114,7 @@ func TestSenderRollover(t *testing.T) {
 }
 
 func TestSenderGivesUp(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	s := newSender(&recorder{}, bootfs.Bytes([]byte("x")), false, params{blockSize: 512, windowSize: 1, oack: []Option{{"tsize", "1"}}}, time.Second, 2)
 	s.start(now)
@@ -126,6 +129,7 @@ func TestSenderGivesUp(t *testing.T) {
 }
 
 func TestNetasciiBlocks(t *testing.T) {
+	t.Parallel()
 	// Every split of a CR LF / CR NUL pair across a block boundary.
 	src := "a\nb\rc\n\n\r\r\nxyz\n"
 	want := "a\r\nb\r\x00c\r\n\r\n\r\x00\r\x00\r\nxyz\r\n"
