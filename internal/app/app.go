@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/dhcp"
@@ -102,15 +103,16 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, cfg.Interfaces) })
 	}
 	if config.On(cfg.TFTP.Enabled) {
-		dir, err := tftp.Dir(cfg.TFTP.Root)
+		root, err := bootfs.OpenRoot(cfg.TFTP.Root)
 		if err != nil {
 			return fmt.Errorf("tftp root: %w", err)
 		}
-		defer dir.Close()
+		defer root.Close()
+		// Generated configs first (pxelinux.cfg/01-<mac> of machines with
+		// a profile), then the files of the root; the same for HTTP.
+		files := bootfs.Chain(profiles, root)
 		srv := &tftp.Server{
-			// Generated configs first (pxelinux.cfg/01-<mac> of machines
-			// with a profile), then the files of the root.
-			Handler:       tftp.Chain(profiles, dir),
+			Files:         files,
 			Logger:        log,
 			MaxBlockSize:  cfg.TFTP.MaxBlockSize,
 			MaxWindowSize: cfg.TFTP.MaxWindowSize,
@@ -128,7 +130,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
 		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
 		if cfg.HTTP.Enabled {
-			hs := &httpboot.Server{Files: tftp.Chain(profiles, dir), Logger: log, Events: recorder}
+			hs := &httpboot.Server{Files: files, Logger: log, Events: recorder}
 			if config.On(cfg.Web.Enabled) {
 				hs.Callback = web.InstallCallback(cat, recorder)
 			}

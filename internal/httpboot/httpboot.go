@@ -17,16 +17,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpserve"
-	"github.com/pxed/pxed/internal/tftp"
 )
 
 // Server serves files from Files (the boot root) over HTTP.
 type Server struct {
-	// Files opens a path under the boot root; the TFTP server's handler, so
-	// that both protocols see the same files under the same confinement.
-	Files  tftp.Handler
+	// Files opens a path under the boot root; the same opener as the TFTP
+	// server's, so that both protocols see the same files under the same
+	// confinement.
+	Files  bootfs.Opener
 	Logger *slog.Logger
 	Events events.Recorder
 	// Callback, if set, answers POST /api/v1/hosts/NAME/installed, the
@@ -92,13 +93,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
 	name := strings.TrimPrefix(r.URL.Path, "/")
-	req := &tftp.Request{Path: name, Remote: remote, Options: map[string]string{}}
+	req := &bootfs.Request{Path: name, Remote: remote}
 	if la, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 		if ap, err := netip.ParseAddrPort(la.String()); err == nil {
 			req.Local = ap.Addr().Unmap()
 		}
 	}
-	f, err := s.Files.ServeTFTP(r.Context(), req)
+	f, err := s.Files.Open(r.Context(), req)
 	if err != nil {
 		code := http.StatusInternalServerError
 		switch {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/events"
-	"github.com/pxed/pxed/internal/tftp"
 )
 
 func serve(t *testing.T) (string, string, *events.Log) {
@@ -29,7 +29,7 @@ func serveWith(t *testing.T, edit func(*Server)) (string, string, *events.Log) {
 	os.WriteFile(filepath.Join(root, "debian-installer", "linux"), bytes.Repeat([]byte("0123456789"), 100_000), 0o644)
 	os.WriteFile(filepath.Join(dir, "secret"), []byte("outside"), 0o644)
 	os.Symlink("../secret", filepath.Join(root, "escape"))
-	files, err := tftp.Dir(root)
+	files, err := bootfs.OpenRoot(root)
 	if err != nil {
 		t.Fatal(err)
 	}

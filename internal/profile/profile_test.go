@@ -16,11 +16,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/pxe"
-	"github.com/pxed/pxed/internal/tftp"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -146,7 +146,7 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
 	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPDiscover, MAC: st01, Client: pxe.Client{PXE: true, IPXE: true, HasArch: true}})
 	read := func(path, remote string) (string, error) {
-		f, err := s.ServeTFTP(context.Background(), &tftp.Request{
+		f, err := s.Open(context.Background(), &bootfs.Request{
 			Path: path, Remote: netip.AddrPortFrom(netip.MustParseAddr(remote), 2000), Local: netip.MustParseAddr("192.168.1.21"),
 		})
 		if err != nil {

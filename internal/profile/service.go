@@ -10,11 +10,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/pxe"
-	"github.com/pxed/pxed/internal/tftp"
 )
 
 // Service answers loaders' config requests with rendered profiles. It
@@ -101,11 +101,11 @@ func IPXEScriptPath(mac net.HardwareAddr) string {
 
 type renderer func(*config.Profile, Facts) ([]byte, error)
 
-// ServeTFTP answers the generated configs (see the package doc) for
-// machines with a profile; any other path, or a machine without one, is
-// left to the next handler (fs.ErrNotExist), so files in the root still
-// work. The HTTP server asks through the same method.
-func (s *Service) ServeTFTP(_ context.Context, r *tftp.Request) (tftp.File, error) {
+// Open answers the generated configs (see the package doc) for machines
+// with a profile; any other path, or a machine without one, is left to the
+// next opener (fs.ErrNotExist), so files in the root still work. The TFTP
+// and HTTP servers both ask through it (bootfs.Chain).
+func (s *Service) Open(_ context.Context, r *bootfs.Request) (bootfs.File, error) {
 	mac, render, isIPXE, ok := s.route(r)
 	if !ok {
 		return nil, fs.ErrNotExist
@@ -118,11 +118,11 @@ func (s *Service) ServeTFTP(_ context.Context, r *tftp.Request) (tftp.File, erro
 	if err != nil {
 		return nil, err
 	}
-	return tftp.Bytes(out), nil
+	return bootfs.Bytes(out), nil
 }
 
 // route finds which machine a path is for and which loader asks for it.
-func (s *Service) route(r *tftp.Request) (net.HardwareAddr, renderer, bool, bool) {
+func (s *Service) route(r *bootfs.Request) (net.HardwareAddr, renderer, bool, bool) {
 	p := strings.TrimLeft(r.Path, "/")
 	if mac, ok := macAfter(p, "pxelinux.cfg/01-", ""); ok {
 		return mac, PXELINUX, false, true
@@ -166,7 +166,7 @@ func macAfter(name, prefix, suffix string) (net.HardwareAddr, bool) {
 // HTTP URLs when pxed serves HTTP and the loader is iPXE: an iPXE script's
 // reader always is; a PXELINUX config's reader is when the machine's DHCP
 // request came from iPXE.
-func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *tftp.Request, ipxe bool) Facts {
+func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) Facts {
 	f := Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
 	if r.Local.IsValid() {
 		f.Server = r.Local.Unmap().String()

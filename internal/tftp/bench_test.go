@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // BenchmarkTransfer fetches a 4 or 16 MiB file over loopback. Allocations per
@@ -29,7 +31,7 @@ func BenchmarkTransfer(b *testing.B) {
 			data := pattern(c.size)
 			s := &Server{
 				SinglePort: c.single,
-				Handler:    HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(data), nil }),
+				Files:      bootfs.OpenerFunc(func(context.Context, *bootfs.Request) (bootfs.File, error) { return bootfs.Bytes(data), nil }),
 				Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 			}
 			addr, _ := testServer(b, s)

@@ -1,6 +1,9 @@
 // Package tftp is a read-only TFTP server for network boot, in the shape of
-// net/http: a Handler returns the File for a Request, and a Server whose zero
-// value is usable serves an already-open socket until its context ends.
+// net/http: a Server whose zero value is usable serves an already-open
+// socket until its context ends, and opens the file of each read request
+// through Server.Files, a bootfs.Opener (the boot root, confined with
+// os.Root, behind pxed's generated configs; the HTTP boot server reads the
+// same).
 //
 // Protocol coverage:
 //   - RFC 1350: RRQ in octet and netascii mode; WRQ is refused with ERROR 2.
@@ -19,12 +22,12 @@
 // retransmission: no file is buffered whole and the hot path does not
 // allocate.
 //
-// Dir serves a directory confined with os.Root; Bytes serves generated
-// content; Chain tries handlers in order, falling through on fs.ErrNotExist.
-//
 // The transfer state machine (sender) owns no socket: it is fed packets and
-// timeouts and hands packets to an outbox. By default each transfer drives it
-// on a socket of its own; with Server.SinglePort every transfer shares the
-// listening socket (port 69, for NAT and strict firewalls), and one loop
-// routes each packet to its transfer by the client's address and port.
+// timeouts and hands packets to an outbox. A link carries them (link.go). By
+// default each transfer has a socket of its own, read through the network
+// poller, or on Linux, for up to GOMAXPROCS−1 transfers at once, with
+// blocking system calls, which shortens a lock-step round trip; with
+// Server.SinglePort every transfer shares the listening socket (port 69, for
+// NAT and strict firewalls), and one loop routes each packet to its transfer
+// by the client's address and port.
 package tftp

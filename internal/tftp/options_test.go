@@ -8,6 +8,7 @@ import (
 )
 
 func TestNegotiate(t *testing.T) {
+	t.Parallel()
 	lim := limits{maxBlockSize: 1468, maxWindowSize: 64, size: 12345}
 	o := func(kv ...string) []Option {
 		var opts []Option

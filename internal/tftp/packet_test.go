@@ -10,6 +10,7 @@ import (
 )
 
 func TestParsePacket(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		in   string
@@ -62,6 +63,7 @@ func TestParsePacket(t *testing.T) {
 // TestCaptureRequests parses every RRQ that real firmware sent in the lab
 // captures, the way the server sees them.
 func TestCaptureRequests(t *testing.T) {
+	t.Parallel()
 	want := map[string][]string{
 		"testdata/pxelinux-tftp-rrq.pcap": {
 			"pxelinux.0", "ldlinux.c32", "pxelinux.cfg/01-00-18-e7-42-84-3a", "pxelinux.cfg/C0A80165",

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strconv"
 	"testing"
+
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // TestReadAhead checks that an octet transfer reads its file in chunks of
@@ -13,8 +15,8 @@ func TestReadAhead(t *testing.T) {
 	t.Parallel()
 	data := pattern(300_000)
 	opened := make(chan *countingFile, 2)
-	s := &Server{Handler: HandlerFunc(func(ctx context.Context, r *Request) (File, error) {
-		f := &countingFile{File: Bytes(data)}
+	s := &Server{Files: bootfs.OpenerFunc(func(ctx context.Context, r *bootfs.Request) (bootfs.File, error) {
+		f := &countingFile{File: bootfs.Bytes(data)}
 		opened <- f
 		return f, nil
 	})}

@@ -2,7 +2,6 @@ package tftp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,6 +16,8 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // Defaults of the Server fields.
@@ -34,10 +35,19 @@ const (
 const windowCap = 1 << 14
 
 // Server is a read-only TFTP server. Its zero value is usable: it answers
-// every request with "file not found" until Handler is set.
+// every request with "file not found" until Files is set.
 type Server struct {
-	Handler Handler
-	Logger  *slog.Logger // nil: no logging
+	// Files opens the file of each read request. Its error chooses the
+	// ERROR packet the client gets:
+	//
+	//	errors.As(err, *Error)           → its Code and Message
+	//	errors.Is(err, fs.ErrNotExist)   → 1 file not found
+	//	errors.Is(err, fs.ErrPermission) → 2 access violation
+	//	anything else                    → 0, with a generic message (details are logged, not sent)
+	//
+	// Its context ends when the server shuts down.
+	Files  bootfs.Opener
+	Logger *slog.Logger // nil: no logging
 
 	// MaxBlockSize caps the blksize option (RFC 2348). It is further capped
 	// per transfer to the MTU of the interface the request came in on,
@@ -356,19 +366,11 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 	}
 	defer out.close()
 
-	opts := make(map[string]string, len(p.Options))
-	for _, o := range p.Options {
-		name := strings.ToLower(o.Name)
-		if _, dup := opts[name]; !dup {
-			opts[name] = o.Value
-		}
+	files := s.Files
+	if files == nil {
+		files = bootfs.OpenerFunc(func(context.Context, *bootfs.Request) (bootfs.File, error) { return nil, os.ErrNotExist })
 	}
-	req := &Request{Path: p.Filename, Remote: in.src, Local: in.dst, Options: opts, Mode: mode}
-	h := s.Handler
-	if h == nil {
-		h = HandlerFunc(func(context.Context, *Request) (File, error) { return nil, os.ErrNotExist })
-	}
-	f, err := h.ServeTFTP(ctx, req)
+	f, err := files.Open(ctx, &bootfs.Request{Path: p.Filename, Remote: in.src, Local: in.dst})
 	if err != nil {
 		code, msg := errorPacket(err)
 		out.send(appendError(nil, code, msg))
@@ -400,144 +402,6 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 		orDefault(s.Timeout, DefaultTimeout), orDefault(s.Retries, DefaultRetries))
 	tr.Err = run(ctx, out, snd)
 	tr.Bytes, tr.Retransmits, tr.Acked = snd.bytes, snd.resent, snd.acked
-}
-
-// run drives a sender until the transfer ends.
-func run(ctx context.Context, lk link, snd *sender) error {
-	if err := snd.start(time.Now()); err != nil {
-		return err
-	}
-	for {
-		b, err := lk.recv(ctx, snd.deadline)
-		switch {
-		case ctx.Err() != nil:
-			lk.send(appendError(nil, ErrCodeUndefined, "server shutting down"))
-			return ctx.Err()
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			if err := snd.expire(time.Now()); err != nil {
-				return err
-			}
-			continue
-		case err != nil:
-			return err
-		}
-		done, err := snd.receive(b, time.Now())
-		if done || err != nil {
-			return err
-		}
-	}
-}
-
-// link carries one transfer's packets to and from its client.
-type link interface {
-	outbox
-	// recv returns the next packet from the client, valid until the next
-	// call. At deadline it returns os.ErrDeadlineExceeded; when ctx ends,
-	// an error (the caller checks ctx).
-	recv(ctx context.Context, deadline time.Time) ([]byte, error)
-	close()
-}
-
-// socketLink is a transfer on a socket of its own: its port is the server's
-// transfer ID (RFC 1350 §4).
-type socketLink struct {
-	conn   *net.UDPConn
-	to     netip.AddrPort
-	log    *slog.Logger
-	stop   func() bool
-	buf    []byte
-	errBuf []byte
-	heard  *atomic.Bool // set once the client has sent to this transfer
-}
-
-func openSocketLink(ctx context.Context, in inbound, log *slog.Logger, heard *atomic.Bool) (link, error) {
-	conn, err := listenTransfer(in)
-	if err != nil {
-		return nil, err
-	}
-	l := &socketLink{conn: conn, to: in.src, log: log, buf: make([]byte, 516), heard: heard}
-	// Unblock a read when ctx ends.
-	l.stop = context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Unix(1, 0)) })
-	return l, nil
-}
-
-func (l *socketLink) send(p []byte) error {
-	_, err := l.conn.WriteToUDPAddrPort(p, l.to)
-	return err
-}
-
-func (l *socketLink) close() {
-	l.stop()
-	l.conn.Close()
-}
-
-func (l *socketLink) recv(ctx context.Context, deadline time.Time) ([]byte, error) {
-	if err := l.conn.SetReadDeadline(deadline); err != nil {
-		return nil, err
-	}
-	// Checked after setting the deadline: a cancellation from here on
-	// moves the deadline to the past, one before is seen here.
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for {
-		n, from, err := l.conn.ReadFromUDPAddrPort(l.buf)
-		if err != nil {
-			return nil, err
-		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if from != l.to {
-			// RFC 1350 §4: a packet from another transfer ID gets ERROR 5
-			// and does not disturb this transfer.
-			l.log.Debug("tftp: dropped packet", "ip", from, "reason", "unknown transfer id")
-			l.errBuf = appendError(l.errBuf[:0], ErrCodeUnknownTID, "unknown transfer id")
-			l.conn.WriteToUDPAddrPort(l.errBuf, from)
-			continue
-		}
-		l.heard.Store(true)
-		return l.buf[:n], nil
-	}
-}
-
-// openLink opens the transfer's own socket. While fewer transfers than the
-// runtime has processors minus one are running so, it is read with blocking
-// system calls (see blockingLink): a lock-step transfer then waits for each
-// ACK in the kernel, not in the network poller, which makes its round trip
-// several times shorter. Each such transfer holds a processor (P) while
-// blocked, and the runtime only takes a P back from a blocked thread after
-// its monitor notices (up to 10 ms); with every P held so, the other
-// goroutines, other transfers included, would wait for that. Hence the
-// bound, which keeps one P free; the rest go through the poller.
-func (s *Server) openLink(ctx context.Context, in inbound, heard *atomic.Bool) (link, error) {
-	select {
-	case s.blocking <- struct{}{}:
-		l, err := openBlockingLink(ctx, in, s.logger(), heard, func() { <-s.blocking })
-		if l != nil || err != nil {
-			return l, err
-		}
-		<-s.blocking
-	default:
-	}
-	return openSocketLink(ctx, in, s.logger(), heard)
-}
-
-// listenTransfer opens the transfer's socket on an ephemeral port of the
-// address the request was sent to: clients drop replies from any other
-// address.
-func listenTransfer(in inbound) (*net.UDPConn, error) {
-	network := "udp4"
-	dst := in.dst
-	if dst.Is6() {
-		network = "udp6"
-		if dst.IsLinkLocalUnicast() && in.ifindex > 0 {
-			dst = dst.WithZone(strconv.Itoa(in.ifindex))
-		}
-	}
-	var laddr *net.UDPAddr
-	if dst.IsValid() {
-		laddr = net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 0))
-	}
-	return net.ListenUDP(network, laddr)
 }
 
 func interfaceMTU(ifindex int) int {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 func dirServer(t *testing.T, files map[string][]byte) (string, *Server) {
@@ -29,12 +30,12 @@ func dirServer(t *testing.T, files map[string][]byte) (string, *Server) {
 		}
 		writeFile(t, root, name, data)
 	}
-	d, err := Dir(root)
+	d, err := bootfs.OpenRoot(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	return root, &Server{Handler: d}
+	return root, &Server{Files: d}
 }
 
 func TestTransferSizes(t *testing.T) {
@@ -233,12 +234,12 @@ func TestEscapes(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(root, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d, err := Dir(root)
+	d, err := bootfs.OpenRoot(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	addr, _ := testServer(t, &Server{Handler: d})
+	addr, _ := testServer(t, &Server{Files: d})
 
 	for _, name := range []string{
 		"../secret", `..\secret`, `sub\..\..\secret`, "/../secret", "sub/../../secret",
@@ -271,7 +272,7 @@ func TestEscapes(t *testing.T) {
 
 // countingFile records how a transfer uses its file.
 type countingFile struct {
-	File
+	bootfs.File
 	reads, sizes, closes atomic.Int32
 }
 
@@ -288,8 +289,8 @@ func TestTsizeProbe(t *testing.T) {
 	t.Parallel()
 	data := pattern(5000)
 	opened := make(chan *countingFile, 2)
-	s := &Server{Handler: HandlerFunc(func(ctx context.Context, r *Request) (File, error) {
-		f := &countingFile{File: Bytes(data)}
+	s := &Server{Files: bootfs.OpenerFunc(func(ctx context.Context, r *bootfs.Request) (bootfs.File, error) {
+		f := &countingFile{File: bootfs.Bytes(data)}
 		opened <- f
 		return f, nil
 	})}
@@ -459,7 +460,7 @@ func TestShutdown(t *testing.T) {
 	for _, single := range []bool{false, true} {
 		t.Run(fmt.Sprintf("single_port=%v", single), func(t *testing.T) {
 			t.Parallel()
-			s := &Server{SinglePort: single, Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(5000)), nil })}
+			s := &Server{SinglePort: single, Files: bootfs.OpenerFunc(func(context.Context, *bootfs.Request) (bootfs.File, error) { return bootfs.Bytes(pattern(5000)), nil })}
 			conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -502,20 +503,23 @@ func TestShutdown(t *testing.T) {
 	}
 }
 
-func TestChain(t *testing.T) {
+// TestChainedFiles serves generated files in front of a root, as pxed does,
+// and checks that an *Error a generator returns reaches the client as it
+// chose it.
+func TestChainedFiles(t *testing.T) {
 	t.Parallel()
 	_, s := dirServer(t, map[string][]byte{"static": []byte("from disk")})
-	dir := s.Handler
-	gen := HandlerFunc(func(_ context.Context, r *Request) (File, error) {
+	dir := s.Files
+	gen := bootfs.OpenerFunc(func(_ context.Context, r *bootfs.Request) (bootfs.File, error) {
 		if r.Path == "pxelinux.cfg/01-00-18-e7-42-84-3a" {
-			return Bytes([]byte("default install\n")), nil
+			return bootfs.Bytes([]byte("default install\n")), nil
 		}
 		if r.Path == "denied" {
 			return nil, &Error{Code: ErrCodeAccess, Message: "not for you"}
 		}
 		return nil, fs.ErrNotExist
 	})
-	s.Handler = Chain(gen, dir)
+	s.Files = bootfs.Chain(gen, dir)
 	addr, _ := testServer(t, s)
 	for name, want := range map[string]string{"pxelinux.cfg/01-00-18-e7-42-84-3a": "default install\n", "static": "from disk"} {
 		res, err := tftpGet(addr, name, clientOpts{})
@@ -605,7 +609,9 @@ func TestResentRequestStartsNoSecondTransfer(t *testing.T) {
 func TestTimeoutReportsBlock(t *testing.T) {
 	t.Parallel()
 	s := &Server{Timeout: 20 * time.Millisecond, Retries: 2,
-		Handler: HandlerFunc(func(context.Context, *Request) (File, error) { return Bytes(pattern(512 * 10)), nil })}
+		Files: bootfs.OpenerFunc(func(context.Context, *bootfs.Request) (bootfs.File, error) {
+			return bootfs.Bytes(pattern(512 * 10)), nil
+		})}
 	addr, trs := testServer(t, s)
 	client, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
 	if err != nil {

@@ -25,11 +25,6 @@ import (
 // dropped, which the protocol treats as loss.
 const portQueue = 16
 
-// maxInbound is the longest packet a transfer reads from its client: the
-// same as a transfer socket's read buffer. Clients send only ACKs and
-// ERRORs; a longer ERROR is cut and then ignored as malformed.
-const maxInbound = 516
-
 // inPacket is one packet copied into a transfer's queue by value, so that
 // routing does not allocate.
 type inPacket struct {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // sender is the state machine of one read transfer: it decides what to send
@@ -17,7 +19,7 @@ import (
 // over to 0 and continue.
 type sender struct {
 	out      outbox
-	file     File
+	file     bootfs.File
 	netascii bool
 	blksize  int
 	window   int
@@ -69,7 +71,7 @@ func (e *clientError) Error() string {
 	return fmt.Sprintf("client sent error %d (%v): %q", e.code, e.code, e.msg)
 }
 
-func newSender(out outbox, f File, netascii bool, p params, timeout time.Duration, retries int) *sender {
+func newSender(out outbox, f bootfs.File, netascii bool, p params, timeout time.Duration, retries int) *sender {
 	s := &sender{
 		out:      out,
 		file:     f,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pxed/pxed/internal/bootfs"
 )
 
 // recorder is an outbox that keeps the DATA block numbers it was given.
@@ -24,9 +25,10 @@ func ack(n uint16) []byte { return (&packet{Op: OpACK, Block: n}).append(nil) }
 // TestSenderWindow drives the state machine without a socket, as a
 // demultiplexer would, through the RFC 7440 cases.
 func TestSenderWindow(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	out := &recorder{}
-	s := newSender(out, Bytes(pattern(20*8+3)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
+	s := newSender(out, bootfs.Bytes(pattern(20*8+3)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
 	step := func(what string, in []byte, want []uint16, wantDone bool) {
 		t.Helper()
 		out.blocks = nil
@@ -73,9 +75,10 @@ func TestSenderWindow(t *testing.T) {
 }
 
 func TestSenderRollover(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
 	out := &recorder{}
-	s := newSender(out, Bytes(pattern(70000*8)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
+	s := newSender(out, bootfs.Bytes(pattern(70000*8)), false, params{blockSize: 8, windowSize: 4}, time.Second, 2)
 	s.start(now)
 	wrapped := false
 	for i := 0; i < 100000; i++ {
@@ -111,8 +114,9 @@ func TestSenderRollover(t *testing.T) {
 }
 
 func TestSenderGivesUp(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(0, 0)
-	s := newSender(&recorder{}, Bytes([]byte("x")), false, params{blockSize: 512, windowSize: 1, oack: []Option{{"tsize", "1"}}}, time.Second, 2)
+	s := newSender(&recorder{}, bootfs.Bytes([]byte("x")), false, params{blockSize: 512, windowSize: 1, oack: []Option{{"tsize", "1"}}}, time.Second, 2)
 	s.start(now)
 	for i := range 2 {
 		if err := s.expire(now); err != nil {
@@ -125,11 +129,12 @@ func TestSenderGivesUp(t *testing.T) {
 }
 
 func TestNetasciiBlocks(t *testing.T) {
+	t.Parallel()
 	// Every split of a CR LF / CR NUL pair across a block boundary.
 	src := "a\nb\rc\n\n\r\r\nxyz\n"
 	want := "a\r\nb\r\x00c\r\n\r\n\r\x00\r\x00\r\nxyz\r\n"
 	for blk := 8; blk <= 40; blk++ {
-		s := newSender(nil, Bytes([]byte(src)), true, params{blockSize: blk, windowSize: 1}, time.Second, 1)
+		s := newSender(nil, bootfs.Bytes([]byte(src)), true, params{blockSize: blk, windowSize: 1}, time.Second, 1)
 		var got []byte
 		cap := &capture{}
 		s.out = cap

@@ -13,6 +13,10 @@ import (
 	"time"
 )
 
+func testTID(in inbound) *clientTID {
+	return &clientTID{addr: in.src, log: slog.New(slog.DiscardHandler), heard: new(atomic.Bool)}
+}
+
 // TestBlockingLink checks the blocking transfer socket on its own: a packet
 // from the client is read, its deadline is kept (within the 1/32 it allows),
 // and ending ctx wakes a read long before its deadline.
@@ -26,7 +30,7 @@ func TestBlockingLink(t *testing.T) {
 	defer cancel()
 	in := inbound{src: client.LocalAddr().(*net.UDPAddr).AddrPort(), dst: netip.MustParseAddr("127.0.0.1")}
 	released := false
-	lk, err := openBlockingLink(ctx, in, slog.New(slog.DiscardHandler), new(atomic.Bool), func() { released = true })
+	lk, err := openBlockingLink(ctx, in, testTID(in), func() { released = true })
 	if err != nil || lk == nil {
 		t.Fatalf("openBlockingLink: %v, %v", lk, err)
 	}
@@ -80,7 +84,7 @@ func TestBlockingLinkLetsGCRun(t *testing.T) {
 	}
 	defer client.Close()
 	in := inbound{src: client.LocalAddr().(*net.UDPAddr).AddrPort(), dst: netip.MustParseAddr("127.0.0.1")}
-	lk, err := openBlockingLink(t.Context(), in, slog.New(slog.DiscardHandler), new(atomic.Bool), func() {})
+	lk, err := openBlockingLink(t.Context(), in, testTID(in), func() {})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 //go:build !unix
 
-package tftp
+package bootfs
 
 const openFlags = 0

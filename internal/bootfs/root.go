@@ -1,4 +1,4 @@
-package tftp
+package bootfs
 
 import (
 	"context"
@@ -11,35 +11,35 @@ import (
 	"syscall"
 )
 
-// DirHandler serves the regular files under one directory. Create it with Dir.
-type DirHandler struct {
+// Root serves the regular files under one directory. Create it with
+// OpenRoot and Close it when the servers are done.
+type Root struct {
 	root *os.Root
 }
 
-// Dir returns a Handler that serves the files under root. Every open goes
-// through an os.Root, so no request can read outside root: not with ".."
+// OpenRoot returns a Root serving the files under dir. Every open goes
+// through an os.Root, so no request can read outside dir: not with ".."
 // (or "..\"), not through a symlink that points out.
-// Close it when the server is done.
-func Dir(root string) (*DirHandler, error) {
-	r, err := os.OpenRoot(root)
+func OpenRoot(dir string) (*Root, error) {
+	r, err := os.OpenRoot(dir)
 	if err != nil {
-		return nil, fmt.Errorf("opening tftp root: %w", err)
+		return nil, fmt.Errorf("opening boot root: %w", err)
 	}
-	return &DirHandler{root: r}, nil
+	return &Root{root: r}, nil
 }
 
 // Close releases the root directory.
-func (d *DirHandler) Close() error { return d.root.Close() }
+func (r *Root) Close() error { return r.root.Close() }
 
-// ServeTFTP opens the requested file under the root.
-func (d *DirHandler) ServeTFTP(_ context.Context, r *Request) (File, error) {
-	name, err := cleanPath(r.Path)
+// Open opens the regular file that req names under the root.
+func (r *Root) Open(_ context.Context, req *Request) (File, error) {
+	name, err := cleanPath(req.Path)
 	if err != nil {
 		return nil, err
 	}
 	// openFlags has O_NONBLOCK on unix: opening a FIFO must not wait for a
 	// writer. It does not change reads of regular files.
-	f, err := d.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	f, err := r.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return nil, err
@@ -69,7 +69,7 @@ type osFile struct {
 
 func (f osFile) Size() int64 { return f.size }
 
-// cleanPath turns a TFTP filename into a name relative to the root.
+// cleanPath turns a requested name into a name relative to the root.
 //   - Leading slashes are relative to the root: GRUB asks for
 //     "/debian-installer/amd64/grub/grub.cfg", PXELINUX for
 //     "pxelinux.cfg/01-00-18-e7-42-84-3a", and both mean the same tree.
