@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"net"
@@ -16,11 +15,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -698,7 +697,7 @@ func (v *validator) profiles() {
 		if p.Kernel == "" {
 			v.add(path, "profile %q has no kernel", p.Name)
 		}
-		if err := CheckTemplate(p.Cmdline); err != nil {
+		if err := cmdline.Check(p.Cmdline); err != nil {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}
 		if p.Loader != nil {
@@ -794,33 +793,6 @@ func ValidUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-// TemplateFacts are the names a profile's cmdline may use ({{.MAC}} …);
-// internal/profile fills them (profile.Facts, kept in step by a test).
-var TemplateFacts = []string{"MAC", "IP", "Hostname", "Server", "Arch", "UUID", "HTTPBase", "CallbackURL"}
-
-// CheckTemplate reports a cmdline template that would fail when a machine
-// boots: bad syntax, or a fact that does not exist. It renders the
-// template with every fact set, so that an error shows at check time, not
-// as a loader that finds no config.
-func CheckTemplate(text string) error {
-	if !strings.Contains(text, "{{") {
-		return nil
-	}
-	t, err := template.New("cmdline").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "template: "))
-	}
-	facts := make(map[string]string, len(TemplateFacts))
-	for _, f := range TemplateFacts {
-		facts[f] = "x"
-	}
-	if err := t.Execute(io.Discard, facts); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "template: ")
-		return fmt.Errorf("%s (facts: %s)", msg, strings.Join(TemplateFacts, ", "))
-	}
-	return nil
 }
 
 // callbackUnreachable says why an installed machine could not reach the
