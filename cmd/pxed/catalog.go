@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,74 +30,90 @@ type profileView struct {
 	Source string `json:"source"`
 }
 
-// hosts runs `pxed hosts list|show|set|rm|discovered`.
-func hosts(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME or discovered")}
-	}
+// catalogCall is one command line of pxed hosts or pxed profiles:
+// VERB [NAME] [flags], and the API it talks to.
+type catalogCall struct {
+	verb, name string
+	api        *apiClient
+	asJSON     bool
+	out        io.Writer
+}
+
+// parseCatalogCall reads VERB [NAME] [flags] of command cmd, the name before
+// or after the flags; verbFlags registers the flags of the verb. It makes
+// the API client the flags name.
+func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(verb string, fs *flag.FlagSet)) (*catalogCall, error) {
 	verb, args := args[0], args[1:]
 	name, args := leadingName(args)
-	fs := flag.NewFlagSet("hosts "+verb, flag.ContinueOnError)
+	fs := flag.NewFlagSet(cmd+" "+verb, flag.ContinueOnError)
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	var edit hostEdit
-	if verb == "set" {
-		edit.register(fs)
-	}
+	verbFlags(verb, fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)
 	}
 	c, err := af.client()
 	if err != nil {
+		return nil, err
+	}
+	return &catalogCall{verb: verb, name: name, api: c, asJSON: *asJSON, out: out}, nil
+}
+
+// getAndPrint GETs path and prints what comes back: as JSON with --json,
+// else with text.
+func getAndPrint[T any](ctx context.Context, call *catalogCall, path string, text func(io.Writer, T) error) error {
+	var v T
+	if err := call.api.do(ctx, "GET", path, nil, &v); err != nil {
 		return err
 	}
-	needName := func() error {
-		if name == "" {
-			return usageError{fmt.Errorf("hosts %s needs a host name", verb)}
-		}
-		return nil
+	if call.asJSON {
+		return printJSON(call.out, v)
 	}
-	switch verb {
+	return text(call.out, v)
+}
+
+// hosts runs `pxed hosts list|show|set|rm|discovered`.
+func hosts(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME or discovered")}
+	}
+	var edit hostEdit
+	call, err := parseCatalogCall("hosts", args, stdout, func(verb string, fs *flag.FlagSet) {
+		if verb == "set" {
+			edit.register(fs)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if call.name == "" && slices.Contains([]string{"show", "set", "rm"}, call.verb) {
+		return usageError{fmt.Errorf("hosts %s needs a host name", call.verb)}
+	}
+	switch call.verb {
 	case "list":
-		return listHosts(ctx, c, stdout, *asJSON)
+		return getAndPrint(ctx, call, "/api/v1/hosts", printHosts)
 	case "show":
-		if err := needName(); err != nil {
-			return err
-		}
-		return showHost(ctx, c, name, stdout, *asJSON)
+		return getAndPrint(ctx, call, hostPath(call.name), printHost)
 	case "set":
-		if err := needName(); err != nil {
-			return err
-		}
-		return setHost(ctx, c, name, edit, stdout)
+		return setHost(ctx, call, edit)
 	case "rm":
-		if err := needName(); err != nil {
-			return err
-		}
-		return c.do(ctx, "DELETE", hostPath(name), nil, nil)
+		return call.api.do(ctx, "DELETE", hostPath(call.name), nil, nil)
 	case "discovered":
-		return listDiscovered(ctx, c, stdout, *asJSON)
+		return getAndPrint(ctx, call, "/api/v1/discovered", printDiscovered)
 	}
-	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered)", verb)}
+	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered)", call.verb)}
 }
 
 // hostPath is the API path of the host called name.
 func hostPath(name string) string { return "/api/v1/hosts/" + url.PathEscape(name) }
 
-// listHosts prints every host, one per line.
-func listHosts(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool) error {
-	var hs []hostView
-	if err := c.do(ctx, "GET", "/api/v1/hosts", nil, &hs); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(stdout, hs)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+// printHosts writes hosts as a table, one per line.
+func printHosts(w io.Writer, hs []hostView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tMATCH\tIP\tPROFILE\tNETBOOT\tSOURCE")
 	for _, h := range hs {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h), h.Source)
@@ -104,16 +121,9 @@ func listHosts(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool)
 	return tw.Flush()
 }
 
-// showHost prints one host, a field per line.
-func showHost(ctx context.Context, c *apiClient, name string, stdout io.Writer, asJSON bool) error {
-	var h hostView
-	if err := c.do(ctx, "GET", hostPath(name), nil, &h); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(stdout, h)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+// printHost writes one host, a field per line.
+func printHost(w io.Writer, h hostView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "name:\t%s\nsource:\t%s\nmatch:\t%s\nip:\t%s\nprofile:\t%s\nnetboot:\t%s\n",
 		h.Name, h.Source, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h))
 	for _, o := range h.Options {
@@ -123,49 +133,42 @@ func showHost(ctx context.Context, c *apiClient, name string, stdout io.Writer, 
 	return tw.Flush()
 }
 
-// setHost changes the host called name as edit says, creating it if there
-// is none, and prints the result.
-func setHost(ctx context.Context, c *apiClient, name string, edit hostEdit, stdout io.Writer) error {
-	path := hostPath(name)
-	var cur hostView
-	err := c.do(ctx, "GET", path, nil, &cur)
-	if err != nil && !isNotFound(err) {
-		return err
-	}
-	h := cur.Host
-	h.Name = name
-	if err := edit.apply(&h); err != nil {
-		return usageError{err}
-	}
-	var out hostView
-	if err := c.do(ctx, "PUT", path, h, &out); err != nil {
-		return err
-	}
-	if edit.reinstall {
-		if err := c.do(ctx, "DELETE", path+"/installed", nil, nil); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintf(stdout, "host %s: %s, profile %s, netboot %s\n", out.Name, matchOf(out.Host), orDash(profileOf(out.Host)), netbootOf(out))
-	return nil
-}
-
-// listDiscovered prints the machines seen booting that no host matches.
-func listDiscovered(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool) error {
-	var ms []catalog.Machine
-	if err := c.do(ctx, "GET", "/api/v1/discovered", nil, &ms); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(stdout, ms)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+// printDiscovered writes the machines seen booting that no host matches.
+func printDiscovered(w io.Writer, ms []catalog.Machine) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MAC\tARCH\tUUID\tFIRST SEEN\tLAST SEEN")
 	for _, m := range ms {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.MAC, orDash(m.Arch), orDash(m.UUID),
 			m.FirstSeen.Local().Format(time.DateTime), m.LastSeen.Local().Format(time.DateTime))
 	}
 	return tw.Flush()
+}
+
+// setHost changes the host call names as edit says, creating it if there
+// is none, and prints the result.
+func setHost(ctx context.Context, call *catalogCall, edit hostEdit) error {
+	path := hostPath(call.name)
+	var cur hostView
+	err := call.api.do(ctx, "GET", path, nil, &cur)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	h := cur.Host
+	h.Name = call.name
+	if err := edit.apply(&h); err != nil {
+		return usageError{err}
+	}
+	var out hostView
+	if err := call.api.do(ctx, "PUT", path, h, &out); err != nil {
+		return err
+	}
+	if edit.reinstall {
+		if err := call.api.do(ctx, "DELETE", path+"/installed", nil, nil); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(call.out, "host %s: %s, profile %s, netboot %s\n", out.Name, matchOf(out.Host), orDash(profileOf(out.Host)), netbootOf(out))
+	return nil
 }
 
 // hostEdit is what `pxed hosts set` was asked to change. For each field,
@@ -282,55 +285,37 @@ func profiles(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("say list, show NAME, set NAME [flags] or rm NAME")}
 	}
-	verb, args := args[0], args[1:]
-	name, args := leadingName(args)
-	fs := flag.NewFlagSet("profiles "+verb, flag.ContinueOnError)
-	var af apiFlags
-	af.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
 	var edit profileEdit
-	if verb == "set" {
-		edit.register(fs)
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
-	}
-	c, err := af.client()
+	call, err := parseCatalogCall("profiles", args, stdout, func(verb string, fs *flag.FlagSet) {
+		if verb == "set" {
+			edit.register(fs)
+		}
+	})
 	if err != nil {
 		return err
 	}
-	if verb != "list" && name == "" {
-		return usageError{fmt.Errorf("profiles %s needs a profile name", verb)}
+	if call.verb != "list" && call.name == "" {
+		return usageError{fmt.Errorf("profiles %s needs a profile name", call.verb)}
 	}
-	switch verb {
+	switch call.verb {
 	case "list":
-		return listProfiles(ctx, c, stdout, *asJSON)
+		return getAndPrint(ctx, call, "/api/v1/profiles", printProfiles)
 	case "show":
-		return showProfile(ctx, c, name, stdout, *asJSON)
+		return getAndPrint(ctx, call, profilePath(call.name), printProfile)
 	case "set":
-		return setProfile(ctx, c, name, edit)
+		return setProfile(ctx, call, edit)
 	case "rm":
-		return c.do(ctx, "DELETE", profilePath(name), nil, nil)
+		return call.api.do(ctx, "DELETE", profilePath(call.name), nil, nil)
 	}
-	return usageError{fmt.Errorf("unknown profiles command %q (list, show, set, rm)", verb)}
+	return usageError{fmt.Errorf("unknown profiles command %q (list, show, set, rm)", call.verb)}
 }
 
 // profilePath is the API path of the profile called name.
 func profilePath(name string) string { return "/api/v1/profiles/" + url.PathEscape(name) }
 
-// listProfiles prints every profile, one per line.
-func listProfiles(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bool) error {
-	var ps []profileView
-	if err := c.do(ctx, "GET", "/api/v1/profiles", nil, &ps); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(stdout, ps)
-	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+// printProfiles writes profiles as a table, one per line.
+func printProfiles(w io.Writer, ps []profileView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tKERNEL\tSOURCE")
 	for _, p := range ps {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, orDash(p.Kernel), p.Source)
@@ -338,32 +323,25 @@ func listProfiles(ctx context.Context, c *apiClient, stdout io.Writer, asJSON bo
 	return tw.Flush()
 }
 
-// showProfile prints one profile, a field per line.
-func showProfile(ctx context.Context, c *apiClient, name string, stdout io.Writer, asJSON bool) error {
-	var p profileView
-	if err := c.do(ctx, "GET", profilePath(name), nil, &p); err != nil {
-		return err
-	}
-	if asJSON {
-		return printJSON(stdout, p)
-	}
-	fmt.Fprintf(stdout, "name:    %s\nsource:  %s\nkernel:  %s\ninitrd:  %s\ncmdline: %s\n",
+// printProfile writes one profile, a field per line.
+func printProfile(w io.Writer, p profileView) error {
+	fmt.Fprintf(w, "name:    %s\nsource:  %s\nkernel:  %s\ninitrd:  %s\ncmdline: %s\n",
 		p.Name, p.Source, orDash(p.Kernel), orDash(strings.Join(p.Initrd, " ")), orDash(p.Cmdline))
 	return nil
 }
 
-// setProfile changes the profile called name as edit says, creating it if
+// setProfile changes the profile call names as edit says, creating it if
 // there is none.
-func setProfile(ctx context.Context, c *apiClient, name string, edit profileEdit) error {
-	path := profilePath(name)
+func setProfile(ctx context.Context, call *catalogCall, edit profileEdit) error {
+	path := profilePath(call.name)
 	var cur profileView
-	if err := c.do(ctx, "GET", path, nil, &cur); err != nil && !isNotFound(err) {
+	if err := call.api.do(ctx, "GET", path, nil, &cur); err != nil && !isNotFound(err) {
 		return err
 	}
 	p := cur.Profile
-	p.Name = name
+	p.Name = call.name
 	edit.apply(&p)
-	return c.do(ctx, "PUT", path, p, nil)
+	return call.api.do(ctx, "PUT", path, p, nil)
 }
 
 // profileEdit is what `pxed profiles set` was asked to change; a flag not
