@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/web"
 )
 
@@ -43,7 +42,7 @@ func (a *apiFlags) client() (*apiClient, error) {
 	c := &apiClient{base: a.api, http: &http.Client{Timeout: 30 * time.Second}}
 	tokenPath := a.tokenFile
 	if a.config != "" {
-		cfg, err := config.Load(a.config)
+		cfg, err := loadConfig(a.config)
 		if err != nil {
 			return nil, err
 		}

@@ -13,6 +13,7 @@ import (
 )
 
 func TestDialable(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"127.0.0.1:9069": "127.0.0.1:9069",
 		":9069":          "127.0.0.1:9069",
@@ -29,6 +30,7 @@ func TestDialable(t *testing.T) {
 // The client sends the token from the config's token file and turns the
 // server's error document into an error that says why.
 func TestAPIClient(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	tok := "0123456789abcdef0123456789abcdef"
 	os.WriteFile(filepath.Join(dir, "api-token"), []byte(tok+"\n"), 0o600)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,190 +30,254 @@ type profileView struct {
 	Source string `json:"source"`
 }
 
-// hosts runs `pxed hosts list|show|set|rm|discovered`.
-func hosts(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME or discovered")}
-	}
+// catalogCall is one command line of pxed hosts or pxed profiles:
+// VERB [NAME] [flags], and the API it talks to.
+type catalogCall struct {
+	verb, name string
+	api        *apiClient
+	asJSON     bool
+	out        io.Writer
+}
+
+// parseCatalogCall reads VERB [NAME] [flags] of command cmd, the name before
+// or after the flags; verbFlags registers the flags of the verb. It makes
+// the API client the flags name.
+func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(verb string, fs *flag.FlagSet)) (*catalogCall, error) {
 	verb, args := args[0], args[1:]
 	name, args := leadingName(args)
-	fs := flag.NewFlagSet("hosts "+verb, flag.ContinueOnError)
+	fs := flag.NewFlagSet(cmd+" "+verb, flag.ContinueOnError)
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	var set struct {
-		mac, macs, uuid, ip, profile, netboot, file string
-		reinstall                                   bool
-	}
-	if verb == "set" {
-		fs.StringVar(&set.mac, "mac", "", "hardware address (\"\" keeps it; \"-\" removes it)")
-		fs.StringVar(&set.macs, "macs", "", "comma-separated MACs or globs like 00:18:e7:* (\"-\" removes them)")
-		fs.StringVar(&set.uuid, "uuid", "", "SMBIOS UUID (option 97) (\"-\" removes it)")
-		fs.StringVar(&set.ip, "ip", "", "fixed IPv4 address (\"-\" removes it)")
-		fs.StringVar(&set.profile, "profile", "", "profile to boot, or local (\"-\" removes it)")
-		fs.StringVar(&set.netboot, "netboot", "", "always, once or never")
-		fs.StringVar(&set.file, "file", "", "boot file for this host (\"-\" removes it)")
-		fs.BoolVar(&set.reinstall, "reinstall", false, "forget the install callback: a netboot-once host installs again")
-	}
+	verbFlags(verb, fs)
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)
 	}
 	c, err := af.client()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	path := "/api/v1/hosts/" + url.PathEscape(name)
-	needName := func() error {
-		if name == "" {
-			return usageError{fmt.Errorf("hosts %s needs a host name", verb)}
-		}
-		return nil
-	}
-	switch verb {
-	case "list":
-		var hs []hostView
-		if err := c.do(ctx, "GET", "/api/v1/hosts", nil, &hs); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, hs)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tMATCH\tIP\tPROFILE\tNETBOOT\tSOURCE")
-		for _, h := range hs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h), h.Source)
-		}
-		return tw.Flush()
-	case "show":
-		if err := needName(); err != nil {
-			return err
-		}
-		var h hostView
-		if err := c.do(ctx, "GET", path, nil, &h); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, h)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "name:\t%s\nsource:\t%s\nmatch:\t%s\nip:\t%s\nprofile:\t%s\nnetboot:\t%s\n",
-			h.Name, h.Source, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h))
-		for _, o := range h.Options {
-			b, _ := json.Marshal(o)
-			fmt.Fprintf(tw, "option:\t%s\n", b)
-		}
-		return tw.Flush()
-	case "set":
-		if err := needName(); err != nil {
-			return err
-		}
-		var cur hostView
-		err := c.do(ctx, "GET", path, nil, &cur)
-		if err != nil && !isNotFound(err) {
-			return err
-		}
-		h := cur.Host
-		h.Name = name
-		if err := applySet(&h, set.mac, set.macs, set.uuid, set.ip, set.profile, set.netboot, set.file); err != nil {
-			return usageError{err}
-		}
-		var out hostView
-		if err := c.do(ctx, "PUT", path, h, &out); err != nil {
-			return err
-		}
-		if set.reinstall {
-			if err := c.do(ctx, "DELETE", path+"/installed", nil, nil); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(stdout, "host %s: %s, profile %s, netboot %s\n", out.Name, matchOf(out.Host), orDash(profileOf(out.Host)), netbootOf(out))
-		return nil
-	case "rm":
-		if err := needName(); err != nil {
-			return err
-		}
-		return c.do(ctx, "DELETE", path, nil, nil)
-	case "discovered":
-		var ms []catalog.Machine
-		if err := c.do(ctx, "GET", "/api/v1/discovered", nil, &ms); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, ms)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "MAC\tARCH\tUUID\tFIRST SEEN\tLAST SEEN")
-		for _, m := range ms {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.MAC, orDash(m.Arch), orDash(m.UUID),
-				m.FirstSeen.Local().Format(time.DateTime), m.LastSeen.Local().Format(time.DateTime))
-		}
-		return tw.Flush()
-	}
-	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered)", verb)}
+	return &catalogCall{verb: verb, name: name, api: c, asJSON: *asJSON, out: out}, nil
 }
 
-// applySet changes the fields of h that pxed hosts set was given: "" keeps
-// a field, "-" clears it.
-func applySet(h *config.Host, mac, macs, uuid, ip, profile, netboot, file string) error {
-	clear := func(v string) bool { return v == "-" }
-	switch {
-	case clear(mac):
-		h.MAC = config.MAC{}
-	case mac != "":
-		if err := h.MAC.UnmarshalText([]byte(mac)); err != nil {
+// getAndPrint GETs path and prints what comes back: as JSON with --json,
+// else with text.
+func getAndPrint[T any](ctx context.Context, call *catalogCall, path string, text func(io.Writer, T) error) error {
+	var v T
+	if err := call.api.do(ctx, "GET", path, nil, &v); err != nil {
+		return err
+	}
+	if call.asJSON {
+		return printJSON(call.out, v)
+	}
+	return text(call.out, v)
+}
+
+// hosts runs `pxed hosts list|show|set|rm|discovered`.
+func hosts(ctx context.Context, args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME or discovered")}
+	}
+	var edit hostEdit
+	call, err := parseCatalogCall("hosts", args, stdout, func(verb string, fs *flag.FlagSet) {
+		if verb == "set" {
+			edit.register(fs)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if call.name == "" && slices.Contains([]string{"show", "set", "rm"}, call.verb) {
+		return usageError{fmt.Errorf("hosts %s needs a host name", call.verb)}
+	}
+	switch call.verb {
+	case "list":
+		return getAndPrint(ctx, call, "/api/v1/hosts", printHosts)
+	case "show":
+		return getAndPrint(ctx, call, hostPath(call.name), printHost)
+	case "set":
+		return setHost(ctx, call, edit)
+	case "rm":
+		return call.api.do(ctx, "DELETE", hostPath(call.name), nil, nil)
+	case "discovered":
+		return getAndPrint(ctx, call, "/api/v1/discovered", printDiscovered)
+	}
+	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered)", call.verb)}
+}
+
+// hostPath is the API path of the host called name.
+func hostPath(name string) string { return "/api/v1/hosts/" + url.PathEscape(name) }
+
+// printHosts writes hosts as a table, one per line.
+func printHosts(w io.Writer, hs []hostView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tMATCH\tIP\tPROFILE\tNETBOOT\tSOURCE")
+	for _, h := range hs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.Name, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h), h.Source)
+	}
+	return tw.Flush()
+}
+
+// printHost writes one host, a field per line.
+func printHost(w io.Writer, h hostView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "name:\t%s\nsource:\t%s\nmatch:\t%s\nip:\t%s\nprofile:\t%s\nnetboot:\t%s\n",
+		h.Name, h.Source, matchOf(h.Host), orDash(ipOf(h.Host)), orDash(profileOf(h.Host)), netbootOf(h))
+	for _, o := range h.Options {
+		b, _ := json.Marshal(o)
+		fmt.Fprintf(tw, "option:\t%s\n", b)
+	}
+	return tw.Flush()
+}
+
+// printDiscovered writes the machines seen booting that no host matches.
+func printDiscovered(w io.Writer, ms []catalog.Machine) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "MAC\tARCH\tUUID\tFIRST SEEN\tLAST SEEN")
+	for _, m := range ms {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.MAC, orDash(m.Arch), orDash(m.UUID),
+			m.FirstSeen.Local().Format(time.DateTime), m.LastSeen.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+// setHost changes the host call names as edit says, creating it if there
+// is none, and prints the result.
+func setHost(ctx context.Context, call *catalogCall, edit hostEdit) error {
+	path := hostPath(call.name)
+	var cur hostView
+	err := call.api.do(ctx, "GET", path, nil, &cur)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	h := cur.Host
+	h.Name = call.name
+	if err := edit.apply(&h); err != nil {
+		return usageError{err}
+	}
+	var out hostView
+	if err := call.api.do(ctx, "PUT", path, h, &out); err != nil {
+		return err
+	}
+	if edit.reinstall {
+		if err := call.api.do(ctx, "DELETE", path+"/installed", nil, nil); err != nil {
 			return err
 		}
 	}
-	switch {
-	case clear(macs):
+	fmt.Fprintf(call.out, "host %s: %s, profile %s, netboot %s\n", out.Name, matchOf(out.Host), orDash(profileOf(out.Host)), netbootOf(out))
+	return nil
+}
+
+// hostEdit is what `pxed hosts set` was asked to change. For each field,
+// "" keeps it and "-" (clearValue) clears it.
+type hostEdit struct {
+	mac, macs, uuid, ip, profile, netboot, file string
+	// reinstall forgets the install callback after the change.
+	reinstall bool
+}
+
+// clearValue, given to a flag of pxed hosts set, clears the field.
+const clearValue = "-"
+
+func (e *hostEdit) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.mac, "mac", "", "hardware address (\"\" keeps it; \"-\" removes it)")
+	fs.StringVar(&e.macs, "macs", "", "comma-separated MACs or globs like 00:18:e7:* (\"-\" removes them)")
+	fs.StringVar(&e.uuid, "uuid", "", "SMBIOS UUID (option 97) (\"-\" removes it)")
+	fs.StringVar(&e.ip, "ip", "", "fixed IPv4 address (\"-\" removes it)")
+	fs.StringVar(&e.profile, "profile", "", "profile to boot, or local (\"-\" removes it)")
+	fs.StringVar(&e.netboot, "netboot", "", "always, once or never")
+	fs.StringVar(&e.file, "file", "", "boot file for this host (\"-\" removes it)")
+	fs.BoolVar(&e.reinstall, "reinstall", false, "forget the install callback: a netboot-once host installs again")
+}
+
+// apply changes the fields of h that the edit names.
+func (e hostEdit) apply(h *config.Host) error {
+	if err := e.applyMatch(h); err != nil {
+		return err
+	}
+	if err := e.applyIP(h); err != nil {
+		return err
+	}
+	if e.netboot != "" {
+		h.Netboot = config.Netboot(e.netboot)
+	}
+	e.applyBoot(h)
+	return nil
+}
+
+// applyMatch changes what recognises the host: MAC, MACs and globs, UUID.
+func (e hostEdit) applyMatch(h *config.Host) error {
+	switch e.mac {
+	case "":
+	case clearValue:
+		h.MAC = config.MAC{}
+	default:
+		if err := h.MAC.UnmarshalText([]byte(e.mac)); err != nil {
+			return err
+		}
+	}
+	switch e.macs {
+	case "":
+	case clearValue:
 		h.MACs = nil
-	case macs != "":
-		h.MACs = strings.Split(macs, ",")
+	default:
+		h.MACs = strings.Split(e.macs, ",")
 	}
-	switch {
-	case clear(uuid):
+	switch e.uuid {
+	case "":
+	case clearValue:
 		h.UUID = ""
-	case uuid != "":
-		h.UUID = uuid
+	default:
+		h.UUID = e.uuid
 	}
-	switch {
-	case clear(ip):
+	return nil
+}
+
+// applyIP changes the host's fixed address.
+func (e hostEdit) applyIP(h *config.Host) error {
+	switch e.ip {
+	case "":
+	case clearValue:
 		h.IP = config.Addr{}
-	case ip != "":
-		a, err := netip.ParseAddr(ip)
+	default:
+		a, err := netip.ParseAddr(e.ip)
 		if err != nil || !a.Is4() {
-			return fmt.Errorf("--ip %q is not an IPv4 address", ip)
+			return fmt.Errorf("--ip %q is not an IPv4 address", e.ip)
 		}
 		h.IP = config.Addr{Addr: a}
 	}
-	if netboot != "" {
-		h.Netboot = config.Netboot(netboot)
-	}
+	return nil
+}
+
+// applyBoot changes the host's profile and boot file; a boot section left
+// with nothing in it is removed.
+func (e hostEdit) applyBoot(h *config.Host) {
 	boot := func() *config.Boot {
 		if h.Boot == nil {
 			h.Boot = &config.Boot{}
 		}
 		return h.Boot
 	}
-	switch {
-	case clear(profile):
+	switch e.profile {
+	case "":
+	case clearValue:
 		boot().Profile = ""
-	case profile != "":
-		boot().Profile = profile
+	default:
+		boot().Profile = e.profile
 	}
-	switch {
-	case clear(file):
+	switch e.file {
+	case "":
+	case clearValue:
 		boot().File = ""
-	case file != "":
-		boot().File = file
+	default:
+		boot().File = e.file
 	}
 	if b := h.Boot; b != nil && !b.NextServer.IsValid() && b.File == "" && len(b.Files) == 0 && b.Profile == "" {
 		h.Boot = nil
 	}
-	return nil
 }
 
 // profiles runs `pxed profiles list|show|set|rm`.
@@ -220,80 +285,88 @@ func profiles(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("say list, show NAME, set NAME [flags] or rm NAME")}
 	}
-	verb, args := args[0], args[1:]
-	name, args := leadingName(args)
-	fs := flag.NewFlagSet("profiles "+verb, flag.ContinueOnError)
-	var af apiFlags
-	af.register(fs)
-	asJSON := fs.Bool("json", false, "print JSON")
-	var kernel, cmdline string
-	var initrd multiFlag
-	if verb == "set" {
-		fs.StringVar(&kernel, "kernel", "", "kernel, a path under the TFTP root")
-		fs.Var(&initrd, "initrd", "initrd, a path under the TFTP root (repeat for several, in order)")
-		fs.StringVar(&cmdline, "cmdline", "", "kernel command line (a template: {{.Hostname}}, {{.CallbackURL}} …)")
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
-	}
-	c, err := af.client()
+	var edit profileEdit
+	call, err := parseCatalogCall("profiles", args, stdout, func(verb string, fs *flag.FlagSet) {
+		if verb == "set" {
+			edit.register(fs)
+		}
+	})
 	if err != nil {
 		return err
 	}
-	path := "/api/v1/profiles/" + url.PathEscape(name)
-	if verb != "list" && name == "" {
-		return usageError{fmt.Errorf("profiles %s needs a profile name", verb)}
+	if call.verb != "list" && call.name == "" {
+		return usageError{fmt.Errorf("profiles %s needs a profile name", call.verb)}
 	}
-	switch verb {
+	switch call.verb {
 	case "list":
-		var ps []profileView
-		if err := c.do(ctx, "GET", "/api/v1/profiles", nil, &ps); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, ps)
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "NAME\tKERNEL\tSOURCE")
-		for _, p := range ps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, orDash(p.Kernel), p.Source)
-		}
-		return tw.Flush()
+		return getAndPrint(ctx, call, "/api/v1/profiles", printProfiles)
 	case "show":
-		var p profileView
-		if err := c.do(ctx, "GET", path, nil, &p); err != nil {
-			return err
-		}
-		if *asJSON {
-			return printJSON(stdout, p)
-		}
-		fmt.Fprintf(stdout, "name:    %s\nsource:  %s\nkernel:  %s\ninitrd:  %s\ncmdline: %s\n",
-			p.Name, p.Source, orDash(p.Kernel), orDash(strings.Join(p.Initrd, " ")), orDash(p.Cmdline))
-		return nil
+		return getAndPrint(ctx, call, profilePath(call.name), printProfile)
 	case "set":
-		var cur profileView
-		if err := c.do(ctx, "GET", path, nil, &cur); err != nil && !isNotFound(err) {
-			return err
-		}
-		p := cur.Profile
-		p.Name = name
-		if kernel != "" {
-			p.Kernel = kernel
-		}
-		if len(initrd) > 0 {
-			p.Initrd = initrd
-		}
-		if cmdline != "" {
-			p.Cmdline = cmdline
-		}
-		return c.do(ctx, "PUT", path, p, nil)
+		return setProfile(ctx, call, edit)
 	case "rm":
-		return c.do(ctx, "DELETE", path, nil, nil)
+		return call.api.do(ctx, "DELETE", profilePath(call.name), nil, nil)
 	}
-	return usageError{fmt.Errorf("unknown profiles command %q (list, show, set, rm)", verb)}
+	return usageError{fmt.Errorf("unknown profiles command %q (list, show, set, rm)", call.verb)}
+}
+
+// profilePath is the API path of the profile called name.
+func profilePath(name string) string { return "/api/v1/profiles/" + url.PathEscape(name) }
+
+// printProfiles writes profiles as a table, one per line.
+func printProfiles(w io.Writer, ps []profileView) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKERNEL\tSOURCE")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, orDash(p.Kernel), p.Source)
+	}
+	return tw.Flush()
+}
+
+// printProfile writes one profile, a field per line.
+func printProfile(w io.Writer, p profileView) error {
+	fmt.Fprintf(w, "name:    %s\nsource:  %s\nkernel:  %s\ninitrd:  %s\ncmdline: %s\n",
+		p.Name, p.Source, orDash(p.Kernel), orDash(strings.Join(p.Initrd, " ")), orDash(p.Cmdline))
+	return nil
+}
+
+// setProfile changes the profile call names as edit says, creating it if
+// there is none.
+func setProfile(ctx context.Context, call *catalogCall, edit profileEdit) error {
+	path := profilePath(call.name)
+	var cur profileView
+	if err := call.api.do(ctx, "GET", path, nil, &cur); err != nil && !isNotFound(err) {
+		return err
+	}
+	p := cur.Profile
+	p.Name = call.name
+	edit.apply(&p)
+	return call.api.do(ctx, "PUT", path, p, nil)
+}
+
+// profileEdit is what `pxed profiles set` was asked to change; a flag not
+// given keeps its field.
+type profileEdit struct {
+	kernel, cmdline string
+	initrd          multiFlag
+}
+
+func (e *profileEdit) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.kernel, "kernel", "", "kernel, a path under the TFTP root")
+	fs.Var(&e.initrd, "initrd", "initrd, a path under the TFTP root (repeat for several, in order)")
+	fs.StringVar(&e.cmdline, "cmdline", "", "kernel command line (a template: {{.Hostname}}, {{.CallbackURL}} …)")
+}
+
+func (e profileEdit) apply(p *config.Profile) {
+	if e.kernel != "" {
+		p.Kernel = e.kernel
+	}
+	if len(e.initrd) > 0 {
+		p.Initrd = e.initrd
+	}
+	if e.cmdline != "" {
+		p.Cmdline = e.cmdline
+	}
 }
 
 // leadingName takes a NAME written before the flags.

@@ -18,6 +18,7 @@ import (
 // entry (or changes one field of it), list and show read it back, rm
 // removes it; errors come back with the server's reason.
 func TestHostsAndProfilesCLI(t *testing.T) {
+	t.Parallel()
 	cfg, err := config.Parse("pxed.yaml", []byte(`dhcp:
   subnets:
     - network: 192.168.1.0/24

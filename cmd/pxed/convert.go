@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/dhcpdconf"
 )
 
 // convert prints the pxed YAML equivalent of an ISC dhcpd.conf. It reads the
@@ -28,7 +28,7 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := config.ParseISC(path, data)
+	cfg, err := dhcpdconf.Parse(path, data)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return errProblems

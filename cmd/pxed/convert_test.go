@@ -13,11 +13,37 @@ import (
 	"github.com/pxed/pxed/internal/config"
 )
 
-// TestConvertRoundTrip converts examples/dhcpd.conf, saves the YAML as an
-// operator would, and checks that pxed reads it as the same configuration as
-// the dhcpd.conf itself; then that check accepts the dhcpd.conf directly.
+// labConf is a lab LAN as a dhcpd.conf: a BIOS and a UEFI boot file by
+// PXE class, one subnet with a pool, three stations.
+const labConf = `authoritative;
+default-lease-time 43200;
+class "uefi-x64" {
+  match if substring(option vendor-class-identifier, 0, 20) = "PXEClient:Arch:00007";
+  filename "debian-installer/amd64/grubx64.efi";
+}
+class "pxeclients" {
+  match if substring(option vendor-class-identifier, 0, 9) = "PXEClient";
+  next-server 192.168.1.21;
+  filename "pxelinux.0";
+}
+subnet 192.168.1.0 netmask 255.255.255.0 {
+  option domain-name "test.lan";
+  range 192.168.1.150 192.168.1.199;
+}
+host station-01 { hardware ethernet 00:18:E7:42:84:3A; fixed-address 192.168.1.101; }
+host station-02 { hardware ethernet 00:18:E7:42:85:21; fixed-address 192.168.1.102; }
+host station-03 { hardware ethernet 00:18:E7:42:7A:3E; fixed-address 192.168.1.103; }
+`
+
+// TestConvertRoundTrip converts a dhcpd.conf, saves the YAML as an operator
+// would, and checks that pxed reads it as the same configuration as the
+// dhcpd.conf itself; then that check accepts the dhcpd.conf directly.
 func TestConvertRoundTrip(t *testing.T) {
-	const conf = "../../examples/dhcpd.conf"
+	t.Parallel()
+	conf := filepath.Join(t.TempDir(), "dhcpd.conf")
+	if err := os.WriteFile(conf, []byte(labConf), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	code, stdout, stderr := runCLI("convert", conf)
 	if code != 0 || stderr != "" {
 		t.Fatalf("convert: exit %d, stderr %q", code, stderr)
@@ -29,11 +55,11 @@ func TestConvertRoundTrip(t *testing.T) {
 	if err := os.WriteFile(yml, []byte(stdout), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fromYAML, err := config.Load(yml)
+	fromYAML, err := loadConfig(yml)
 	if err != nil {
 		t.Fatalf("converted YAML: %v\n%s", err, stdout)
 	}
-	fromISC, err := config.Load(conf)
+	fromISC, err := loadConfig(conf)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +86,7 @@ func TestConvertRoundTrip(t *testing.T) {
 // problems in a dhcpd.conf at its lines: check the same validation as for
 // YAML, both the statements pxed does not read.
 func TestConvertAndCheckNameTheLine(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "dhcpd.conf")
 	os.WriteFile(conf, []byte(`authoritative;
@@ -84,5 +111,31 @@ host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
 	}
 	if code, _, stderr := runCLI("convert"); code != 2 || !strings.Contains(stderr, "give one dhcpd.conf") {
 		t.Errorf("convert without a file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestLoadConfigByContent checks that serve and check read a dhcpd.conf by
+// its content whatever the file is called, and YAML likewise, and that an
+// unreadable file says so.
+func TestLoadConfigByContent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "pxed.yaml") // a misleading name on purpose
+	os.WriteFile(conf, []byte("subnet 192.168.1.0 netmask 255.255.255.0 {\n  range 192.168.1.10 192.168.1.20\n}\n"), 0o644)
+	_, err := loadConfig(conf)
+	if want := conf + `:2: expected ';' after range 192.168.1.10 192.168.1.20, got "}"`; err == nil || err.Error() != want {
+		t.Errorf("loadConfig of a broken dhcpd.conf: %v, want %s", err, want)
+	}
+	yml := filepath.Join(dir, "dhcpd.conf")
+	os.WriteFile(yml, []byte("dhcp:\n  authoritative: true\n"), 0o644)
+	if c, err := loadConfig(yml); err != nil || !c.DHCP.Authoritative {
+		t.Errorf("loadConfig of YAML named dhcpd.conf: %v", err)
+	}
+	os.WriteFile(yml, []byte("log:\n  levle: debug\n"), 0o644)
+	if _, err := loadConfig(yml); err == nil || err.Error() != yml+`:2: unknown key "levle"` {
+		t.Errorf("loadConfig of a misspelt key: %v", err)
+	}
+	if _, err := loadConfig(filepath.Join(dir, "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "reading config: ") {
+		t.Errorf("loadConfig(missing) = %v, want a reading config error", err)
 	}
 }

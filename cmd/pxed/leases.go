@@ -30,7 +30,7 @@ func leases(ctx context.Context, args []string, stdout io.Writer) error {
 	if *dir == "" {
 		*dir = config.DefaultDataDir
 		if *path != "" {
-			cfg, err := config.Load(*path)
+			cfg, err := loadConfig(*path)
 			if err != nil {
 				return err
 			}

@@ -1,5 +1,7 @@
-// Command pxed is a PXE network-boot server: DHCPv4 with the PXE extensions
-// and TFTP in one binary. See README.md and docs/.
+// Command pxed is a PXE network-boot server: DHCPv4 with the PXE extensions,
+// TFTP, HTTP boot and a management API in one binary; its subcommands also
+// check and convert configurations and read or change a running pxed. See
+// README.md and docs/.
 package main
 
 import (

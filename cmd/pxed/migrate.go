@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/catalog"
-	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/postgres"
 )
@@ -29,7 +28,7 @@ func migrate(ctx context.Context, args []string, stdout io.Writer) error {
 	if *path == "" || *from == "" {
 		return usageError{errors.New("--config FILE and --from-data-dir DIR are required")}
 	}
-	cfg, err := config.Load(*path)
+	cfg, err := loadConfig(*path)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, e
 	if path == "" {
 		return nil, usageError{fmt.Errorf("--config FILE is required")}
 	}
-	cfg, err := config.Load(path)
+	cfg, err := loadConfig(path)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, errProblems

@@ -94,17 +94,10 @@ func printMachines(w io.Writer, list []web.MachineJSON, now time.Time) error {
 		if host != "" && !m.Known {
 			host += " (discovered)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), dash(m.IP), dash(m.Arch),
-			dash(term(m.Profile)), term(st), ago(now.Sub(m.LastSeen)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), orDash(m.IP), orDash(m.Arch),
+			orDash(term(m.Profile)), term(st), ago(now.Sub(m.LastSeen)))
 	}
 	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
 }
 
 func ago(d time.Duration) string {
@@ -120,7 +113,7 @@ func ago(d time.Duration) string {
 }
 
 func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
-	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), dash(term(m.Host)), dash(m.IP), term(m.State))
+	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), orDash(term(m.Host)), orDash(m.IP), term(m.State))
 	for i, b := range m.Boots {
 		title := "last boot"
 		if i > 0 {

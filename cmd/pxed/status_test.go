@@ -42,6 +42,7 @@ func failingBoot(g *events.Log) {
 }
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	ts, g := machinesAPI(t)
 	failingBoot(g)
 	var out, errOut bytes.Buffer
@@ -91,6 +92,7 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func TestWatch(t *testing.T) {
+	t.Parallel()
 	ts, g := machinesAPI(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

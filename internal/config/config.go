@@ -7,7 +7,6 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,7 +39,7 @@ type Config struct {
 	Boot  Boot   `yaml:"boot"`
 	Hosts []Host `yaml:"hosts"`
 	// Profiles are named boot recipes that pxed renders into the configs
-	// the loaders read (PXELINUX now; GRUB and iPXE scripts to come).
+	// the loaders read: PXELINUX and GRUB configs and iPXE scripts.
 	Profiles []Profile `yaml:"profiles"`
 	IPv6     IPv6      `yaml:"ipv6"`
 
@@ -252,7 +251,7 @@ type TFTP struct {
 	SinglePort bool `yaml:"single_port"`
 }
 
-// Defaults applied by Load to fields left empty.
+// Defaults applied by Parse (ApplyDefaults) to fields left empty.
 const (
 	DefaultDataDir       = "/var/lib/pxed"
 	DefaultWebAddress    = "127.0.0.1:9069"
@@ -286,21 +285,6 @@ func (c *Config) Line(path string) int {
 	return 0
 }
 
-// Load reads the file at path and parses it: as an ISC dhcpd.conf when its
-// content is one (see LooksLikeISC and ParseISC), as YAML otherwise (see
-// Parse). It does not validate: flags may still change fields, so callers
-// run Validate last.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
-	}
-	if LooksLikeISC(data) {
-		return ParseISC(path, data)
-	}
-	return Parse(path, data)
-}
-
 // Parse decodes YAML strictly: an unknown or misspelt key is an error naming its line.
 func Parse(file string, data []byte) (*Config, error) {
 	var root yaml.Node
@@ -316,8 +300,19 @@ func Parse(file string, data []byte) (*Config, error) {
 	if len(root.Content) > 0 {
 		recordLines(root.Content[0], "", c.lines)
 	}
-	c.applyDefaults()
+	c.ApplyDefaults()
 	return c, nil
+}
+
+// SetLine records that the field at path ("hosts[1].mac") comes from that
+// line of File, for Line and so for Validate's messages. Parse records the
+// lines of YAML itself; a reader of another format (internal/dhcpdconf)
+// calls SetLine for each field it sets.
+func (c *Config) SetLine(path string, line int) {
+	if c.lines == nil {
+		c.lines = map[string]int{}
+	}
+	c.lines[path] = line
 }
 
 // yamlError rewrites the YAML library's "line N: ..." messages as "FILE:N: ...".
@@ -378,7 +373,10 @@ func recordLines(n *yaml.Node, path string, lines map[string]int) {
 	}
 }
 
-func (c *Config) applyDefaults() {
+// ApplyDefaults fills the fields left empty with their defaults. Parse
+// applies them; a reader of another format calls it once it has set what
+// its file says.
+func (c *Config) ApplyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ var cmpConfig = []cmp.Option{
 func ptr[T any](v T) *T { return &v }
 
 func TestParseDefaults(t *testing.T) {
+	t.Parallel()
 	got, err := Parse("pxed.yaml", []byte("# nothing set\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +57,7 @@ func TestParseDefaults(t *testing.T) {
 }
 
 func TestParseKeepsSetValues(t *testing.T) {
+	t.Parallel()
 	src := `data_dir: /tmp/pxed
 log: {level: debug, format: json}
 dhcp:
@@ -107,6 +108,7 @@ tftp:
 }
 
 func TestParseErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, src, want string
 	}{
@@ -134,6 +136,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := Parse("pxed.yaml", []byte(tt.src))
 			if err == nil {
 				t.Fatalf("Parse succeeded, want %q", tt.want)
@@ -146,6 +149,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestLine(t *testing.T) {
+	t.Parallel()
 	c, err := Parse("pxed.yaml", []byte(`hosts:
   - name: a
     mac: 00:00:00:00:00:01
@@ -172,42 +176,44 @@ func TestLine(t *testing.T) {
 	}
 }
 
-func TestLoad(t *testing.T) {
-	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.HasPrefix(err.Error(), "reading config: ") {
-		t.Errorf("Load(missing) = %v, want a reading config error", err)
-	}
-	path := filepath.Join(t.TempDir(), "pxed.yaml")
-	if err := os.WriteFile(path, []byte("log:\n  levle: debug\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	_, err := Load(path)
-	if want := path + `:2: unknown key "levle"`; err == nil || err.Error() != want {
-		t.Errorf("Load = %v, want %s", err, want)
-	}
-}
-
-// seed loads examples/seed.yaml with its TFTP root pointed at a temporary
-// directory, as the lab's --tftp-root flag does.
-func seed(t *testing.T, files ...string) *Config {
+// load reads a YAML file of testdata with its TFTP root pointed at a
+// temporary directory holding files (as the --tftp-root flag does).
+func load(t *testing.T, name string, files ...string) *Config {
 	t.Helper()
-	c, err := Load("../../examples/seed.yaml")
+	path := filepath.Join("testdata", name)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.TFTP.Root = t.TempDir()
-	for _, f := range files {
-		os.MkdirAll(filepath.Dir(filepath.Join(c.TFTP.Root, f)), 0o755)
-		if err := os.WriteFile(filepath.Join(c.TFTP.Root, f), []byte("boot"), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	c, err := Parse(path, data)
+	if err != nil {
+		t.Fatal(err)
 	}
+	c.TFTP.Root = tftpRoot(t, files...)
 	return c
 }
 
-func TestSeed(t *testing.T) {
-	c := seed(t, seedFiles...)
+// tftpRoot makes a temporary TFTP root holding files.
+func tftpRoot(t *testing.T, files ...string) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, f := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, f)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, f), []byte("boot"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// lanFiles are the files testdata/lan.yaml names under the TFTP root.
+var lanFiles = []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz", "debian-installer/amd64/grubx64.efi"}
+
+func TestParseFile(t *testing.T) {
+	t.Parallel()
+	c := load(t, "lan.yaml", lanFiles...)
 	if ps := c.Validate(); len(ps) > 0 {
-		t.Fatalf("seed.yaml does not validate:\n%v", JoinProblems(ps))
+		t.Fatalf("lan.yaml does not validate:\n%v", JoinProblems(ps))
 	}
 	mac := func(s string) MAC {
 		m, err := net.ParseMAC(s)
@@ -218,7 +224,7 @@ func TestSeed(t *testing.T) {
 	}
 	addr := func(s string) Addr { return Addr{netip.MustParseAddr(s)} }
 	want := &Config{
-		File:       "../../examples/seed.yaml",
+		File:       filepath.Join("testdata", "lan.yaml"),
 		Interfaces: []string{"br0"},
 		DataDir:    DefaultDataDir,
 		Log:        Log{Level: "info", Format: "text"},
@@ -256,24 +262,77 @@ func TestSeed(t *testing.T) {
 		IPv6: IPv6{RouterAdvertisement: []string{"br0"}},
 	}
 	if diff := cmp.Diff(want, c, cmpConfig...); diff != "" {
-		t.Errorf("seed.yaml (-want +got):\n%s", diff)
+		t.Errorf("lan.yaml (-want +got):\n%s", diff)
 	}
 }
 
-// seedFiles are the files examples/seed.yaml names under the TFTP root.
-var seedFiles = []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz", "debian-installer/amd64/grubx64.efi"}
-
-func TestSeedWithoutBootFile(t *testing.T) {
-	c := seed(t, seedFiles[1:]...)
+func TestValidateMissingBootFile(t *testing.T) {
+	t.Parallel()
+	c := load(t, "lan.yaml", lanFiles[1:]...)
 	var got []string
 	for _, p := range c.Validate() {
 		got = append(got, p.Error())
 	}
-	want := []string{`../../examples/seed.yaml:` + strconv.Itoa(c.Line("boot.file")) + `: boot file "pxelinux.0" is not in the TFTP root ` + c.TFTP.Root}
+	want := []string{filepath.Join("testdata", "lan.yaml") + `:` + strconv.Itoa(c.Line("boot.file")) + `: boot file "pxelinux.0" is not in the TFTP root ` + c.TFTP.Root}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Validate (-want +got):\n%s", diff)
 	}
 	if c.Line("boot.file") == 0 {
-		t.Error("seed.yaml has no boot.file line")
+		t.Error("lan.yaml has no boot.file line")
 	}
+}
+
+// TestExamplesValidate is a test of the examples, not of the package: every
+// examples/*.yaml must validate once the files it names are in the TFTP
+// root.
+func TestExamplesValidate(t *testing.T) {
+	t.Parallel()
+	paths, err := filepath.Glob("../../examples/*.yaml")
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(path, data)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		c.TFTP.Root = tftpRoot(t, namedFiles(c)...)
+		if ps := c.Validate(); len(ps) > 0 {
+			t.Errorf("%s does not validate:\n%v", path, JoinProblems(ps))
+		}
+	}
+}
+
+// namedFiles lists the files of the boot root that c names: boot files
+// everywhere, and the profiles' kernels and initrds.
+func namedFiles(c *Config) []string {
+	var files []string
+	boot := func(b *Boot) {
+		if b == nil {
+			return
+		}
+		if b.File != "" {
+			files = append(files, b.File)
+		}
+		for _, f := range b.Files {
+			files = append(files, f)
+		}
+	}
+	boot(&c.Boot)
+	for i := range c.DHCP.Subnets {
+		boot(c.DHCP.Subnets[i].Boot)
+	}
+	for i := range c.Hosts {
+		boot(c.Hosts[i].Boot)
+	}
+	for _, p := range c.Profiles {
+		boot(p.Loader)
+		files = append(append(files, p.Kernel), p.Initrd...)
+	}
+	return files
 }

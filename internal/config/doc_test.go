@@ -100,6 +100,7 @@ func fieldPaths() []string {
 
 // TestDocFields fails when a field of Config is missing from docs/config.md.
 func TestDocFields(t *testing.T) {
+	t.Parallel()
 	data, err := os.ReadFile(docPath)
 	if err != nil {
 		t.Fatal(err)

@@ -60,7 +60,7 @@ func (o Option) Value() ([]byte, error) {
 		}
 	case o.Hex != nil:
 		var err error
-		if b, err = parseHex(*o.Hex); err != nil {
+		if b, err = ParseHex(*o.Hex); err != nil {
 			return nil, fmt.Errorf("option %d: %w", o.Code, err)
 		}
 	case o.Uint8 != nil:
@@ -81,8 +81,9 @@ func (o Option) Value() ([]byte, error) {
 	return b, nil
 }
 
-// parseHex accepts "0a1b2c", "0a:1b:2c" or "0a 1b 2c".
-func parseHex(s string) ([]byte, error) {
+// ParseHex reads the hex form of an option value: "0a1b2c", "0a:1b:2c" or
+// "0a 1b 2c".
+func ParseHex(s string) ([]byte, error) {
 	clean := strings.Map(func(r rune) rune {
 		if r == ':' || r == ' ' || r == '\t' {
 			return -1

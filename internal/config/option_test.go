@@ -7,6 +7,7 @@ import (
 )
 
 func TestOptionValue(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string // one option, in YAML flow form
@@ -26,6 +27,7 @@ func TestOptionValue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			c, err := Parse("pxed.yaml", []byte("hosts:\n  - options: ["+tt.src+"]\n"))
 			if err != nil {
 				t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
 	"net"
@@ -16,11 +15,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -61,7 +60,7 @@ func JoinProblems(ps []Problem) error {
 // overridden fields. An empty result means the configuration can be served.
 //
 // What is deliberately not a problem: no interfaces (the --interface flag
-// may add them after Load); a host without an IP (it gets a pool address);
+// may add them after Parse); a host without an IP (it gets a pool address);
 // boot files while TFTP is off (they may live on another next_server).
 func (c *Config) Validate() []Problem {
 	v := &validator{c: c}
@@ -275,78 +274,121 @@ func edges(p netip.Prefix) (network, broadcast netip.Addr, ok bool) {
 	return netip.AddrFrom4(a), netip.AddrFrom4([4]byte{byte(b >> 24), byte(b >> 16), byte(b >> 8), byte(b)}), true
 }
 
+// hostKeys are what two hosts may not share, each with the index of the
+// host that has it first.
+type hostKeys struct {
+	names, macs, uuids map[string]int
+	ips                map[netip.Addr]int
+}
+
 func (v *validator) hosts() {
-	names := map[string]int{}
-	macs := map[string]int{}
-	ips := map[netip.Addr]int{}
-	uuids := map[string]int{}
+	seen := hostKeys{names: map[string]int{}, macs: map[string]int{}, uuids: map[string]int{}, ips: map[netip.Addr]int{}}
 	for i := range v.c.Hosts {
-		h := &v.c.Hosts[i]
-		p := fmt.Sprintf("hosts[%d]", i)
-		label := hostLabel(v.c, i)
-		switch {
-		case h.Name == "":
-			v.add(p+".name", "host has no name")
-		case !validHostname(h.Name):
-			v.add(p+".name", "host name %q is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)", h.Name)
-		default:
-			k := strings.ToLower(h.Name)
-			if j, dup := names[k]; dup {
-				v.add(p+".name", "host name %q is already used%s", h.Name, v.at(fmt.Sprintf("hosts[%d].name", j)))
-			} else {
-				names[k] = i
-			}
+		v.host(i, &seen)
+	}
+}
+
+// host checks the host at index i, field by field in the order they are
+// documented, against seen for duplicates.
+func (v *validator) host(i int, seen *hostKeys) {
+	h := &v.c.Hosts[i]
+	p := fmt.Sprintf("hosts[%d]", i)
+	label := hostLabel(v.c, i)
+	v.hostName(i, seen)
+	for j, pat := range h.MACs {
+		if why := CheckMACPattern(pat); why != "" {
+			v.add(fmt.Sprintf("%s.macs[%d]", p, j), "%s: %s", label, why)
 		}
-		for j, pat := range h.MACs {
-			if why := CheckMACPattern(pat); why != "" {
-				v.add(fmt.Sprintf("%s.macs[%d]", p, j), "%s: %s", label, why)
-			}
-		}
-		if h.UUID != "" && !ValidUUID(h.UUID) {
-			v.add(p+".uuid", "%s uuid %q is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a", label, h.UUID)
-		} else if h.UUID != "" {
-			k := strings.ToLower(h.UUID)
-			if j, dup := uuids[k]; dup {
-				v.add(p+".uuid", "%s has the same uuid as %s%s", label, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].uuid", j)))
-			} else {
-				uuids[k] = i
-			}
-		}
-		// One fixed address for every machine a glob matches would be a
-		// conflict the moment two of them boot.
-		if h.IP.IsValid() && slices.ContainsFunc(h.MACs, func(m string) bool { return strings.ContainsAny(m, "*?") }) {
-			v.add(p+".ip", "%s matches MACs by glob and has a fixed ip: every machine it matches would get %s", label, h.IP)
-		}
-		switch h.Netboot {
-		case "", NetbootAlways, NetbootNever:
-		case NetbootOnce:
-			if why := v.callbackUnreachable(); why != "" {
-				v.add(p+".netboot", "%s netboot once needs the install callback, but %s", label, why)
-			}
-		default:
-			v.add(p+".netboot", "%s netboot %q: use always, once or never", label, h.Netboot)
-		}
-		if len(h.MAC.HardwareAddr) == 0 {
-			if len(h.MACs) == 0 && h.UUID == "" {
-				v.add(p, "%s has no mac, macs or uuid to be recognised by", label)
-			}
-		} else if j, dup := macs[string(h.MAC.HardwareAddr)]; dup {
-			v.add(p+".mac", "%s has the same MAC %s as %s%s", label, h.MAC, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].mac", j)))
+	}
+	v.hostUUID(i, seen)
+	// One fixed address for every machine a glob matches would be a
+	// conflict the moment two of them boot.
+	if h.IP.IsValid() && slices.ContainsFunc(h.MACs, func(m string) bool { return strings.ContainsAny(m, "*?") }) {
+		v.add(p+".ip", "%s matches MACs by glob and has a fixed ip: every machine it matches would get %s", label, h.IP)
+	}
+	v.hostNetboot(i)
+	v.hostMAC(i, seen)
+	if h.IP.IsValid() {
+		if j, dup := seen.ips[h.IP.Addr]; dup {
+			v.add(p+".ip", "%s has the same IP %s as %s%s", label, h.IP, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].ip", j)))
 		} else {
-			macs[string(h.MAC.HardwareAddr)] = i
+			seen.ips[h.IP.Addr] = i
 		}
-		if h.IP.IsValid() {
-			if j, dup := ips[h.IP.Addr]; dup {
-				v.add(p+".ip", "%s has the same IP %s as %s%s", label, h.IP, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].ip", j)))
-			} else {
-				ips[h.IP.Addr] = i
-			}
-			v.fixedIP(p+".ip", label, h.IP.Addr)
+		v.fixedIP(p+".ip", label, h.IP.Addr)
+	}
+	v.options(p+".options", h.Options, false)
+	if h.Boot != nil {
+		v.boot(p+".boot", h.Boot)
+	}
+}
+
+// hostName checks that the host has a valid name of its own (names are
+// compared without case, as DNS compares them).
+func (v *validator) hostName(i int, seen *hostKeys) {
+	h := &v.c.Hosts[i]
+	p := fmt.Sprintf("hosts[%d].name", i)
+	switch {
+	case h.Name == "":
+		v.add(p, "host has no name")
+	case !validHostname(h.Name):
+		v.add(p, "host name %q is not a valid hostname (labels of letters, digits and inner hyphens, at most 63 long, separated by dots)", h.Name)
+	default:
+		k := strings.ToLower(h.Name)
+		if j, dup := seen.names[k]; dup {
+			v.add(p, "host name %q is already used%s", h.Name, v.at(fmt.Sprintf("hosts[%d].name", j)))
+		} else {
+			seen.names[k] = i
 		}
-		v.options(p+".options", h.Options, false)
-		if h.Boot != nil {
-			v.boot(p+".boot", h.Boot)
+	}
+}
+
+// hostUUID checks the form of the host's UUID and that no other host has it.
+func (v *validator) hostUUID(i int, seen *hostKeys) {
+	h := &v.c.Hosts[i]
+	p := fmt.Sprintf("hosts[%d].uuid", i)
+	switch {
+	case h.UUID == "":
+	case !ValidUUID(h.UUID):
+		v.add(p, "%s uuid %q is not a UUID like 8a1b7c2e-0000-4000-8000-00000000002a", hostLabel(v.c, i), h.UUID)
+	default:
+		k := strings.ToLower(h.UUID)
+		if j, dup := seen.uuids[k]; dup {
+			v.add(p, "%s has the same uuid as %s%s", hostLabel(v.c, i), hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].uuid", j)))
+		} else {
+			seen.uuids[k] = i
 		}
+	}
+}
+
+// hostNetboot checks the host's netboot policy; once needs the install
+// callback to be reachable.
+func (v *validator) hostNetboot(i int) {
+	h := &v.c.Hosts[i]
+	p := fmt.Sprintf("hosts[%d].netboot", i)
+	switch h.Netboot {
+	case "", NetbootAlways, NetbootNever:
+	case NetbootOnce:
+		if why := v.callbackUnreachable(); why != "" {
+			v.add(p, "%s netboot once needs the install callback, but %s", hostLabel(v.c, i), why)
+		}
+	default:
+		v.add(p, "%s netboot %q: use always, once or never", hostLabel(v.c, i), h.Netboot)
+	}
+}
+
+// hostMAC checks that the host can be recognised (mac, macs or uuid) and
+// that no other host has its MAC.
+func (v *validator) hostMAC(i int, seen *hostKeys) {
+	h := &v.c.Hosts[i]
+	p := fmt.Sprintf("hosts[%d]", i)
+	if len(h.MAC.HardwareAddr) == 0 {
+		if len(h.MACs) == 0 && h.UUID == "" {
+			v.add(p, "%s has no mac, macs or uuid to be recognised by", hostLabel(v.c, i))
+		}
+	} else if j, dup := seen.macs[string(h.MAC.HardwareAddr)]; dup {
+		v.add(p+".mac", "%s has the same MAC %s as %s%s", hostLabel(v.c, i), h.MAC, hostLabel(v.c, j), v.at(fmt.Sprintf("hosts[%d].mac", j)))
+	} else {
+		seen.macs[string(h.MAC.HardwareAddr)] = i
 	}
 }
 
@@ -613,7 +655,7 @@ func (v *validator) tftp() {
 // bootFile checks that a boot file named in the config is a regular file
 // under the TFTP root. Clients send names with or without a leading slash and
 // the TFTP server serves both from the root; os.Root refuses names (and
-// symlinks) that leave it, as the server will.
+// symlinks) that leave it, as the server does.
 func (v *validator) bootFile(root *os.Root, f bootFile) {
 	if strings.Contains(f.name, "://") {
 		return // a URL (iPXE, HTTP Boot) is not served by TFTP
@@ -698,7 +740,7 @@ func (v *validator) profiles() {
 		if p.Kernel == "" {
 			v.add(path, "profile %q has no kernel", p.Name)
 		}
-		if err := CheckTemplate(p.Cmdline); err != nil {
+		if err := cmdline.Check(p.Cmdline); err != nil {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}
 		if p.Loader != nil {
@@ -794,33 +836,6 @@ func ValidUUID(s string) bool {
 		}
 	}
 	return true
-}
-
-// TemplateFacts are the names a profile's cmdline may use ({{.MAC}} …);
-// internal/profile fills them (profile.Facts, kept in step by a test).
-var TemplateFacts = []string{"MAC", "IP", "Hostname", "Server", "Arch", "UUID", "HTTPBase", "CallbackURL"}
-
-// CheckTemplate reports a cmdline template that would fail when a machine
-// boots: bad syntax, or a fact that does not exist. It renders the
-// template with every fact set, so that an error shows at check time, not
-// as a loader that finds no config.
-func CheckTemplate(text string) error {
-	if !strings.Contains(text, "{{") {
-		return nil
-	}
-	t, err := template.New("cmdline").Option("missingkey=error").Parse(text)
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "template: "))
-	}
-	facts := make(map[string]string, len(TemplateFacts))
-	for _, f := range TemplateFacts {
-		facts[f] = "x"
-	}
-	if err := t.Execute(io.Discard, facts); err != nil {
-		msg := strings.TrimPrefix(err.Error(), "template: ")
-		return fmt.Errorf("%s (facts: %s)", msg, strings.Join(TemplateFacts, ", "))
-	}
-	return nil
 }
 
 // callbackUnreachable says why an installed machine could not reach the

@@ -40,6 +40,7 @@ func validate(t *testing.T, src string) (got []string, root string) {
 }
 
 func TestValidate(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		src  string
@@ -670,6 +671,7 @@ hosts:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			got, root := validate(t, tt.src)
 			var want []string
 			for _, w := range tt.want {
@@ -683,6 +685,7 @@ hosts:
 }
 
 func TestProblemError(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		p    Problem
 		want string
@@ -700,6 +703,7 @@ func TestProblemError(t *testing.T) {
 }
 
 func TestJoinProblems(t *testing.T) {
+	t.Parallel()
 	if err := JoinProblems(nil); err != nil {
 		t.Errorf("JoinProblems(nil) = %v, want nil", err)
 	}
@@ -709,9 +713,10 @@ func TestJoinProblems(t *testing.T) {
 	}
 }
 
-// A Config built in code (tests, the dhcpd.conf importer) has no file or
-// lines; its problems still read sensibly.
+// A Config built in code has no file or lines; its problems still read
+// sensibly.
 func TestValidateBuiltInCode(t *testing.T) {
+	t.Parallel()
 	c, err := Parse("", nil)
 	if err != nil {
 		t.Fatal(err)

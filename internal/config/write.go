@@ -17,7 +17,7 @@ import (
 // is deterministic: map keys are sorted.
 func (c *Config) YAML() ([]byte, error) {
 	def := &Config{}
-	def.applyDefaults()
+	def.ApplyDefaults()
 	n, err := yamlNode(reflect.ValueOf(*c), reflect.ValueOf(*def))
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func yamlNode(v, def reflect.Value) (*yaml.Node, error) {
 	if v.IsZero() || (def.IsValid() && reflect.DeepEqual(v.Interface(), def.Interface())) {
 		return nil, nil
 	}
-	if _, ok := v.Interface().(yaml.Marshaler); ok || v.Kind() != reflect.Struct && v.Kind() != reflect.Pointer && v.Kind() != reflect.Slice && v.Kind() != reflect.Map {
+	if isScalar(v) {
 		n := &yaml.Node{}
 		if err := n.Encode(v.Interface()); err != nil {
 			return nil, fmt.Errorf("writing %v: %w", v.Type(), err)
@@ -52,86 +52,123 @@ func yamlNode(v, def reflect.Value) (*yaml.Node, error) {
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		var d reflect.Value
-		if def.IsValid() && !def.IsNil() {
-			d = def.Elem()
-		}
-		if v.Elem().Kind() != reflect.Struct {
-			// An optional scalar (a switch, an option value): written
-			// whenever set, since set-to-zero differs from unset.
-			n := &yaml.Node{}
-			if err := n.Encode(v.Elem().Interface()); err != nil {
-				return nil, err
-			}
-			return n, nil
-		}
-		n, err := yamlNode(v.Elem(), d)
-		if n == nil && err == nil {
-			n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle} // a set but empty block: {}
-		}
-		return n, err
+		return pointerNode(v, def)
 	case reflect.Struct:
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		if v.Type() == reflect.TypeFor[Option]() {
-			n.Style = yaml.FlowStyle
-		}
-		for i := range v.NumField() {
-			f := v.Type().Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if name == "" || name == "-" || !f.IsExported() {
-				continue
-			}
-			var d reflect.Value
-			if def.IsValid() {
-				d = def.Field(i)
-			}
-			c, err := yamlNode(v.Field(i), d)
-			if err != nil {
-				return nil, err
-			}
-			if c == nil {
-				continue
-			}
-			n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, c)
-		}
-		if len(n.Content) == 0 {
-			return nil, nil
-		}
-		return n, nil
+		return structNode(v, def)
 	case reflect.Slice:
-		n := &yaml.Node{Kind: yaml.SequenceNode}
-		scalars := true
-		for i := range v.Len() {
-			c, err := yamlNode(v.Index(i), reflect.Value{})
-			if err != nil {
-				return nil, err
-			}
-			if c == nil {
-				// A zero element still counts: keep its place.
-				c = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
-			}
-			scalars = scalars && c.Kind == yaml.ScalarNode
-			n.Content = append(n.Content, c)
-		}
-		if scalars {
-			n.Style = yaml.FlowStyle
-		}
-		return n, nil
+		return sliceNode(v)
 	case reflect.Map:
-		n := &yaml.Node{Kind: yaml.MappingNode}
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
-		for _, k := range keys {
-			kn, vn := &yaml.Node{}, &yaml.Node{}
-			if err := kn.Encode(k.Interface()); err != nil {
-				return nil, err
-			}
-			if err := vn.Encode(v.MapIndex(k).Interface()); err != nil {
-				return nil, err
-			}
-			n.Content = append(n.Content, kn, vn)
+		return mapNode(v)
+	}
+	return nil, fmt.Errorf("writing YAML: no rule for %v", v.Type())
+}
+
+// isScalar reports whether v is written as one YAML scalar: a value that
+// marshals itself (Addr, Duration …) or anything that is no struct,
+// pointer, slice or map.
+func isScalar(v reflect.Value) bool {
+	if _, ok := v.Interface().(yaml.Marshaler); ok {
+		return true
+	}
+	switch v.Kind() {
+	case reflect.Struct, reflect.Pointer, reflect.Slice, reflect.Map:
+		return false
+	}
+	return true
+}
+
+// pointerNode renders an optional value. An optional scalar (a switch, an
+// option value) is written whenever set, since set-to-zero differs from
+// unset; an optional block set but empty is written as {}.
+func pointerNode(v, def reflect.Value) (*yaml.Node, error) {
+	if v.Elem().Kind() != reflect.Struct {
+		n := &yaml.Node{}
+		if err := n.Encode(v.Elem().Interface()); err != nil {
+			return nil, err
 		}
 		return n, nil
 	}
-	return nil, fmt.Errorf("writing YAML: no rule for %v", v.Type())
+	var d reflect.Value
+	if def.IsValid() && !def.IsNil() {
+		d = def.Elem()
+	}
+	n, err := yamlNode(v.Elem(), d)
+	if n == nil && err == nil {
+		n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+	}
+	return n, err
+}
+
+// structNode renders the fields that have a YAML key, in struct order,
+// leaving out those equal to their default; an Option goes on one line.
+// A struct with nothing to write is left out.
+func structNode(v, def reflect.Value) (*yaml.Node, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	if v.Type() == reflect.TypeFor[Option]() {
+		n.Style = yaml.FlowStyle
+	}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" || name == "-" || !f.IsExported() {
+			continue
+		}
+		var d reflect.Value
+		if def.IsValid() {
+			d = def.Field(i)
+		}
+		c, err := yamlNode(v.Field(i), d)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			continue
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, c)
+	}
+	if len(n.Content) == 0 {
+		return nil, nil
+	}
+	return n, nil
+}
+
+// sliceNode renders every element, a zero one as {} so that it keeps its
+// place; a list of scalars goes on one line.
+func sliceNode(v reflect.Value) (*yaml.Node, error) {
+	n := &yaml.Node{Kind: yaml.SequenceNode}
+	scalars := true
+	for i := range v.Len() {
+		c, err := yamlNode(v.Index(i), reflect.Value{})
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			c = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		}
+		scalars = scalars && c.Kind == yaml.ScalarNode
+		n.Content = append(n.Content, c)
+	}
+	if scalars {
+		n.Style = yaml.FlowStyle
+	}
+	return n, nil
+}
+
+// mapNode renders a map with its keys sorted, so the output is
+// deterministic.
+func mapNode(v reflect.Value) (*yaml.Node, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	for _, k := range keys {
+		kn, vn := &yaml.Node{}, &yaml.Node{}
+		if err := kn.Encode(k.Interface()); err != nil {
+			return nil, err
+		}
+		if err := vn.Encode(v.MapIndex(k).Interface()); err != nil {
+			return nil, err
+		}
+		n.Content = append(n.Content, kn, vn)
+	}
+	return n, nil
 }

@@ -3,7 +3,8 @@
 // boots is the catalog's decision (catalog.Snapshot.Resolve: host, else
 // subnet, else network-wide profile; "local" once an install-once host has
 // called back); the rendering is a pure function of the profile and the
-// machine's facts (MAC, address, host name, architecture, UUID, server).
+// machine's facts (cmdline.Facts: MAC, address, host name, architecture,
+// UUID, server), with the command line expanded by cmdline.Expand.
 //
 // Rendered configs, each at the path its loader asks for first:
 //   - PXELINUX: pxelinux.cfg/01-<mac> (syslinux's PXELINUX config search:

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -18,6 +17,7 @@ import (
 
 	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/pxe"
@@ -48,14 +48,15 @@ var installer = &config.Profile{
 }
 
 func TestPXELINUX(t *testing.T) {
-	facts := Facts{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", Server: "192.168.1.21"}
+	t.Parallel()
+	facts := cmdline.Facts{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", Server: "192.168.1.21"}
 	for _, tc := range []struct {
 		golden string
 		p      *config.Profile
-		f      func(Facts) Facts
+		f      func(cmdline.Facts) cmdline.Facts
 	}{
 		{"pxelinux-tftp.cfg", installer, nil},
-		{"pxelinux-http.cfg", installer, func(f Facts) Facts { f.HTTPBase = "http://192.168.1.21:8080/"; return f }},
+		{"pxelinux-http.cfg", installer, func(f cmdline.Facts) cmdline.Facts { f.HTTPBase = "http://192.168.1.21:8080/"; return f }},
 		{"pxelinux-local.cfg", &config.Profile{Name: "local"}, nil},
 	} {
 		f := facts
@@ -108,32 +109,35 @@ func TestPXELINUX(t *testing.T) {
 	}
 }
 
-// config.CheckTemplate validates templates against config.TemplateFacts;
-// those must be exactly the fields of Facts, or check would pass templates
-// that fail at boot (or refuse ones that work).
-func TestTemplateFactsInStep(t *testing.T) {
-	var names []string
-	ft := reflect.TypeOf(Facts{})
-	for i := range ft.NumField() {
-		names = append(names, ft.Field(i).Name)
-	}
-	if diff := cmp.Diff(config.TemplateFacts, names); diff != "" {
-		t.Errorf("config.TemplateFacts and profile.Facts differ (-config +Facts):\n%s", diff)
-	}
-}
+// stations is a LAN of three known machines that boot the installer
+// profile, but for station-02, which boots its disk.
+const stations = `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.1.150-192.168.1.199]
+boot:
+  next_server: 192.168.1.21
+  profile: debian-installer
+hosts:
+  - name: station-01
+    mac: 00:18:e7:42:84:3a
+    ip: 192.168.1.101
+  - name: station-02
+    mac: 00:18:e7:42:85:21
+    ip: 192.168.1.102
+    boot: {profile: local}
+  - name: station-03
+    mac: 00:18:e7:42:7a:3e
+    ip: 192.168.1.103
+`
 
 func TestServiceAnswersPXELINUXLookup(t *testing.T) {
-	data, err := os.ReadFile("../../examples/seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Parse("seed.yaml", data)
+	t.Parallel()
+	cfg, err := config.Parse("pxed.yaml", []byte(stations))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Profiles = []config.Profile{*installer}
-	cfg.Boot.Profile = "debian-installer"
-	cfg.Hosts[1].Boot = &config.Boot{Profile: "local"}
 	var snap *catalog.Snapshot
 	refresh := func() {
 		var err error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/pxe"
@@ -99,7 +100,7 @@ func IPXEScriptPath(mac net.HardwareAddr) string {
 	return "ipxe/" + strings.ReplaceAll(mac.String(), ":", "-") + ".ipxe"
 }
 
-type renderer func(*config.Profile, Facts) ([]byte, error)
+type renderer func(*config.Profile, cmdline.Facts) ([]byte, error)
 
 // Open answers the generated configs (see the package doc) for machines
 // with a profile; any other path, or a machine without one, is left to the
@@ -166,8 +167,8 @@ func macAfter(name, prefix, suffix string) (net.HardwareAddr, bool) {
 // HTTP URLs when pxed serves HTTP and the loader is iPXE: an iPXE script's
 // reader always is; a PXELINUX config's reader is when the machine's DHCP
 // request came from iPXE.
-func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) Facts {
-	f := Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
+func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) cmdline.Facts {
+	f := cmdline.Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
 	if r.Local.IsValid() {
 		f.Server = r.Local.Unmap().String()
 	}

@@ -105,10 +105,10 @@ func TestISCSameAnswersAsDhcpd(t *testing.T) {
 		spot spot
 	}{
 		{"examples/dhcpd.conf", spot{1, "boot file", "debian-installer/amd64/grubx64.efi"}},
-		{"internal/config/testdata/isc/groups.conf", spot{1, "siaddr", "192.168.1.22"}},
-		{"internal/config/testdata/isc/pxe-classes.conf", spot{0, "boot file", "lpxelinux.0"}},
-		{"internal/config/testdata/isc/diskless.conf", spot{2, "rootpath", "192.168.1.21:/srv/nfsroot/station-03"}},
-		{"internal/config/testdata/isc/full-subnet.conf", spot{3, "dns", "192.168.1.1 9.9.9.9"}},
+		{"internal/dhcpdconf/testdata/groups.conf", spot{1, "siaddr", "192.168.1.22"}},
+		{"internal/dhcpdconf/testdata/pxe-classes.conf", spot{0, "boot file", "lpxelinux.0"}},
+		{"internal/dhcpdconf/testdata/diskless.conf", spot{2, "rootpath", "192.168.1.21:/srv/nfsroot/station-03"}},
+		{"internal/dhcpdconf/testdata/full-subnet.conf", spot{3, "dns", "192.168.1.1 9.9.9.9"}},
 	} {
 		conf := c.conf
 		t.Run(filepath.Base(conf), func(t *testing.T) {

@@ -1,106 +1,48 @@
-package config
+package dhcpdconf
 
 import (
-	"bytes"
-	"cmp"
 	"fmt"
 	"net/netip"
-	"regexp"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/pxed/pxed/internal/config"
 )
 
-// ISC dhcpd.conf import: the subset of dhcpd.conf(5) that PXE setups use,
-// read into the same Config as pxed's YAML, with the line of every statement
-// recorded so that Validate names dhcpd.conf:LINE. docs/dhcpd-conf.md lists
-// the subset and how each statement maps.
+// The conversion of the parsed tree into a config.Config, with dhcpd's
+// inheritance rules: top level, subnet, class, group and host, each field
+// with the line of the statement it comes from.
 
-// iscKeyword matches the statements a dhcpd.conf commonly starts with.
-// None of them is a pxed YAML key.
-var iscKeyword = regexp.MustCompile(`^(subnet|host|group|class|option|authoritative|not|default-lease-time|max-lease-time|next-server|filename|ddns-update-style|allow|deny|use-host-decl-names|shared-network|log-facility|include|failover|key|zone|if)\b`)
-
-// iscStatementLine matches a line that is a whole dhcpd.conf statement or
-// opens a block: a word, then anything, then ';' or '{' (and perhaps a comment).
-var iscStatementLine = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*([ \t].*)?[;{][ \t]*(#.*)?$`)
-
-// LooksLikeISC reports whether data is a dhcpd.conf rather than pxed YAML.
-// It looks at the first line that is not blank or a comment: in YAML that
-// line is "---", a directive ("%"), or a key followed by ':'; in a
-// dhcpd.conf it starts with a word that no ':' follows, and either the word
-// is a dhcpd.conf keyword or the line ends its statement (';') or opens a
-// block ('{'). Anything else is read as YAML, the default.
-func LooksLikeISC(data []byte) bool {
-	for line := range bytes.Lines(data) {
-		s := strings.TrimSpace(string(line))
-		if s == "" || s[0] == '#' {
-			continue
-		}
-		word := strings.TrimLeft(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
-		if word == s || strings.HasPrefix(strings.TrimSpace(word), ":") {
-			return false // no word first, or a YAML key
-		}
-		return iscKeyword.MatchString(s) || iscStatementLine.MatchString(s)
-	}
-	return false
-}
-
-// ParseISC reads a dhcpd.conf into a Config, with defaults applied as Parse
-// does. Every statement outside the subset, and every syntax error, is
-// reported with its line; the error holds them all, one per line. Like
-// Parse, it does not validate.
-func ParseISC(file string, data []byte) (*Config, error) {
-	c, err := readISC(file, data)
-	if err != nil {
-		return nil, err
-	}
-	c.applyDefaults()
-	return c, nil
-}
-
-// readISC builds the Config as written, before defaults.
-func readISC(file string, data []byte) (*Config, error) {
-	root, problems := parseISCTree(file, data)
-	if len(problems) > 0 {
-		return nil, JoinProblems(problems)
-	}
-	b := &iscBuilder{c: &Config{File: file, lines: map[string]int{}}}
-	b.build(root)
-	if len(b.errs) > 0 {
-		// A group's statement is checked once per host in it: report it once.
-		slices.SortStableFunc(b.errs, func(x, y Problem) int { return cmp.Compare(x.Line, y.Line) })
-		return nil, JoinProblems(slices.Compact(b.errs))
-	}
-	return b.c, nil
-}
-
-type iscBuilder struct {
-	c    *Config
-	errs []Problem
+type builder struct {
+	c    *config.Config
+	errs []config.Problem
 	// pxeClass is the first class of every PXE client that sets a
 	// filename, once seen: dhcpd gives a client that is in several classes
 	// the filename of the class declared first (seen with dhcpd 4.4), so a
 	// class of one architecture after it never takes effect.
-	pxeClass *iscBlock
+	pxeClass *block
 	// globalOpts are the options set at the top level; dhcpd applies them
 	// to every subnet, and so does the import.
-	globalOpts []iscStmt
-	globalDef  *iscStmt
-	globalMax  *iscStmt
+	globalOpts []stmt
+	globalDef  *stmt
+	globalMax  *stmt
 }
 
-func (b *iscBuilder) errorf(line int, format string, args ...any) {
-	b.errs = append(b.errs, Problem{File: b.c.File, Line: line, Msg: fmt.Sprintf(format, args...)})
+func (b *builder) errorf(line int, format string, args ...any) {
+	b.errs = append(b.errs, config.Problem{File: b.c.File, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-func (b *iscBuilder) line(path string, line int) { b.c.lines[path] = line }
+// line records the line of the field at path: that of the statement's
+// keyword. An option's fields and a list's elements share it, so only the
+// option or the list is recorded; config.Config.Line gives a path without
+// a line of its own the line of the path that encloses it.
+func (b *builder) line(path string, line int) { b.c.SetLine(path, line) }
 
 // params sorts a block's statements: the single-valued ones by keyword (a
 // second one is an error) and the options by name (likewise), in order.
-func (b *iscBuilder) params(blk *iscBlock) (map[string]*iscStmt, []iscStmt) {
-	one := map[string]*iscStmt{}
-	var opts []iscStmt
+func (b *builder) params(blk *block) (map[string]*stmt, []stmt) {
+	one := map[string]*stmt{}
+	var opts []stmt
 	seenOpt := map[int]int{}
 	for i := range blk.stmts {
 		s := &blk.stmts[i]
@@ -128,7 +70,7 @@ func (b *iscBuilder) params(blk *iscBlock) (map[string]*iscStmt, []iscStmt) {
 	return one, opts
 }
 
-func (b *iscBuilder) build(root *iscBlock) {
+func (b *builder) build(root *block) {
 	one, opts := b.params(root)
 	b.globalOpts = opts
 	b.globalDef, b.globalMax = one["default-lease-time"], one["max-lease-time"]
@@ -157,9 +99,9 @@ func (b *iscBuilder) build(root *iscBlock) {
 }
 
 // boot sets next-server and filename of a scope.
-func (b *iscBuilder) boot(dst *Boot, path string, one map[string]*iscStmt) {
+func (b *builder) boot(dst *config.Boot, path string, one map[string]*stmt) {
 	if s := one["next-server"]; s != nil {
-		dst.NextServer = Addr{s.addr}
+		dst.NextServer = config.Addr{Addr: s.addr}
 		b.line(path+".next_server", s.line)
 	}
 	if s := one["filename"]; s != nil {
@@ -170,8 +112,8 @@ func (b *iscBuilder) boot(dst *Boot, path string, one map[string]*iscStmt) {
 
 // dhcpd's own defaults when a scope sets one of the two lease times only.
 const (
-	iscDefaultLease = 43200 * time.Second
-	iscMaxLease     = 86400 * time.Second
+	defaultLease    = 43200 * time.Second
+	defaultMaxLease = 86400 * time.Second
 )
 
 // leaseTime is the lease pxed gives: dhcpd's default-lease-time, capped by
@@ -179,17 +121,17 @@ const (
 // request, so the cap is all of max-lease-time that remains. A subnet's own
 // statements come first, then the top level's. ok is false when the scope
 // sets neither.
-func (b *iscBuilder) leaseTime(def, max, outerDef, outerMax *iscStmt) (Duration, bool) {
+func (b *builder) leaseTime(def, max, outerDef, outerMax *stmt) (config.Duration, bool) {
 	if def == nil && max == nil {
 		return 0, false
 	}
-	d, m := iscDefaultLease, iscMaxLease
-	for _, s := range []*iscStmt{outerDef, def} {
+	d, m := defaultLease, defaultMaxLease
+	for _, s := range []*stmt{outerDef, def} {
 		if s != nil {
 			d = s.dur
 		}
 	}
-	for _, s := range []*iscStmt{outerMax, max} {
+	for _, s := range []*stmt{outerMax, max} {
 		if s != nil {
 			m = s.dur
 		}
@@ -199,20 +141,20 @@ func (b *iscBuilder) leaseTime(def, max, outerDef, outerMax *iscStmt) (Duration,
 		b.errorf(b.leaseLine(def, max), "the lease time comes to 0 seconds: pxed needs a positive lease time")
 		return 0, false
 	}
-	return Duration(d), true
+	return config.Duration(d), true
 }
 
-func (b *iscBuilder) leaseLine(def, max *iscStmt) int {
+func (b *builder) leaseLine(def, max *stmt) int {
 	if def != nil && (max == nil || def.dur <= max.dur) {
 		return def.line
 	}
 	return max.line
 }
 
-func (b *iscBuilder) subnet(blk *iscBlock) {
+func (b *builder) subnet(blk *block) {
 	i := len(b.c.DHCP.Subnets)
 	p := fmt.Sprintf("dhcp.subnets[%d]", i)
-	b.c.DHCP.Subnets = append(b.c.DHCP.Subnets, Subnet{Network: Prefix{blk.network}})
+	b.c.DHCP.Subnets = append(b.c.DHCP.Subnets, config.Subnet{Network: config.Prefix{Prefix: blk.network}})
 	s := &b.c.DHCP.Subnets[i]
 	b.line(p, blk.line)
 	b.line(p+".network", blk.line)
@@ -228,11 +170,11 @@ func (b *iscBuilder) subnet(blk *iscBlock) {
 		b.line(p+".lease_time", b.leaseLine(one["default-lease-time"], one["max-lease-time"]))
 	}
 	if one["next-server"] != nil || one["filename"] != nil {
-		s.Boot = &Boot{}
+		s.Boot = &config.Boot{}
 		b.boot(s.Boot, p+".boot", one)
 	}
 	// The subnet's own options replace the top level's of the same code.
-	opts := append([]iscStmt(nil), b.globalOpts...)
+	opts := append([]stmt(nil), b.globalOpts...)
 	for _, o := range own {
 		replaced := false
 		for k := range opts {
@@ -253,7 +195,7 @@ func (b *iscBuilder) subnet(blk *iscBlock) {
 // the options list otherwise. An option declared under another name with one
 // of these codes but a value of another type goes to the list too, where
 // Validate reports the code as one with a field of its own.
-func (b *iscBuilder) subnetOption(s *Subnet, p string, o iscStmt) {
+func (b *builder) subnetOption(s *config.Subnet, p string, o stmt) {
 	ips, text := o.opt.IP, o.opt.String
 	switch c := o.opt.Code; {
 	case c == 1 && len(ips) == 1:
@@ -262,10 +204,10 @@ func (b *iscBuilder) subnetOption(s *Subnet, p string, o iscStmt) {
 		}
 	case c == 3 && len(ips) > 0:
 		s.Routers = ips
-		b.lineList(p+".routers", o.line, len(ips))
+		b.line(p+".routers", o.line)
 	case c == 6 && len(ips) > 0:
 		s.DNSServers = ips
-		b.lineList(p+".dns_servers", o.line, len(ips))
+		b.line(p+".dns_servers", o.line)
 	case c == 15 && text != nil:
 		s.DomainName = *text
 		b.line(p+".domain_name", o.line)
@@ -273,7 +215,7 @@ func (b *iscBuilder) subnetOption(s *Subnet, p string, o iscStmt) {
 		s.Broadcast = ips[0]
 		b.line(p+".broadcast_address", o.line)
 	default:
-		b.optionLines(fmt.Sprintf("%s.options[%d]", p, len(s.Options)), o)
+		b.line(fmt.Sprintf("%s.options[%d]", p, len(s.Options)), o.line)
 		s.Options = append(s.Options, o.opt)
 	}
 }
@@ -286,22 +228,6 @@ func netmaskOf(p netip.Prefix) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
-func (b *iscBuilder) lineList(path string, line, n int) {
-	b.line(path, line)
-	for k := range n {
-		b.line(fmt.Sprintf("%s[%d]", path, k), line)
-	}
-}
-
-// optionLines records the line of an option and of each of its fields.
-func (b *iscBuilder) optionLines(path string, o iscStmt) {
-	b.line(path, o.line)
-	b.line(path+".code", o.line)
-	for _, k := range o.opt.kinds() {
-		b.line(path+"."+k, o.line)
-	}
-}
-
 // class maps a PXE class onto boot: dhcpd gives a client the class's
 // next-server and filename over those of its subnet and the top level, and a
 // host's over the class's. pxed gives boot information to PXE clients (and
@@ -309,7 +235,7 @@ func (b *iscBuilder) optionLines(path string, o iscStmt) {
 // the top level, so the class's values become the top level's; a subnet or
 // top-level value that differs would split PXE and other clients, which
 // pxed cannot, and is reported.
-func (b *iscBuilder) class(blk *iscBlock) {
+func (b *builder) class(blk *block) {
 	one, opts := b.params(blk)
 	for _, o := range opts {
 		b.errorf(o.line, "option %s in class %q: pxed sets no options per class (set them in the subnet or the hosts)", o.name, blk.name)
@@ -346,25 +272,25 @@ func (b *iscBuilder) class(blk *iscBlock) {
 		return
 	}
 	if s := one["next-server"]; s != nil {
-		b.classValue(blk, s, "next-server", "boot.next_server", "next_server", s.addr.String(), func(bt *Boot) string {
+		b.classValue(blk, s, "next-server", "boot.next_server", "next_server", s.addr.String(), func(bt *config.Boot) string {
 			if bt.NextServer.IsValid() {
 				return bt.NextServer.String()
 			}
 			return ""
-		}, func() { b.c.Boot.NextServer = Addr{s.addr} })
+		}, func() { b.c.Boot.NextServer = config.Addr{Addr: s.addr} })
 	}
 	if s := one["filename"]; s != nil {
 		if b.pxeClass == nil {
 			b.pxeClass = blk
 		}
-		b.classValue(blk, s, "filename", "boot.file", "file", s.text, func(bt *Boot) string { return bt.File },
+		b.classValue(blk, s, "filename", "boot.file", "file", s.text, func(bt *config.Boot) string { return bt.File },
 			func() { b.c.Boot.File = s.text })
 	}
 }
 
 // classValue checks a PXE class's next-server or filename against the same
 // statement at the top level and in each subnet, then sets it at the top level.
-func (b *iscBuilder) classValue(blk *iscBlock, s *iscStmt, what, path, field, val string, get func(*Boot) string, set func()) {
+func (b *builder) classValue(blk *block, s *stmt, what, path, field, val string, get func(*config.Boot) string, set func()) {
 	show := func(v string) string {
 		if what == "filename" {
 			return strconv.Quote(v)
@@ -397,7 +323,7 @@ func (b *iscBuilder) classValue(blk *iscBlock, s *iscStmt, what, path, field, va
 // hosts collects the host blocks in file order. groups are the enclosing
 // groups, outermost first: their next-server, filename and options apply to
 // the hosts inside, the host's own taking precedence.
-func (b *iscBuilder) hosts(blk *iscBlock, groups []*iscBlock) {
+func (b *builder) hosts(blk *block, groups []*block) {
 	for _, ch := range blk.children {
 		switch ch.kind {
 		case blockSubnet:
@@ -413,7 +339,7 @@ func (b *iscBuilder) hosts(blk *iscBlock, groups []*iscBlock) {
 	}
 }
 
-func hasHost(blk *iscBlock) bool {
+func hasHost(blk *block) bool {
 	for _, ch := range blk.children {
 		if ch.kind == blockHost || hasHost(ch) {
 			return true
@@ -422,26 +348,26 @@ func hasHost(blk *iscBlock) bool {
 	return false
 }
 
-func (b *iscBuilder) host(blk *iscBlock, groups []*iscBlock) {
+func (b *builder) host(blk *block, groups []*block) {
 	i := len(b.c.Hosts)
 	p := fmt.Sprintf("hosts[%d]", i)
-	b.c.Hosts = append(b.c.Hosts, Host{Name: blk.name})
+	b.c.Hosts = append(b.c.Hosts, config.Host{Name: blk.name})
 	h := &b.c.Hosts[i]
 	b.line(p, blk.line)
 	b.line(p+".name", blk.line)
 	// Scopes from the outermost group to the host: a later one's statement
 	// replaces an earlier one's.
-	boot := map[string]*iscStmt{}
-	var opts []iscStmt
-	for _, scope := range append(append([]*iscBlock(nil), groups...), blk) {
+	boot := map[string]*stmt{}
+	var opts []stmt
+	for _, scope := range append(append([]*block(nil), groups...), blk) {
 		one, own := b.params(scope)
 		if scope == blk {
 			if s := one["hardware"]; s != nil {
-				h.MAC = MAC{s.mac}
+				h.MAC = config.MAC{HardwareAddr: s.mac}
 				b.line(p+".mac", s.line)
 			}
 			if s := one["fixed-address"]; s != nil {
-				h.IP = Addr{s.addr}
+				h.IP = config.Addr{Addr: s.addr}
 				b.line(p+".ip", s.line)
 			}
 		}
@@ -451,12 +377,12 @@ func (b *iscBuilder) host(blk *iscBlock, groups []*iscBlock) {
 			}
 		}
 		for _, o := range own {
-			opts = slicesDeleteCode(opts, o.opt.Code)
+			opts = withoutCode(opts, o.opt.Code)
 			opts = append(opts, o)
 		}
 	}
 	if len(boot) > 0 {
-		h.Boot = &Boot{}
+		h.Boot = &config.Boot{}
 		b.boot(h.Boot, p+".boot", boot)
 	}
 	for _, o := range opts {
@@ -469,13 +395,13 @@ func (b *iscBuilder) host(blk *iscBlock, groups []*iscBlock) {
 			h.Name = *o.opt.String
 			b.line(p+".name", o.line)
 		default:
-			b.optionLines(fmt.Sprintf("%s.options[%d]", p, len(h.Options)), o)
+			b.line(fmt.Sprintf("%s.options[%d]", p, len(h.Options)), o.line)
 			h.Options = append(h.Options, o.opt)
 		}
 	}
 }
 
-func slicesDeleteCode(opts []iscStmt, code int) []iscStmt {
+func withoutCode(opts []stmt, code int) []stmt {
 	out := opts[:0]
 	for _, o := range opts {
 		if o.opt.Code != code {

@@ -1,6 +1,8 @@
-package config
+package dhcpdconf
 
 import (
+	"flag"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,57 +10,76 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/pxed/pxed/internal/config"
 )
 
-// TestISCCorpus reads every dhcpd.conf under testdata/isc. One that parses
-// is converted: NAME.yaml holds the expected YAML, and that YAML read back
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+var cmpConfig = []cmp.Option{
+	cmpopts.IgnoreUnexported(config.Config{}),
+	cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{}),
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestCorpus reads every dhcpd.conf under testdata. One that parses is
+// converted: NAME.yaml holds the expected YAML, and that YAML read back
 // must give the same Config. One that does not parse, or that Validate
 // finds problems in, has its expected messages in NAME.err. A golden file
 // that should not exist is an error too, so a broken file cannot pass by
 // parsing. -update rewrites the golden files.
-func TestISCCorpus(t *testing.T) {
-	confs, err := filepath.Glob("testdata/isc/*.conf")
+func TestCorpus(t *testing.T) {
+	t.Parallel()
+	confs, err := filepath.Glob("testdata/*.conf")
 	if err != nil || len(confs) == 0 {
 		t.Fatalf("no corpus: %v", err)
 	}
 	for _, conf := range confs {
 		name := strings.TrimSuffix(filepath.Base(conf), ".conf")
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			data, err := os.ReadFile(conf)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !LooksLikeISC(data) {
-				t.Errorf("LooksLikeISC(%s) = false", conf)
+			if !LooksLike(data) {
+				t.Errorf("LooksLike(%s) = false", conf)
 			}
-			file := filepath.Base(conf)
-			var yamlOut, errOut string
-			c, err := ParseISC(file, data)
-			if err != nil {
-				errOut = err.Error() + "\n"
-			} else {
-				y, err := c.YAML()
-				if err != nil {
-					t.Fatalf("YAML: %v", err)
-				}
-				yamlOut = string(y)
-				back, err := Parse(file, y)
-				if err != nil {
-					t.Fatalf("converted YAML does not parse: %v\n%s", err, y)
-				}
-				if diff := cmp.Diff(c, back, cmpConfig...); diff != "" {
-					t.Errorf("converted YAML reads back as another Config (-dhcpd.conf +yaml):\n%s", diff)
-				}
-				// TFTP off: the boot files live in no TFTP root here.
-				c.TFTP.Enabled = ptr(false)
-				for _, p := range c.Validate() {
-					errOut += p.Error() + "\n"
-				}
-			}
+			yamlOut, errOut := convert(t, filepath.Base(conf), data)
 			golden(t, strings.TrimSuffix(conf, ".conf")+".yaml", yamlOut)
 			golden(t, strings.TrimSuffix(conf, ".conf")+".err", errOut)
 		})
 	}
+}
+
+// convert reads a dhcpd.conf and returns what pxed convert would print (the
+// YAML, once it is checked to read back as the same Config) or, when it
+// does not parse or does not validate, the messages.
+func convert(t *testing.T, file string, data []byte) (yamlOut, errOut string) {
+	t.Helper()
+	c, err := Parse(file, data)
+	if err != nil {
+		return "", err.Error() + "\n"
+	}
+	y, err := c.YAML()
+	if err != nil {
+		t.Fatalf("YAML: %v", err)
+	}
+	back, err := config.Parse(file, y)
+	if err != nil {
+		t.Fatalf("converted YAML does not parse: %v\n%s", err, y)
+	}
+	if diff := cmp.Diff(c, back, cmpConfig...); diff != "" {
+		t.Errorf("converted YAML reads back as another Config (-dhcpd.conf +yaml):\n%s", diff)
+	}
+	// TFTP off: the boot files live in no TFTP root here.
+	c.TFTP.Enabled = ptr(false)
+	for _, p := range c.Validate() {
+		errOut += p.Error() + "\n"
+	}
+	return string(y), errOut
 }
 
 // golden compares got with the file at path; "" means the file must not
@@ -81,7 +102,7 @@ func golden(t *testing.T, path, got string) {
 	switch {
 	case os.IsNotExist(err) && got == "":
 	case os.IsNotExist(err):
-		t.Errorf("%s does not exist; got:\n%s(run go test ./internal/config -run TestISCCorpus -update)", path, got)
+		t.Errorf("%s does not exist; got:\n%s(run go test ./internal/dhcpdconf -run TestCorpus -update)", path, got)
 	case err != nil:
 		t.Fatal(err)
 	default:
@@ -91,7 +112,8 @@ func golden(t *testing.T, path, got string) {
 	}
 }
 
-func TestLooksLikeISC(t *testing.T) {
+func TestLooksLike(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		src  string
 		want bool
@@ -113,41 +135,31 @@ func TestLooksLikeISC(t *testing.T) {
 		{"hosts\n", false},
 		{"- a\n", false},
 	} {
-		if got := LooksLikeISC([]byte(c.src)); got != c.want {
-			t.Errorf("LooksLikeISC(%q) = %v, want %v", c.src, got, c.want)
+		if got := LooksLike([]byte(c.src)); got != c.want {
+			t.Errorf("LooksLike(%q) = %v, want %v", c.src, got, c.want)
 		}
 	}
 }
 
-// TestISCLoad checks that Load, which serve and check use, reads a
-// dhcpd.conf by its content whatever the file is called, and YAML likewise.
-func TestISCLoad(t *testing.T) {
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "pxed.yaml") // a misleading name on purpose
-	os.WriteFile(conf, []byte("subnet 192.168.1.0 netmask 255.255.255.0 {\n  range 192.168.1.10 192.168.1.20\n}\n"), 0o644)
-	_, err := Load(conf)
-	if want := conf + `:2: expected ';' after range 192.168.1.10 192.168.1.20, got "}"`; err == nil || err.Error() != want {
-		t.Errorf("Load of a broken dhcpd.conf: %v, want %s", err, want)
+// TestExampleDhcpdConfIsSeed is a test of the examples, not of the
+// package: examples/dhcpd.conf must be the reference network of
+// examples/seed.yaml, its DHCP part (subnets, hosts, boot files,
+// next-server, authoritative, domain, lease time) equal to the YAML's.
+func TestExampleDhcpdConfIsSeed(t *testing.T) {
+	t.Parallel()
+	read := func(path string, parse func(string, []byte) (*config.Config, error)) *config.Config {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := parse(path, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	yml := filepath.Join(dir, "dhcpd.conf")
-	os.WriteFile(yml, []byte("dhcp:\n  authoritative: true\n"), 0o644)
-	if c, err := Load(yml); err != nil || !c.DHCP.Authoritative {
-		t.Errorf("Load of YAML named dhcpd.conf: %v", err)
-	}
-}
-
-// TestISCExampleMatchesSeed checks that examples/dhcpd.conf is the reference
-// network: its DHCP part (subnets, hosts, boot files, next-server,
-// authoritative, domain, lease time) equals that of examples/seed.yaml.
-func TestISCExampleMatchesSeed(t *testing.T) {
-	seed, err := Load("../../examples/seed.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	isc, err := Load("../../examples/dhcpd.conf")
-	if err != nil {
-		t.Fatal(err)
-	}
+	seed := read("../../examples/seed.yaml", config.Parse)
+	isc := read("../../examples/dhcpd.conf", Parse)
 	if diff := cmp.Diff(seed.DHCP, isc.DHCP, cmpConfig...); diff != "" {
 		t.Errorf("dhcp differs (-seed.yaml +dhcpd.conf):\n%s", diff)
 	}
@@ -162,17 +174,19 @@ func TestISCExampleMatchesSeed(t *testing.T) {
 	}
 }
 
-// TestISCCorpusAgreesWithDhcpd runs ISC dhcpd's own configuration check
+// TestCorpusAgreesWithDhcpd runs ISC dhcpd's own configuration check
 // (dhcpd -t) on the corpus: every file pxed converts must be one dhcpd
 // accepts, so the subset pxed reads is dhcpd.conf as dhcpd reads it; and
 // the files with syntax errors must be rejected by dhcpd too. Skipped where
 // dhcpd is not installed (Debian: isc-dhcp-server); -t only reads the file.
-func TestISCCorpusAgreesWithDhcpd(t *testing.T) {
+// examples/dhcpd.conf is checked with the corpus.
+func TestCorpusAgreesWithDhcpd(t *testing.T) {
+	t.Parallel()
 	dhcpd, err := exec.LookPath("dhcpd")
 	if err != nil {
 		t.Skip("dhcpd (isc-dhcp-server) is not installed")
 	}
-	confs, _ := filepath.Glob("testdata/isc/*.conf")
+	confs, _ := filepath.Glob("testdata/*.conf")
 	confs = append(confs, "../../examples/dhcpd.conf")
 	syntaxErrors := map[string]bool{"missing-semicolon": true, "missing-brace": true, "unterminated-string": true, "bad-values": true}
 	checked := 0

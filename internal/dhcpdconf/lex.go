@@ -1,10 +1,12 @@
-package config
+package dhcpdconf
 
 import (
 	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/pxed/pxed/internal/config"
 )
 
 // The dhcpd.conf lexer. dhcpd.conf(5) is free-form: statements end with ';',
@@ -43,10 +45,10 @@ func isWordByte(c byte) bool {
 		c == '-' || c == '_' || c == '.' || c == ':'
 }
 
-// lexISC splits data into tokens, ending with one tokEOF. It stops at the
+// lex splits data into tokens, ending with one tokEOF. It stops at the
 // first thing that is no token at all (an unterminated string, a stray
 // character), returning the tokens before it, a tokEOF, and that error.
-func lexISC(file string, data []byte) ([]token, *Problem) {
+func lex(file string, data []byte) ([]token, *config.Problem) {
 	var toks []token
 	line := 1
 	for i := 0; i < len(data); {
@@ -66,7 +68,7 @@ func lexISC(file string, data []byte) ([]token, *Problem) {
 		case c == '"':
 			s, n, nl, err := lexString(data[i:])
 			if err != "" {
-				return append(toks, token{tokEOF, "", line}), &Problem{File: file, Line: line, Msg: err}
+				return append(toks, token{tokEOF, "", line}), &config.Problem{File: file, Line: line, Msg: err}
 			}
 			toks = append(toks, token{tokString, s, line})
 			line += nl
@@ -82,7 +84,7 @@ func lexISC(file string, data []byte) ([]token, *Problem) {
 			toks = append(toks, token{tokWord, string(data[i:j]), line})
 			i = j
 		default:
-			return append(toks, token{tokEOF, "", line}), &Problem{File: file, Line: line, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
+			return append(toks, token{tokEOF, "", line}), &config.Problem{File: file, Line: line, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
 		}
 	}
 	return append(toks, token{tokEOF, "", line}), nil

@@ -1,4 +1,4 @@
-package config
+package dhcpdconf
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -17,7 +18,7 @@ import (
 // host, class) holding the statements written in them. It knows which
 // statement may stand in which block and reads each value by its type; the
 // mapping of the tree onto a Config, with its inheritance rules, is in
-// isc.go. Anything outside the subset is an error naming its line, and the
+// build.go. Anything outside the subset is an error naming its line, and the
 // parser skips it to go on and report the rest of the file.
 
 type blockKind int
@@ -34,27 +35,27 @@ func (k blockKind) String() string {
 	return [...]string{"top level", "subnet", "group", "host", "class"}[k]
 }
 
-type iscBlock struct {
+type block struct {
 	kind     blockKind
 	line     int
 	name     string       // host or class name as written
 	network  netip.Prefix // subnet
-	stmts    []iscStmt
-	children []*iscBlock // subnets, groups, hosts, classes in file order
+	stmts    []stmt
+	children []*block // subnets, groups, hosts, classes in file order
 }
 
-// iscStmt is one statement of the subset. key is the statement's keyword
+// stmt is one statement of the subset. key is the statement's keyword
 // ("next-server", "option", ...); the value field its keyword implies is set.
-type iscStmt struct {
+type stmt struct {
 	key  string
 	line int
 	addr netip.Addr
 	text string
 	dur  time.Duration
-	rng  Range
+	rng  config.Range
 	mac  net.HardwareAddr
-	opt  Option // option: its code and value
-	name string // option: the name written
+	opt  config.Option // option: its code and value
+	name string        // option: the name written
 	// match (class): the architecture a "PXEClient:Arch:NNNNN" prefix
 	// selects, or nil for every PXE client ("PXEClient").
 	arch *pxe.Arch
@@ -101,24 +102,24 @@ func builtinOption(name string) (optDef, bool) {
 	return optDef{}, false
 }
 
-// maxISCErrors bounds the errors of one file: after that many, the rest are
+// maxErrors bounds the errors of one file: after that many, the rest are
 // most likely echoes of the first.
-const maxISCErrors = 30
+const maxErrors = 30
 
-type iscParser struct {
+type parser struct {
 	file  string
 	toks  []token
 	pos   int
 	defs  map[string]optDef // options declared with "option NAME code N = TYPE;"
 	rules map[string]stmtRule
-	errs  []Problem
+	errs  []config.Problem
 }
 
-// parseISCTree parses a whole file. Problems come in file order.
-func parseISCTree(file string, data []byte) (*iscBlock, []Problem) {
-	toks, lexErr := lexISC(file, data)
-	p := &iscParser{file: file, toks: toks, defs: map[string]optDef{}, rules: statementRules()}
-	root := &iscBlock{kind: blockGlobal, line: 1}
+// parseTree parses a whole file. Problems come in file order.
+func parseTree(file string, data []byte) (*block, []config.Problem) {
+	toks, lexErr := lex(file, data)
+	p := &parser{file: file, toks: toks, defs: map[string]optDef{}, rules: statementRules()}
+	root := &block{kind: blockGlobal, line: 1}
 	p.body(root)
 	if lexErr != nil {
 		// The tokens end where the lexer gave up; what the parser then says
@@ -134,9 +135,9 @@ func parseISCTree(file string, data []byte) (*iscBlock, []Problem) {
 	return root, p.errs
 }
 
-func (p *iscParser) peek() token { return p.toks[p.pos] }
+func (p *parser) peek() token { return p.toks[p.pos] }
 
-func (p *iscParser) next() token {
+func (p *parser) next() token {
 	t := p.toks[p.pos]
 	if t.kind != tokEOF {
 		p.pos++
@@ -146,25 +147,25 @@ func (p *iscParser) next() token {
 
 // prevLine is the line of the last token consumed: where a missing ';'
 // belongs, rather than on the line of whatever follows.
-func (p *iscParser) prevLine() int {
+func (p *parser) prevLine() int {
 	if p.pos == 0 {
 		return 1
 	}
 	return p.toks[p.pos-1].line
 }
 
-func (p *iscParser) errorf(line int, format string, args ...any) {
+func (p *parser) errorf(line int, format string, args ...any) {
 	switch {
-	case len(p.errs) < maxISCErrors:
-		p.errs = append(p.errs, Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
-	case len(p.errs) == maxISCErrors:
-		p.errs = append(p.errs, Problem{File: p.file, Line: line, Msg: "too many errors; stopping here"})
+	case len(p.errs) < maxErrors:
+		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	case len(p.errs) == maxErrors:
+		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: "too many errors; stopping here"})
 	}
 }
 
-func (p *iscParser) full() bool { return len(p.errs) > maxISCErrors }
+func (p *parser) full() bool { return len(p.errs) > maxErrors }
 
-func (p *iscParser) isPunct(s string) bool {
+func (p *parser) isPunct(s string) bool {
 	t := p.peek()
 	return t.kind == tokPunct && t.text == s
 }
@@ -173,7 +174,7 @@ func (p *iscParser) isPunct(s string) bool {
 // When it is missing the error says so at the statement's line, and parsing
 // goes on as if it were there: a forgotten ';' is the classic mistake, and
 // the next line is usually a statement of its own.
-func (p *iscParser) endStatement(what string) {
+func (p *parser) endStatement(what string) {
 	if p.isPunct(";") {
 		p.next()
 		return
@@ -184,7 +185,7 @@ func (p *iscParser) endStatement(what string) {
 // skipStatement skips the rest of an unsupported or malformed statement: to
 // its ';', or over its braced block, whichever comes first. It never passes a
 // '}' that closes the enclosing block.
-func (p *iscParser) skipStatement() {
+func (p *parser) skipStatement() {
 	for depth := 0; ; {
 		t := p.peek()
 		switch {
@@ -215,7 +216,7 @@ func (p *iscParser) skipStatement() {
 
 // body parses statements into b until its closing '}' (or the end of the
 // file for the top level).
-func (p *iscParser) body(b *iscBlock) {
+func (p *parser) body(b *block) {
 	for !p.full() {
 		t := p.peek()
 		switch {
@@ -246,7 +247,7 @@ func (p *iscParser) body(b *iscBlock) {
 // once its keyword is consumed.
 type stmtRule struct {
 	in    []blockKind
-	parse func(p *iscParser, b *iscBlock, kw token, k string)
+	parse func(p *parser, b *block, kw token, k string)
 }
 
 // statementRules is the subset: every statement pxed reads, by keyword.
@@ -255,29 +256,29 @@ func statementRules() map[string]stmtRule {
 	hostParents := []blockKind{blockGlobal, blockSubnet, blockGroup}
 	top := []blockKind{blockGlobal}
 	return map[string]stmtRule{
-		"subnet":              {top, (*iscParser).subnet},
-		"host":                {hostParents, (*iscParser).host},
-		"group":               {hostParents, (*iscParser).group},
-		"class":               {top, (*iscParser).class},
-		"authoritative":       {top, (*iscParser).authoritative},
-		"not":                 {top, (*iscParser).notAuthoritative},
-		"default-lease-time":  {[]blockKind{blockGlobal, blockSubnet}, (*iscParser).leaseTime},
-		"max-lease-time":      {[]blockKind{blockGlobal, blockSubnet}, (*iscParser).leaseTime},
-		"next-server":         {anywhere, (*iscParser).nextServer},
-		"filename":            {anywhere, (*iscParser).filename},
-		"option":              {anywhere, (*iscParser).option},
-		"range":               {[]blockKind{blockSubnet}, (*iscParser).rangeStmt},
-		"hardware":            {[]blockKind{blockHost}, (*iscParser).hardware},
-		"fixed-address":       {[]blockKind{blockHost}, (*iscParser).fixedAddress},
-		"match":               {[]blockKind{blockClass}, (*iscParser).match},
-		"ddns-update-style":   {top, (*iscParser).harmless},
-		"allow":               {top, (*iscParser).harmless},
-		"use-host-decl-names": {top, (*iscParser).harmless},
+		"subnet":              {top, (*parser).subnet},
+		"host":                {hostParents, (*parser).host},
+		"group":               {hostParents, (*parser).group},
+		"class":               {top, (*parser).class},
+		"authoritative":       {top, (*parser).authoritative},
+		"not":                 {top, (*parser).notAuthoritative},
+		"default-lease-time":  {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
+		"max-lease-time":      {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
+		"next-server":         {anywhere, (*parser).nextServer},
+		"filename":            {anywhere, (*parser).filename},
+		"option":              {anywhere, (*parser).option},
+		"range":               {[]blockKind{blockSubnet}, (*parser).rangeStmt},
+		"hardware":            {[]blockKind{blockHost}, (*parser).hardware},
+		"fixed-address":       {[]blockKind{blockHost}, (*parser).fixedAddress},
+		"match":               {[]blockKind{blockClass}, (*parser).match},
+		"ddns-update-style":   {top, (*parser).harmless},
+		"allow":               {top, (*parser).harmless},
+		"use-host-decl-names": {top, (*parser).harmless},
 	}
 }
 
 // statement parses one statement starting with a word.
-func (p *iscParser) statement(b *iscBlock) {
+func (p *parser) statement(b *block) {
 	kw := p.next()
 	k := strings.ToLower(kw.text)
 	r, ok := p.rules[k]
@@ -293,32 +294,32 @@ func (p *iscParser) statement(b *iscBlock) {
 	}
 }
 
-func (p *iscParser) authoritative(b *iscBlock, kw token, k string) {
-	b.stmts = append(b.stmts, iscStmt{key: "authoritative", line: kw.line})
+func (p *parser) authoritative(b *block, kw token, k string) {
+	b.stmts = append(b.stmts, stmt{key: "authoritative", line: kw.line})
 	p.endStatement("authoritative")
 }
 
-func (p *iscParser) notAuthoritative(b *iscBlock, kw token, k string) {
+func (p *parser) notAuthoritative(b *block, kw token, k string) {
 	if t := p.peek(); t.kind != tokWord || strings.ToLower(t.text) != "authoritative" {
 		p.errorf(t.line, "expected authoritative after not, got %s", t.describe())
 		p.skipStatement()
 		return
 	}
 	p.next()
-	b.stmts = append(b.stmts, iscStmt{key: "not authoritative", line: kw.line})
+	b.stmts = append(b.stmts, stmt{key: "not authoritative", line: kw.line})
 	p.endStatement("not authoritative")
 }
 
-func (p *iscParser) nextServer(b *iscBlock, kw token, k string) {
+func (p *parser) nextServer(b *block, kw token, k string) {
 	if a, ok := p.address(k); ok {
-		b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, addr: a})
+		b.stmts = append(b.stmts, stmt{key: k, line: kw.line, addr: a})
 		p.endStatement(k + " " + a.String())
 	}
 }
 
-func (p *iscParser) filename(b *iscBlock, kw token, k string) {
+func (p *parser) filename(b *block, kw token, k string) {
 	if s, ok := p.quoted(k); ok {
-		b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, text: s})
+		b.stmts = append(b.stmts, stmt{key: k, line: kw.line, text: s})
 		p.endStatement(k + " " + strconv.Quote(s))
 	}
 }
@@ -327,7 +328,7 @@ func (p *iscParser) filename(b *iscBlock, kw token, k string) {
 // anyway, so that the usual preamble of a dhcpd.conf needs no editing: pxed
 // does no dynamic DNS, answers booting clients, and sends a host's declared
 // name as its host name (option 12). Other values of these are errors.
-func (p *iscParser) harmless(b *iscBlock, kw token, k string) {
+func (p *parser) harmless(b *block, kw token, k string) {
 	want := map[string]string{"ddns-update-style": "none", "allow": "booting", "use-host-decl-names": "on"}[k]
 	v := p.peek()
 	if v.kind != tokWord || strings.ToLower(v.text) != want {
@@ -340,7 +341,7 @@ func (p *iscParser) harmless(b *iscBlock, kw token, k string) {
 }
 
 // address reads one IPv4 address, the value of the statement what.
-func (p *iscParser) address(what string) (netip.Addr, bool) {
+func (p *parser) address(what string) (netip.Addr, bool) {
 	t := p.peek()
 	a, err := netip.ParseAddr(t.text)
 	if t.kind != tokWord || err != nil || !a.Is4() {
@@ -352,7 +353,7 @@ func (p *iscParser) address(what string) (netip.Addr, bool) {
 	return a, true
 }
 
-func (p *iscParser) quoted(what string) (string, bool) {
+func (p *parser) quoted(what string) (string, bool) {
 	t := p.peek()
 	if t.kind != tokString {
 		p.errorf(t.line, "expected a quoted string after %s, got %s", what, t.describe())
@@ -364,7 +365,7 @@ func (p *iscParser) quoted(what string) (string, bool) {
 }
 
 // open expects the '{' that opens the block declared by what.
-func (p *iscParser) open(what string) bool {
+func (p *parser) open(what string) bool {
 	if p.isPunct("{") {
 		p.next()
 		return true
@@ -375,7 +376,7 @@ func (p *iscParser) open(what string) bool {
 }
 
 // subnet: subnet NETWORK netmask MASK { ... }
-func (p *iscParser) subnet(parent *iscBlock, kw token, _ string) {
+func (p *parser) subnet(parent *block, kw token, _ string) {
 	net, ok := p.address("subnet")
 	if !ok {
 		return
@@ -406,7 +407,7 @@ func (p *iscParser) subnet(parent *iscBlock, kw token, _ string) {
 	if !p.open(fmt.Sprintf("subnet %s netmask %s", net, mask)) {
 		return
 	}
-	b := &iscBlock{kind: blockSubnet, line: kw.line, network: pfx}
+	b := &block{kind: blockSubnet, line: kw.line, network: pfx}
 	parent.children = append(parent.children, b)
 	p.body(b)
 }
@@ -426,7 +427,7 @@ func maskBits(m netip.Addr) (int, bool) {
 }
 
 // host: host NAME { ... }. dhcpd takes a word as NAME, not a quoted string.
-func (p *iscParser) host(parent *iscBlock, kw token, _ string) {
+func (p *parser) host(parent *block, kw token, _ string) {
 	t := p.peek()
 	if t.kind != tokWord {
 		p.errorf(t.line, "expected a host name after host, got %s", t.describe())
@@ -437,26 +438,26 @@ func (p *iscParser) host(parent *iscBlock, kw token, _ string) {
 	if !p.open("host " + t.text) {
 		return
 	}
-	b := &iscBlock{kind: blockHost, line: kw.line, name: t.text}
+	b := &block{kind: blockHost, line: kw.line, name: t.text}
 	parent.children = append(parent.children, b)
 	p.body(b)
 }
 
 // group: group { ... }, optionally named.
-func (p *iscParser) group(parent *iscBlock, kw token, _ string) {
+func (p *parser) group(parent *block, kw token, _ string) {
 	if t := p.peek(); t.kind == tokWord || t.kind == tokString {
 		p.next()
 	}
 	if !p.open("group") {
 		return
 	}
-	b := &iscBlock{kind: blockGroup, line: kw.line}
+	b := &block{kind: blockGroup, line: kw.line}
 	parent.children = append(parent.children, b)
 	p.body(b)
 }
 
 // class: class "NAME" { match if ...; next-server ...; filename ...; }
-func (p *iscParser) class(parent *iscBlock, kw token, _ string) {
+func (p *parser) class(parent *block, kw token, _ string) {
 	t := p.peek()
 	if t.kind != tokString && t.kind != tokWord {
 		p.errorf(t.line, "expected a class name after class, got %s", t.describe())
@@ -467,12 +468,12 @@ func (p *iscParser) class(parent *iscBlock, kw token, _ string) {
 	if !p.open("class " + strconv.Quote(t.text)) {
 		return
 	}
-	b := &iscBlock{kind: blockClass, line: kw.line, name: t.text}
+	b := &block{kind: blockClass, line: kw.line, name: t.text}
 	parent.children = append(parent.children, b)
 	p.body(b)
 }
 
-func (p *iscParser) leaseTime(b *iscBlock, kw token, k string) {
+func (p *parser) leaseTime(b *block, kw token, k string) {
 	t := p.peek()
 	n, err := strconv.ParseUint(t.text, 10, 32)
 	if t.kind != tokWord || err != nil {
@@ -481,12 +482,12 @@ func (p *iscParser) leaseTime(b *iscBlock, kw token, k string) {
 		return
 	}
 	p.next()
-	b.stmts = append(b.stmts, iscStmt{key: k, line: kw.line, dur: time.Duration(n) * time.Second})
+	b.stmts = append(b.stmts, stmt{key: k, line: kw.line, dur: time.Duration(n) * time.Second})
 	p.endStatement(k + " " + t.text)
 }
 
 // rangeStmt: range FIRST [LAST]; a single address is a range of one.
-func (p *iscParser) rangeStmt(b *iscBlock, kw token, _ string) {
+func (p *parser) rangeStmt(b *block, kw token, _ string) {
 	if t := p.peek(); t.kind == tokWord && strings.EqualFold(t.text, "dynamic-bootp") {
 		p.errorf(t.line, "range dynamic-bootp is not supported: pxed does not answer BOOTP")
 		p.skipStatement()
@@ -507,13 +508,13 @@ func (p *iscParser) rangeStmt(b *iscBlock, kw token, _ string) {
 		p.skipStatement()
 		return
 	}
-	r := Range{First: first, Last: last}
-	b.stmts = append(b.stmts, iscStmt{key: "range", line: kw.line, rng: r})
+	r := config.Range{First: first, Last: last}
+	b.stmts = append(b.stmts, stmt{key: "range", line: kw.line, rng: r})
 	p.endStatement(fmt.Sprintf("range %s %s", first, last))
 }
 
 // hardware ethernet MAC; dhcpd writes octets with one or two hex digits.
-func (p *iscParser) hardware(b *iscBlock, kw token, _ string) {
+func (p *parser) hardware(b *block, kw token, _ string) {
 	if t := p.peek(); t.kind != tokWord || !strings.EqualFold(t.text, "ethernet") {
 		p.errorf(t.line, "expected ethernet after hardware, got %s (pxed matches Ethernet addresses only)", t.describe())
 		p.skipStatement()
@@ -521,18 +522,18 @@ func (p *iscParser) hardware(b *iscBlock, kw token, _ string) {
 	}
 	p.next()
 	t := p.peek()
-	mac, ok := parseISCMAC(t.text)
+	mac, ok := parseMAC(t.text)
 	if t.kind != tokWord || !ok {
 		p.errorf(t.line, "expected a MAC address like 00:18:e7:42:84:3a after hardware ethernet, got %s", t.describe())
 		p.skipStatement()
 		return
 	}
 	p.next()
-	b.stmts = append(b.stmts, iscStmt{key: "hardware", line: kw.line, mac: mac})
+	b.stmts = append(b.stmts, stmt{key: "hardware", line: kw.line, mac: mac})
 	p.endStatement("hardware ethernet " + t.text)
 }
 
-func parseISCMAC(s string) (net.HardwareAddr, bool) {
+func parseMAC(s string) (net.HardwareAddr, bool) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 6 {
 		return nil, false
@@ -548,7 +549,7 @@ func parseISCMAC(s string) (net.HardwareAddr, bool) {
 	return mac, true
 }
 
-func (p *iscParser) fixedAddress(b *iscBlock, kw token, _ string) {
+func (p *parser) fixedAddress(b *block, kw token, _ string) {
 	a, ok := p.address("fixed-address")
 	if !ok {
 		return
@@ -558,7 +559,7 @@ func (p *iscParser) fixedAddress(b *iscBlock, kw token, _ string) {
 		p.skipStatement()
 		return
 	}
-	b.stmts = append(b.stmts, iscStmt{key: "fixed-address", line: kw.line, addr: a})
+	b.stmts = append(b.stmts, stmt{key: "fixed-address", line: kw.line, addr: a})
 	p.endStatement("fixed-address " + a.String())
 }
 
@@ -566,7 +567,7 @@ func (p *iscParser) fixedAddress(b *iscBlock, kw token, _ string) {
 // the one class test the import reads: every PXE client, or with a prefix
 // "PXEClient:Arch:NNNNN" the clients of one architecture (PXE 2.1 vendor
 // class format; RFC 4578 §2.1 numbers).
-func (p *iscParser) match(b *iscBlock, kw token, _ string) {
+func (p *parser) match(b *block, kw token, _ string) {
 	const form = `match if substring(option vendor-class-identifier, 0, 9) = "PXEClient"`
 	want := []string{"if", "substring", "(", "option", "vendor-class-identifier", ",", "0", ","}
 	for _, w := range want {
@@ -604,7 +605,7 @@ func (p *iscParser) match(b *iscBlock, kw token, _ string) {
 		p.skipStatement()
 		return
 	}
-	s := iscStmt{key: "match", line: kw.line}
+	s := stmt{key: "match", line: kw.line}
 	switch rest, ok := strings.CutPrefix(st.text, "PXEClient"); {
 	case ok && rest == "":
 	case ok && strings.HasPrefix(rest, ":Arch:") && len(rest) == len(":Arch:00000"):
@@ -626,7 +627,7 @@ func (p *iscParser) match(b *iscBlock, kw token, _ string) {
 }
 
 // option NAME VALUE; or the declaration option NAME code N = TYPE;
-func (p *iscParser) option(b *iscBlock, kw token, _ string) {
+func (p *parser) option(b *block, kw token, _ string) {
 	nt := p.peek()
 	if nt.kind != tokWord {
 		p.errorf(nt.line, "expected an option name after option, got %s", nt.describe())
@@ -658,7 +659,7 @@ func (p *iscParser) option(b *iscBlock, kw token, _ string) {
 	if !ok {
 		return
 	}
-	b.stmts = append(b.stmts, iscStmt{key: "option", line: kw.line, opt: o, name: name})
+	b.stmts = append(b.stmts, stmt{key: "option", line: kw.line, opt: o, name: name})
 	p.endStatement("option " + name + " " + desc)
 }
 
@@ -667,7 +668,7 @@ func builtinList() string {
 }
 
 // declareOption: option NAME code N = TYPE; where TYPE is one pxed carries.
-func (p *iscParser) declareOption(b *iscBlock, kw token, name string) {
+func (p *parser) declareOption(b *block, kw token, name string) {
 	if b.kind != blockGlobal {
 		p.errorf(kw.line, "declare option %s at the top level, not in a %s block", name, b.kind)
 		p.skipStatement()
@@ -718,76 +719,135 @@ func (p *iscParser) declareOption(b *iscBlock, kw token, name string) {
 
 // optionValue reads the value of option name as its type says, returning the
 // Option and a short description for the missing-';' message.
-func (p *iscParser) optionValue(name string, def optDef) (Option, string, bool) {
-	o := Option{Code: def.code}
-	t := p.peek()
-	bad := func(want string) (Option, string, bool) {
-		p.errorf(t.line, "expected %s as the value of option %s, got %s", want, name, t.describe())
-		p.skipStatement()
-		return Option{}, "", false
-	}
+func (p *parser) optionValue(name string, def optDef) (config.Option, string, bool) {
+	o := config.Option{Code: def.code}
+	var desc string
+	var ok bool
 	switch def.typ {
 	case optIP, optIPs:
-		for {
-			a, err := netip.ParseAddr(t.text)
-			if t.kind != tokWord || err != nil || !a.Is4() {
-				return bad("an IPv4 address")
-			}
-			p.next()
-			o.IP = append(o.IP, Addr{a})
-			if def.typ == optIP || !p.isPunct(",") {
-				break
-			}
-			p.next()
-			t = p.peek()
-		}
-		var s []string
-		for _, a := range o.IP {
-			s = append(s, a.String())
-		}
-		return o, strings.Join(s, ", "), true
+		desc, ok = p.ipValue(&o, def.typ == optIPs)
 	case optText:
-		if t.kind != tokString {
-			return bad("a quoted string")
-		}
-		p.next()
-		o.String = &t.text
-		return o, strconv.Quote(t.text), true
+		desc, ok = p.textValue(&o)
 	case optBytes:
-		switch {
-		case t.kind == tokString:
-			p.next()
-			o.String = &t.text
-			return o, strconv.Quote(t.text), true
-		case t.kind == tokWord:
-			if _, err := parseHex(t.text); err != nil || strings.Contains(t.text, "::") {
-				return bad("a quoted string or colon-separated hex bytes")
-			}
-			p.next()
-			h := strings.ToLower(t.text)
-			o.Hex = &h
-			return o, t.text, true
-		}
-		return bad("a quoted string or colon-separated hex bytes")
+		desc, ok = p.bytesValue(&o)
 	case optBoolean:
-		switch strings.ToLower(t.text) {
-		case "true", "on":
-			o.Bool = ptrTo(true)
-		case "false", "off":
-			o.Bool = ptrTo(false)
-		default:
-			return bad("true, false, on or off")
+		desc, ok = p.boolValue(&o)
+	default:
+		desc, ok = p.uintValue(&o, def.typ)
+	}
+	if !ok {
+		// The reader stops at the token it cannot take, unconsumed.
+		t := p.peek()
+		p.errorf(t.line, "expected %s as the value of option %s, got %s", def.typ.expected(), name, t.describe())
+		p.skipStatement()
+		return config.Option{}, "", false
+	}
+	return o, desc, true
+}
+
+// expected says what a value of the type looks like, for the error when
+// one does not.
+func (t optType) expected() string {
+	switch t {
+	case optIP, optIPs:
+		return "an IPv4 address"
+	case optText:
+		return "a quoted string"
+	case optBytes:
+		return "a quoted string or colon-separated hex bytes"
+	case optBoolean:
+		return "true, false, on or off"
+	}
+	return fmt.Sprintf("a number 0..%d", t.max())
+}
+
+// max is the largest value of an unsigned integer type.
+func (t optType) max() uint64 {
+	switch t {
+	case optUint8:
+		return math.MaxUint8
+	case optUint16:
+		return math.MaxUint16
+	case optUint32:
+		return math.MaxUint32
+	}
+	return 0
+}
+
+// ipValue reads an IPv4 address, or with list a comma-separated list of them.
+func (p *parser) ipValue(o *config.Option, list bool) (string, bool) {
+	var s []string
+	for {
+		t := p.peek()
+		a, err := netip.ParseAddr(t.text)
+		if t.kind != tokWord || err != nil || !a.Is4() {
+			return "", false
 		}
 		p.next()
-		return o, t.text, true
+		o.IP = append(o.IP, config.Addr{Addr: a})
+		s = append(s, a.String())
+		if !list || !p.isPunct(",") {
+			return strings.Join(s, ", "), true
+		}
+		p.next()
 	}
-	max := map[optType]uint64{optUint8: math.MaxUint8, optUint16: math.MaxUint16, optUint32: math.MaxUint32}[def.typ]
-	v, err := strconv.ParseUint(t.text, 10, 64)
-	if t.kind != tokWord || err != nil || v > max {
-		return bad(fmt.Sprintf("a number 0..%d", max))
+}
+
+// textValue reads a quoted string.
+func (p *parser) textValue(o *config.Option) (string, bool) {
+	t := p.peek()
+	if t.kind != tokString {
+		return "", false
 	}
 	p.next()
-	switch def.typ {
+	o.String = &t.text
+	return strconv.Quote(t.text), true
+}
+
+// bytesValue reads a quoted string or colon-separated hex bytes.
+func (p *parser) bytesValue(o *config.Option) (string, bool) {
+	t := p.peek()
+	switch {
+	case t.kind == tokString:
+		p.next()
+		o.String = &t.text
+		return strconv.Quote(t.text), true
+	case t.kind == tokWord:
+		if _, err := config.ParseHex(t.text); err != nil || strings.Contains(t.text, "::") {
+			return "", false
+		}
+		p.next()
+		h := strings.ToLower(t.text)
+		o.Hex = &h
+		return t.text, true
+	}
+	return "", false
+}
+
+// boolValue reads true, false, on or off.
+func (p *parser) boolValue(o *config.Option) (string, bool) {
+	t := p.peek()
+	switch strings.ToLower(t.text) {
+	case "true", "on":
+		o.Bool = ptrTo(true)
+	case "false", "off":
+		o.Bool = ptrTo(false)
+	default:
+		return "", false
+	}
+	p.next()
+	return t.text, true
+}
+
+// uintValue reads an unsigned integer that fits its type.
+func (p *parser) uintValue(o *config.Option, typ optType) (string, bool) {
+	t := p.peek()
+	v, err := strconv.ParseUint(t.text, 10, 64)
+	if t.kind != tokWord || err != nil || v > typ.max() {
+		return "", false
+	}
+	p.next()
+	switch typ {
 	case optUint8:
 		o.Uint8 = ptrTo(uint8(v))
 	case optUint16:
@@ -795,7 +855,7 @@ func (p *iscParser) optionValue(name string, def optDef) (Option, string, bool) 
 	default:
 		o.Uint32 = ptrTo(uint32(v))
 	}
-	return o, t.text, true
+	return t.text, true
 }
 
 func ptrTo[T any](v T) *T { return &v }
