@@ -4,9 +4,7 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -216,8 +214,9 @@ func poolsOf(cfg *config.Config) []metrics.Pool {
 	return out
 }
 
-// transferEvent turns a finished TFTP transfer into a boot event, its
-// failure said the way a person looking at a boot wants it.
+// transferEvent turns a finished TFTP transfer into a boot event: its
+// outcome from the transfer's error, its failure said the way a person
+// looking at a boot wants it.
 func transferEvent(proto string, t tftp.Transfer) events.Event {
 	e := events.Event{
 		Time: time.Now(), IP: t.Remote.Addr().Unmap(), Proto: proto, File: t.Path,
@@ -229,19 +228,21 @@ func transferEvent(proto string, t tftp.Transfer) events.Event {
 		return e
 	}
 	e.Kind = events.FileFailed
-	switch {
-	case errors.Is(t.Err, fs.ErrNotExist):
-		e.Detail = "not found"
-	case errors.Is(t.Err, fs.ErrPermission):
-		e.Detail = "access denied"
-	case t.TimedOut() && t.Acked == 0:
-		e.Detail = "TFTP timeout: the client acknowledged no block"
-	case t.TimedOut():
-		e.Detail = fmt.Sprintf("TFTP timeout after block %d", t.Acked)
-	default:
-		e.Detail = t.Err.Error()
-	}
+	e.Outcome, e.Detail = transferFailure(t.Err, t.TimedOut(), t.Acked)
 	return e
+}
+
+// transferFailure is the outcome of a TFTP transfer that failed with err,
+// and its words: a timeout says after which block the client stopped
+// acknowledging, any other failure is judged as HTTP's are.
+func transferFailure(err error, timedOut bool, acked int64) (events.Outcome, string) {
+	switch {
+	case !timedOut:
+		return events.FileFailure(err)
+	case acked == 0:
+		return events.OutcomeTimeout, "TFTP timeout: the client acknowledged no block"
+	}
+	return events.OutcomeTimeout, fmt.Sprintf("TFTP timeout after block %d", acked)
 }
 
 // apiToken reads the API token (creating the default token file on first
