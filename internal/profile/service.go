@@ -23,9 +23,11 @@ import (
 // machine holds an address, the Service knows only from the DHCP server's
 // events recorded to it (Record): GRUB asks for grub.cfg by its path alone,
 // so only the address pxed acknowledged names the machine. A Service that
-// is not among the DHCP server's recorders still answers by MAC, but never
-// GRUB's grub.cfg; app.bootEvents takes it as a parameter of its own, so
-// that it cannot be left out.
+// is not among the DHCP server's recorders still answers paths that name a
+// MAC (without the architecture, UUID and loader it would know), but never
+// GRUB's grub.cfg; pxed's app builds its recorders with bootEvents, which
+// takes the Service as a parameter of its own, so that it cannot be left
+// out.
 type Service struct {
 	// Catalog returns the current hosts and profiles.
 	Catalog func() *catalog.Snapshot
