@@ -35,7 +35,7 @@ func failingBoot(g *events.Log) {
 		{MAC: mac1, Kind: events.DHCPDiscover, Proto: "dhcp", ClientName: "evil\x1b[2J"},
 		{MAC: mac1, Kind: events.DHCPAck, Proto: "dhcp", IP: ip1},
 		{IP: ip1, Kind: events.FileServed, Proto: "tftp", File: "pxelinux.0", Bytes: 42430},
-		{IP: ip1, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/default", Detail: "not found"},
+		{IP: ip1, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/default", Outcome: events.OutcomeNotFound, Detail: "not found"},
 	} {
 		g.Record(e)
 	}

@@ -1,12 +1,9 @@
-// Package app wires pxed's services together and runs them until the
-// context ends: the lease store, the DHCP server and the TFTP server.
 package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -36,151 +33,252 @@ import (
 // servers stop taking requests, queued lease commits finish, the store closes.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
-	evlog := events.NewLog(events.DefaultLimits)
-	evlog.OnBoot = func(mac string, b events.Boot) {
-		log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
+	s := &services{cfg: cfg, log: log, g: g}
+	defer s.close()
+	// Each service opens its sockets here, in turn; they all serve once
+	// every socket is open and privileges are dropped (cfg.User).
+	for _, open := range []func(context.Context) error{
+		s.openShared, s.openDHCP, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
+	} {
+		if err := open(ctx); err != nil {
+			return err
+		}
+	}
+	if err := s.dropRoot(); err != nil {
+		return err
+	}
+	for _, serve := range s.serve {
+		g.Go(func() error { return serve(ctx) })
+	}
+	return g.Wait()
+}
+
+// services is one run of pxed: what the servers share, each server's loop
+// once its sockets are open, and what to close when Run ends.
+type services struct {
+	cfg *config.Config
+	log *slog.Logger
+	g   *errgroup.Group
+
+	pg       *postgres.Store // the shared database; nil without one
+	evlog    *events.Log
+	cat      *catalog.Catalog
+	profiles *profile.Service
+	met      *metrics.Metrics
+	recorder events.Recorder               // where every boot event goes (bootEvents)
+	store    lease.Store                   // the lease store; nil with DHCP off
+	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
+	serve    []func(context.Context) error // started once every socket is open
+	closers  []io.Closer                   // closed last opened first when Run ends
+}
+
+// close closes what the steps opened, the last opened first.
+func (s *services) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i].Close()
+	}
+}
+
+// openShared opens what the servers share: the shared database (when
+// configured, it keeps the leases and the catalog of every instance using
+// it), the catalog, the event log, the profile service and the metrics.
+func (s *services) openShared(ctx context.Context) error {
+	s.evlog = events.NewLog(events.DefaultLimits)
+	s.evlog.OnBoot = func(mac string, b events.Boot) {
+		s.log.Info("boot timeline", "mac", mac, "dhcp", b.DHCP, "bootfile", b.BootFile,
 			"config", b.Config, "kernel", b.Kernel, "initrd", b.Initrd, "missing", len(b.Failed))
 	}
-	// A shared database, when configured, keeps the leases and the
-	// catalog of every instance using it.
-	var pg *postgres.Store
-	if dsn := cfg.Store.Postgres.DSN; dsn != "" {
-		var err error
-		if pg, err = postgres.Open(ctx, dsn, log); err != nil {
+	if dsn := s.cfg.Store.Postgres.DSN; dsn != "" {
+		pg, err := postgres.Open(ctx, dsn, s.log)
+		if err != nil {
 			return fmt.Errorf("opening store: %w", err)
 		}
-		defer pg.Close()
-		log.Info("store: postgres")
+		s.pg = pg
+		s.closers = append(s.closers, pg)
+		s.log.Info("store: postgres")
 	}
-	cat, err := openCatalog(ctx, cfg, pg, log)
+	cat, err := openCatalog(ctx, s.cfg, s.pg, s.log)
 	if err != nil {
 		return err
 	}
-	g.Go(func() error { return cat.Run(ctx) })
-	profiles := &profile.Service{Catalog: cat.Snapshot, HTTPPort: cfg.HTTPPort(), Callback: callbackURL(cfg, cat)}
-	met := metrics.New()
-	recorder := events.Tee(evlog, profiles, met, cat)
-	// Each service opens its sockets here, in turn; they all serve once
-	// every socket is open and privileges are dropped (cfg.User).
-	var serve []func(context.Context) error
-	var store lease.Store
-	if config.On(cfg.DHCP.Enabled) {
-		if pg != nil {
-			store = pg
-		} else {
-			j, err := lease.OpenJournal(cfg.DataDir, time.Now, log)
-			if err != nil {
-				return fmt.Errorf("opening lease store in %s: %w", cfg.DataDir, err)
-			}
-			defer j.Close()
-			store = j
-		}
-		alloc, err := lease.NewAllocator(ctx, store, time.Now, cfg.DHCP.OfferHold.D())
-		if err != nil {
-			return err
-		}
-		if pg != nil {
-			// Instances sharing the pools walk them from different places,
-			// and what the others record reaches this allocator.
-			alloc.Spread = rand.Uint64() | 1
-			g.Go(func() error { return pg.Follow(ctx, alloc.Observe) })
-		}
-		resp, err := dhcp.NewResponder(cfg, alloc, time.Now)
-		if err != nil {
-			return err
-		}
-		resp.Catalog = cat.Snapshot
-		if cfg.HTTP.Enabled && cfg.HTTP.IPXEScript {
-			resp.IPXEScript = profiles.ScriptURL
-		}
-		srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: log, Events: recorder,
-			RateLimit: dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}, Workers: cfg.DHCP.Workers}
-		met.WatchDHCP(srv.Stats())
-		met.WatchPools(poolsOf(cfg), alloc.Usage)
-		if err := srv.Listen(cfg.Interfaces); err != nil {
-			return err
-		}
-		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, cfg.Interfaces) })
+	s.cat = cat
+	s.g.Go(func() error { return cat.Run(ctx) })
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat)}
+	s.met = metrics.New()
+	s.recorder = bootEvents(s.evlog, s.profiles, s.met, s.cat)
+	return nil
+}
+
+// bootEvents is where every boot event goes: the Log (timelines, the
+// dashboard, the boot log line), the profile service, the metrics and the
+// catalog (discovered machines). Each is a parameter of its own type, so
+// that none can be left out unnoticed: the profile service in particular
+// knows which machine holds an address, and so whose grub.cfg GRUB asks
+// for, only from the DHCP events it is given here.
+func bootEvents(log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog) events.Recorder {
+	return events.Tee(log, profiles, met, cat)
+}
+
+// openDHCP opens the lease store and the DHCP sockets, when DHCP is on.
+func (s *services) openDHCP(ctx context.Context) error {
+	if !config.On(s.cfg.DHCP.Enabled) {
+		return nil
 	}
-	if config.On(cfg.TFTP.Enabled) {
-		root, err := bootfs.OpenRoot(cfg.TFTP.Root)
-		if err != nil {
-			return fmt.Errorf("tftp root: %w", err)
-		}
-		defer root.Close()
-		// Generated configs first (pxelinux.cfg/01-<mac> of machines with
-		// a profile), then the files of the root; the same for HTTP.
-		files := bootfs.Chain(profiles, root)
-		srv := &tftp.Server{
-			Files:         files,
-			Logger:        log,
-			MaxBlockSize:  cfg.TFTP.MaxBlockSize,
-			MaxWindowSize: cfg.TFTP.MaxWindowSize,
-			MaxTransfers:  cfg.TFTP.MaxTransfers,
-			Timeout:       cfg.TFTP.Timeout.D(),
-			Retries:       cfg.TFTP.Retries,
-			SinglePort:    cfg.TFTP.SinglePort,
-			OnTransfer:    func(t tftp.Transfer) { recorder.Record(transferEvent("tftp", t)) },
-		}
-		conn, err := tftp.Listen(cfg.TFTP.Address)
-		if err != nil {
-			return err
-		}
-		defer conn.Close()
-		serve = append(serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
-		log.Info("tftp serving", "addr", cfg.TFTP.Address, "root", cfg.TFTP.Root)
-		if cfg.HTTP.Enabled {
-			hs := &httpboot.Server{Files: files, Logger: log, Events: recorder}
-			if config.On(cfg.Web.Enabled) {
-				hs.Callback = web.InstallCallback(cat, recorder)
-			}
-			ln, err := net.Listen("tcp", cfg.HTTP.Address)
-			if err != nil {
-				return fmt.Errorf("http: %w", err)
-			}
-			defer ln.Close()
-			serve = append(serve, func(ctx context.Context) error { return hs.Serve(ctx, ln) })
-			log.Info("http serving", "addr", cfg.HTTP.Address, "root", cfg.TFTP.Root)
-		}
+	store, err := s.openLeases()
+	if err != nil {
+		return err
 	}
-	if config.On(cfg.Web.Enabled) {
-		ws, err := newWeb(cfg, store, log)
-		if err != nil {
-			return err
-		}
-		machines := &web.Machines{Log: evlog, Info: func(mac net.HardwareAddr) web.MachineInfo {
-			return machineInfo(profiles, mac)
-		}}
-		machines.Register(ws)
-		web.RegisterDashboard(ws)
-		ws.Handle("GET /metrics", web.Read, met.Handler())
-		web.CatalogRoutes(ws, cat, recorder)
-		ln, err := net.Listen("tcp", cfg.Web.Address)
-		if err != nil {
-			return fmt.Errorf("web: %w", err)
-		}
-		defer ln.Close()
-		serve = append(serve, func(ctx context.Context) error { return ws.Serve(ctx, ln) })
-		log.Info("web serving", "addr", cfg.Web.Address, "public_read", cfg.Web.PublicRead)
+	s.store = store
+	alloc, err := lease.NewAllocator(ctx, store, time.Now, s.cfg.DHCP.OfferHold.D())
+	if err != nil {
+		return err
 	}
-	if len(cfg.IPv6.RouterAdvertisement) > 0 {
-		r := &ra.Responder{Interfaces: cfg.IPv6.RouterAdvertisement, Logger: log}
-		if err := r.Listen(); err != nil {
-			return err
-		}
-		serve = append(serve, r.Serve)
+	if s.pg != nil {
+		// Instances sharing the pools walk them from different places,
+		// and what the others record reaches this allocator.
+		alloc.Spread = rand.Uint64() | 1
+		s.g.Go(func() error { return s.pg.Follow(ctx, alloc.Observe) })
 	}
-	// Every socket is open: the privileges that opened them can go.
-	if cfg.User != "" {
-		if err := dropPrivileges(log, cfg.User, cfg.DataDir); err != nil {
-			return err
-		}
-		log.Info("privileges dropped", "user", cfg.User, "uid", os.Getuid(), "gid", os.Getgid())
+	resp, err := dhcp.NewResponder(s.cfg, alloc, time.Now)
+	if err != nil {
+		return err
 	}
-	for _, f := range serve {
-		g.Go(func() error { return f(ctx) })
+	resp.Catalog = s.cat.Snapshot
+	if s.cfg.HTTP.Enabled && s.cfg.HTTP.IPXEScript {
+		resp.IPXEScript = s.profiles.ScriptURL
 	}
-	return g.Wait()
+	srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
+		RateLimit: dhcp.RateLimit{PerMAC: s.cfg.DHCP.RatePerMAC, Global: s.cfg.DHCP.RateGlobal}, Workers: s.cfg.DHCP.Workers}
+	s.met.WatchDHCP(srv.Stats())
+	s.met.WatchPools(poolsOf(s.cfg), alloc.Usage)
+	if err := srv.Listen(s.cfg.Interfaces); err != nil {
+		return err
+	}
+	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, s.cfg.Interfaces) })
+	return nil
+}
+
+// openLeases opens the lease store: the shared database when there is
+// one, else the journal in the data directory.
+func (s *services) openLeases() (lease.Store, error) {
+	if s.pg != nil {
+		return s.pg, nil
+	}
+	j, err := lease.OpenJournal(s.cfg.DataDir, time.Now, s.log)
+	if err != nil {
+		return nil, fmt.Errorf("opening lease store in %s: %w", s.cfg.DataDir, err)
+	}
+	s.closers = append(s.closers, j)
+	return j, nil
+}
+
+// openTFTP opens the boot root and the TFTP socket, when TFTP is on.
+func (s *services) openTFTP(context.Context) error {
+	if !config.On(s.cfg.TFTP.Enabled) {
+		return nil
+	}
+	root, err := bootfs.OpenRoot(s.cfg.TFTP.Root)
+	if err != nil {
+		return fmt.Errorf("tftp root: %w", err)
+	}
+	s.closers = append(s.closers, root)
+	// Generated configs first (pxelinux.cfg/01-<mac> of machines with a
+	// profile), then the files of the root; HTTP serves the same.
+	s.files = bootfs.Chain(s.profiles, root)
+	t := s.cfg.TFTP
+	srv := &tftp.Server{
+		Files:         s.files,
+		Logger:        s.log,
+		MaxBlockSize:  t.MaxBlockSize,
+		MaxWindowSize: t.MaxWindowSize,
+		MaxTransfers:  t.MaxTransfers,
+		Timeout:       t.Timeout.D(),
+		Retries:       t.Retries,
+		SinglePort:    t.SinglePort,
+		OnTransfer:    func(tr tftp.Transfer) { s.recorder.Record(transferEvent("tftp", tr)) },
+	}
+	conn, err := tftp.Listen(t.Address)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, conn)
+	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
+	s.log.Info("tftp serving", "addr", t.Address, "root", t.Root)
+	return nil
+}
+
+// openHTTP opens the HTTP boot server's listener, when it is on. It serves
+// the TFTP root, so it runs only beside TFTP.
+func (s *services) openHTTP(context.Context) error {
+	if s.files == nil || !s.cfg.HTTP.Enabled {
+		return nil
+	}
+	hs := &httpboot.Server{Files: s.files, Logger: s.log, Events: s.recorder}
+	if config.On(s.cfg.Web.Enabled) {
+		hs.Callback = web.InstallCallback(s.cat, s.recorder)
+	}
+	ln, err := net.Listen("tcp", s.cfg.HTTP.Address)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	s.closers = append(s.closers, ln)
+	s.serve = append(s.serve, func(ctx context.Context) error { return hs.Serve(ctx, ln) })
+	s.log.Info("http serving", "addr", s.cfg.HTTP.Address, "root", s.cfg.TFTP.Root)
+	return nil
+}
+
+// openWeb opens the management server (API, dashboard, /metrics), when it
+// is on.
+func (s *services) openWeb(context.Context) error {
+	if !config.On(s.cfg.Web.Enabled) {
+		return nil
+	}
+	ws, err := newWeb(s.cfg, s.store, s.log)
+	if err != nil {
+		return err
+	}
+	machines := &web.Machines{Log: s.evlog, Info: func(mac net.HardwareAddr) web.MachineInfo {
+		return machineInfo(s.profiles, mac)
+	}}
+	machines.Register(ws)
+	web.RegisterDashboard(ws)
+	ws.Handle("GET /metrics", web.Read, s.met.Handler())
+	web.CatalogRoutes(ws, s.cat, s.recorder)
+	ln, err := net.Listen("tcp", s.cfg.Web.Address)
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
+	s.closers = append(s.closers, ln)
+	s.serve = append(s.serve, func(ctx context.Context) error { return ws.Serve(ctx, ln) })
+	s.log.Info("web serving", "addr", s.cfg.Web.Address, "public_read", s.cfg.Web.PublicRead)
+	return nil
+}
+
+// openRA opens the ICMPv6 socket of router advertisements, when some
+// interface has them.
+func (s *services) openRA(context.Context) error {
+	if len(s.cfg.IPv6.RouterAdvertisement) == 0 {
+		return nil
+	}
+	r := &ra.Responder{Interfaces: s.cfg.IPv6.RouterAdvertisement, Logger: s.log}
+	if err := r.Listen(); err != nil {
+		return err
+	}
+	s.serve = append(s.serve, r.Serve)
+	return nil
+}
+
+// dropRoot gives up root for cfg.User, if set: every socket is open, and
+// the privileges that opened them can go.
+func (s *services) dropRoot() error {
+	if s.cfg.User == "" {
+		return nil
+	}
+	if err := dropPrivileges(s.log, s.cfg.User, s.cfg.DataDir); err != nil {
+		return err
+	}
+	s.log.Info("privileges dropped", "user", s.cfg.User, "uid", os.Getuid(), "gid", os.Getgid())
+	return nil
 }
 
 // machineInfo is the catalog's view of a machine for the machine table:
@@ -218,8 +316,9 @@ func poolsOf(cfg *config.Config) []metrics.Pool {
 	return out
 }
 
-// transferEvent turns a finished TFTP transfer into a boot event, its
-// failure said the way a person looking at a boot wants it.
+// transferEvent turns a finished TFTP transfer into a boot event: its
+// outcome from the transfer's error, its failure said the way a person
+// looking at a boot wants it.
 func transferEvent(proto string, t tftp.Transfer) events.Event {
 	e := events.Event{
 		Time: time.Now(), IP: t.Remote.Addr().Unmap(), Proto: proto, File: t.Path,
@@ -231,19 +330,21 @@ func transferEvent(proto string, t tftp.Transfer) events.Event {
 		return e
 	}
 	e.Kind = events.FileFailed
-	switch {
-	case errors.Is(t.Err, fs.ErrNotExist):
-		e.Detail = "not found"
-	case errors.Is(t.Err, fs.ErrPermission):
-		e.Detail = "access denied"
-	case t.TimedOut() && t.Acked == 0:
-		e.Detail = "TFTP timeout: the client acknowledged no block"
-	case t.TimedOut():
-		e.Detail = fmt.Sprintf("TFTP timeout after block %d", t.Acked)
-	default:
-		e.Detail = t.Err.Error()
-	}
+	e.Outcome, e.Detail = transferFailure(t.Err, t.TimedOut(), t.Acked)
 	return e
+}
+
+// transferFailure is the outcome of a TFTP transfer that failed with err,
+// and its words: a timeout says after which block the client stopped
+// acknowledging, any other failure is judged as HTTP's are.
+func transferFailure(err error, timedOut bool, acked int64) (events.Outcome, string) {
+	switch {
+	case !timedOut:
+		return events.FileFailure(err)
+	case acked == 0:
+		return events.OutcomeTimeout, "TFTP timeout: the client acknowledged no block"
+	}
+	return events.OutcomeTimeout, fmt.Sprintf("TFTP timeout after block %d", acked)
 }
 
 // apiToken reads the API token (creating the default token file on first
@@ -306,7 +407,8 @@ func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Ad
 	}
 }
 
-// newWeb builds the management server: its token, then its routes.
+// newWeb builds the management server with its token and, when there is a
+// lease store, the leases route; openWeb adds the others.
 func newWeb(cfg *config.Config, store lease.Store, log *slog.Logger) (*web.Server, error) {
 	tok, err := apiToken(cfg)
 	if err != nil {

@@ -1,9 +1,3 @@
-// Package events records every step of every machine's network boot (DHCP
-// messages, TFTP files, later HTTP fetches and install callbacks) in bounded
-// memory, and derives from them each boot's timeline: how long DHCP took,
-// when the boot program, its config, the kernel and the initrd arrived.
-// Servers report through the Recorder hook; the log line of a finished boot,
-// the dashboard and metrics read the Log.
 package events
 
 import (
@@ -34,32 +28,33 @@ const (
 	Callback   // an installer called back (Detail says what it reported)
 )
 
+// kinds drives String and Event.Result: a new kind is its constant and one
+// line here.
+var kinds = [...]struct {
+	name string
+	// failure is the outcome of an event of this kind whose emitter named
+	// none: OutcomeOK unless the kind is itself a failure.
+	failure Outcome
+}{
+	0:            {"unknown", OutcomeOK},
+	DHCPDiscover: {"DISCOVER", OutcomeOK},
+	DHCPOffer:    {"OFFER", OutcomeOK},
+	DHCPRequest:  {"REQUEST", OutcomeOK},
+	DHCPAck:      {"ACK", OutcomeOK},
+	DHCPNak:      {"NAK", OutcomeRefused},
+	DHCPIgnored:  {"ignored", OutcomeOK},
+	FileServed:   {"file", OutcomeOK},
+	FileFailed:   {"file failed", OutcomeError},
+	ProxyOffer:   {"proxy OFFER", OutcomeOK},
+	ProxyAck:     {"proxy ACK", OutcomeOK},
+	Callback:     {"callback", OutcomeOK},
+}
+
 func (k Kind) String() string {
-	switch k {
-	case DHCPDiscover:
-		return "DISCOVER"
-	case DHCPOffer:
-		return "OFFER"
-	case DHCPRequest:
-		return "REQUEST"
-	case DHCPAck:
-		return "ACK"
-	case DHCPNak:
-		return "NAK"
-	case DHCPIgnored:
-		return "ignored"
-	case FileServed:
-		return "file"
-	case FileFailed:
-		return "file failed"
-	case ProxyOffer:
-		return "proxy OFFER"
-	case ProxyAck:
-		return "proxy ACK"
-	case Callback:
-		return "callback"
+	if int(k) < len(kinds) {
+		return kinds[k].name
 	}
-	return "unknown"
+	return kinds[0].name
 }
 
 // Event is one step of one machine's boot.
@@ -76,9 +71,12 @@ type Event struct {
 	Dur   time.Duration
 	// Retransmits counts the TFTP packets sent again during a transfer.
 	Retransmits int
-	// Detail: the architecture, the reason a packet was ignored, why a file
-	// failed in words for a person ("not found", "TFTP timeout after block
-	// 812").
+	// Outcome is how the step ended, set by the server that knows: what
+	// metrics count and the dashboard marks (see Result).
+	Outcome Outcome
+	// Detail is words for a person, never decided on: the architecture,
+	// the reason a packet was ignored, why a file failed ("not found",
+	// "TFTP timeout after block 812").
 	Detail string
 	// Client is what a DHCP request said of the machine (PXE, iPXE, arch, UUID).
 	Client pxe.Client
@@ -91,6 +89,17 @@ type Event struct {
 	// "ip:ADDR" for a file fetched by an address pxed did not lease. Set by
 	// the Log before subscribers see the event.
 	Machine string
+}
+
+// Result is how the event's step ended: its Outcome, or, for an event of a
+// failure kind left at OutcomeOK, its kind's failure (OutcomeError for
+// FileFailed, OutcomeRefused for DHCPNak), so that an emitter that names no
+// outcome can never have a failure counted as a success.
+func (e Event) Result() Outcome {
+	if e.Outcome == OutcomeOK && int(e.Kind) < len(kinds) {
+		return kinds[e.Kind].failure
+	}
+	return e.Outcome
 }
 
 // Recorder is the hook servers report to. Record must not block.
@@ -154,6 +163,7 @@ type machine struct {
 	next   int
 	full   bool
 	sum    Summary
+	stage  stage // where its last boot stands; sum.State in words
 }
 
 // NewLog returns an empty Log with the given limits.
@@ -207,7 +217,7 @@ func (g *Log) Record(e Event) {
 		g.byIP[e.IP] = mac
 	}
 	m.add(e, g.limits.PerMachine)
-	m.sum.update(e)
+	m.update(e)
 	g.publish(e)
 	var boot Boot
 	done := g.OnBoot != nil && e.Kind == FileServed && classify(e.File) == stepInitrd

@@ -32,13 +32,14 @@ func labBoot(g *Log, offset float64) {
 	rec(16, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 0}) // tsize probe
 	rec(16.1, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 42430})
 	rec(16.3, Event{IP: ip, Kind: FileServed, File: "ldlinux.c32", Bytes: 120000})
-	rec(16.4, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Detail: "not found"})
+	rec(16.4, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Outcome: OutcomeNotFound, Detail: "not found"})
 	rec(16.5, Event{IP: ip, Kind: FileServed, File: "pxelinux.cfg/default", Bytes: 200})
 	rec(18, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/linux", Bytes: 8 << 20})
 	rec(25, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/initrd.gz", Bytes: 40 << 20})
 }
 
 func TestTimeline(t *testing.T) {
+	t.Parallel()
 	g := NewLog(DefaultLimits)
 	var got []Boot
 	g.OnBoot = func(m string, b Boot) {
@@ -70,6 +71,7 @@ func TestTimeline(t *testing.T) {
 }
 
 func TestPerMachineLimit(t *testing.T) {
+	t.Parallel()
 	g := NewLog(Limits{PerMachine: 5, Machines: 10})
 	for i := range 12 {
 		g.Record(Event{Time: at(float64(i)), MAC: mac, Kind: DHCPDiscover, Detail: fmt.Sprint(i)})
@@ -81,6 +83,7 @@ func TestPerMachineLimit(t *testing.T) {
 }
 
 func TestMachineLimitForgetsLeastRecent(t *testing.T) {
+	t.Parallel()
 	g := NewLog(Limits{PerMachine: 4, Machines: 3})
 	m := func(i int) net.HardwareAddr { return net.HardwareAddr{2, 0, 0, 0, 0, byte(i)} }
 	for i := range 3 {
@@ -102,6 +105,7 @@ func TestMachineLimitForgetsLeastRecent(t *testing.T) {
 // DHCP exchange and a failed file, while one live follower reads as fast as
 // it can and one reads nothing, and checks that the Log's memory stays
 // within its limits: followers that fall behind are dropped, not queued for.
+// It measures the heap, so it is not parallel: it runs while no other test does.
 func TestFloodBounded(t *testing.T) {
 	g := NewLog(DefaultLimits)
 	runtime.GC()
@@ -128,7 +132,7 @@ func TestFloodBounded(t *testing.T) {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		g.Record(Event{MAC: m, Kind: DHCPDiscover, ClientName: fmt.Sprintf("flood-%d", i)})
 		g.Record(Event{MAC: m, Kind: DHCPAck, IP: a})
-		g.Record(Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/default", Detail: "not found"})
+		g.Record(Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/default", Outcome: OutcomeNotFound, Detail: "not found"})
 	}
 	follower.Close()
 	n := <-followed
@@ -157,6 +161,7 @@ func TestFloodBounded(t *testing.T) {
 // The key a machine is filed under is the MAC as net.HardwareAddr prints it,
 // for every length a client may send.
 func TestAppendMACMatchesString(t *testing.T) {
+	t.Parallel()
 	for n := 0; n <= 16; n++ {
 		mac := make(net.HardwareAddr, n)
 		for i := range mac {
@@ -171,6 +176,7 @@ func TestAppendMACMatchesString(t *testing.T) {
 // A machine that takes the place of a forgotten one starts with no events
 // of its own.
 func TestRecycledMachineStartsEmpty(t *testing.T) {
+	t.Parallel()
 	g := NewLog(Limits{Machines: 1, PerMachine: 4})
 	a := net.HardwareAddr{2, 0, 0, 0, 0, 1}
 	b := net.HardwareAddr{2, 0, 0, 0, 0, 2}

@@ -51,47 +51,58 @@ type BootLog struct {
 
 // expectedMiss reports whether a file that was not found is one a loader
 // looks for on the way to another (its config search), so that its absence
-// is normal: PXELINUX tries pxelinux.cfg/<uuid>, 01-<mac>, the client
-// address in hex shortened digit by digit, then "default" (PXELINUX docs,
-// "Configuration"); GRUB tries grub.cfg-01-<mac> and grub.cfg-<hex> before
-// grub.cfg.
+// is normal. A new probe is one case here.
 func expectedMiss(file string) bool {
 	f := strings.ToLower(strings.TrimLeft(file, "/"))
 	base := path.Base(f)
 	switch {
+	// PXELINUX tries pxelinux.cfg/<uuid>, 01-<mac>, the client address in
+	// hex shortened digit by digit, then "default" (PXELINUX docs,
+	// "Configuration").
 	case strings.HasPrefix(f, "pxelinux.cfg/"):
 		return base != "default"
+	// GRUB tries grub.cfg-01-<mac> and grub.cfg-<hex> before grub.cfg.
 	case strings.HasPrefix(base, "grub.cfg-"):
 		return true
 	}
 	return false
 }
 
-// StepOf turns an event into a timeline step, judging its outcome.
+// StepOf turns an event into a timeline step. Its status comes from the
+// event's outcome (Event.Result) alone; the words of Reason and Detail
+// decide nothing.
 func StepOf(e Event) Step {
 	s := Step{Time: e.Time, Kind: e.Kind, Proto: e.Proto, File: e.File, IP: e.IP, Bytes: e.Bytes,
 		Dur: e.Dur, Retransmits: e.Retransmits, Status: StatusOK, Detail: e.Detail}
-	switch e.Kind {
-	case DHCPNak:
-		s.Status, s.Reason = StatusFail, "DHCPNAK"
-		if e.Detail != "" {
-			s.Reason += ": " + e.Detail
-		}
-	case FileFailed:
-		s.Status = StatusFail
-		if e.Detail == "not found" && expectedMiss(e.File) {
-			s.Status = StatusMiss
-		}
-		switch {
-		case e.Detail == "":
-			s.Reason = e.File + " failed"
-		case e.Detail == "not found":
-			s.Reason = e.File + " not found"
-		default:
-			s.Reason = e.File + ": " + e.Detail
-		}
+	if o := e.Result(); o.Failed() {
+		s.Status, s.Reason = status(o, e.File), reason(e, o)
 	}
 	return s
+}
+
+// status judges a failed step: a file not found where a loader's config
+// search expects that is a miss, anything else a failure.
+func status(o Outcome, file string) Status {
+	if o == OutcomeNotFound && expectedMiss(file) {
+		return StatusMiss
+	}
+	return StatusFail
+}
+
+// reason says why a step failed, for a person: what failed (the DHCPNAK,
+// the file), then the outcome's words or the event's Detail.
+func reason(e Event, o Outcome) string {
+	switch {
+	case e.Kind == DHCPNak && e.Detail == "":
+		return "DHCPNAK"
+	case e.Kind == DHCPNak:
+		return "DHCPNAK: " + e.Detail
+	case o == OutcomeNotFound:
+		return e.File + " " + o.String()
+	case e.Detail == "":
+		return e.File + " failed"
+	}
+	return e.File + ": " + e.Detail
 }
 
 // splitBoots cuts a machine's events (oldest first) into boot attempts: a

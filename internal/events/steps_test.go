@@ -10,6 +10,7 @@ import (
 )
 
 func TestBootsMarkFailures(t *testing.T) {
+	t.Parallel()
 	g := NewLog(DefaultLimits)
 	labBoot(g, 0)
 	// The second boot finds no default config, then an initrd transfer
@@ -20,10 +21,10 @@ func TestBootsMarkFailures(t *testing.T) {
 	rec(1, Event{MAC: mac, Kind: DHCPRequest, IP: ip})
 	rec(1, Event{MAC: mac, Kind: DHCPAck, IP: ip})
 	rec(2, Event{IP: ip, Kind: FileServed, File: "pxelinux.0", Bytes: 42430})
-	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Detail: "not found"})
-	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/C0A801", Detail: "not found"})
-	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/default", Detail: "not found"})
-	rec(9, Event{IP: ip, Kind: FileFailed, File: "initrd.gz", Detail: "TFTP timeout after block 812", Retransmits: 5})
+	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Outcome: OutcomeNotFound, Detail: "not found"})
+	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/C0A801", Outcome: OutcomeNotFound, Detail: "not found"})
+	rec(3, Event{IP: ip, Kind: FileFailed, File: "pxelinux.cfg/default", Outcome: OutcomeNotFound, Detail: "not found"})
+	rec(9, Event{IP: ip, Kind: FileFailed, File: "initrd.gz", Outcome: OutcomeTimeout, Detail: "TFTP timeout after block 812", Retransmits: 5})
 
 	boots := g.Boots(mac.String(), 5)
 	if len(boots) != 2 {
@@ -74,6 +75,7 @@ func TestBootsMarkFailures(t *testing.T) {
 }
 
 func TestSummaryFollowsBoot(t *testing.T) {
+	t.Parallel()
 	g := NewLog(DefaultLimits)
 	m := net.HardwareAddr{2, 0, 0, 0, 0, 1}
 	a := netip.MustParseAddr("10.0.0.5")
@@ -87,10 +89,12 @@ func TestSummaryFollowsBoot(t *testing.T) {
 		{Event{MAC: m, Kind: DHCPAck, IP: a, Host: "node-1"}, "leased"},
 		{Event{IP: a, Kind: FileServed, File: "pxelinux.0", Bytes: 0}, "leased"}, // a size probe
 		{Event{IP: a, Kind: FileServed, File: "pxelinux.0", Bytes: 100}, "loading pxelinux.0"},
-		{Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/01-02-00-00-00-00-01", Detail: "not found"}, "loading pxelinux.0"},
+		{Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/01-02-00-00-00-00-01", Outcome: OutcomeNotFound, Detail: "not found"}, "loading pxelinux.0"},
 		{Event{IP: a, Kind: FileServed, File: "pxelinux.cfg/default", Bytes: 10}, "config sent"},
 		{Event{IP: a, Kind: FileServed, File: "vmlinuz", Bytes: 10}, "kernel sent"},
 		{Event{IP: a, Kind: FileServed, File: "initrd.img", Bytes: 10}, "initrd sent"},
+		{Event{IP: a, Kind: FileServed, File: "ldlinux.c32", Bytes: 10}, "initrd sent"}, // a module after the initrd
+		{Event{MAC: m, Kind: DHCPIgnored, Detail: "INFORM"}, "initrd sent"},
 		{Event{MAC: m, Kind: Callback, Detail: "done"}, "install done"},
 		{Event{MAC: m, Kind: DHCPDiscover}, "discovering"},
 		{Event{MAC: m, Kind: DHCPNak, Detail: "address not available"}, "refused"},
@@ -109,6 +113,7 @@ func TestSummaryFollowsBoot(t *testing.T) {
 }
 
 func TestSubscription(t *testing.T) {
+	t.Parallel()
 	g := NewLog(Limits{SubscriberQueue: 3, Subscribers: 2})
 	fast, err := g.Subscribe()
 	if err != nil {
@@ -158,5 +163,60 @@ func TestSubscription(t *testing.T) {
 	fast.Close()
 	if _, ok := <-fast.C; ok {
 		t.Error("C still open after Close")
+	}
+}
+
+// A step's status comes from its outcome alone: rewording the Detail of a
+// failure, or words that look like another outcome's, change no status.
+func TestStatusIgnoresWords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		file    string
+		outcome Outcome
+		want    Status
+	}{
+		{"pxelinux.cfg/01-00-18-e7-42-84-3a", OutcomeNotFound, StatusMiss},
+		{"boot/grub/grub.cfg-01-00-18-e7-42-84-3a", OutcomeNotFound, StatusMiss},
+		{"pxelinux.cfg/default", OutcomeNotFound, StatusFail},
+		{"pxelinux.cfg/01-00-18-e7-42-84-3a", OutcomeDenied, StatusFail},
+		{"pxelinux.cfg/01-00-18-e7-42-84-3a", OutcomeError, StatusFail},
+		{"initrd.gz", OutcomeTimeout, StatusFail},
+	} {
+		for _, detail := range []string{"", "not found", "no such file", "access denied", "TFTP timeout after block 3", "done"} {
+			e := Event{Kind: FileFailed, File: c.file, Outcome: c.outcome, Detail: detail}
+			if got := StepOf(e).Status; got != c.want {
+				t.Errorf("%s, %v, detail %q: status %q, want %q", c.file, c.outcome, detail, got, c.want)
+			}
+		}
+	}
+	for _, detail := range []string{"", "address not available", "ok"} {
+		if got := StepOf(Event{Kind: DHCPNak, Detail: detail}).Status; got != StatusFail {
+			t.Errorf("NAK with detail %q: status %q", detail, got)
+		}
+		if got := StepOf(Event{Kind: DHCPIgnored, Detail: detail}).Status; got != StatusOK {
+			t.Errorf("ignored packet with detail %q: status %q", detail, got)
+		}
+	}
+}
+
+// The reason of a failed step, as the dashboard and `pxed status` print it.
+func TestReasonWords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		e    Event
+		want string
+	}{
+		{Event{Kind: FileFailed, File: "pxelinux.cfg/default", Outcome: OutcomeNotFound, Detail: "not found"}, "pxelinux.cfg/default not found"},
+		{Event{Kind: FileFailed, File: "pxelinux.cfg/default", Outcome: OutcomeNotFound, Detail: "no such file"}, "pxelinux.cfg/default not found"},
+		{Event{Kind: FileFailed, File: "x", Outcome: OutcomeDenied, Detail: "access denied"}, "x: access denied"},
+		{Event{Kind: FileFailed, File: "initrd.gz", Outcome: OutcomeTimeout, Detail: "TFTP timeout after block 812"}, "initrd.gz: TFTP timeout after block 812"},
+		{Event{Kind: FileFailed, File: "x"}, "x failed"},
+		{Event{Kind: DHCPNak, Detail: "address not available"}, "DHCPNAK: address not available"},
+		{Event{Kind: DHCPNak}, "DHCPNAK"},
+		{Event{Kind: FileServed, File: "x", Detail: "not found"}, ""},
+	} {
+		if got := StepOf(c.e).Reason; got != c.want {
+			t.Errorf("%v %s %v %q: reason %q, want %q", c.e.Kind, c.e.File, c.e.Outcome, c.e.Detail, got, c.want)
+		}
 	}
 }

@@ -24,8 +24,31 @@ type Summary struct {
 	Failure string
 }
 
-// update brings s in line with the machine's newest event e.
-func (s *Summary) update(e Event) {
+// stage is where a machine's boot stands. Summary.State says it in words
+// for a person; update decides on the stage alone.
+type stage uint8
+
+const (
+	stageNone stage = iota
+	stageDiscovering
+	stageOffered
+	stageRequesting
+	stageLeased
+	stageBootServer
+	stageRefused
+	stageIgnored
+	stageLoading // a boot program or another file
+	stageConfig
+	stageKernel
+	stageInitrd
+	stageFailed
+	stageInstall // an installer called back
+)
+
+// update brings the machine's summary and stage in line with its newest
+// event e.
+func (m *machine) update(e Event) {
+	s := &m.sum
 	s.LastSeen = e.Time
 	if e.Host != "" {
 		s.Host = e.Host
@@ -41,45 +64,58 @@ func (s *Summary) update(e Event) {
 	st := StepOf(e)
 	switch e.Kind {
 	case DHCPDiscover:
-		if s.State != "discovering" {
+		if m.stage != stageDiscovering {
 			s.Failure = "" // a new boot starts clean
 		}
-		s.State = "discovering"
+		m.set(stageDiscovering, "discovering")
 	case DHCPOffer, ProxyOffer:
-		s.State = "offered"
+		m.set(stageOffered, "offered")
 	case DHCPRequest:
-		s.State = "requesting"
+		m.set(stageRequesting, "requesting")
 	case DHCPAck:
-		s.State = "leased"
+		m.set(stageLeased, "leased")
 	case ProxyAck:
-		s.State = "boot server answered"
+		m.set(stageBootServer, "boot server answered")
 	case DHCPNak:
-		s.State, s.Failure = "refused", st.Reason
+		m.set(stageRefused, "refused")
+		s.Failure = st.Reason
 	case DHCPIgnored:
-		if s.State == "" {
-			s.State = "ignored"
+		if m.stage == stageNone {
+			m.set(stageIgnored, "ignored")
 		}
 	case FileServed:
-		if e.Bytes > 0 {
-			switch classify(e.File) {
-			case stepKernel:
-				s.State = "kernel sent"
-			case stepInitrd:
-				s.State = "initrd sent"
-			case stepConfig:
-				s.State = "config sent"
-			default:
-				if s.State != "kernel sent" && s.State != "initrd sent" {
-					s.State = "loading " + e.File
-				}
-			}
+		if e.Bytes > 0 { // else a size probe, not a fetch
+			m.fileSent(e.File)
 		}
 	case FileFailed:
 		if st.Status == StatusFail {
-			s.State, s.Failure = "failed", st.Reason
+			m.set(stageFailed, "failed")
+			s.Failure = st.Reason
 		}
 	case Callback:
-		s.State = strings.TrimSpace("install " + e.Detail)
+		m.set(stageInstall, strings.TrimSpace("install "+e.Detail))
+	}
+}
+
+// set moves the machine to stage st, which words says for a person.
+func (m *machine) set(st stage, words string) {
+	m.stage, m.sum.State = st, words
+}
+
+// fileSent moves the machine on by the role of a file sent whole; a boot
+// program or another file sent after the kernel or initrd changes nothing.
+func (m *machine) fileSent(file string) {
+	switch classify(file) {
+	case stepKernel:
+		m.set(stageKernel, "kernel sent")
+	case stepInitrd:
+		m.set(stageInitrd, "initrd sent")
+	case stepConfig:
+		m.set(stageConfig, "config sent")
+	default:
+		if m.stage != stageKernel && m.stage != stageInitrd {
+			m.set(stageLoading, "loading "+file)
+		}
 	}
 }
 

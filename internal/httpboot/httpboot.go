@@ -126,18 +126,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// finish logs and records a GET that ended, with err if it failed: its
+// outcome as events.FileFailure judges it, as for TFTP.
 func (s *Server) finish(remote netip.AddrPort, name string, n int64, d time.Duration, err error) {
 	attrs := []any{"ip", remote.Addr().String(), "file", name, "bytes", n, "dur", d}
 	e := events.Event{Time: time.Now(), IP: remote.Addr().Unmap(), Proto: "http", File: name, Bytes: n, Dur: d, Kind: events.FileServed}
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
-		e.Kind, e.Detail = events.FileFailed, err.Error()
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			e.Detail = "not found"
-		case errors.Is(err, fs.ErrPermission):
-			e.Detail = "access denied"
-		}
+		e.Kind = events.FileFailed
+		e.Outcome, e.Detail = events.FileFailure(err)
 	}
 	s.logger().Info("http transfer", attrs...)
 	if s.Events != nil {

@@ -101,15 +101,19 @@ func TestConfinedAndReadOnly(t *testing.T) {
 			t.Errorf("GET %s: %d %q, want %d", path, resp.StatusCode, body, want)
 		}
 	}
-	// The timeline says why in words.
+	// The timeline says why: as an outcome, and in words.
 	reasons := map[string]string{}
+	outcomes := map[string]events.Outcome{}
 	for _, e := range log.Events("ip:127.0.0.1") {
 		if e.Kind == events.FileFailed {
-			reasons[e.File] = e.Detail
+			reasons[e.File], outcomes[e.File] = e.Detail, e.Outcome
 		}
 	}
 	if reasons["missing"] != "not found" || reasons["debian-installer"] != "access denied" {
 		t.Errorf("failure details: %q", reasons)
+	}
+	if outcomes["missing"] != events.OutcomeNotFound || outcomes["debian-installer"] != events.OutcomeDenied || outcomes["escape"] != events.OutcomeDenied {
+		t.Errorf("failure outcomes: %v", outcomes)
 	}
 	resp, err := http.Post(base+"/debian-installer/linux", "text/plain", bytes.NewReader([]byte("x")))
 	if err != nil {

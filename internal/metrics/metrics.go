@@ -1,16 +1,7 @@
-// Package metrics exposes what pxed does as Prometheus metrics on a registry
-// of its own (never the library's global one): DHCP requests by type and
-// outcome, addresses in use and free per pool, TFTP and HTTP transfers with
-// their bytes, failures, retransmissions and durations.
-//
-// Every label value comes from a fixed set or from the config (pool
-// ranges), never from what a client sends, so a flood of new MACs or file
-// names adds no series.
 package metrics
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -98,19 +89,10 @@ func (m *Metrics) Record(e events.Event) {
 	}
 }
 
-// fileResult puts a transfer's outcome into one of a few label values.
+// fileResult is a transfer's outcome as a label value: from the event's
+// typed outcome alone, so rewording a failure's Detail changes no series.
 func fileResult(e events.Event) string {
-	switch {
-	case e.Kind == events.FileServed:
-		return "ok"
-	case e.Detail == "not found":
-		return "not_found"
-	case e.Detail == "access denied":
-		return "denied"
-	case strings.HasPrefix(e.Detail, "TFTP timeout"):
-		return "timeout"
-	}
-	return "error"
+	return e.Result().Label()
 }
 
 // WatchDHCP reads st at every scrape.

@@ -17,15 +17,16 @@ import (
 )
 
 func TestFileMetrics(t *testing.T) {
+	t.Parallel()
 	m := New()
 	ip := netip.MustParseAddr("10.0.0.5")
 	for _, e := range []events.Event{
 		{Kind: events.FileServed, Proto: "tftp", IP: ip, File: "pxelinux.0", Bytes: 42430, Dur: 30 * time.Millisecond},
 		{Kind: events.FileServed, Proto: "tftp", IP: ip, File: "linux", Bytes: 8 << 20, Dur: 2 * time.Second, Retransmits: 3},
-		{Kind: events.FileFailed, Proto: "tftp", IP: ip, File: "pxelinux.cfg/default", Detail: "not found"},
-		{Kind: events.FileFailed, Proto: "tftp", IP: ip, File: "initrd.gz", Detail: "TFTP timeout after block 812", Bytes: 812 * 512, Retransmits: 5},
+		{Kind: events.FileFailed, Proto: "tftp", IP: ip, File: "pxelinux.cfg/default", Outcome: events.OutcomeNotFound, Detail: "not found"},
+		{Kind: events.FileFailed, Proto: "tftp", IP: ip, File: "initrd.gz", Outcome: events.OutcomeTimeout, Detail: "TFTP timeout after block 812", Bytes: 812 * 512, Retransmits: 5},
 		{Kind: events.FileServed, Proto: "http", IP: ip, File: "initrd.gz", Bytes: 40 << 20, Dur: time.Second},
-		{Kind: events.FileFailed, Proto: "http", IP: ip, File: "x", Detail: "access denied"},
+		{Kind: events.FileFailed, Proto: "http", IP: ip, File: "x", Outcome: events.OutcomeDenied, Detail: "access denied"},
 		{Kind: events.DHCPDiscover, Proto: "dhcp"}, // counted from dhcp.Stats, not here
 	} {
 		m.Record(e)
@@ -50,7 +51,36 @@ func TestFileMetrics(t *testing.T) {
 	}
 }
 
+// A transfer's result label comes from its outcome alone: rewording the
+// Detail of a failure, or words that read like another result, move no
+// count to another series. The label values are the ones dashboards and
+// alerts select on.
+func TestFileResultIgnoresWords(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		e    events.Event
+		want string
+	}{
+		{events.Event{Kind: events.FileServed}, "ok"},
+		{events.Event{Kind: events.FileServed, Detail: "not found"}, "ok"},
+		{events.Event{Kind: events.FileFailed, Outcome: events.OutcomeNotFound}, "not_found"},
+		{events.Event{Kind: events.FileFailed, Outcome: events.OutcomeDenied}, "denied"},
+		{events.Event{Kind: events.FileFailed, Outcome: events.OutcomeTimeout}, "timeout"},
+		{events.Event{Kind: events.FileFailed, Outcome: events.OutcomeError}, "error"},
+		{events.Event{Kind: events.FileFailed}, "error"},
+	} {
+		for _, detail := range []string{"", "not found", "no such file", "access denied", "TFTP timeout after block 812", "timed out"} {
+			e := c.e
+			e.Detail = detail
+			if got := fileResult(e); got != c.want {
+				t.Errorf("%v, outcome %v, detail %q: result %q, want %q", e.Kind, e.Outcome, detail, got, c.want)
+			}
+		}
+	}
+}
+
 func TestDHCPAndPoolMetrics(t *testing.T) {
+	t.Parallel()
 	m := New()
 	var st dhcp.Stats
 	st.Received.Add(7)
@@ -79,6 +109,7 @@ func TestDHCPAndPoolMetrics(t *testing.T) {
 // TestFloodAddsNoSeries: 100,000 distinct machines and file names add no
 // series: labels come from fixed sets.
 func TestFloodAddsNoSeries(t *testing.T) {
+	t.Parallel()
 	m := New()
 	count := func() int {
 		n, err := testutil.GatherAndCount(m.Registry(), "pxed_file_transfers_total", "pxed_file_bytes_total", "pxed_file_transfer_duration_seconds")
@@ -89,7 +120,7 @@ func TestFloodAddsNoSeries(t *testing.T) {
 	}
 	for i := range 100_000 {
 		mac := net.HardwareAddr{2, 0, 0, byte(i >> 16), byte(i >> 8), byte(i)}
-		m.Record(events.Event{Kind: events.FileFailed, Proto: "tftp", MAC: mac, File: fmt.Sprintf("pxelinux.cfg/01-%s", mac), Detail: "not found"})
+		m.Record(events.Event{Kind: events.FileFailed, Proto: "tftp", MAC: mac, File: fmt.Sprintf("pxelinux.cfg/01-%s", mac), Outcome: events.OutcomeNotFound, Detail: "not found"})
 		m.Record(events.Event{Kind: events.FileFailed, Proto: fmt.Sprint("p", i%3), File: fmt.Sprint(i), Detail: fmt.Sprint("e", i)})
 	}
 	if n := count(); n > 6 {

@@ -18,8 +18,17 @@ import (
 	"github.com/pxed/pxed/internal/pxe"
 )
 
-// Service answers loaders' config requests with rendered profiles. It
-// learns what each machine is from the DHCP events it records.
+// Service answers loaders' config requests with rendered profiles.
+//
+// What a machine is (its architecture, UUID, whether iPXE asked) and which
+// machine holds an address, the Service knows only from the DHCP server's
+// events recorded to it (Record): GRUB asks for grub.cfg by its path alone,
+// so only the address pxed acknowledged names the machine. A Service that
+// is not among the DHCP server's recorders still answers paths that name a
+// MAC (without the architecture, UUID and loader it would know), but never
+// GRUB's grub.cfg; pxed's app builds its recorders with bootEvents, which
+// takes the Service as a parameter of its own, so that it cannot be left
+// out.
 type Service struct {
 	// Catalog returns the current hosts and profiles.
 	Catalog func() *catalog.Snapshot
@@ -29,6 +38,16 @@ type Service struct {
 	// called name, for a machine that reached pxed at server ("" if none).
 	Callback func(name string, server netip.Addr) string
 
+	clients clients
+}
+
+// Record implements events.Recorder: the Service learns each machine from
+// its DHCP requests and ACKs.
+func (s *Service) Record(e events.Event) { s.clients.record(e) }
+
+// clients is what DHCP said of each machine: its last DISCOVER or REQUEST,
+// and the address it was acknowledged. The zero value is empty and ready.
+type clients struct {
 	mu   sync.Mutex
 	seen map[pxe.MACKey]pxe.Client // MAC → what its last DHCP request said
 	byIP map[netip.Addr]pxe.MACKey // address acknowledged → MAC
@@ -38,43 +57,52 @@ type Service struct {
 // the maps over rather than growing them.
 const maxSeen = 65536
 
-// Record implements events.Recorder: it keeps what each machine's DHCP
-// requests said of it, and which address it was given (GRUB's grub.cfg
-// request names no MAC, only comes from that address).
-func (s *Service) Record(e events.Event) {
+func (c *clients) record(e events.Event) {
 	if e.Proto != "dhcp" || len(e.MAC) == 0 {
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	switch e.Kind {
 	case events.DHCPDiscover, events.DHCPRequest:
-		if s.seen == nil || len(s.seen) >= maxSeen {
-			s.seen = map[pxe.MACKey]pxe.Client{}
+		if c.seen == nil || len(c.seen) >= maxSeen {
+			c.seen = map[pxe.MACKey]pxe.Client{}
 		}
-		s.seen[pxe.KeyOf(e.MAC)] = e.Client
+		c.seen[pxe.KeyOf(e.MAC)] = e.Client
 	case events.DHCPAck:
 		if !e.IP.IsValid() {
 			return
 		}
-		if s.byIP == nil || len(s.byIP) >= maxSeen {
-			s.byIP = map[netip.Addr]pxe.MACKey{}
+		if c.byIP == nil || len(c.byIP) >= maxSeen {
+			c.byIP = map[netip.Addr]pxe.MACKey{}
 		}
-		s.byIP[e.IP.Unmap()] = pxe.KeyOf(e.MAC)
+		c.byIP[e.IP.Unmap()] = pxe.KeyOf(e.MAC)
 	}
 }
 
-func (s *Service) client(mac net.HardwareAddr) (pxe.Client, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c, ok := s.seen[pxe.KeyOf(mac)]
-	return c, ok
+// client is what machine mac's last DHCP request said of it.
+func (c *clients) client(mac net.HardwareAddr) (pxe.Client, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cl, ok := c.seen[pxe.KeyOf(mac)]
+	return cl, ok
+}
+
+// at is the machine pxed last acknowledged at address ip.
+func (c *clients) at(ip netip.Addr) (net.HardwareAddr, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.byIP[ip.Unmap()]
+	if !ok {
+		return nil, false
+	}
+	return k.HardwareAddr(), true
 }
 
 // ProfileFor returns the profile machine mac boots when it reaches pxed on
 // local, as the catalog decides it, and its host entry (nil if none).
 func (s *Service) ProfileFor(mac net.HardwareAddr, local netip.Addr) (*config.Profile, *catalog.Host, bool) {
-	c, _ := s.client(mac)
+	c, _ := s.clients.client(mac)
 	d := s.Catalog().Resolve(mac, c.UUID, local)
 	if d.Profile == nil {
 		return nil, d.Host, false
@@ -138,11 +166,8 @@ func (s *Service) route(r *bootfs.Request) (net.HardwareAddr, renderer, bool, bo
 	// GRUB's own config, asked for by its path alone: the machine is the
 	// one pxed acknowledged at the requesting address.
 	if base == "grub.cfg" {
-		s.mu.Lock()
-		k, ok := s.byIP[r.Remote.Addr().Unmap()]
-		s.mu.Unlock()
-		if ok {
-			return k.HardwareAddr(), GRUB, false, true
+		if mac, ok := s.clients.at(r.Remote.Addr()); ok {
+			return mac, GRUB, false, true
 		}
 	}
 	return nil, nil, false, false
@@ -178,7 +203,7 @@ func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Requ
 			f.CallbackURL = s.Callback(host.Name, r.Local.Unmap())
 		}
 	}
-	if c, known := s.client(mac); known {
+	if c, known := s.clients.client(mac); known {
 		if c.HasArch {
 			f.Arch = c.Arch.String()
 		}

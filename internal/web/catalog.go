@@ -18,114 +18,148 @@ import (
 // paths at once. An accepted install callback is recorded to ev (if not
 // nil), so that it ends the machine's boot timeline.
 func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
-	s.HandleFunc("GET /api/v1/hosts", Read, func(w http.ResponseWriter, r *http.Request) {
-		JSON(w, http.StatusOK, c.Snapshot().Hosts())
-	})
-	s.HandleFunc("GET /api/v1/hosts/{name}", Read, func(w http.ResponseWriter, r *http.Request) {
-		h, ok := c.Snapshot().Host(r.PathValue("name"))
-		if !ok {
-			Error(w, http.StatusNotFound, "no host "+r.PathValue("name"))
-			return
-		}
-		JSON(w, http.StatusOK, h)
-	})
-	s.HandleFunc("PUT /api/v1/hosts/{name}", Write, func(w http.ResponseWriter, r *http.Request) {
-		var h config.Host
-		if err := Decode(r, &h); err != nil {
-			Error(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		name := r.PathValue("name")
-		if h.Name == "" {
-			h.Name = name
-		}
-		if !strings.EqualFold(h.Name, name) {
-			Error(w, http.StatusBadRequest, "the body names host "+h.Name+", the path "+name)
-			return
-		}
-		if err := c.PutHost(r.Context(), h); err != nil {
-			catalogError(w, err)
-			return
-		}
-		got, _ := c.Snapshot().Host(name)
-		JSON(w, http.StatusOK, got)
-	})
-	s.HandleFunc("DELETE /api/v1/hosts/{name}", Write, func(w http.ResponseWriter, r *http.Request) {
-		if err := c.DeleteHost(r.Context(), r.PathValue("name")); err != nil {
-			catalogError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	a := catalogAPI{c}
+	s.HandleFunc("GET /api/v1/hosts", Read, a.listHosts)
+	s.HandleFunc("GET /api/v1/hosts/{name}", Read, a.getHost)
+	s.HandleFunc("PUT /api/v1/hosts/{name}", Write, a.putHost)
+	s.HandleFunc("DELETE /api/v1/hosts/{name}", Write, a.deleteHost)
 	s.Handle("POST "+InstalledPattern, Open, InstallCallback(c, ev))
-	// Clearing the record makes a netboot-once host install again.
-	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, func(w http.ResponseWriter, r *http.Request) {
-		if err := c.SetInstalled(r.Context(), r.PathValue("name"), false); err != nil {
-			catalogError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, a.clearInstalled)
 
-	s.HandleFunc("GET /api/v1/profiles", Read, func(w http.ResponseWriter, r *http.Request) {
-		JSON(w, http.StatusOK, c.Snapshot().Profiles())
-	})
-	s.HandleFunc("GET /api/v1/profiles/{name}", Read, func(w http.ResponseWriter, r *http.Request) {
-		p, ok := c.Snapshot().Profile(r.PathValue("name"))
-		if !ok {
-			Error(w, http.StatusNotFound, "no profile "+r.PathValue("name"))
-			return
-		}
-		JSON(w, http.StatusOK, p)
-	})
-	s.HandleFunc("PUT /api/v1/profiles/{name}", Write, func(w http.ResponseWriter, r *http.Request) {
-		var p config.Profile
-		if err := Decode(r, &p); err != nil {
-			Error(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		name := r.PathValue("name")
-		if p.Name == "" {
-			p.Name = name
-		}
-		if !strings.EqualFold(p.Name, name) {
-			Error(w, http.StatusBadRequest, "the body names profile "+p.Name+", the path "+name)
-			return
-		}
-		if err := c.PutProfile(r.Context(), p); err != nil {
-			catalogError(w, err)
-			return
-		}
-		got, _ := c.Snapshot().Profile(name)
-		JSON(w, http.StatusOK, got)
-	})
-	s.HandleFunc("DELETE /api/v1/profiles/{name}", Write, func(w http.ResponseWriter, r *http.Request) {
-		if err := c.DeleteProfile(r.Context(), r.PathValue("name")); err != nil {
-			catalogError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	s.HandleFunc("GET /api/v1/profiles", Read, a.listProfiles)
+	s.HandleFunc("GET /api/v1/profiles/{name}", Read, a.getProfile)
+	s.HandleFunc("PUT /api/v1/profiles/{name}", Write, a.putProfile)
+	s.HandleFunc("DELETE /api/v1/profiles/{name}", Write, a.deleteProfile)
 
-	s.HandleFunc("GET /api/v1/discovered", Read, func(w http.ResponseWriter, r *http.Request) {
-		ms := c.Snapshot().Machines()
-		if ms == nil {
-			ms = []catalog.Machine{}
-		}
-		JSON(w, http.StatusOK, ms)
-	})
-	s.HandleFunc("DELETE /api/v1/discovered/{mac}", Write, func(w http.ResponseWriter, r *http.Request) {
-		mac, err := net.ParseMAC(r.PathValue("mac"))
-		if err != nil {
-			Error(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		if err := c.DeleteMachine(r.Context(), mac); err != nil {
-			catalogError(w, err)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	})
+	s.HandleFunc("GET /api/v1/discovered", Read, a.listDiscovered)
+	s.HandleFunc("DELETE /api/v1/discovered/{mac}", Write, a.forgetDiscovered)
+}
+
+// catalogAPI answers the catalog routes from c.
+type catalogAPI struct{ c *catalog.Catalog }
+
+func (a catalogAPI) listHosts(w http.ResponseWriter, r *http.Request) {
+	JSON(w, http.StatusOK, a.c.Snapshot().Hosts())
+}
+
+func (a catalogAPI) getHost(w http.ResponseWriter, r *http.Request) {
+	h, ok := a.c.Snapshot().Host(r.PathValue("name"))
+	found(w, h, ok, "no host "+r.PathValue("name"))
+}
+
+// putHost adds or replaces the host the path names; it answers the host
+// as the catalog now has it.
+func (a catalogAPI) putHost(w http.ResponseWriter, r *http.Request) {
+	var h config.Host
+	name, ok := decodeNamed(w, r, &h, &h.Name, "host")
+	if !ok {
+		return
+	}
+	if err := a.c.PutHost(r.Context(), h); err != nil {
+		catalogError(w, err)
+		return
+	}
+	got, _ := a.c.Snapshot().Host(name)
+	JSON(w, http.StatusOK, got)
+}
+
+func (a catalogAPI) deleteHost(w http.ResponseWriter, r *http.Request) {
+	changed(w, a.c.DeleteHost(r.Context(), r.PathValue("name")))
+}
+
+// clearInstalled clears a host's install record, so that a netboot-once
+// host installs again.
+func (a catalogAPI) clearInstalled(w http.ResponseWriter, r *http.Request) {
+	changed(w, a.c.SetInstalled(r.Context(), r.PathValue("name"), false))
+}
+
+func (a catalogAPI) listProfiles(w http.ResponseWriter, r *http.Request) {
+	JSON(w, http.StatusOK, a.c.Snapshot().Profiles())
+}
+
+func (a catalogAPI) getProfile(w http.ResponseWriter, r *http.Request) {
+	p, ok := a.c.Snapshot().Profile(r.PathValue("name"))
+	found(w, p, ok, "no profile "+r.PathValue("name"))
+}
+
+// putProfile adds or replaces the profile the path names; it answers the
+// profile as the catalog now has it.
+func (a catalogAPI) putProfile(w http.ResponseWriter, r *http.Request) {
+	var p config.Profile
+	name, ok := decodeNamed(w, r, &p, &p.Name, "profile")
+	if !ok {
+		return
+	}
+	if err := a.c.PutProfile(r.Context(), p); err != nil {
+		catalogError(w, err)
+		return
+	}
+	got, _ := a.c.Snapshot().Profile(name)
+	JSON(w, http.StatusOK, got)
+}
+
+func (a catalogAPI) deleteProfile(w http.ResponseWriter, r *http.Request) {
+	changed(w, a.c.DeleteProfile(r.Context(), r.PathValue("name")))
+}
+
+// listDiscovered answers the machines seen booting without a host entry
+// ([] when there are none).
+func (a catalogAPI) listDiscovered(w http.ResponseWriter, r *http.Request) {
+	ms := a.c.Snapshot().Machines()
+	if ms == nil {
+		ms = []catalog.Machine{}
+	}
+	JSON(w, http.StatusOK, ms)
+}
+
+// forgetDiscovered removes a discovered machine, by its MAC in any of the
+// forms net.ParseMAC reads.
+func (a catalogAPI) forgetDiscovered(w http.ResponseWriter, r *http.Request) {
+	mac, err := net.ParseMAC(r.PathValue("mac"))
+	if err != nil {
+		Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	changed(w, a.c.DeleteMachine(r.Context(), mac))
+}
+
+// found answers v, or 404 with msg when there is none (!ok).
+func found(w http.ResponseWriter, v any, ok bool, msg string) {
+	if !ok {
+		Error(w, http.StatusNotFound, msg)
+		return
+	}
+	JSON(w, http.StatusOK, v)
+}
+
+// decodeNamed reads the body of a PUT into v, whose name field is *name:
+// left empty, it is the path's {name}; a different one is refused with
+// 400, as is a body that does not decode. It returns the path's name and
+// whether the request goes on.
+func decodeNamed(w http.ResponseWriter, r *http.Request, v any, name *string, what string) (string, bool) {
+	if err := Decode(r, v); err != nil {
+		Error(w, http.StatusBadRequest, err.Error())
+		return "", false
+	}
+	path := r.PathValue("name")
+	if *name == "" {
+		*name = path
+	}
+	if !strings.EqualFold(*name, path) {
+		Error(w, http.StatusBadRequest, "the body names "+what+" "+*name+", the path "+path)
+		return "", false
+	}
+	return path, true
+}
+
+// changed answers a change that has no body to return: 204, or err as
+// catalogError answers it.
+func changed(w http.ResponseWriter, err error) {
+	if err != nil {
+		catalogError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // InstalledPattern is the path of the install callback, with the host's

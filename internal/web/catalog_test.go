@@ -79,6 +79,7 @@ func call(t *testing.T, ts *httptest.Server, method, path, auth, body string) (i
 }
 
 func TestCatalogAPI(t *testing.T) {
+	t.Parallel()
 	const tok = "0123456789abcdef0123"
 	evlog := events.NewLog(events.DefaultLimits)
 	ts, cat := catalogServer(t, tok, evlog)
@@ -132,6 +133,10 @@ func TestCatalogAPI(t *testing.T) {
 		{"DELETE", "/api/v1/profiles/rescue", "", 422, "not defined"},
 		{"DELETE", "/api/v1/hosts/station-02", "", 404, "can only be overridden"},
 		{"GET", "/api/v1/hosts/nobody", "", 404, "no host nobody"},
+		{"GET", "/api/v1/profiles/nope", "", 404, "no profile nope"},
+		{"PUT", "/api/v1/profiles/rescue", `{"name": "other", "kernel": "k"}`, 400, "the body names profile other, the path rescue"},
+		{"PUT", "/api/v1/profiles/rescue", `{"kernel": "k"} {}`, 400, "more than one JSON value"},
+		{"DELETE", "/api/v1/discovered/not-a-mac", "", 400, "invalid MAC"},
 	} {
 		code, body := call(t, ts, c.method, c.path, tok, c.body)
 		if code != c.want || !strings.Contains(body, c.msg) {
@@ -181,6 +186,7 @@ func TestCatalogAPI(t *testing.T) {
 // Without a configured token, no change is possible (403), and no
 // callback either: there is no key to check its token against.
 func TestCatalogAPIWithoutToken(t *testing.T) {
+	t.Parallel()
 	ts, _ := catalogServer(t, "", nil)
 	if code, _ := call(t, ts, "PUT", "/api/v1/hosts/lab-1", "", `{"mac": "52:54:00:00:00:01"}`); code != 403 {
 		t.Errorf("PUT without a configured token: %d, want 403", code)

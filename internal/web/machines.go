@@ -16,8 +16,9 @@ import (
 type MachineInfo struct {
 	Host    string // its host entry's name
 	Profile string // the profile it boots
-	// Install is where its one-shot install stands ("pending",
-	// "installed 2026-11-25 03:00"), empty when it has none.
+	// Install is where its one-shot install stands ("install pending",
+	// "installed 2026-11-25 03:00:00 UTC", "netboot never"), empty when
+	// it has none.
 	Install string
 }
 

@@ -27,8 +27,8 @@ func bootFails(g *events.Log) {
 		{MAC: station, Kind: events.DHCPRequest, Proto: "dhcp", IP: stIP},
 		{MAC: station, Kind: events.DHCPAck, Proto: "dhcp", IP: stIP},
 		{IP: stIP, Kind: events.FileServed, Proto: "tftp", File: "pxelinux.0", Bytes: 42430, Dur: 20 * time.Millisecond},
-		{IP: stIP, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Detail: "not found"},
-		{IP: stIP, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/default", Detail: "not found"},
+		{IP: stIP, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/01-00-18-e7-42-84-3a", Outcome: events.OutcomeNotFound, Detail: "not found"},
+		{IP: stIP, Kind: events.FileFailed, Proto: "tftp", File: "pxelinux.cfg/default", Outcome: events.OutcomeNotFound, Detail: "not found"},
 	} {
 		g.Record(e)
 	}
@@ -63,6 +63,7 @@ func getJSON(t *testing.T, url string, v any) int {
 }
 
 func TestMachinesAPI(t *testing.T) {
+	t.Parallel()
 	ts, g := machinesServer(t)
 	bootFails(g)
 	var list []MachineJSON
@@ -97,6 +98,7 @@ func TestMachinesAPI(t *testing.T) {
 }
 
 func TestEventStream(t *testing.T) {
+	t.Parallel()
 	ts, g := machinesServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -151,6 +153,7 @@ func TestEventStream(t *testing.T) {
 }
 
 func TestDashboardServed(t *testing.T) {
+	t.Parallel()
 	s := &Server{Token: []byte("0123456789abcdef")}
 	RegisterDashboard(s)
 	for path, want := range map[string]string{"/": "<title>pxed</title>", "/static/app.js": "textContent", "/static/app.css": "--fail"} {
@@ -190,6 +193,7 @@ func TestDashboardServed(t *testing.T) {
 // TestEventStreamOutlivesTimeouts: the server's read and write timeouts,
 // which bound ordinary requests, do not end an event stream.
 func TestEventStreamOutlivesTimeouts(t *testing.T) {
+	t.Parallel()
 	g := events.NewLog(events.DefaultLimits)
 	s := &Server{PublicRead: true, ReadTimeout: 200 * time.Millisecond, WriteTimeout: 200 * time.Millisecond}
 	(&Machines{Log: g, Heartbeat: 50 * time.Millisecond}).Register(s)

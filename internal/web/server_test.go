@@ -18,6 +18,7 @@ import (
 )
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	const token = "0123456789abcdef0123"
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	type req struct {
@@ -87,6 +88,7 @@ func basic(user, pass string) string {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	s := &Server{PublicRead: true, Token: []byte("0123456789abcdef")}
 	var got error
 	s.HandleFunc("POST /w", Write, func(w http.ResponseWriter, r *http.Request) {
@@ -130,6 +132,7 @@ func TestLoadToken(t *testing.T) {
 }
 
 func TestLeases(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	store := lease.NewMem(func() time.Time { return now })
 	mac, _ := net.ParseMAC("00:18:e7:42:84:3a")
