@@ -31,6 +31,11 @@ import (
 
 // Run serves what cfg asks for until ctx ends, then shuts down cleanly:
 // servers stop taking requests, queued lease commits finish, the store closes.
+//
+// Serving is Linux-only: the DHCP server answers through a packet socket
+// and dropping privileges sets no_new_privs, both Linux calls. Elsewhere
+// pxed builds (its decisions and tests are portable) and Run fails with
+// errors.ErrUnsupported at the first of them.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	g, ctx := errgroup.WithContext(ctx)
 	s := &services{cfg: cfg, log: log, g: g}

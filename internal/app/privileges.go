@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // dropPrivileges makes the process the user name, with that user's primary
@@ -62,17 +60,8 @@ func dropPrivileges(log *slog.Logger, name string, own ...string) error {
 		return fmt.Errorf("dropping privileges: still able to become root after switching to %s", name)
 	}
 	// Nothing pxed might execute can gain privileges back (setuid
-	// programs, file capabilities); pxed executes nothing. The flag is
-	// per thread, so it is set on every thread; Go can do that only in a
-	// binary without cgo (make build sets CGO_ENABLED=0).
-	_, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0)
-	switch {
-	case errno == syscall.ENOTSUP:
-		log.Warn("no_new_privs not set: this pxed was built with cgo; the user switch itself is done")
-	case errno != 0:
-		return fmt.Errorf("dropping privileges: no_new_privs: %w", errno)
-	}
-	return nil
+	// programs, file capabilities); pxed executes nothing.
+	return noNewPrivs(log)
 }
 
 // chownDir gives dir and the entries directly in it to uid:gid; symbolic

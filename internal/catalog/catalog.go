@@ -16,6 +16,7 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/logsink"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -60,12 +61,9 @@ const seenEvery = time.Minute
 // Open loads st's content over base and publishes the first snapshot.
 // base must have passed Validate.
 func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catalog, error) {
-	c := &Catalog{base: base, store: st, now: o.Now, log: o.Logger, key: o.CallbackKey, seen: make(chan Machine, 64)}
+	c := &Catalog{base: base, store: st, now: o.Now, log: logsink.Or(o.Logger), key: o.CallbackKey, seen: make(chan Machine, 64)}
 	if c.now == nil {
 		c.now = time.Now
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
 	}
 	c.baseProblems = map[string]bool{}
 	for _, p := range base.Validate() {

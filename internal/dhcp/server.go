@@ -14,6 +14,7 @@ import (
 
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // Server serves DHCP on a set of interfaces. Its zero value is not usable:
@@ -147,10 +148,7 @@ func (s *Server) prune(ctx context.Context) error {
 }
 
 func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
+	return logsink.Or(s.Logger)
 }
 
 func (s *Server) workers() int {

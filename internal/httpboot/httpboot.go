@@ -20,6 +20,7 @@ import (
 	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpserve"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // Server serves files from Files (the boot root) over HTTP.
@@ -61,10 +62,7 @@ func orDefault(d, def time.Duration) time.Duration {
 }
 
 func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
+	return logsink.Or(s.Logger)
 }
 
 // ServeHTTP answers GET and HEAD for files under the root.

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pxed/pxed/internal/atomicfile"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // The embedded store is an append-only journal of lease records in
@@ -121,9 +122,7 @@ type commitReq struct {
 // receives what fails where no caller waits: compaction, preallocation
 // (nil: discard).
 func OpenJournal(dir string, now func() time.Time, log *slog.Logger) (*Journal, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = logsink.Or(log)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}

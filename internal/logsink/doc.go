@@ -4,4 +4,6 @@
 // goroutine that writes everything queued since its last write in one call:
 // when pxed is quiet each line is written at once, under load many lines
 // share a write.
+//
+// Or gives a component that was given no logger one that drops its lines.
 package logsink

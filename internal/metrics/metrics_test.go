@@ -85,6 +85,7 @@ func TestDHCPAndPoolMetrics(t *testing.T) {
 	var st dhcp.Stats
 	st.Received.Add(7)
 	st.Malformed.Add(1)
+	st.Conflicts.Add(2)
 	m.WatchDHCP(&st)
 	r := lease.Range{First: netip.MustParseAddr("10.0.0.10"), Last: netip.MustParseAddr("10.0.0.19")}
 	m.WatchPools([]Pool{{Name: "10.0.0.10-10.0.0.19", Range: r}}, func(got lease.Range) (int, int) {
@@ -97,6 +98,7 @@ func TestDHCPAndPoolMetrics(t *testing.T) {
 	for _, want := range []string{
 		"pxed_dhcp_received_total 7",
 		"pxed_dhcp_malformed_total 1",
+		"pxed_dhcp_lease_conflicts_total 2",
 		`pxed_dhcp_pool_addresses{pool="10.0.0.10-10.0.0.19",state="in_use"} 3`,
 		`pxed_dhcp_pool_addresses{pool="10.0.0.10-10.0.0.19",state="free"} 7`,
 	} {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // Store is pxed's state in a PostgreSQL database. It implements
@@ -44,9 +45,7 @@ type Store struct {
 // schema up to date. log receives warnings about lost connections of the
 // followers (nil: discard).
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log = logsink.Or(log)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres dsn: %w", err)

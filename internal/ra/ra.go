@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // ICMPv6 message types (RFC 4861 §4.1, §4.2).
@@ -70,10 +72,7 @@ type Responder struct {
 }
 
 func (r *Responder) logger() *slog.Logger {
-	if r.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return r.Logger
+	return logsink.Or(r.Logger)
 }
 
 // Listen opens the ICMPv6 socket (which needs CAP_NET_RAW, a privilege pxed

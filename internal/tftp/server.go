@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/ipv6"
 
 	"github.com/pxed/pxed/internal/bootfs"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // Defaults of the Server fields.
@@ -111,10 +112,7 @@ func orDefault[T int | time.Duration](v, def T) T {
 }
 
 func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
+	return logsink.Or(s.Logger)
 }
 
 // ListenAndServe listens on the UDP address addr (":69" if empty) and serves

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/httpserve"
+	"github.com/pxed/pxed/internal/logsink"
 )
 
 // Access says who may call a route.
@@ -59,10 +60,7 @@ type Server struct {
 }
 
 func (s *Server) logger() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
+	return logsink.Or(s.Logger)
 }
 
 // Handle registers h for pattern (net/http's ServeMux syntax, e.g.
