@@ -61,7 +61,9 @@ type Snapshot struct {
 	byUUID map[string]*Host // lower case
 	globs  []glob           // in host order
 
-	// global and subnets: the boot choices of the YAML file, merged once.
+	// global and subnets: the boot choices of the YAML file, merged once;
+	// subnets[i] is base's DHCP subnet i (config.SubnetIndex).
+	base    *config.Config
 	global  pxe.Boot
 	subnets []subnetBoot
 	profile string // network-wide profile name
@@ -73,7 +75,6 @@ type glob struct {
 }
 
 type subnetBoot struct {
-	network netip.Prefix
 	boot    pxe.Boot
 	profile string
 }
@@ -84,7 +85,7 @@ func Static(base *config.Config) (*Snapshot, error) { return build(base, State{}
 
 // build makes a Snapshot of base with st laid over it.
 func build(base *config.Config, st State) (*Snapshot, error) {
-	s := &Snapshot{byMAC: map[string]*Host{}, byUUID: map[string]*Host{}, profile: base.Boot.Profile}
+	s := &Snapshot{base: base, byMAC: map[string]*Host{}, byUUID: map[string]*Host{}, profile: base.Boot.Profile}
 	var err error
 	if s.global, err = MergeBoot(pxe.Boot{}, &base.Boot); err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
@@ -94,7 +95,7 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("subnet %s: %w", sub.Network, err)
 		}
-		sb := subnetBoot{network: sub.Network.Prefix, boot: b}
+		sb := subnetBoot{boot: b}
 		if sub.Boot != nil {
 			sb.profile = sub.Boot.Profile
 		}
@@ -230,16 +231,10 @@ type Decision struct {
 func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) Decision {
 	d := Decision{Boot: s.global}
 	name, why := s.profile, "global"
-	if link.IsValid() {
-		link = link.Unmap()
-		for i := range s.subnets {
-			if s.subnets[i].network.Contains(link) {
-				d.Boot = s.subnets[i].boot
-				if s.subnets[i].profile != "" {
-					name, why = s.subnets[i].profile, "subnet"
-				}
-				break
-			}
+	if i := s.base.SubnetIndex(link); i >= 0 {
+		d.Boot = s.subnets[i].boot
+		if s.subnets[i].profile != "" {
+			name, why = s.subnets[i].profile, "subnet"
 		}
 	}
 	h, matched := s.Match(mac, uuid)

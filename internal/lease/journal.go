@@ -408,11 +408,10 @@ func (j *Journal) writer() {
 			// Let the goroutines that are ready run before the batch is
 			// taken: those serving requests queue their leases, and the
 			// batch grows. With one processor (GOMAXPROCS=1) the writer
-			// otherwise took batches of about 8 and, when its sync
-			// returned, waited behind the serving loops for its turn: at
-			// 10,000 leases/s from perfdhcp an ACK took 50 ms on average
-			// and 0.8 % were lost; with the yield 5.5 ms and none, and
-			// 14,000/s were served whole (bench/dhcp).
+			// otherwise took small batches and, when its sync returned,
+			// waited behind the serving loops for its turn, which cost
+			// latency and lost leases under load (docs/performance.md has
+			// the bench/dhcp figures).
 			runtime.Gosched()
 		case <-j.done:
 			// Serve what is already queued, then stop.
