@@ -113,13 +113,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 		return fmt.Errorf("reading pxed's answer: %w", err)
 	}
 	if resp.StatusCode >= 300 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %s (HTTP %d)", method, path, e.Error, resp.StatusCode)
-		}
-		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		return newAPIError(method, path, resp.StatusCode, data)
 	}
 	if out != nil && len(data) > 0 {
 		if err := json.Unmarshal(data, out); err != nil {
@@ -147,13 +141,36 @@ func (c *apiClient) stream(ctx context.Context, path string) (io.ReadCloser, err
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
 		data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		var e struct {
-			Error string `json:"error"`
-		}
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return nil, fmt.Errorf("GET %s: %s (HTTP %d)", path, e.Error, resp.StatusCode)
-		}
-		return nil, fmt.Errorf("GET %s: HTTP %d", path, resp.StatusCode)
+		return nil, newAPIError(http.MethodGet, path, resp.StatusCode, data)
 	}
 	return resp.Body, nil
+}
+
+// apiError is an answer of pxed's API with an error status.
+type apiError struct {
+	method, path string
+	status       int
+	msg          string // the answer's "error", if it had one
+}
+
+// newAPIError reads the {"error": ...} body the API answers errors with.
+func newAPIError(method, path string, status int, body []byte) *apiError {
+	var e struct {
+		Error string `json:"error"`
+	}
+	json.Unmarshal(body, &e) // a body of another shape leaves msg empty
+	return &apiError{method: method, path: path, status: status, msg: e.Error}
+}
+
+func (e *apiError) Error() string {
+	if e.msg != "" {
+		return fmt.Sprintf("%s %s: %s (HTTP %d)", e.method, e.path, e.msg, e.status)
+	}
+	return fmt.Sprintf("%s %s: HTTP %d", e.method, e.path, e.status)
+}
+
+// isNotFound reports whether err is the API's 404.
+func isNotFound(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.status == http.StatusNotFound
 }

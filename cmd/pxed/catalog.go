@@ -377,8 +377,6 @@ func leadingName(args []string) (string, []string) {
 	return "", args
 }
 
-func isNotFound(err error) bool { return err != nil && strings.Contains(err.Error(), "(HTTP 404)") }
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"

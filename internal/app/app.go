@@ -222,13 +222,19 @@ func (s *services) openHTTP(context.Context) error {
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
 	}
-	ln, err := net.Listen("tcp", s.cfg.HTTP.Address)
+	return s.listenTCP("http", s.cfg.HTTP.Address, hs.Serve, "root", s.cfg.TFTP.Root)
+}
+
+// listenTCP opens a TCP listener on addr for an HTTP server of pxed's and
+// queues its serve; name and attrs go into the errors and the log line.
+func (s *services) listenTCP(name, addr string, serve func(context.Context, net.Listener) error, attrs ...any) error {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("http: %w", err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	s.closers = append(s.closers, ln)
-	s.serve = append(s.serve, func(ctx context.Context) error { return hs.Serve(ctx, ln) })
-	s.log.Info("http serving", "addr", s.cfg.HTTP.Address, "root", s.cfg.TFTP.Root)
+	s.serve = append(s.serve, func(ctx context.Context) error { return serve(ctx, ln) })
+	s.log.Info(name+" serving", append([]any{"addr", addr}, attrs...)...)
 	return nil
 }
 
@@ -249,14 +255,7 @@ func (s *services) openWeb(context.Context) error {
 	web.RegisterDashboard(ws)
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
-	ln, err := net.Listen("tcp", s.cfg.Web.Address)
-	if err != nil {
-		return fmt.Errorf("web: %w", err)
-	}
-	s.closers = append(s.closers, ln)
-	s.serve = append(s.serve, func(ctx context.Context) error { return ws.Serve(ctx, ln) })
-	s.log.Info("web serving", "addr", s.cfg.Web.Address, "public_read", s.cfg.Web.PublicRead)
-	return nil
+	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)
 }
 
 // openRA opens the ICMPv6 socket of router advertisements, when some

@@ -157,15 +157,6 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// ListenAndServe serves on addr until ctx ends.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
-}
-
 // Serve serves on an open listener until ctx ends.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	readHeader := orDefault(s.ReadHeaderTimeout, 10*time.Second)

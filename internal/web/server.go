@@ -138,15 +138,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// ListenAndServe serves on addr until ctx ends.
-func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	return s.Serve(ctx, ln)
-}
-
 // Serve serves on an open listener until ctx ends. The write timeout bounds
 // every ordinary response; a long-lived stream (server-sent events) lifts
 // it for itself with http.ResponseController.
