@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/http"
@@ -18,89 +19,83 @@ import (
 // paths at once. An accepted install callback is recorded to ev (if not
 // nil), so that it ends the machine's boot timeline.
 func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
-	a := catalogAPI{c}
-	s.HandleFunc("GET /api/v1/hosts", Read, a.listHosts)
-	s.HandleFunc("GET /api/v1/hosts/{name}", Read, a.getHost)
-	s.HandleFunc("PUT /api/v1/hosts/{name}", Write, a.putHost)
-	s.HandleFunc("DELETE /api/v1/hosts/{name}", Write, a.deleteHost)
+	hosts := collection[config.Host, *catalog.Host]{
+		kind: "host", c: c,
+		list: (*catalog.Snapshot).Hosts, get: (*catalog.Snapshot).Host,
+		put: c.PutHost, del: c.DeleteHost,
+		name: func(h *config.Host) *string { return &h.Name },
+	}
+	hosts.register(s, "/api/v1/hosts")
 	s.Handle("POST "+InstalledPattern, Open, InstallCallback(c, ev))
-	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, a.clearInstalled)
+	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, func(w http.ResponseWriter, r *http.Request) {
+		// A netboot-once host installs again.
+		changed(w, c.SetInstalled(r.Context(), r.PathValue("name"), false))
+	})
 
-	s.HandleFunc("GET /api/v1/profiles", Read, a.listProfiles)
-	s.HandleFunc("GET /api/v1/profiles/{name}", Read, a.getProfile)
-	s.HandleFunc("PUT /api/v1/profiles/{name}", Write, a.putProfile)
-	s.HandleFunc("DELETE /api/v1/profiles/{name}", Write, a.deleteProfile)
+	profiles := collection[config.Profile, *catalog.Profile]{
+		kind: "profile", c: c,
+		list: (*catalog.Snapshot).Profiles, get: (*catalog.Snapshot).Profile,
+		put: c.PutProfile, del: c.DeleteProfile,
+		name: func(p *config.Profile) *string { return &p.Name },
+	}
+	profiles.register(s, "/api/v1/profiles")
 
+	a := catalogAPI{c}
 	s.HandleFunc("GET /api/v1/discovered", Read, a.listDiscovered)
 	s.HandleFunc("DELETE /api/v1/discovered/{mac}", Write, a.forgetDiscovered)
 }
 
-// catalogAPI answers the catalog routes from c.
-type catalogAPI struct{ c *catalog.Catalog }
-
-func (a catalogAPI) listHosts(w http.ResponseWriter, r *http.Request) {
-	JSON(w, http.StatusOK, a.c.Snapshot().Hosts())
+// collection is a named kind of catalog entry (hosts, profiles) under one
+// path: list, get, put (add or replace) and delete by name. In is what a
+// PUT carries, Out what the catalog answers with.
+type collection[In any, Out any] struct {
+	kind string // "host": for messages
+	c    *catalog.Catalog
+	list func(*catalog.Snapshot) []Out
+	get  func(*catalog.Snapshot, string) (Out, bool)
+	put  func(context.Context, In) error
+	del  func(context.Context, string) error
+	name func(*In) *string // the entry's name field
 }
 
-func (a catalogAPI) getHost(w http.ResponseWriter, r *http.Request) {
-	h, ok := a.c.Snapshot().Host(r.PathValue("name"))
-	found(w, h, ok, "no host "+r.PathValue("name"))
+func (k collection[In, Out]) register(s *Server, path string) {
+	s.HandleFunc("GET "+path, Read, k.listAll)
+	s.HandleFunc("GET "+path+"/{name}", Read, k.getOne)
+	s.HandleFunc("PUT "+path+"/{name}", Write, k.putOne)
+	s.HandleFunc("DELETE "+path+"/{name}", Write, k.deleteOne)
 }
 
-// putHost adds or replaces the host the path names; it answers the host
+func (k collection[In, Out]) listAll(w http.ResponseWriter, r *http.Request) {
+	JSON(w, http.StatusOK, k.list(k.c.Snapshot()))
+}
+
+func (k collection[In, Out]) getOne(w http.ResponseWriter, r *http.Request) {
+	v, ok := k.get(k.c.Snapshot(), r.PathValue("name"))
+	found(w, v, ok, "no "+k.kind+" "+r.PathValue("name"))
+}
+
+// putOne adds or replaces the entry the path names; it answers the entry
 // as the catalog now has it.
-func (a catalogAPI) putHost(w http.ResponseWriter, r *http.Request) {
-	var h config.Host
-	name, ok := decodeNamed(w, r, &h, &h.Name, "host")
+func (k collection[In, Out]) putOne(w http.ResponseWriter, r *http.Request) {
+	var v In
+	name, ok := decodeNamed(w, r, &v, k.name(&v), k.kind)
 	if !ok {
 		return
 	}
-	if err := a.c.PutHost(r.Context(), h); err != nil {
+	if err := k.put(r.Context(), v); err != nil {
 		catalogError(w, err)
 		return
 	}
-	got, _ := a.c.Snapshot().Host(name)
+	got, _ := k.get(k.c.Snapshot(), name)
 	JSON(w, http.StatusOK, got)
 }
 
-func (a catalogAPI) deleteHost(w http.ResponseWriter, r *http.Request) {
-	changed(w, a.c.DeleteHost(r.Context(), r.PathValue("name")))
+func (k collection[In, Out]) deleteOne(w http.ResponseWriter, r *http.Request) {
+	changed(w, k.del(r.Context(), r.PathValue("name")))
 }
 
-// clearInstalled clears a host's install record, so that a netboot-once
-// host installs again.
-func (a catalogAPI) clearInstalled(w http.ResponseWriter, r *http.Request) {
-	changed(w, a.c.SetInstalled(r.Context(), r.PathValue("name"), false))
-}
-
-func (a catalogAPI) listProfiles(w http.ResponseWriter, r *http.Request) {
-	JSON(w, http.StatusOK, a.c.Snapshot().Profiles())
-}
-
-func (a catalogAPI) getProfile(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.c.Snapshot().Profile(r.PathValue("name"))
-	found(w, p, ok, "no profile "+r.PathValue("name"))
-}
-
-// putProfile adds or replaces the profile the path names; it answers the
-// profile as the catalog now has it.
-func (a catalogAPI) putProfile(w http.ResponseWriter, r *http.Request) {
-	var p config.Profile
-	name, ok := decodeNamed(w, r, &p, &p.Name, "profile")
-	if !ok {
-		return
-	}
-	if err := a.c.PutProfile(r.Context(), p); err != nil {
-		catalogError(w, err)
-		return
-	}
-	got, _ := a.c.Snapshot().Profile(name)
-	JSON(w, http.StatusOK, got)
-}
-
-func (a catalogAPI) deleteProfile(w http.ResponseWriter, r *http.Request) {
-	changed(w, a.c.DeleteProfile(r.Context(), r.PathValue("name")))
-}
+// catalogAPI answers the discovered-machine routes from c.
+type catalogAPI struct{ c *catalog.Catalog }
 
 // listDiscovered answers the machines seen booting without a host entry
 // ([] when there are none).
