@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,14 +230,24 @@ func (c *Catalog) check(st State) error {
 	return nil
 }
 
+// edited returns the state edit makes of a copy of st, checked as the
+// whole config it would give; st itself is left as it is.
+func (c *Catalog) edited(st *State, edit func(*State)) (State, error) {
+	next := *st
+	edit(&next)
+	return next, c.check(next)
+}
+
+func hostName(h config.Host) string       { return h.Name }
+func profileName(p config.Profile) string { return p.Name }
+
 // PutHost adds h through the store, or replaces the entry of its name (an
 // API entry, or a YAML one it then overrides). A host adopted this way
 // leaves the discovered machines.
 func (c *Catalog) PutHost(ctx context.Context, h config.Host) error {
 	return c.change(ctx, func(ctx context.Context, st *State) error {
-		next := *st
-		next.Hosts = putByName(append([]config.Host(nil), st.Hosts...), h, func(h config.Host) string { return h.Name })
-		if err := c.check(next); err != nil {
+		next, err := c.edited(st, func(n *State) { n.Hosts = putByName(slices.Clone(st.Hosts), h, hostName) })
+		if err != nil {
 			return err
 		}
 		if err := c.store.PutHost(ctx, h); err != nil {
@@ -262,16 +273,14 @@ func (c *Catalog) PutHost(ctx context.Context, h config.Host) error {
 // can only be overridden, not deleted, since the file would bring it back.
 func (c *Catalog) DeleteHost(ctx context.Context, name string) error {
 	return c.change(ctx, func(ctx context.Context, st *State) error {
-		next := *st
-		var ok bool
-		next.Hosts, ok = deleteByName(append([]config.Host(nil), st.Hosts...), name, func(h config.Host) string { return h.Name })
+		hosts, ok := deleteByName(slices.Clone(st.Hosts), name, hostName)
 		if !ok {
 			if _, inFile := c.Snapshot().Host(name); inFile {
 				return fmt.Errorf("host %q is defined in %s and can only be overridden: %w", name, c.base.File, ErrNotFound)
 			}
 			return fmt.Errorf("host %q: %w", name, ErrNotFound)
 		}
-		if err := c.check(next); err != nil {
+		if _, err := c.edited(st, func(n *State) { n.Hosts = hosts }); err != nil {
 			return err
 		}
 		if err := c.store.DeleteHost(ctx, name); err != nil {
@@ -295,9 +304,7 @@ func (c *Catalog) DeleteHost(ctx context.Context, name string) error {
 // PutProfile adds or replaces a profile.
 func (c *Catalog) PutProfile(ctx context.Context, p config.Profile) error {
 	return c.change(ctx, func(ctx context.Context, st *State) error {
-		next := *st
-		next.Profiles = putByName(append([]config.Profile(nil), st.Profiles...), p, func(p config.Profile) string { return p.Name })
-		if err := c.check(next); err != nil {
+		if _, err := c.edited(st, func(n *State) { n.Profiles = putByName(slices.Clone(st.Profiles), p, profileName) }); err != nil {
 			return err
 		}
 		return c.store.PutProfile(ctx, p)
@@ -308,13 +315,11 @@ func (c *Catalog) PutProfile(ctx context.Context, p config.Profile) error {
 // or the file still boots it (unless a YAML profile of that name remains).
 func (c *Catalog) DeleteProfile(ctx context.Context, name string) error {
 	return c.change(ctx, func(ctx context.Context, st *State) error {
-		next := *st
-		var ok bool
-		next.Profiles, ok = deleteByName(append([]config.Profile(nil), st.Profiles...), name, func(p config.Profile) string { return p.Name })
+		profiles, ok := deleteByName(slices.Clone(st.Profiles), name, profileName)
 		if !ok {
 			return fmt.Errorf("profile %q is not an API profile: %w", name, ErrNotFound)
 		}
-		if err := c.check(next); err != nil {
+		if _, err := c.edited(st, func(n *State) { n.Profiles = profiles }); err != nil {
 			return err
 		}
 		return c.store.DeleteProfile(ctx, name)

@@ -106,21 +106,9 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 	// entry of the same name; then the API-only ones by name.
 	api := slices.Clone(st.Hosts)
 	slices.SortFunc(api, func(a, b config.Host) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
-	used := make([]bool, len(api))
-	for _, h := range base.Hosts {
-		e := &Host{Host: h, Source: FromConfig}
-		for i := range api {
-			if strings.EqualFold(api[i].Name, h.Name) {
-				e, used[i] = &Host{Host: api[i], Source: FromAPI}, true
-			}
-		}
-		s.hosts = append(s.hosts, e)
-	}
-	for i := range api {
-		if !used[i] {
-			s.hosts = append(s.hosts, &Host{Host: api[i], Source: FromAPI})
-		}
-	}
+	overlay(base.Hosts, api, hostName, func(h config.Host, src Source) {
+		s.hosts = append(s.hosts, &Host{Host: h, Source: src})
+	})
 	for _, h := range s.hosts {
 		h.Installed = st.Installed[strings.ToLower(h.Name)]
 		for _, o := range h.Options {
@@ -135,25 +123,34 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 
 	papi := slices.Clone(st.Profiles)
 	slices.SortFunc(papi, func(a, b config.Profile) int { return cmp.Compare(a.Name, b.Name) })
-	pused := make([]bool, len(papi))
-	for _, p := range base.Profiles {
-		e := &Profile{Profile: p, Source: FromConfig}
-		for i := range papi {
-			if strings.EqualFold(papi[i].Name, p.Name) {
-				e, pused[i] = &Profile{Profile: papi[i], Source: FromAPI}, true
-			}
-		}
-		s.profiles = append(s.profiles, e)
-	}
-	for i := range papi {
-		if !pused[i] {
-			s.profiles = append(s.profiles, &Profile{Profile: papi[i], Source: FromAPI})
-		}
-	}
+	overlay(base.Profiles, papi, profileName, func(p config.Profile, src Source) {
+		s.profiles = append(s.profiles, &Profile{Profile: p, Source: src})
+	})
 
 	s.machines = slices.Clone(st.Machines)
 	slices.SortFunc(s.machines, func(a, b Machine) int { return b.LastSeen.Compare(a.LastSeen) })
 	return s, nil
+}
+
+// overlay calls add for each file entry in file order, or for the API
+// entry of the same name (names compare without case) in its place, then
+// for the API entries no file entry named, in the order api gives.
+func overlay[T any](file, api []T, name func(T) string, add func(T, Source)) {
+	used := make([]bool, len(api))
+	for _, f := range file {
+		v, src := f, FromConfig
+		for i := range api {
+			if strings.EqualFold(name(api[i]), name(f)) {
+				v, src, used[i] = api[i], FromAPI, true
+			}
+		}
+		add(v, src)
+	}
+	for i := range api {
+		if !used[i] {
+			add(api[i], FromAPI)
+		}
+	}
 }
 
 // index files h under its MAC, its UUID and its macs entries. The first

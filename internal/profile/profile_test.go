@@ -50,52 +50,34 @@ var installer = &config.Profile{
 func TestPXELINUX(t *testing.T) {
 	t.Parallel()
 	facts := cmdline.Facts{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", Server: "192.168.1.21"}
+	httpBase := func(f cmdline.Facts) cmdline.Facts { f.HTTPBase = "http://192.168.1.21:8080/"; return f }
+	efi := func(f cmdline.Facts) cmdline.Facts {
+		f.UUID, f.Arch = "8a1b7c2e-0000-4000-8000-00000000002a", "efi-x64"
+		return f
+	}
+	live := &config.Profile{Name: "live", Kernel: "/live/vmlinuz", Initrd: []string{"live/initrd.img", "live/extra.img"},
+		Cmdline: "boot=live fetch=http://{{.Server}}/live.squashfs uuid={{.UUID}} arch={{.Arch}}"}
+	local := &config.Profile{Name: "local"}
 	for _, tc := range []struct {
 		golden string
+		render renderer
 		p      *config.Profile
 		f      func(cmdline.Facts) cmdline.Facts
 	}{
-		{"pxelinux-tftp.cfg", installer, nil},
-		{"pxelinux-http.cfg", installer, func(f cmdline.Facts) cmdline.Facts { f.HTTPBase = "http://192.168.1.21:8080/"; return f }},
-		{"pxelinux-local.cfg", &config.Profile{Name: "local"}, nil},
+		{"pxelinux-tftp.cfg", PXELINUX, installer, nil},
+		{"pxelinux-http.cfg", PXELINUX, installer, httpBase},
+		{"pxelinux-local.cfg", PXELINUX, local, nil},
+		{"ipxe-http.ipxe", IPXE, installer, httpBase},
+		{"ipxe-local.ipxe", IPXE, local, httpBase},
+		{"grub-installer.cfg", GRUB, installer, efi},
+		{"grub-local.cfg", GRUB, local, efi},
+		{"grub-two-initrds.cfg", GRUB, live, efi},
 	} {
 		f := facts
 		if tc.f != nil {
 			f = tc.f(f)
 		}
-		out, err := PXELINUX(tc.p, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		golden(t, tc.golden, out)
-	}
-	for _, tc := range []struct {
-		golden string
-		p      *config.Profile
-	}{
-		{"ipxe-http.ipxe", installer},
-		{"ipxe-local.ipxe", &config.Profile{Name: "local"}},
-	} {
-		f := facts
-		f.HTTPBase = "http://192.168.1.21:8080/"
-		out, err := IPXE(tc.p, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		golden(t, tc.golden, out)
-	}
-	for _, tc := range []struct {
-		golden string
-		p      *config.Profile
-	}{
-		{"grub-installer.cfg", installer},
-		{"grub-local.cfg", &config.Profile{Name: "local"}},
-		{"grub-two-initrds.cfg", &config.Profile{Name: "live", Kernel: "/live/vmlinuz", Initrd: []string{"live/initrd.img", "live/extra.img"},
-			Cmdline: "boot=live fetch=http://{{.Server}}/live.squashfs uuid={{.UUID}} arch={{.Arch}}"}},
-	} {
-		f := facts
-		f.UUID, f.Arch = "8a1b7c2e-0000-4000-8000-00000000002a", "efi-x64"
-		out, err := GRUB(tc.p, f)
+		out, err := tc.render(tc.p, f)
 		if err != nil {
 			t.Fatal(err)
 		}
