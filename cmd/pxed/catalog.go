@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"net/url"
 	"slices"
@@ -327,6 +328,21 @@ func printProfiles(w io.Writer, ps []profileView) error {
 func printProfile(w io.Writer, p profileView) error {
 	fmt.Fprintf(w, "name:    %s\nsource:  %s\nkernel:  %s\ninitrd:  %s\ncmdline: %s\n",
 		p.Name, p.Source, orDash(p.Kernel), orDash(strings.Join(p.Initrd, " ")), orDash(p.Cmdline))
+	if p.Console != "" {
+		fmt.Fprintf(w, "console: %s\n", p.Console)
+	}
+	// One line per architecture entry, in name order.
+	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
+		e := p.Arch[a]
+		fmt.Fprintf(w, "arch %s: kernel %s initrd %s", a, orDash(e.Kernel), orDash(strings.Join(e.Initrd, " ")))
+		if e.Console != "" {
+			fmt.Fprintf(w, " console %s", e.Console)
+		}
+		if e.Cmdline != "" {
+			fmt.Fprintf(w, " cmdline %s", e.Cmdline)
+		}
+		fmt.Fprintln(w)
+	}
 	return nil
 }
 

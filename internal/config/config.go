@@ -144,11 +144,30 @@ type Profile struct {
 	Kernel  string   `yaml:"kernel" json:"kernel,omitempty"`
 	Initrd  []string `yaml:"initrd" json:"initrd,omitempty"`
 	Cmdline string   `yaml:"cmdline" json:"cmdline,omitempty"`
+	// Console is the kernel console the command line names as
+	// {{.Console}}; empty: the machine's architecture's (DefaultConsole).
+	Console string `yaml:"console" json:"console,omitempty"`
+	// Arch gives machines of some architectures their own kernel and
+	// initrds (and console or command line), keyed by architecture name
+	// (efi-arm64); an entry serves the HTTP Boot twin too (pxe.Arch.Machine).
+	// Machines of other architectures boot the fields above. See ForArch.
+	Arch map[string]ProfileArch `yaml:"arch" json:"arch,omitempty"`
 	// Loader, when set, is the boot program that machines booting this
 	// profile load (file, and files by architecture), over their subnet's
 	// and the network-wide one; a host's own boot section still wins.
 	// Its profile field must stay empty.
 	Loader *Boot `yaml:"loader" json:"loader,omitempty"`
+}
+
+// ProfileArch is what a profile boots on one architecture. Kernel and
+// initrds are its own, both: an initrd built for one architecture is no use
+// to another's kernel, so none is inherited. Console and Cmdline, when
+// empty, are the profile's.
+type ProfileArch struct {
+	Kernel  string   `yaml:"kernel" json:"kernel"`
+	Initrd  []string `yaml:"initrd" json:"initrd,omitempty"`
+	Console string   `yaml:"console" json:"console,omitempty"`
+	Cmdline string   `yaml:"cmdline" json:"cmdline,omitempty"`
 }
 
 // Host is a machine known by its MAC address, by one of a list of MACs or

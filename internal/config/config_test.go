@@ -333,6 +333,9 @@ func namedFiles(c *Config) []string {
 	for _, p := range c.Profiles {
 		boot(p.Loader)
 		files = append(append(files, p.Kernel), p.Initrd...)
+		for _, e := range p.Arch {
+			files = append(append(files, e.Kernel), e.Initrd...)
+		}
 	}
 	return files
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"net"
 	"net/netip"
@@ -743,6 +744,8 @@ func (v *validator) profiles() {
 		if err := cmdline.Check(p.Cmdline); err != nil {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}
+		v.console(path+".console", p.Name, "", p.Console, p.Cmdline)
+		v.profileArches(path, &p)
 		if p.Loader != nil {
 			if p.Loader.Profile != "" {
 				v.add(path+".loader.profile", "profile %q: a loader names boot files, not a profile", p.Name)
@@ -778,6 +781,72 @@ func (v *validator) profiles() {
 		if b := v.c.Hosts[i].Boot; b != nil {
 			check(fmt.Sprintf("hosts[%d].boot.profile", i), b.Profile)
 		}
+	}
+}
+
+// profileArches checks a profile's per-architecture entries: each key an
+// architecture, one key per machine (an HTTP Boot code is served by its PXE
+// twin's entry, so naming it is refused with the key to use), each entry
+// with a kernel, its files in the root, its command line a template.
+func (v *validator) profileArches(path string, p *Profile) {
+	seen := map[pxe.Arch]string{}
+	for _, k := range slices.Sorted(maps.Keys(p.Arch)) {
+		e, kp := p.Arch[k], path+".arch."+k
+		a, err := pxe.ParseArch(k)
+		switch {
+		case err != nil:
+			v.add(kp, "profile %q: %v", p.Name, err)
+		case a.Machine() != a:
+			v.add(kp, "profile %q: write %s, not %s: the %s entry serves %s machines too", p.Name, a.Machine(), k, a.Machine(), k)
+		case seen[a] != "":
+			v.add(kp, "profile %q: architecture %s is given twice, as %q and %q", p.Name, a, seen[a], k)
+		default:
+			seen[a] = k
+		}
+		if e.Kernel == "" {
+			v.add(kp, "profile %q has no kernel for %s", p.Name, k)
+		}
+		cl := p.Cmdline
+		if e.Cmdline != "" {
+			cl = e.Cmdline
+			if err := cmdline.Check(e.Cmdline); err != nil {
+				v.add(kp+".cmdline", "profile %q cmdline for %s: %v", p.Name, k, err)
+			}
+		}
+		v.console(kp+".console", p.Name, k, e.Console, cl)
+		if !On(v.c.TFTP.Enabled) {
+			continue
+		}
+		for j, f := range append([]string{e.Kernel}, e.Initrd...) {
+			fp := kp + ".kernel"
+			if j > 0 {
+				fp = fmt.Sprintf("%s.initrd[%d]", kp, j-1)
+			}
+			if f != "" {
+				v.bootFiles = append(v.bootFiles, bootFile{path: fp, name: f})
+			}
+		}
+	}
+}
+
+// console checks a profile's console (for architecture arch, "" for the
+// profile's own): one device, which the command line cmdline must name as
+// {{.Console}}, or the setting does nothing.
+func (v *validator) console(path, profile, arch, console, cmdline string) {
+	if console == "" {
+		return
+	}
+	where := ""
+	if arch != "" {
+		where = " for " + arch
+	}
+	switch {
+	case strings.HasPrefix(console, "console="):
+		v.add(path, "profile %q console%s %q: write the device alone (%s); the command line says console={{.Console}}", profile, where, console, strings.TrimPrefix(console, "console="))
+	case strings.ContainsAny(console, " \t\n\"'"):
+		v.add(path, "profile %q console%s %q: one device such as ttyAMA0 or ttyS0,115200, without spaces or quotes", profile, where, console)
+	case !strings.Contains(cmdline, ".Console"):
+		v.add(path, "profile %q sets a console%s, but its cmdline never names {{.Console}}: the setting would do nothing", profile, where)
 	}
 }
 

@@ -215,7 +215,7 @@ dhcp:
   enabled: false
 `,
 			want: []string{
-				`pxed.yaml:7: profile "b" cmdline: cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, Arch, UUID, HTTPBase, CallbackURL)`,
+				`pxed.yaml:7: profile "b" cmdline: cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, Arch, Console, UUID, HTTPBase, CallbackURL)`,
 				`pxed.yaml:10: profile "c" cmdline: cmdline:1: unclosed action`,
 			},
 		},
@@ -647,6 +647,56 @@ hosts:
 				`pxed.yaml:10: profile "installer" is defined twice`,
 				`pxed.yaml:12: profile name "local" is built in (it boots the local disk)`,
 				`pxed.yaml:14: profile "nokernel" has no kernel`,
+			},
+		},
+		{
+			name: "profiles: per-architecture entries and consoles",
+			src: `dhcp:
+  enabled: false
+profiles:
+  - name: multi
+    kernel: pxelinux.0
+    cmdline: console={{.Console}} ---
+    console: ttyS1,9600
+    arch:
+      efi-arm64:
+        kernel: efi/grubx64.efi
+        initrd: [efi/missing.gz]
+        console: ttyAMA0
+      http-efi-x64:
+        kernel: pxelinux.0
+      efi-pdp11:
+        kernel: pxelinux.0
+      efi-bc:
+        kernel: pxelinux.0
+      efi-x64:
+        initrd: [pxelinux.0]
+        console: console=ttyS0
+      bios:
+        kernel: pxelinux.0
+        cmdline: "x={{.Consol}}"
+        console: "tty S0"
+  - name: unused-console
+    kernel: pxelinux.0
+    cmdline: quiet
+    console: ttyS0
+    arch:
+      efi-arm64: {kernel: pxelinux.0, console: ttyAMA0}
+      efi-riscv64: {kernel: pxelinux.0, cmdline: "console={{.Console}}", console: ttyS0}
+tftp:
+  root: ROOT
+`,
+			want: []string{
+				`pxed.yaml:11: boot file "efi/missing.gz" is not in the TFTP root ROOT`,
+				`pxed.yaml:13: profile "multi": write efi-x64, not http-efi-x64: the efi-x64 entry serves http-efi-x64 machines too`,
+				`pxed.yaml:15: profile "multi": unknown architecture "efi-pdp11" (use a name such as bios, efi-x64, efi-arm64, http-efi-x64, or the option 93 number)`,
+				`pxed.yaml:17: profile "multi": write efi-x64, not efi-bc: the efi-x64 entry serves efi-bc machines too`,
+				`pxed.yaml:19: profile "multi" has no kernel for efi-x64`,
+				`pxed.yaml:21: profile "multi" console for efi-x64 "console=ttyS0": write the device alone (ttyS0); the command line says console={{.Console}}`,
+				`pxed.yaml:24: profile "multi" cmdline for bios: cmdline:1:4: executing "cmdline" at <.Consol>: map has no entry for key "Consol" (facts: MAC, IP, Hostname, Server, Arch, Console, UUID, HTTPBase, CallbackURL)`,
+				`pxed.yaml:25: profile "multi" console for bios "tty S0": one device such as ttyAMA0 or ttyS0,115200, without spaces or quotes`,
+				`pxed.yaml:29: profile "unused-console" sets a console, but its cmdline never names {{.Console}}: the setting would do nothing`,
+				`pxed.yaml:31: profile "unused-console" sets a console for efi-arm64, but its cmdline never names {{.Console}}: the setting would do nothing`,
 			},
 		},
 		{

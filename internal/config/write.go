@@ -161,14 +161,30 @@ func mapNode(v reflect.Value) (*yaml.Node, error) {
 	keys := v.MapKeys()
 	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 	for _, k := range keys {
-		kn, vn := &yaml.Node{}, &yaml.Node{}
+		kn := &yaml.Node{}
 		if err := kn.Encode(k.Interface()); err != nil {
 			return nil, err
 		}
-		if err := vn.Encode(v.MapIndex(k).Interface()); err != nil {
+		vn, err := mapValue(v.MapIndex(k))
+		if err != nil {
 			return nil, err
 		}
 		n.Content = append(n.Content, kn, vn)
 	}
 	return n, nil
+}
+
+// mapValue renders one value of a map. A struct (a profile's
+// per-architecture entry) leaves its empty fields out like any struct, and
+// is {} when all are; a scalar is written as it is, "" too.
+func mapValue(v reflect.Value) (*yaml.Node, error) {
+	if v.Kind() == reflect.Struct {
+		n, err := yamlNode(v, reflect.Value{})
+		if n == nil && err == nil {
+			n = &yaml.Node{Kind: yaml.MappingNode, Style: yaml.FlowStyle}
+		}
+		return n, err
+	}
+	n := &yaml.Node{}
+	return n, n.Encode(v.Interface())
 }

@@ -36,6 +36,12 @@ func TestYAMLRoundTrip(t *testing.T) {
 			src:  "hosts:\n  - {name: a, mac: 00:00:00:00:00:01, boot: {}, options: [{code: 19, bool: false}, {code: 43, hex: '01:02'}]}\n",
 			want: []string{"    boot: {}", "      - {code: 19, bool: false}", `      - {code: 43, hex: "01:02"}`},
 		},
+		{
+			name: "profile with per-architecture files",
+			src:  "profiles:\n  - name: d-i\n    kernel: amd64/linux\n    cmdline: console={{.Console}}\n    arch:\n      efi-arm64: {kernel: arm64/linux, initrd: [arm64/initrd.gz], console: ttyAMA0}\n      efi-riscv64: {kernel: riscv64/linux}\n",
+			want: []string{"    arch:", "      efi-arm64:", "        kernel: arm64/linux", "        initrd: [arm64/initrd.gz]", "        console: ttyAMA0", "      efi-riscv64:"},
+			not:  []string{"cmdline: \"\""},
+		},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -696,6 +697,68 @@ func TestUEFIHTTPBoot(t *testing.T) {
 			}
 			if tc.opt60 != "" {
 				want.Options[60] = tc.opt60
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("OFFER (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestARM64UEFI checks the offers of AAVMF (EDK2 for arm64, QEMU virt):
+// its PXE client (option 93 = 11, PXEClient:Arch:00011) gets the efi-arm64
+// loader by TFTP; its HTTP Boot client (option 93 = 19,
+// HTTPClient:Arch:00019) gets a URL only from its own http-efi-arm64 entry,
+// never the PXE loader, since Debian 12's GRUB started over HTTP Boot cannot
+// read its config (docs/firmware.md).
+func TestARM64UEFI(t *testing.T) {
+	t.Parallel()
+	arm64 := func(class string, arch byte) dhcpv4.Modifier {
+		return func(d *dhcpv4.DHCPv4) {
+			d.UpdateOption(dhcpv4.OptClassIdentifier(class + ":Arch:000" + strconv.Itoa(int(arch)) + ":UNDI:003001"))
+			d.UpdateOption(dhcpv4.OptGeneric(dhcpv4.OptionClientSystemArchitectureType, []byte{0, arch}))
+		}
+	}
+	prl := []dhcpv4.OptionCode{dhcpv4.OptionSubnetMask, dhcpv4.OptionClassIdentifier, dhcpv4.OptionBootfileName}
+	for _, tc := range []struct {
+		name  string
+		http  bool
+		edit  func(*config.Config)
+		file  string
+		opt60 string
+	}{
+		{name: "PXE: the efi-arm64 loader", file: "debian-installer/arm64/grubaa64.efi"},
+		{name: "HTTP Boot without its own entry: an address only", http: true},
+		{
+			name: "HTTP Boot with http-efi-arm64: its URL", http: true,
+			edit: func(c *config.Config) { c.Boot.Files["http-efi-arm64"] = "arm64/boot.img" },
+			file: "http://192.168.1.21:8080/arm64/boot.img", opt60: "HTTPClient",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *config.Config) {
+				c.Boot.Files["efi-arm64"] = "debian-installer/arm64/grubaa64.efi"
+				if tc.edit != nil {
+					tc.edit(c)
+				}
+			})
+			client := arm64("PXEClient", 11)
+			if tc.http {
+				client = arm64("HTTPClient", 19)
+			}
+			disc := asking(msg(t, dhcpv4.MessageTypeDiscover, station02, client), prl...)
+			got := summarize(f.do(disc), disc, 60, 67)
+			want := summary{Type: "OFFER", YIAddr: "192.168.1.102", SIAddr: "0.0.0.0", File: tc.file, ServerID: "192.168.1.21",
+				Kind: KindHardware, Options: map[uint8]string{}}
+			if tc.file != "" {
+				want.Options[67] = tc.file
+			}
+			if tc.opt60 != "" {
+				want.Options[60] = tc.opt60
+			}
+			if !tc.http {
+				want.SIAddr = "192.168.1.21"
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("OFFER (-want +got):\n%s", diff)

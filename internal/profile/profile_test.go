@@ -192,3 +192,53 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestServiceMultiArch serves one profile to an x64 UEFI and an arm64 UEFI
+// machine: each one's GRUB reads the same path, grub.cfg, and gets the
+// kernel, initrd and console of its own architecture, as its DHCP request
+// named it (option 93: 7, and 11 or its HTTP Boot twin 19).
+func TestServiceMultiArch(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("pxed.yaml", []byte(stations))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profiles = []config.Profile{{
+		Name:    "debian-installer",
+		Kernel:  "debian-installer/amd64/linux",
+		Initrd:  []string{"debian-installer/amd64/initrd.gz"},
+		Cmdline: "console={{.Console}} priority=critical ---",
+		Arch: map[string]config.ProfileArch{"efi-arm64": {
+			Kernel: "debian-installer/arm64/linux", Initrd: []string{"debian-installer/arm64/initrd.gz"},
+		}},
+	}}
+	snap, err := catalog.Static(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }}
+	grubCfg := func(mac net.HardwareAddr, ip string, arch pxe.Arch) string {
+		t.Helper()
+		s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPRequest, MAC: mac, Client: pxe.Client{PXE: true, Arch: arch, HasArch: true}})
+		s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: mac, IP: netip.MustParseAddr(ip)})
+		f, err := s.Open(context.Background(), &bootfs.Request{
+			Path: "/debian-installer/arm64/grub/grub.cfg", Remote: netip.AddrPortFrom(netip.MustParseAddr(ip), 2000), Local: netip.MustParseAddr("192.168.1.21"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+		return string(b)
+	}
+	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
+	st03 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x7a, 0x3e}
+	golden(t, "grub-arm64.cfg", []byte(grubCfg(st03, "192.168.1.103", pxe.ArchARM64UEFI)))
+	if got := grubCfg(st03, "192.168.1.103", pxe.ArchARM64HTTP); !strings.Contains(got, "linux /debian-installer/arm64/linux console=ttyAMA0 ") {
+		t.Errorf("arm64 over HTTP Boot (arch 19):\n%s", got)
+	}
+	got := grubCfg(st01, "192.168.1.101", pxe.ArchX64UEFI)
+	if !strings.Contains(got, "linux /debian-installer/amd64/linux console=ttyS0,115200 priority=critical ---\n") ||
+		!strings.Contains(got, "initrd /debian-installer/amd64/initrd.gz\n") {
+		t.Errorf("x64 UEFI:\n%s", got)
+	}
+}

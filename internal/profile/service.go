@@ -143,7 +143,13 @@ func (s *Service) Open(_ context.Context, r *bootfs.Request) (bootfs.File, error
 	if !ok {
 		return nil, fs.ErrNotExist
 	}
-	out, err := render(p, s.facts(mac, host, r, isIPXE))
+	// The machine's architecture picks the profile's files and console
+	// (config.Profile.ForArch): one profile serves x64 and arm64 alike.
+	c, seen := s.clients.client(mac)
+	forArch := p.ForArch(c.Arch, seen && c.HasArch)
+	f := s.facts(mac, host, r, isIPXE)
+	f.Console = forArch.Console
+	out, err := render(&forArch, f)
 	if err != nil {
 		return nil, err
 	}

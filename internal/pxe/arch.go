@@ -109,6 +109,32 @@ func (a Arch) Family() Arch {
 	return a
 }
 
+// Machine is the architecture of the machine behind a, whichever way its
+// firmware asked: an HTTP Boot code (UEFI 2.5 added one beside each PXE
+// code, IANA registry) is folded into the PXE code of the same firmware, 19
+// into 11 and 16 into 7, and then 9 into 7 (Family). Such a machine runs the
+// same kernel either way, so a profile keys its per-architecture files by
+// the Machine: an efi-arm64 entry serves http-efi-arm64 too.
+func (a Arch) Machine() Arch {
+	switch a {
+	case 15:
+		return ArchIA32UEFI
+	case ArchX64HTTP, 17:
+		return ArchX64UEFI
+	case ArchARM32HTTP:
+		return ArchARM32UEFI
+	case ArchARM64HTTP:
+		return ArchARM64UEFI
+	case ArchBIOSHTTP:
+		return ArchBIOS
+	case 23, 24:
+		return a - 2 // U-Boot on ARM 32 and 64 bits
+	case 26, ArchRISCV64HTTP, 30, 38, 40:
+		return a - 1 // RISC-V and LoongArch: each HTTP code follows its UEFI one
+	}
+	return a.Family()
+}
+
 // ParseArch accepts a short name ("efi-x64") or a number ("7").
 func ParseArch(s string) (Arch, error) {
 	s = strings.ToLower(strings.TrimSpace(s))

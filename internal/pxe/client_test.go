@@ -2,6 +2,7 @@ package pxe
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -31,6 +32,30 @@ func TestClassify(t *testing.T) {
 		if diff := cmp.Diff(tc.want, Classify(tc.opts)); diff != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 		}
+	}
+}
+
+// TestArchMachine checks the fold over the whole registry: every HTTP Boot
+// code lands on the PXE code whose name it carries after "http-", and no
+// other code moves (but 9, which is x64 UEFI).
+func TestArchMachine(t *testing.T) {
+	t.Parallel()
+	for _, a := range Arches() {
+		want := a.Family()
+		if a.HTTP() {
+			twin, err := ParseArch(strings.TrimPrefix(a.String(), "http-"))
+			if err != nil {
+				t.Errorf("%s has no PXE twin named %q", a, strings.TrimPrefix(a.String(), "http-"))
+				continue
+			}
+			want = twin.Family()
+		}
+		if got := a.Machine(); got != want {
+			t.Errorf("%s (%d).Machine() = %s, want %s", a, a, got, want)
+		}
+	}
+	if ArchARM64HTTP.Machine() != ArchARM64UEFI || Arch(200).Machine() != Arch(200) {
+		t.Error("19 is not arm64 UEFI, or an unassigned code moved")
 	}
 }
 

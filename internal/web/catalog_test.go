@@ -102,6 +102,14 @@ func TestCatalogAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"source": "api"`) {
 		t.Fatalf("PUT profile: %d %s", code, body)
 	}
+	// A profile's per-architecture entries go through the API as JSON.
+	code, body = call(t, ts, "PUT", "/api/v1/profiles/multi", tok, `{"kernel": "r/linux", "cmdline": "console={{.Console}}", "arch": {"efi-arm64": {"kernel": "r/arm64", "console": "ttyAMA1"}}}`)
+	if code != 200 || !strings.Contains(body, `"efi-arm64": {`) || !strings.Contains(body, `"console": "ttyAMA1"`) {
+		t.Fatalf("PUT profile with arch: %d %s", code, body)
+	}
+	if p, ok := cat.Snapshot().Profile("multi"); !ok || p.Arch["efi-arm64"].Kernel != "r/arm64" {
+		t.Errorf("profile multi in the catalog: %+v", p)
+	}
 	code, body = call(t, ts, "PUT", "/api/v1/hosts/lab-1", tok, `{"mac": "52:54:00:00:00:01", "ip": "192.168.1.120", "boot": {"profile": "rescue"}}`)
 	if code != 200 || !strings.Contains(body, `"name": "lab-1"`) || !strings.Contains(body, `"mac": "52:54:00:00:00:01"`) {
 		t.Fatalf("PUT host: %d %s", code, body)
@@ -130,6 +138,8 @@ func TestCatalogAPI(t *testing.T) {
 		{"PUT", "/api/v1/hosts/lab-2", `{"mac": "52:54:00:00:00:02", "colour": "red"}`, 400, "unknown field"},
 		{"PUT", "/api/v1/hosts/lab-2", `{"name": "lab-3", "mac": "52:54:00:00:00:02"}`, 400, "the body names host lab-3"},
 		{"PUT", "/api/v1/profiles/bad", `{"kernel": "k", "cmdline": "{{.Nope}}"}`, 422, "Nope"},
+		{"PUT", "/api/v1/profiles/bad", `{"kernel": "k", "arch": {"http-efi-arm64": {"kernel": "a"}}}`, 422, "write efi-arm64, not http-efi-arm64"},
+		{"PUT", "/api/v1/profiles/bad", `{"kernel": "k", "arch": {"efi-arm64": {"initrd": ["a"]}}}`, 422, "no kernel for efi-arm64"},
 		{"DELETE", "/api/v1/profiles/rescue", "", 422, "not defined"},
 		{"DELETE", "/api/v1/hosts/station-02", "", 404, "can only be overridden"},
 		{"GET", "/api/v1/hosts/nobody", "", 404, "no host nobody"},

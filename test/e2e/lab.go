@@ -25,6 +25,11 @@ const serverAddr = "192.168.1.21/24"
 // netbootTree is the Debian installer's netboot tree that the boot tests serve.
 const netbootTree = "/usr/lib/debian-installer/images/12/amd64/text"
 
+// netbootARM64 is the arm64 tree's own directory (GRUB, kernel, initrd),
+// which the boot tests serve beside the amd64 tree, as examples/seed.yaml
+// names both.
+const netbootARM64 = "/usr/lib/debian-installer/images/12/arm64/text/debian-installer/arm64"
+
 // pxelinuxDefault boots the installer unattended and talks on the serial port.
 // No "quiet": it would hide the kernel's "Linux version" line the tests wait for.
 const pxelinuxDefault = `serial 0 115200
@@ -135,8 +140,8 @@ func newVethLab(t *testing.T) (server, client *Namespace) {
 	return server, client
 }
 
-// prepareTFTPRoot copies the Debian netboot tree into a directory of the
-// test's own (symlinks dereferenced, readable by a server that drops
+// prepareTFTPRoot copies the Debian netboot trees (amd64, and arm64 beside
+// it) into a directory of the test's own (symlinks dereferenced, readable by a server that drops
 // privileges) and replaces pxelinux.cfg with one that boots the installer on
 // the serial console.
 func prepareTFTPRoot(t *testing.T) string {
@@ -144,8 +149,12 @@ func prepareTFTPRoot(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(netbootTree, "pxelinux.0")); err != nil {
 		t.Fatalf("Debian netboot tree missing (%v): run scripts/deps to install debian-installer-12-netboot-amd64", err)
 	}
+	if _, err := os.Stat(filepath.Join(netbootARM64, "grubaa64.efi")); err != nil {
+		t.Fatalf("Debian arm64 netboot tree missing (%v): run scripts/deps to install debian-installer-12-netboot-arm64", err)
+	}
 	root := filepath.Join(t.TempDir(), "tftp")
 	run(t, "cp", "-rL", netbootTree, root)
+	run(t, "cp", "-rL", netbootARM64, filepath.Join(root, "debian-installer", "arm64"))
 	cfg := filepath.Join(root, "pxelinux.cfg")
 	if err := os.RemoveAll(cfg); err != nil {
 		t.Fatal(err)

@@ -75,15 +75,55 @@ const (
 	// (efi-e1000.rom carries both builds): iPXE is the NIC's first network
 	// boot client, as on UEFI PCs whose NIC ROM is iPXE.
 	uefiIPXE
+	// arm64UEFI: an arm64 machine, QEMU's virt board with EDK2 for arm64
+	// (AAVMF, package qemu-efi-aarch64) and a virtio NIC it drives itself:
+	// its UEFI PXE client asks with option 93 = 11, and its kernel console
+	// is the board's PL011 UART, ttyAMA0.
+	arm64UEFI
 )
 
-func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
+// qemu is the QEMU system emulator that runs machines of firmware f.
+func (f Firmware) qemu() string {
+	if f == arm64UEFI {
+		return "qemu-system-aarch64"
+	}
+	return "qemu-system-x86_64"
+}
+
+// AAVMF's code (read-only) and the variable store each machine gets a copy
+// of; without Microsoft's keys (AAVMF_VARS.ms.fd), Secure Boot is off.
+const (
+	aavmfCode = "/usr/share/AAVMF/AAVMF_CODE.fd"
+	aavmfVars = "/usr/share/AAVMF/AAVMF_VARS.fd"
+)
+
+// arm64Args are QEMU's arguments for an arm64UEFI machine whose files
+// (its copy of the variable store) live in dir. cortex-a72 rather than
+// max: under TCG, max emulates pointer authentication at a high cost and
+// the installer needs none of its features.
+func arm64Args(dir string, netdev []string, mac string) ([]string, error) {
+	for _, f := range []string{aavmfCode, aavmfVars} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("arm64 UEFI firmware: %v: run scripts/deps to install qemu-efi-aarch64", err)
+		}
+	}
+	vars := filepath.Join(dir, "AAVMF_VARS.fd")
+	if out, err := exec.Command("cp", "--sparse=always", aavmfVars, vars).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("copying %s: %v: %s", aavmfVars, err, out)
+	}
+	return append([]string{"-machine", "virt", "-cpu", "cortex-a72",
+		"-drive", "if=pflash,format=raw,readonly=on,file=" + aavmfCode,
+		"-drive", "if=pflash,format=raw,file=" + vars},
+		append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
+}
+
+func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	const (
 		ovmf = "/usr/share/qemu/OVMF.fd"
 		rom  = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 	)
-	if f != biosIPXE {
+	if f != biosIPXE && f != arm64UEFI {
 		if _, err := os.Stat(ovmf); err != nil {
 			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
 		}
@@ -94,6 +134,8 @@ func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 		}
 	}
 	switch f {
+	case arm64UEFI:
+		return arm64Args(dir, netdev, mac)
 	case uefiPXE, uefiHTTP:
 		args := append([]string{"-machine", "q35", "-bios", ovmf},
 			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...)
@@ -114,13 +156,13 @@ func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 // bootGuest powers on a guest with firmware fw; see bootStation.
 func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware) *Guest {
 	t.Helper()
-	requireTools(t, "qemu-system-x86_64", "socat", "convert")
-	fwArgs, err := fw.qemuArgs(tap, st.MAC)
-	if err != nil {
-		t.Fatal(err)
-	}
+	requireTools(t, fw.qemu(), "socat", "convert")
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fwArgs, err := fw.qemuArgs(dir, tap, st.MAC)
+	if err != nil {
 		t.Fatal(err)
 	}
 	g := &Guest{
@@ -141,7 +183,7 @@ func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware)
 	args := append([]string{"-name", st.Name, "-m", "1024", "-display", "none",
 		"-serial", "file:" + g.serial, "-boot", "n", "-no-reboot",
 		"-monitor", "unix:" + g.monitor + ",server,nowait"}, fwArgs...)
-	cmd := ns.command(context.Background(), "qemu-system-x86_64", args...)
+	cmd := ns.command(context.Background(), fw.qemu(), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	g.started = time.Now()
 	g.p, err = start("qemu "+st.Name, cmd)

@@ -41,7 +41,8 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		Netboot: config.NetbootOnce, Boot: &config.Boot{Profile: "debian-installer"},
 		Options: []config.Option{{Code: 17, String: str("iscsi:192.168.1.21::::iqn.2026-01.lan:s2")}},
 	}
-	prof := config.Profile{Name: "rescue", Kernel: "rescue/vmlinuz", Initrd: []string{"rescue/initrd"}, Cmdline: "console=ttyS0"}
+	prof := config.Profile{Name: "rescue", Kernel: "rescue/vmlinuz", Initrd: []string{"rescue/initrd"}, Cmdline: "console={{.Console}}",
+		Console: "ttyS1", Arch: map[string]config.ProfileArch{"efi-arm64": {Kernel: "rescue/arm64", Initrd: []string{"rescue/arm64.img"}, Console: "ttyAMA0"}}}
 	seen := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	machine := catalog.Machine{MAC: mac("52:54:00:12:34:56"), Arch: "efi-x64", UUID: "u", FirstSeen: seen, LastSeen: seen.Add(time.Minute)}
 	opts := cmp.Options{
