@@ -22,7 +22,7 @@ type Facts struct {
 	// ttyS0,115200 on x86, ttyAMA0 on ARM, or what its profile names
 	// (config.Profile.ForArch), for console={{.Console}}.
 	Console string
-	UUID     string
+	UUID    string
 	// HTTPBase, when set ("http://192.168.1.21:8080/"), is where the loader
 	// can fetch the kernel and initrds over HTTP instead of TFTP.
 	HTTPBase string

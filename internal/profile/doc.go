@@ -4,7 +4,10 @@
 // subnet, else network-wide profile; "local" once an install-once host has
 // called back); the rendering is a pure function of the profile and the
 // machine's facts (cmdline.Facts: MAC, address, host name, architecture,
-// UUID, server), with the command line expanded by cmdline.Expand.
+// console, UUID, server), with the command line expanded by cmdline.Expand.
+// The architecture the machine's DHCP request named picks the profile's
+// files and console (config.Profile.ForArch), so one profile serves x64
+// and arm64 machines alike.
 //
 // Rendered configs, each at the path its loader asks for first:
 //   - PXELINUX: pxelinux.cfg/01-<mac> (syslinux's PXELINUX config search:
