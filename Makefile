@@ -3,7 +3,8 @@
 # make fuzz   every Fuzz target for FUZZTIME (default 10s) each
 # make vulncheck  govulncheck against the Go vulnerability database (see scripts/vulncheck);
 #             fails when the database cannot be reached
-# make lab    boot station-01 against pxed in a private network namespace (root)
+# make lab    boot station-01 against pxed in a private network namespace (root);
+#             LAB_FLAGS=--arm64 boots an arm64 machine instead
 # make build  one static binary in bin/pxed
 # make cross  vet the tree and compile the portable packages' tests for macOS and FreeBSD
 
