@@ -87,6 +87,11 @@ type validator struct {
 	out []Problem
 	// bootFiles are the TFTP paths named anywhere, checked once the root is known good.
 	bootFiles []bootFile
+	// kernels are the profiles' kernels, checked against the machines that
+	// boot them; loaders, the architectures (Machine) the network-wide boot
+	// section gives a loader.
+	kernels []kernelFile
+	loaders map[pxe.Arch]bool
 }
 
 // bootFile is a file of the root that a field names: path is the field,
@@ -527,6 +532,12 @@ func (v *validator) boot(path string, b *Boot) {
 			v.add(p, "architecture %s is given twice, as %q and %q", arch, prev, k)
 		} else {
 			seen[arch] = k
+			if path == "boot" {
+				if v.loaders == nil {
+					v.loaders = map[pxe.Arch]bool{}
+				}
+				v.loaders[arch.Machine()] = true
+			}
 		}
 		switch f := b.Files[k]; {
 		case f == "":
@@ -651,6 +662,9 @@ func (v *validator) tftp() {
 	for _, f := range v.bootFiles {
 		v.bootFile(root, f)
 	}
+	for _, k := range v.kernels {
+		v.kernelArch(root, k, v.loaders)
+	}
 }
 
 // bootFile checks that a boot file named in the config is a regular file
@@ -745,7 +759,10 @@ func (v *validator) profiles() {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}
 		v.console(path+".console", p.Name, "", p.Console, p.Cmdline)
-		v.profileArches(path, &p)
+		covered := v.profileArches(path, &p)
+		if p.Kernel != "" && On(v.c.TFTP.Enabled) {
+			v.kernels = append(v.kernels, kernelFile{path: path + ".kernel", name: p.Kernel, profile: p.Name, own: true, covered: covered})
+		}
 		if p.Loader != nil {
 			if p.Loader.Profile != "" {
 				v.add(path+".loader.profile", "profile %q: a loader names boot files, not a profile", p.Name)
@@ -788,7 +805,7 @@ func (v *validator) profiles() {
 // architecture, one key per machine (an HTTP Boot code is served by its PXE
 // twin's entry, so naming it is refused with the key to use), each entry
 // with a kernel, its files in the root, its command line a template.
-func (v *validator) profileArches(path string, p *Profile) {
+func (v *validator) profileArches(path string, p *Profile) (covered []pxe.Arch) {
 	seen := map[pxe.Arch]string{}
 	for _, k := range slices.Sorted(maps.Keys(p.Arch)) {
 		e, kp := p.Arch[k], path+".arch."+k
@@ -802,9 +819,12 @@ func (v *validator) profileArches(path string, p *Profile) {
 			v.add(kp, "profile %q: architecture %s is given twice, as %q and %q", p.Name, a, seen[a], k)
 		default:
 			seen[a] = k
+			covered = append(covered, a)
 		}
 		if e.Kernel == "" {
 			v.add(kp, "profile %q has no kernel for %s", p.Name, k)
+		} else if err == nil && On(v.c.TFTP.Enabled) {
+			v.kernels = append(v.kernels, kernelFile{path: kp + ".kernel", name: e.Kernel, profile: p.Name, arch: a.Machine()})
 		}
 		cl := p.Cmdline
 		if e.Cmdline != "" {
@@ -827,6 +847,7 @@ func (v *validator) profileArches(path string, p *Profile) {
 			}
 		}
 	}
+	return covered
 }
 
 // console checks a profile's console (for architecture arch, "" for the
