@@ -650,6 +650,7 @@ func (v *validator) tftp() {
 	for _, f := range v.bootFiles {
 		v.bootFile(root, f)
 	}
+	v.loaders(v.readLoaders(root))
 }
 
 // bootFile checks that a boot file named in the config is a regular file
