@@ -32,12 +32,19 @@ const (
 	// not signed by a key shim trusts, or SBAT revokes it (shim 16.1,
 	// shim.c init_grub).
 	VerdictGRUBRefused
+	// VerdictGRUBQuiet: GRUB (grub<arch>.efi), fetched after the loader
+	// by shim, was sent whole and then nothing more was asked. Under
+	// Secure Boot that is how shim refusing GRUB looks first: seen on OVMF,
+	// shim 16.1 shows "Verification failed: (0x1A) Security Violation" in
+	// an ERROR box and waits for a key before it tries MokManager.
+	VerdictGRUBQuiet
 )
 
 var verdicts = [...]string{
 	VerdictNone:          "",
 	VerdictLoaderRefused: "the firmware may have refused the loader (unsigned under Secure Boot?)",
 	VerdictGRUBRefused:   "shim refused GRUB (not signed by a key shim trusts, or revoked by SBAT): it asked for MokManager next",
+	VerdictGRUBQuiet:     "shim may have refused GRUB (not signed by a key shim trusts, or revoked by SBAT?): nothing was asked after it",
 }
 
 // String says the verdict for a person; "" for VerdictNone.
@@ -67,6 +74,10 @@ func judge(boot, later []Event, now time.Time) Verdict {
 	if shimRefusedGRUB(boot[sent:]) {
 		return VerdictGRUBRefused
 	}
+	verdict := VerdictLoaderRefused
+	if i := secondStage(boot, sent); i > 0 {
+		sent, verdict = i, VerdictGRUBQuiet
+	}
 	next := func(yield func(Event) bool) {
 		for _, e := range boot[sent+1:] {
 			if !yield(e) {
@@ -89,7 +100,7 @@ func judge(boot, later []Event, now time.Time) Verdict {
 				return VerdictNone // iPXE chainloaded: the loader was iPXE, and it runs
 			}
 			if otherClient(client, e.Client) {
-				return VerdictLoaderRefused // the firmware went on to its next boot option
+				return verdict // the firmware went on to its next boot option
 			}
 			until = e.Time
 		default:
@@ -98,9 +109,27 @@ func judge(boot, later []Event, now time.Time) Verdict {
 		break
 	}
 	if until.Sub(boot[sent].Time) >= LoaderQuiet {
-		return VerdictLoaderRefused
+		return verdict
 	}
 	return VerdictNone
+}
+
+// secondStage finds GRUB fetched by shim: the index of the attempt's last
+// file request when it is grub<arch>.efi, another file than the loader
+// (sent at index sent), sent whole; else -1.
+func secondStage(boot []Event, sent int) int {
+	for i := len(boot) - 1; i > sent; i-- {
+		e := boot[i]
+		if e.Kind != FileServed && e.Kind != FileFailed {
+			continue
+		}
+		name := fileName(e.File)
+		if e.Kind == FileServed && e.Bytes > 0 && efiNamed(path.Base(name), "grub") && name != fileName(boot[sent].File) {
+			return i
+		}
+		return -1
+	}
+	return -1
 }
 
 // loaderSent finds the boot program of an attempt, the file the last DHCP

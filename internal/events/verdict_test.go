@@ -85,6 +85,10 @@ func TestVerdict(t *testing.T) {
 			served(12, "debian-installer/amd64/grub/x86_64-efi/command.lst", 5000),
 			served(13, "debian-installer/amd64/grub/grub.cfg", 300),
 		}), 100, []Verdict{VerdictNone}},
+		{"shim then GRUB, just sent", shimAndGRUB, 9 + 9, []Verdict{VerdictNone}},
+		{"shim then GRUB, then silence (shim's ERROR box)", shimAndGRUB, 9 + 10, []Verdict{VerdictGRUBQuiet}},
+		{"shim then GRUB, then the firmware's HTTP Boot", cat(shimAndGRUB, after(12, leased(ovmfHTTP, ""))),
+			13, []Verdict{VerdictGRUBQuiet, VerdictNone}},
 		{"shim then GRUB, which shim refuses", cat(shimAndGRUB, []scripted{
 			missed(10, "debian-installer/amd64/mmx64.efi"),
 		}), 11, []Verdict{VerdictGRUBRefused}},

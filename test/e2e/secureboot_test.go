@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,32 +122,87 @@ func TestSecureBootRefusesUnsigned(t *testing.T) {
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: unsignedLoader})
 	waitWeb(t, ns, px)
 	g := bootGuest(t, ns, taps[0], station03, uefiSecureBoot)
-	var tl timelineJSON
-	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
-	defer cancel()
-	err := waitFor(ctx, time.Second, func() (bool, error) {
-		if data, _ := os.ReadFile(g.serial); bytes.Contains(data, []byte(kernelStarted)) {
-			t.Fatalf("a kernel started under Secure Boot from an unsigned loader")
-		}
-		tl = px.timeline(t, ns, station03.MAC)
-		for _, b := range tl.Boots {
-			if b.Failure == refusedVerdict {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
-	if err != nil {
-		t.Fatalf("pxed's timeline never said %q: %v; machine state %q, failure %q", refusedVerdict, err, tl.State, tl.Failure)
-	}
+	tl := waitVerdict(t, px, ns, g, refusedVerdict)
 	t.Logf("station-03 (OVMF Secure Boot, unsigned snponly.efi): power-on to the timeline's verdict in %v", time.Since(g.started).Round(100*time.Millisecond))
 	t.Logf("machine: %s: %s", tl.State, tl.Failure)
 	g.reached = true // the expected end: keep no screendump
 	g.powerOff()
 	expectLogged(t, px, `ip=192.168.1.103 file=snponly.efi bytes=173792`)
 	expectLease(t, px.leases(t), station03.MAC, station03.IP)
-	if data, _ := os.ReadFile(g.serial); len(data) > 0 {
-		t.Logf("serial console:\n%s", tail(g.serial, 15))
+	logSerial(t, g)
+}
+
+// TestSecureBootShimRefusesUnsignedGRUB puts an unsigned program (iPXE's
+// snponly.efi) in the place of grubx64.efi beside Debian's signed shim,
+// under OVMF with Secure Boot enforced: the firmware starts shim, shim
+// fetches the program whole and refuses it, no kernel starts, and pxed's
+// timeline says that shim may have refused GRUB.
+func TestSecureBootShimRefusesUnsignedGRUB(t *testing.T) {
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	run(t, "cp", snponly, filepath.Join(root, "debian-installer", "amd64", "grubx64.efi"))
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root})
+	waitWeb(t, ns, px)
+	g := bootGuest(t, ns, taps[0], station03, uefiSecureBoot)
+	tl := waitVerdict(t, px, ns, g, grubVerdict)
+	t.Logf("station-03 (OVMF Secure Boot, shim, unsigned grubx64.efi): power-on to the timeline's verdict in %v", time.Since(g.started).Round(100*time.Millisecond))
+	t.Logf("machine: %s: %s", tl.State, tl.Failure)
+	g.reached = true
+	g.powerOff()
+	expectLogged(t, px, `ip=192.168.1.103 file=debian-installer/amd64/grubx64.efi bytes=173792`)
+	logSerial(t, g)
+}
+
+// grubVerdict is what pxed's timeline says when shim fetched GRUB and
+// nothing more came (internal/events, VerdictGRUBQuiet).
+const grubVerdict = "shim may have refused GRUB (not signed by a key shim trusts, or revoked by SBAT?): nothing was asked after it"
+
+// waitVerdict waits until one of the machine's boots in pxed's timeline
+// fails with verdict, and fails the test if a kernel starts first.
+func waitVerdict(t *testing.T, px *Pxed, ns *Namespace, g *Guest, verdict string) timelineJSON {
+	t.Helper()
+	var tl timelineJSON
+	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
+	defer cancel()
+	err := waitFor(ctx, time.Second, func() (bool, error) {
+		if data, _ := os.ReadFile(g.serial); bytes.Contains(data, []byte(kernelStarted)) {
+			t.Fatalf("a kernel started under Secure Boot through an unsigned program")
+		}
+		tl = px.timeline(t, ns, g.MAC)
+		for _, b := range tl.Boots {
+			if b.Failure == verdict {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("pxed's timeline never said %q: %v; machine state %q, failure %q", verdict, err, tl.State, tl.Failure)
+	}
+	return tl
+}
+
+// ansi matches the terminal escapes of the firmware's console output.
+var ansi = regexp.MustCompile("\x1b\\[[0-9;=?]*[A-Za-z]")
+
+// logSerial logs the tail of g's serial console, terminal escapes and the
+// frames of shim's message boxes removed.
+func logSerial(t *testing.T, g *Guest) {
+	if data, err := os.ReadFile(g.serial); err == nil {
+		lines := strings.Split(ansi.ReplaceAllString(string(data), "\n"), "\n")
+		var keep []string
+		for _, l := range lines {
+			l = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+				if r < ' ' || r > '~' {
+					return ' '
+				}
+				return r
+			}, l)), " ")
+			if strings.ContainsAny(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				keep = append(keep, l)
+			}
+		}
+		t.Logf("serial console:\n%s", strings.Join(keep[max(0, len(keep)-20):], "\n"))
 	}
 }
 
