@@ -93,6 +93,10 @@ func (v *validator) readLoaders(root *os.Root) map[string]loaderImage {
 				if err != nil {
 					continue
 				}
+				if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+					f.Close()
+					continue // a directory: reported as one
+				}
 				img, err := efiimage.Inspect(f)
 				f.Close()
 				out[name] = loaderImage{img, err}

@@ -141,6 +141,10 @@ boot:
   secure_boot: true
   file: snponly.efi
 `, []string{`pxed.yaml:9: boot file "snponly.efi" is not signed`}},
+		{"a directory is said to be one, once", `boot:
+  secure_boot: true
+  files: {efi-x64: debian-installer}
+`, []string{`pxed.yaml:9: UEFI loader "debian-installer" for efi-x64 is a directory`}},
 		{"a stand-in that is no UEFI program", `boot:
   secure_boot: true
   files: {efi-x64: stand-in.efi}
