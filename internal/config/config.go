@@ -135,6 +135,12 @@ type Boot struct {
 	// Profile names the profile to boot (see Profiles); "local" boots the
 	// local disk. Empty: no generated config, the loader finds its own files.
 	Profile string `yaml:"profile" json:"profile,omitempty"`
+	// SecureBoot says that the machines this section applies to enforce
+	// UEFI Secure Boot, which their firmware does not say in DHCP. Inherited
+	// like the files (network-wide, subnet, profile loader, host; nil:
+	// the enclosing section's); Validate then refuses an unsigned UEFI
+	// loader for them (see loaders.go).
+	SecureBoot *bool `yaml:"secure_boot" json:"secure_boot,omitempty"`
 }
 
 // Profile is a named boot recipe: a kernel, its initrds and command line.

@@ -88,10 +88,10 @@ type validator struct {
 	// bootFiles are the TFTP paths named anywhere, checked once the root is known good.
 	bootFiles []bootFile
 	// kernels are the profiles' kernels, checked against the machines that
-	// boot them; loaders, the architectures (Machine) the network-wide boot
+	// boot them; loaderArches, the architectures (Machine) the network-wide boot
 	// section gives a loader.
-	kernels []kernelFile
-	loaders map[pxe.Arch]bool
+	kernels      []kernelFile
+	loaderArches map[pxe.Arch]bool
 }
 
 // bootFile is a file of the root that a field names: path is the field,
@@ -533,10 +533,10 @@ func (v *validator) boot(path string, b *Boot) {
 		} else {
 			seen[arch] = k
 			if path == "boot" {
-				if v.loaders == nil {
-					v.loaders = map[pxe.Arch]bool{}
+				if v.loaderArches == nil {
+					v.loaderArches = map[pxe.Arch]bool{}
 				}
-				v.loaders[arch.Machine()] = true
+				v.loaderArches[arch.Machine()] = true
 			}
 		}
 		switch f := b.Files[k]; {
@@ -663,8 +663,9 @@ func (v *validator) tftp() {
 		v.bootFile(root, f)
 	}
 	for _, k := range v.kernels {
-		v.kernelArch(root, k, v.loaders)
+		v.kernelArch(root, k, v.loaderArches)
 	}
+	v.loaders(v.readLoaders(root))
 }
 
 // bootFile checks that a boot file named in the config is a regular file

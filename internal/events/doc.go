@@ -14,4 +14,11 @@
 // Kind constant and one line in the kinds table; a new outcome one line in
 // the outcomes table; a new file that loaders probe for and may miss, one
 // case in expectedMiss.
+//
+// Some boots stop where nothing is said on the network: the firmware
+// refuses a loader (an unsigned one under Secure Boot), or shim refuses
+// GRUB. judge reads that from the events alone (the loader sent whole,
+// then silence or the firmware's next boot client; shim's MokManager asked
+// for after GRUB) and gives a typed Verdict, which the timeline and the
+// machine's summary show as the boot's failure.
 package events

@@ -148,6 +148,9 @@ type Log struct {
 	// OnBoot, if set, is called (without locks held) when a machine's boot
 	// reaches its initrd, with the timeline of that boot.
 	OnBoot func(mac string, b Boot)
+	// Now is the clock a boot's verdict is judged by when its machine has
+	// gone quiet (LoaderQuiet); time.Now when nil.
+	Now func() time.Time
 
 	mu       sync.Mutex
 	machines map[string]*list.Element // MAC string → *machine in lru
@@ -228,6 +231,13 @@ func (g *Log) Record(e Event) {
 	if done {
 		g.OnBoot(mac, boot)
 	}
+}
+
+func (g *Log) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
 }
 
 // touch returns the machine filed under key (a MAC as net.HardwareAddr

@@ -14,7 +14,8 @@ const (
 	StatusOK Status = "ok"
 	// StatusMiss is a file asked for and not found where loaders expect
 	// that: PXELINUX and GRUB search for a config under several names
-	// (01-<mac>, the address in hex, …) before the default one.
+	// (01-<mac>, the address in hex, …) before the default one, and shim
+	// asks for revocation lists and certificates a server rarely has.
 	StatusMiss Status = "miss"
 	// StatusFail is a step that went wrong: a file that is not there, a
 	// transfer that died, a NAK.
@@ -45,13 +46,17 @@ type Step struct {
 type BootLog struct {
 	Start time.Time
 	Steps []Step
-	// Failure is the reason of the boot's last failed step, if any.
+	// Failure is the reason of the boot's last failed step, if any, or
+	// what its Verdict says.
 	Failure string
+	// Verdict is what pxed concludes of a boot that stopped after a loader
+	// was sent: the firmware or shim refused it.
+	Verdict Verdict
 }
 
 // expectedMiss reports whether a file that was not found is one a loader
-// looks for on the way to another (its config search), so that its absence
-// is normal. A new probe is one case here.
+// looks for on the way to another (its config search, shim's optional
+// files), so that its absence is normal. A new probe is one case here.
 func expectedMiss(file string) bool {
 	f := strings.ToLower(strings.TrimLeft(file, "/"))
 	base := path.Base(f)
@@ -64,8 +69,32 @@ func expectedMiss(file string) bool {
 	// GRUB tries grub.cfg-01-<mac> and grub.cfg-<hex> before grub.cfg.
 	case strings.HasPrefix(base, "grub.cfg-"):
 		return true
+	// Debian's signed netboot GRUB runs `test -e $prefix/x86_64-efi/grub.cfg`
+	// (arm64-efi/grub.cfg on arm64) before `source $prefix/grub.cfg`
+	// (debian/build-efi-images, grub-netboot.cfg).
+	case base == "grub.cfg" && strings.HasSuffix(path.Dir(f), "-efi"):
+		return true
 	}
-	return false
+	return shimProbe(base)
+}
+
+// shimProbe reports whether base is a file shim fetches beside itself
+// before its second stage, which a netboot server normally lacks: the
+// revocation updates and extra certificates must be signed, so only a
+// distribution can ship them (shim 16.1, shim.c load_unbundled_trust:
+// revocations_sku.efi, revocations_sbat.efi, then shim_certificate_0.efi,
+// _1 … while the previous one was found).
+func shimProbe(base string) bool {
+	switch base {
+	case "revocations_sku.efi", "revocations_sbat.efi":
+		return true
+	}
+	n, ok := strings.CutPrefix(base, "shim_certificate_")
+	if !ok {
+		return false
+	}
+	n, ok = strings.CutSuffix(n, ".efi")
+	return ok && n != "" && strings.Trim(n, "0123456789") == ""
 }
 
 // StepOf turns an event into a timeline step. Its status comes from the
@@ -141,8 +170,11 @@ func onlyDiscovery(evs []Event) bool {
 
 // Boots returns up to n of a machine's last boot attempts, newest first.
 func (g *Log) Boots(mac string, n int) []BootLog {
-	all := splitBoots(g.Events(mac))
+	evs := g.Events(mac)
+	now := g.now()
+	all := splitBoots(evs)
 	var out []BootLog
+	end := len(evs)
 	for i := len(all) - 1; i >= 0 && len(out) < n; i-- {
 		b := BootLog{Start: all[i][0].Time, Steps: make([]Step, 0, len(all[i]))}
 		for _, e := range all[i] {
@@ -152,6 +184,11 @@ func (g *Log) Boots(mac string, n int) []BootLog {
 			}
 			b.Steps = append(b.Steps, s)
 		}
+		// What the firmware refused says more than the last miss before it.
+		if b.Verdict = judge(all[i], evs[end:], now); b.Verdict != VerdictNone {
+			b.Failure = b.Verdict.String()
+		}
+		end -= len(all[i])
 		out = append(out, b)
 	}
 	return out

@@ -220,3 +220,37 @@ func TestReasonWords(t *testing.T) {
 		}
 	}
 }
+
+// The files a Secure Boot chain (Debian's shim, then its signed GRUB) asks
+// for and a netboot tree lacks are misses, not failures; what the chain
+// needs is a failure when missing.
+func TestShimAndGRUBProbes(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		file string
+		want Status
+	}{
+		{"debian-installer/amd64/revocations_sku.efi", StatusMiss},
+		{"debian-installer/amd64/revocations_sbat.efi", StatusMiss},
+		{"debian-installer/amd64/shim_certificate_0.efi", StatusMiss},
+		{"/debian-installer/arm64/shim_certificate_12.efi", StatusMiss},
+		{"revocations_sbat.efi", StatusMiss},
+		{"/debian-installer/amd64/grub/x86_64-efi/grub.cfg", StatusMiss},
+		{"/debian-installer/arm64/grub/arm64-efi/grub.cfg", StatusMiss},
+		{"debian-installer/amd64/grubx64.efi", StatusFail},
+		{"debian-installer/amd64/mmx64.efi", StatusFail}, // shim refused GRUB: see Verdict
+		{"debian-installer/amd64/shim_certificate_.efi", StatusFail},
+		{"debian-installer/amd64/shim_certificate_x.efi", StatusFail},
+		{"/debian-installer/amd64/grub/grub.cfg", StatusFail},
+		{"/debian-installer/amd64/grub/x86_64-efi/command.lst", StatusFail},
+	} {
+		e := Event{Kind: FileFailed, File: c.file, Outcome: OutcomeNotFound}
+		if got := StepOf(e).Status; got != c.want {
+			t.Errorf("%s not found: status %q, want %q", c.file, got, c.want)
+		}
+		e.Outcome = OutcomeTimeout
+		if got := StepOf(e).Status; got != StatusFail {
+			t.Errorf("%s timed out: status %q, want fail", c.file, got)
+		}
+	}
+}

@@ -65,7 +65,10 @@ func (m *machine) update(e Event) {
 	switch e.Kind {
 	case DHCPDiscover:
 		if m.stage != stageDiscovering {
-			s.Failure = "" // a new boot starts clean
+			// A new boot starts clean, unless the one it ends was refused
+			// by the firmware: the operator sees why the machine tries
+			// again (HTTP Boot after PXE, say).
+			s.Failure = m.verdict(e.Time, true).String()
 		}
 		m.set(stageDiscovering, "discovering")
 	case DHCPOffer, ProxyOffer:
@@ -119,23 +122,55 @@ func (m *machine) fileSent(file string) {
 	}
 }
 
+// verdict judges the machine's last boot at time now; with ended, the
+// boot that the newest event (a DISCOVER) has just ended. Only a boot
+// that stands after a loader, or failed there, can have one: others are
+// not looked at.
+func (m *machine) verdict(now time.Time, ended bool) Verdict {
+	if m.stage != stageLoading && m.stage != stageFailed {
+		return VerdictNone
+	}
+	evs := m.list()
+	var later []Event
+	if ended {
+		evs, later = evs[:len(evs)-1], evs[len(evs)-1:]
+	}
+	boots := splitBoots(evs)
+	if len(boots) == 0 {
+		return VerdictNone
+	}
+	return judge(boots[len(boots)-1], later, now)
+}
+
+// summary is the machine's summary as of now: a boot that went quiet
+// after its loader says what the firmware may have done.
+func (m *machine) summary(now time.Time) Summary {
+	s := m.sum
+	if v := m.verdict(now, false); v != VerdictNone {
+		s.Failure = v.String()
+	}
+	return s
+}
+
 // Summaries returns every machine's summary, most recently seen first.
 func (g *Log) Summaries() []Summary {
+	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := make([]Summary, 0, g.lru.Len())
 	for el := g.lru.Front(); el != nil; el = el.Next() {
-		out = append(out, el.Value.(*machine).sum)
+		out = append(out, el.Value.(*machine).summary(now))
 	}
 	return out
 }
 
 // Summary returns one machine's summary.
 func (g *Log) Summary(mac string) (Summary, bool) {
+	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if el, ok := g.machines[strings.ToLower(mac)]; ok {
-		return el.Value.(*machine).sum, true
+		return el.Value.(*machine).summary(now), true
 	}
 	return Summary{}, false
 }

@@ -32,7 +32,7 @@ func TestISCDhcpdConf(t *testing.T) {
 		file    string
 	}{
 		{station01, "PXEClient:Arch:00000:UNDI:002001", "pxelinux.0"},
-		{station02, "PXEClient:Arch:00007:UNDI:003001", "debian-installer/amd64/grubx64.efi"},
+		{station02, "PXEClient:Arch:00007:UNDI:003001", "debian-installer/amd64/bootnetx64.efi"},
 	} {
 		t.Run(c.station.Name, func(t *testing.T) {
 			setMAC(t, client, "cli0", c.station.MAC)
@@ -104,7 +104,7 @@ func TestISCSameAnswersAsDhcpd(t *testing.T) {
 		conf string
 		spot spot
 	}{
-		{"examples/dhcpd.conf", spot{1, "boot file", "debian-installer/amd64/grubx64.efi"}},
+		{"examples/dhcpd.conf", spot{1, "boot file", "debian-installer/amd64/bootnetx64.efi"}},
 		{"internal/dhcpdconf/testdata/groups.conf", spot{1, "siaddr", "192.168.1.22"}},
 		{"internal/dhcpdconf/testdata/pxe-classes.conf", spot{0, "boot file", "lpxelinux.0"}},
 		{"internal/dhcpdconf/testdata/diskless.conf", spot{2, "rootpath", "192.168.1.21:/srv/nfsroot/station-03"}},

@@ -32,7 +32,7 @@ func TestBootProxyDHCP(t *testing.T) {
 // HTTP.
 func TestBootProxyDHCPUEFI(t *testing.T) {
 	px := bootProxy(t, station03, uefiPXE, func(y string) string {
-		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/grubx64.efi", "efi-x64: snponly.efi", 1)
+		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
 		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
 	}, addSNPOnly)
 	expectTransfer(t, px, `tftp`, `snponly\.efi bytes=173792`)

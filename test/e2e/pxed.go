@@ -144,7 +144,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		// pxed refuses a root without the boot files the configuration
 		// names; the DHCP clients that use this root never fetch them.
 		opts.TFTPRoot = filepath.Join(dir, "tftp")
-		for _, f := range []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz", "debian-installer/amd64/grubx64.efi",
+		for _, f := range []string{"pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz", "debian-installer/amd64/bootnetx64.efi",
 			"debian-installer/arm64/linux", "debian-installer/arm64/initrd.gz", "debian-installer/arm64/grubaa64.efi"} {
 			p := filepath.Join(opts.TFTPRoot, f)
 			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {

@@ -80,6 +80,11 @@ const (
 	// its UEFI PXE client asks with option 93 = 11, and its kernel console
 	// is the board's PL011 UART, ttyAMA0.
 	arm64UEFI
+	// uefiSecureBoot: OVMF's Secure Boot build (SMM, secure flash) with
+	// Microsoft's keys enrolled, a fresh copy of the variables per boot
+	// (shim writes its SBAT level into them), on a virtio NIC it drives
+	// itself: it starts only signed loaders.
+	uefiSecureBoot
 )
 
 // qemu is the QEMU system emulator that runs machines of firmware f.
@@ -117,13 +122,31 @@ func arm64Args(dir string, netdev []string, mac string) ([]string, error) {
 		append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
 }
 
+// OVMF's Secure Boot build and its variables with Microsoft's keys
+// enrolled, from Debian's ovmf package.
+const (
+	ovmfSecureCode = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+	ovmfSecureVars = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
+)
+
+// secureVars writes a fresh copy of the Secure Boot variables into dir
+// and returns its path.
+func secureVars(dir string) (string, error) {
+	vars, err := os.ReadFile(ovmfSecureVars)
+	if err != nil {
+		return "", fmt.Errorf("Secure Boot variables: %v: run scripts/deps to install ovmf", err)
+	}
+	file := filepath.Join(dir, "OVMF_VARS.fd")
+	return file, os.WriteFile(file, vars, 0o644)
+}
+
 func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	const (
 		ovmf = "/usr/share/qemu/OVMF.fd"
 		rom  = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 	)
-	if f != biosIPXE && f != arm64UEFI {
+	if f != biosIPXE && f != arm64UEFI && f != uefiSecureBoot {
 		if _, err := os.Stat(ovmf); err != nil {
 			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
 		}
@@ -145,6 +168,18 @@ func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 				"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no")
 		}
 		return args, nil
+	case uefiSecureBoot:
+		if _, err := os.Stat(ovmfSecureCode); err != nil {
+			return nil, fmt.Errorf("Secure Boot firmware: %v: run scripts/deps to install ovmf", err)
+		}
+		vars, err := secureVars(dir)
+		if err != nil {
+			return nil, err
+		}
+		return append([]string{"-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
+			"-drive", "if=pflash,format=raw,unit=0,file=" + ovmfSecureCode + ",readonly=on",
+			"-drive", "if=pflash,format=raw,unit=1,file=" + vars},
+			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
 	case uefiIPXE:
 		return append([]string{"-machine", "q35", "-bios", ovmf},
 			append(netdev, "-device", "e1000,netdev=n0,mac="+mac+",romfile="+rom)...), nil
