@@ -135,6 +135,11 @@ type Boot struct {
 	// Profile names the profile to boot (see Profiles); "local" boots the
 	// local disk. Empty: no generated config, the loader finds its own files.
 	Profile string `yaml:"profile" json:"profile,omitempty"`
+	// HTTPImage gives UEFI HTTP Boot clients a RAM-disk image that pxed
+	// builds from their boot file (files.http-efi-*), the GRUB config of
+	// their profile and the files it loads, instead of the boot file
+	// itself: GRUB then boots with no network access (internal/ramdisk).
+	HTTPImage *bool `yaml:"http_image" json:"http_image,omitempty"`
 }
 
 // Profile is a named boot recipe: a kernel, its initrds and command line.

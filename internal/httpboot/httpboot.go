@@ -111,6 +111,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// A file that knows its media type says so (a RAM-disk image is
+	// application/vnd.efi-img to UEFI HTTP Boot); ServeContent guesses the
+	// others' from the name.
+	if t, ok := f.(interface{ ContentType() string }); ok {
+		w.Header().Set("Content-Type", t.ContentType())
+	}
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
 	// ServeContent handles Range, If-Modified-Since and HEAD, and sets
 	// Content-Length; the zero modification time leaves Last-Modified out.

@@ -75,9 +75,17 @@ const (
 	// (efi-e1000.rom carries both builds): iPXE is the NIC's first network
 	// boot client, as on UEFI PCs whose NIC ROM is iPXE.
 	uefiIPXE
+	// uefiHTTPSecure: uefiHTTP under Secure Boot enforced: Debian's
+	// OVMF_CODE_4M.secboot.fd on q35 with SMM, and a fresh copy of
+	// OVMF_VARS_4M.ms.fd (Microsoft's keys enrolled) per boot, as shim
+	// writes its SBAT level into the variables.
+	uefiHTTPSecure
 )
 
-func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
+func (f Firmware) qemuArgs(tap, mac, dir string) ([]string, error) {
+	if f == uefiHTTPSecure {
+		return secureHTTPArgs(tap, mac, dir)
+	}
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	const (
 		ovmf = "/usr/share/qemu/OVMF.fd"
@@ -115,12 +123,12 @@ func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware) *Guest {
 	t.Helper()
 	requireTools(t, "qemu-system-x86_64", "socat", "convert")
-	fwArgs, err := fw.qemuArgs(tap, st.MAC)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fwArgs, err := fw.qemuArgs(tap, st.MAC, dir)
+	if err != nil {
 		t.Fatal(err)
 	}
 	g := &Guest{
