@@ -127,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		s.finish(remote, name, cw.n, time.Since(start), ferr)
+	} else {
+		// UEFI HTTP Boot asks the size with HEAD before its GET (EDK2's
+		// HttpBootLoadFile); the debug log shows the pair.
+		s.logger().Debug("http head", "ip", remote.Addr().String(), "file", name, "bytes", f.Size(), "type", w.Header().Get("Content-Type"))
 	}
 }
 

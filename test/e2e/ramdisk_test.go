@@ -62,13 +62,27 @@ func bootImage(t *testing.T, fw Firmware, loader, how string) (*Pxed, string) {
 	expectLease(t, px.leases(t), station03.MAC, station03.IP)
 	expectLogged(t, px, `file=http://192.168.1.21:8080/image/http-efi-x64/00-18-e7-42-7a-3e.img`)
 	expectLogged(t, px, `msg="ramdisk image built"`)
+	// EDK2 asks the size with HEAD, then GETs the image whole.
+	expectLogged(t, px, `msg="http head" ip=192.168.1.103 file=image/http-efi-x64/00-18-e7-42-7a-3e.img bytes=`)
+	expectLogged(t, px, `type=application/vnd.efi-img`)
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=image/http-efi-x64/00-18-e7-42-7a-3e.img bytes=`)
 	b, err := os.ReadFile(px.log)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if testing.Verbose() {
+		keepArtifact(t, px.log, "pxed.log")
+	}
 	if strings.Contains(string(b), `msg="tftp transfer"`) {
 		t.Error("a file went over TFTP although the machine boots from its image")
+	}
+	// shim reads GRUB, and GRUB its config and the kernel, from the RAM
+	// disk: the image is the one file the machine asks for.
+	if n := strings.Count(string(b), `msg="http transfer"`); n != 1 {
+		t.Errorf("%d files went over HTTP, want the image alone", n)
+	}
+	if testing.Verbose() {
+		keepArtifact(t, g.serial, "serial.log")
 	}
 	serial, err := os.ReadFile(g.serial)
 	if err != nil {
