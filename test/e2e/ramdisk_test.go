@@ -14,7 +14,7 @@ import (
 // and its PXE clients off, so that EDK2's UEFI HTTP Boot is the first
 // network boot option (see uefiHTTPSecure). The variables are copied into
 // dir, fresh for each boot.
-func secureHTTPArgs(tap, mac, dir string) ([]string, error) {
+func secureHTTPArgs(dir, tap, mac string) ([]string, error) {
 	const (
 		code = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
 		vars = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"

@@ -82,9 +82,9 @@ const (
 	uefiHTTPSecure
 )
 
-func (f Firmware) qemuArgs(tap, mac, dir string) ([]string, error) {
+func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 	if f == uefiHTTPSecure {
-		return secureHTTPArgs(tap, mac, dir)
+		return secureHTTPArgs(dir, tap, mac)
 	}
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	const (
@@ -127,7 +127,7 @@ func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fwArgs, err := fw.qemuArgs(tap, st.MAC, dir)
+	fwArgs, err := fw.qemuArgs(dir, tap, st.MAC)
 	if err != nil {
 		t.Fatal(err)
 	}
