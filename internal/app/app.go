@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -24,7 +25,9 @@ import (
 	"github.com/pxed/pxed/internal/metrics"
 	"github.com/pxed/pxed/internal/postgres"
 	"github.com/pxed/pxed/internal/profile"
+	"github.com/pxed/pxed/internal/pxe"
 	"github.com/pxed/pxed/internal/ra"
+	"github.com/pxed/pxed/internal/ramdisk"
 	"github.com/pxed/pxed/internal/tftp"
 	"github.com/pxed/pxed/internal/web"
 )
@@ -218,7 +221,15 @@ func (s *services) openHTTP(context.Context) error {
 	if s.files == nil || !s.cfg.HTTP.Enabled {
 		return nil
 	}
-	hs := &httpboot.Server{Files: s.files, Logger: s.log, Events: s.recorder}
+	// RAM-disk images for UEFI HTTP Boot clients (boot.http_image), made
+	// of the same files and generated configs; every other path as TFTP.
+	images := &ramdisk.Service{
+		Next:   s.files,
+		Boot:   func(mac net.HardwareAddr, local netip.Addr) pxe.Boot { return s.profiles.Resolve(mac, local).Boot },
+		Dir:    filepath.Join(s.cfg.DataDir, "images"),
+		Logger: s.log,
+	}
+	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder}
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
 	}

@@ -141,6 +141,11 @@ type Boot struct {
 	// the enclosing section's); Validate then refuses an unsigned UEFI
 	// loader for them (see loaders.go).
 	SecureBoot *bool `yaml:"secure_boot" json:"secure_boot,omitempty"`
+	// HTTPImage gives UEFI HTTP Boot clients a RAM-disk image that pxed
+	// builds from their boot file (files.http-efi-*), the GRUB config of
+	// their profile and the files it loads, instead of the boot file
+	// itself: GRUB then boots with no network access (internal/ramdisk).
+	HTTPImage *bool `yaml:"http_image" json:"http_image,omitempty"`
 }
 
 // Profile is a named boot recipe: a kernel, its initrds and command line.

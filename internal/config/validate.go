@@ -95,8 +95,12 @@ type validator struct {
 }
 
 // bootFile is a file of the root that a field names: path is the field,
-// name the file, what how messages call it ("" for `boot file "name"`).
-type bootFile struct{ path, name, what string }
+// name the file, what how messages call it ("" for `boot file "name"`);
+// image when it goes into an http_image.
+type bootFile struct {
+	path, name, what string
+	image            bool
+}
 
 func (f bootFile) String() string {
 	if f.what != "" {
@@ -514,6 +518,7 @@ func (v *validator) options(path string, opts []Option, subnet bool) {
 }
 
 func (v *validator) boot(path string, b *Boot) {
+	v.httpImage(path, b)
 	if b.File != "" {
 		v.bootFiles = append(v.bootFiles, bootFile{path: path + ".file", name: b.File})
 	}
@@ -543,9 +548,9 @@ func (v *validator) boot(path string, b *Boot) {
 		case f == "":
 			v.add(p, "boot file for %s is empty", k)
 		case err == nil && arch.HTTP():
-			v.httpBootFile(p, arch, f)
+			v.httpBootFile(p, arch, f, b.HTTPImage != nil && *b.HTTPImage)
 		case err == nil && isUEFI(arch):
-			v.bootFiles = append(v.bootFiles, bootFile{p, f, fmt.Sprintf("UEFI loader %q for %s", f, arch)})
+			v.bootFiles = append(v.bootFiles, bootFile{path: p, name: f, what: fmt.Sprintf("UEFI loader %q for %s", f, arch)})
 		default:
 			v.bootFiles = append(v.bootFiles, bootFile{path: p, name: f})
 		}
@@ -562,13 +567,13 @@ func isUEFI(a pxe.Arch) bool {
 // path of the root is given as a URL of pxed's HTTP server, which must run;
 // a URL of pxed's own HTTP server must name a file of the root, as the
 // firmware's GET would otherwise fail after the DHCP exchange succeeded.
-func (v *validator) httpBootFile(path string, arch pxe.Arch, f string) {
+func (v *validator) httpBootFile(path string, arch pxe.Arch, f string, image bool) {
 	if !pxe.IsURL(f) {
 		if v.c.HTTPPort() == 0 {
 			v.add(path, "HTTP Boot file %q for %s is a path of the boot root, but pxed serves no HTTP (http.enabled, with tftp on): give an http:// URL or turn http on", f, arch)
 			return
 		}
-		v.bootFiles = append(v.bootFiles, bootFile{path, f, fmt.Sprintf("HTTP Boot file %q for %s", f, arch)})
+		v.bootFiles = append(v.bootFiles, bootFile{path, f, fmt.Sprintf("HTTP Boot file %q for %s", f, arch), image})
 		return
 	}
 	u, err := url.Parse(f)
@@ -577,7 +582,7 @@ func (v *validator) httpBootFile(path string, arch pxe.Arch, f string) {
 		return
 	}
 	if v.ownHTTP(u) {
-		v.bootFiles = append(v.bootFiles, bootFile{path, u.Path, fmt.Sprintf("HTTP Boot URL %q for %s names %s, which", f, arch, u.Path)})
+		v.bootFiles = append(v.bootFiles, bootFile{path: path, name: u.Path, what: fmt.Sprintf("HTTP Boot URL %q for %s names %s, which", f, arch, u.Path)})
 	}
 }
 
@@ -689,6 +694,8 @@ func (v *validator) bootFile(root *os.Root, f bootFile) {
 		v.add(f.path, "%s: %v", f, err)
 	case st.IsDir():
 		v.add(f.path, "%s is a directory", f)
+	case f.image:
+		v.imageLoader(root, f)
 	}
 }
 

@@ -334,6 +334,43 @@ boot:
 			},
 		},
 		{
+			name: "http_image: HTTP off, a URL, a loader that is no EFI program",
+			src: `tftp:
+  root: ROOT
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      boot:
+        http_image: true
+        files:
+          http-efi-x64: efi/grubx64.efi
+          http-efi-arm64: http://192.168.1.21:8080/grubaa64.efi
+`,
+			want: []string{
+				`pxed.yaml:7: http_image needs pxed's HTTP server, which serves the images: turn http.enabled on (with tftp on)`,
+				`pxed.yaml:9: HTTP Boot file "efi/grubx64.efi" for http-efi-x64 is a path of the boot root, but pxed serves no HTTP (http.enabled, with tftp on): give an http:// URL or turn http on`,
+				`pxed.yaml:10: HTTP Boot file "http://192.168.1.21:8080/grubaa64.efi" for http-efi-arm64 is a URL, but http_image builds an image around a file of the boot root: give its path`,
+			},
+		},
+		{
+			name: "http_image around a file that is no EFI program",
+			src: `tftp:
+  root: ROOT
+http:
+  enabled: true
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+boot:
+  http_image: true
+  files:
+    http-efi-x64: efi/grubx64.efi
+`,
+			want: []string{
+				`pxed.yaml:11: HTTP Boot file "efi/grubx64.efi" for http-efi-x64 cannot go in an http_image: efi/grubx64.efi: not a PE/COFF image`,
+			},
+		},
+		{
 			name: "missing TFTP root",
 			src: `tftp:
   root: ROOT/nowhere

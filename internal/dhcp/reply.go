@@ -142,6 +142,10 @@ const bootFileField = 128
 // pxed serves no HTTP) the client gets an address and nothing else, and its
 // firmware moves on to the next boot option.
 func (t *turn) httpBoot(resp *dhcpv4.DHCPv4, file string, requested func(uint8) bool) {
+	if t.boot.Image && file != "" && !pxe.IsURL(file) {
+		// boot.http_image: the image pxed builds around the file (internal/ramdisk).
+		file = pxe.ImagePath(t.pxe.Arch, t.req.ClientHWAddr)
+	}
 	url := pxe.HTTPBootURL(file, t.in.ServerIP, t.r.plan.httpPort)
 	if url == "" {
 		return

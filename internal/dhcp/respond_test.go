@@ -668,6 +668,24 @@ func TestUEFIHTTPBoot(t *testing.T) {
 			file: "http://192.168.1.21:8080/snponly.efi", opt60: "HTTPClient",
 		},
 		{
+			name: "http_image: the URL of the machine's RAM-disk image",
+			edit: func(c *config.Config) {
+				c.Boot.Files["http-efi-x64"] = "debian-installer/amd64/bootnetx64.efi"
+				on := true
+				c.Boot.HTTPImage = &on
+			},
+			file: "http://192.168.1.21:8080/image/http-efi-x64/00-18-e7-42-85-21.img", opt67: "http://192.168.1.21:8080/image/http-efi-x64/00-18-e7-42-85-21.img", opt60: "HTTPClient",
+		},
+		{
+			name: "http_image leaves a URL as it is",
+			edit: func(c *config.Config) {
+				c.Boot.Files["http-efi-x64"] = "http://10.0.0.5/boot.img"
+				on := true
+				c.Boot.HTTPImage = &on
+			},
+			file: "http://10.0.0.5/boot.img", opt67: "http://10.0.0.5/boot.img", opt60: "HTTPClient",
+		},
+		{
 			name: "no entry for the HTTP architecture: not the PXE default either",
 		},
 		{

@@ -59,6 +59,12 @@ type Image struct {
 	// (WIN_CERT_TYPE_PKCS_SIGNED_DATA), the form Authenticode and UEFI
 	// Secure Boot use.
 	Signed bool
+	// GRUB is set for a GRUB core image (it has a "mods" section), and
+	// GRUBPrefix is the prefix grub-mkimage -p embedded in it
+	// ("/debian-installer/amd64/grub"): the directory GRUB reads its config
+	// from. Empty when GRUB has none.
+	GRUB       bool
+	GRUBPrefix string
 }
 
 // ErrNotPE is returned for a file that is not a PE image at all (no "MZ"
@@ -99,22 +105,38 @@ func Inspect(r io.ReaderAt) (Image, error) {
 	default:
 		return Image{}, fmt.Errorf("%w: no optional header", ErrNotPE)
 	}
+	certificates(r, dirs, &img)
+	if s := f.Section("mods"); s != nil {
+		data, err := s.Data()
+		if err != nil {
+			return img, fmt.Errorf("reading GRUB's mods section: %w", err)
+		}
+		img.GRUB = true
+		if img.GRUBPrefix, err = grubPrefix(data); err != nil {
+			return img, err
+		}
+	}
+	return img, nil
+}
+
+// certificates fills img's CertBytes and Signed from the security data
+// directory among dirs.
+func certificates(r io.ReaderAt, dirs []pe.DataDirectory, img *Image) {
 	if len(dirs) <= dirSecurity || dirs[dirSecurity].Size == 0 {
-		return img, nil
+		return
 	}
 	// The security directory's address is a file offset, not an RVA.
 	sec := dirs[dirSecurity]
 	img.CertBytes = sec.Size
 	var hdr [winCertificateBytes]byte
 	if sec.Size < winCertificateBytes {
-		return img, nil
+		return
 	}
 	if _, err := r.ReadAt(hdr[:], int64(sec.VirtualAddress)); err != nil {
-		return img, nil // a table pointing past the end signs nothing
+		return // a table pointing past the end signs nothing
 	}
 	length := binary.LittleEndian.Uint32(hdr[0:])
 	img.Signed = length > winCertificateBytes && length <= sec.Size &&
 		binary.LittleEndian.Uint16(hdr[4:]) == certRevision2 &&
 		binary.LittleEndian.Uint16(hdr[6:]) == certTypePKCSSigned
-	return img, nil
 }

@@ -89,7 +89,8 @@ func TestInspectDebian(t *testing.T) {
 		notPE bool
 	}{
 		{tree + "bootnetx64.efi", Image{Machine: MachineAMD64, Subsystem: 10, CertBytes: 19368, Signed: true}, false},
-		{tree + "grubx64.efi", Image{Machine: MachineAMD64, Subsystem: 10, CertBytes: 1472, Signed: true}, false},
+		{tree + "grubx64.efi", Image{Machine: MachineAMD64, Subsystem: 10, CertBytes: 1472, Signed: true,
+			GRUB: true, GRUBPrefix: "/debian-installer/amd64/grub"}, false},
 		{"/usr/lib/ipxe/snponly.efi", Image{Machine: MachineAMD64, Subsystem: 10}, false},
 		{tree + "pxelinux.0", Image{}, true},
 	} {

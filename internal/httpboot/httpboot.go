@@ -111,6 +111,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
+	// A file that knows its media type says so (a RAM-disk image is
+	// application/vnd.efi-img to UEFI HTTP Boot); ServeContent guesses the
+	// others' from the name.
+	if t, ok := f.(interface{ ContentType() string }); ok {
+		w.Header().Set("Content-Type", t.ContentType())
+	}
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
 	// ServeContent handles Range, If-Modified-Since and HEAD, and sets
 	// Content-Length; the zero modification time leaves Last-Modified out.
@@ -121,6 +127,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		s.finish(remote, name, cw.n, time.Since(start), ferr)
+	} else {
+		// UEFI HTTP Boot asks the size with HEAD before its GET (EDK2's
+		// HttpBootLoadFile); the debug log shows the pair.
+		s.logger().Debug("http head", "ip", remote.Addr().String(), "file", name, "bytes", f.Size(), "type", w.Header().Get("Content-Type"))
 	}
 }
 

@@ -102,12 +102,18 @@ func (c *clients) at(ip netip.Addr) (net.HardwareAddr, bool) {
 // ProfileFor returns the profile machine mac boots when it reaches pxed on
 // local, as the catalog decides it, and its host entry (nil if none).
 func (s *Service) ProfileFor(mac net.HardwareAddr, local netip.Addr) (*config.Profile, *catalog.Host, bool) {
-	c, _ := s.clients.client(mac)
-	d := s.Catalog().Resolve(mac, c.UUID, local)
+	d := s.Resolve(mac, local)
 	if d.Profile == nil {
 		return nil, d.Host, false
 	}
 	return &d.Profile.Profile, d.Host, true
+}
+
+// Resolve is the catalog's decision for machine mac reaching pxed on
+// local, with the UUID its last DHCP request sent.
+func (s *Service) Resolve(mac net.HardwareAddr, local netip.Addr) catalog.Decision {
+	c, _ := s.clients.client(mac)
+	return s.Catalog().Resolve(mac, c.UUID, local)
 }
 
 // ScriptURL is the http:// URL of machine mac's iPXE script on server, or

@@ -109,6 +109,9 @@ type Boot struct {
 	File string
 	// Files by architecture family.
 	Files map[Arch]string
+	// Image: UEFI HTTP Boot clients get a RAM-disk image pxed builds around
+	// their boot file (ImagePath) instead of the boot file itself.
+	Image bool
 }
 
 // FileFor chooses the boot file for architecture a: its family's entry, else

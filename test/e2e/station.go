@@ -85,6 +85,11 @@ const (
 	// (shim writes its SBAT level into them), on a virtio NIC it drives
 	// itself: it starts only signed loaders.
 	uefiSecureBoot
+	// uefiHTTPSecure: uefiHTTP under Secure Boot enforced: Debian's
+	// OVMF_CODE_4M.secboot.fd on q35 with SMM, and a fresh copy of
+	// OVMF_VARS_4M.ms.fd (Microsoft's keys enrolled) per boot, as shim
+	// writes its SBAT level into the variables.
+	uefiHTTPSecure
 )
 
 // qemu is the QEMU system emulator that runs machines of firmware f.
@@ -140,13 +145,19 @@ func secureVars(dir string) (string, error) {
 	return file, os.WriteFile(file, vars, 0o644)
 }
 
+// httpBootOnly turns EDK2's PXE clients off, leaving its HTTP Boot
+// client the machine's only network boot option.
+var httpBootOnly = []string{
+	"-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=no",
+	"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no"}
+
 func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 	netdev := []string{"-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"}
 	const (
 		ovmf = "/usr/share/qemu/OVMF.fd"
 		rom  = "/usr/lib/ipxe/qemu/efi-e1000.rom"
 	)
-	if f != biosIPXE && f != arm64UEFI && f != uefiSecureBoot {
+	if f != biosIPXE && f != arm64UEFI && f != uefiSecureBoot && f != uefiHTTPSecure {
 		if _, err := os.Stat(ovmf); err != nil {
 			return nil, fmt.Errorf("UEFI firmware: %v: run scripts/deps to install ovmf", err)
 		}
@@ -163,12 +174,10 @@ func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 		args := append([]string{"-machine", "q35", "-bios", ovmf},
 			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...)
 		if f == uefiHTTP {
-			args = append(args,
-				"-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=no",
-				"-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=no")
+			args = append(args, httpBootOnly...)
 		}
 		return args, nil
-	case uefiSecureBoot:
+	case uefiSecureBoot, uefiHTTPSecure:
 		if _, err := os.Stat(ovmfSecureCode); err != nil {
 			return nil, fmt.Errorf("Secure Boot firmware: %v: run scripts/deps to install ovmf", err)
 		}
@@ -176,10 +185,14 @@ func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		return append([]string{"-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
+		args := append([]string{"-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on",
 			"-drive", "if=pflash,format=raw,unit=0,file=" + ovmfSecureCode + ",readonly=on",
 			"-drive", "if=pflash,format=raw,unit=1,file=" + vars},
-			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...), nil
+			append(netdev, "-device", "virtio-net-pci,netdev=n0,mac="+mac+",romfile=")...)
+		if f == uefiHTTPSecure {
+			args = append(args, httpBootOnly...)
+		}
+		return args, nil
 	case uefiIPXE:
 		return append([]string{"-machine", "q35", "-bios", ovmf},
 			append(netdev, "-device", "e1000,netdev=n0,mac="+mac+",romfile="+rom)...), nil
