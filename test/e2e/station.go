@@ -114,11 +114,19 @@ func (f Firmware) qemuArgs(tap, mac string) ([]string, error) {
 // bootGuest powers on a guest with firmware fw; see bootStation.
 func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware) *Guest {
 	t.Helper()
+	return bootGuestWith(t, ns, tap, st, fw, nil)
+}
+
+// bootGuestWith is bootGuest with more QEMU arguments (firmware config
+// files, say).
+func bootGuestWith(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware, extra []string) *Guest {
+	t.Helper()
 	requireTools(t, "qemu-system-x86_64", "socat", "convert")
 	fwArgs, err := fw.qemuArgs(tap, st.MAC)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fwArgs = append(fwArgs, extra...)
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
