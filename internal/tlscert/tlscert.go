@@ -27,9 +27,9 @@ import (
 
 // Files pxed keeps in its TLS directory.
 const (
-	CAFile   = "ca.pem"  // the CA certificate, PEM: to enroll where PEM is taken
-	CAKey    = "ca.key"  // the CA's private key, readable by pxed only
-	ESLFile  = "ca.esl"  // the CA as an EFI signature list: to enroll in firmware
+	CAFile   = "ca.pem" // the CA certificate, PEM: to enroll where PEM is taken
+	CAKey    = "ca.key" // the CA's private key, readable by pxed only
+	ESLFile  = "ca.esl" // the CA as an EFI signature list: to enroll in firmware
 	CertFile = "server.pem"
 	KeyFile  = "server.key"
 )
