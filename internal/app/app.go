@@ -29,6 +29,7 @@ import (
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/ramdisk"
 	"github.com/pxed/pxed/internal/tftp"
+	"github.com/pxed/pxed/internal/tlscert"
 	"github.com/pxed/pxed/internal/web"
 )
 
@@ -233,7 +234,53 @@ func (s *services) openHTTP(context.Context) error {
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
 	}
-	return s.listenTCP("http", s.cfg.HTTP.Address, hs.Serve, "root", s.cfg.TFTP.Root)
+	if err := s.listenTCP("http", s.cfg.HTTP.Address, hs.Serve, "root", s.cfg.TFTP.Root); err != nil {
+		return err
+	}
+	return s.openHTTPS(hs)
+}
+
+// openHTTPS opens the HTTP boot server's HTTPS side, when http.tls.address
+// is set: the same files and routes, behind the operator's certificate or
+// one pxed makes (see tlscert).
+func (s *services) openHTTPS(plain *httpboot.Server) error {
+	t := s.cfg.HTTP.TLS
+	if t.Address == "" {
+		return nil
+	}
+	id, err := tlsIdentity(s.cfg)
+	if err != nil {
+		return fmt.Errorf("https: %w", err)
+	}
+	hs := *plain
+	hs.TLS = tlscert.Config(id)
+	attrs := []any{"cert", t.Cert}
+	if id.Made {
+		attrs = []any{"ca", filepath.Join(id.Dir, tlscert.CAFile), "ca_for_firmware", filepath.Join(id.Dir, tlscert.ESLFile), "new_cert", id.Renewed}
+	}
+	return s.listenTCP("https", t.Address, hs.Serve, attrs...)
+}
+
+// tlsIdentity loads the operator's certificate, or ensures pxed's own for
+// every address of this machine and its host name: the addresses a boot
+// URL may carry (the one DHCP answers from, or a next_server).
+func tlsIdentity(cfg *config.Config) (tlscert.Identity, error) {
+	t := cfg.HTTP.TLS
+	if t.Cert != "" {
+		return tlscert.Load(t.Cert, t.Key)
+	}
+	var hosts []string
+	if addrs, err := net.InterfaceAddrs(); err == nil {
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && !p.Addr().IsLinkLocalUnicast() {
+				hosts = append(hosts, p.Addr().String())
+			}
+		}
+	}
+	if h, err := os.Hostname(); err == nil {
+		hosts = append(hosts, h)
+	}
+	return tlscert.Ensure(t.Dir(cfg.DataDir), hosts, time.Now())
 }
 
 // listenTCP opens a TCP listener on addr for an HTTP server of pxed's and

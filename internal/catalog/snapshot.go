@@ -327,6 +327,9 @@ func MergeBoot(base pxe.Boot, over *config.Boot) (pxe.Boot, error) {
 	if over.HTTPImage != nil {
 		out.Image = *over.HTTPImage
 	}
+	if over.HTTPS != nil {
+		out.HTTPS = *over.HTTPS
+	}
 	if len(over.Files) > 0 {
 		out.Files = make(map[pxe.Arch]string, len(base.Files)+len(over.Files))
 		for a, f := range base.Files {

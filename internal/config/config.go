@@ -146,6 +146,10 @@ type Boot struct {
 	// their profile and the files it loads, instead of the boot file
 	// itself: GRUB then boots with no network access (internal/ramdisk).
 	HTTPImage *bool `yaml:"http_image" json:"http_image,omitempty"`
+	// HTTPS gives UEFI HTTP Boot clients https:// URLs of pxed's HTTPS
+	// server (http.tls) for boot root paths, instead of http:// ones. The
+	// firmware must trust pxed's certificate.
+	HTTPS *bool `yaml:"https" json:"https,omitempty"`
 }
 
 // Profile is a named boot recipe: a kernel, its initrds and command line.
@@ -232,7 +236,27 @@ type HTTP struct {
 	// IPXEScript gives clients that are already iPXE the URL of a script
 	// rendered from their profile as boot file, instead of the boot file.
 	IPXEScript bool `yaml:"ipxe_script"`
+	// TLS serves the same files over HTTPS as well, on a port of its own.
+	TLS TLS `yaml:"tls"`
 }
+
+// TLS configures the HTTPS side of the HTTP boot server, for firmware that
+// boots from https:// URLs (UEFI HTTPS Boot). Machines whose boot section
+// says https get https:// boot URLs.
+type TLS struct {
+	// Address to listen on for HTTPS, such as ":8443". Empty: no HTTPS.
+	Address string `yaml:"address"`
+	// Cert and Key are PEM files: the server's certificate (then any
+	// intermediates) and its private key. Both empty: pxed makes a CA and
+	// a server certificate under <data_dir>/tls on first start and keeps
+	// them; the firmware must trust that CA, which pxed writes beside them
+	// as ca.pem and as ca.esl (the EFI signature list EDK2 enrolls).
+	Cert string `yaml:"cert"`
+	Key  string `yaml:"key"`
+}
+
+// Dir is where pxed keeps the CA and certificate it makes for HTTPS.
+func (t TLS) Dir(dataDir string) string { return filepath.Join(dataDir, "tls") }
 
 // Web configures pxed's management side: the JSON API, the dashboard and
 // /metrics. It listens apart from the boot services, on localhost unless

@@ -48,11 +48,25 @@ func (c *Config) HTTPPort() int {
 	if !c.HTTP.Enabled || !On(c.TFTP.Enabled) {
 		return 0
 	}
-	_, port, err := net.SplitHostPort(c.HTTP.Address)
+	return port(c.HTTP.Address)
+}
+
+// HTTPSPort is the port of the HTTP boot server's HTTPS side, or 0 when it
+// does not run: no HTTP boot server, or no http.tls.address.
+func (c *Config) HTTPSPort() int {
+	if c.HTTPPort() == 0 || c.HTTP.TLS.Address == "" {
+		return 0
+	}
+	return port(c.HTTP.TLS.Address)
+}
+
+// port is the port of a listen address, 0 when it has none that parses.
+func port(addr string) int {
+	_, p, err := net.SplitHostPort(addr)
 	if err != nil {
 		return 0
 	}
-	n, err := strconv.ParseUint(port, 10, 16)
+	n, err := strconv.ParseUint(p, 10, 16)
 	if err != nil {
 		return 0
 	}

@@ -75,6 +75,7 @@ func (c *Config) Validate() []Problem {
 	v.proxies()
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
+	v.tls()
 	if On(c.Web.Enabled) {
 		v.listenAddress("web.address", c.Web.Address, "127.0.0.1:9069")
 	}
@@ -519,6 +520,9 @@ func (v *validator) options(path string, opts []Option, subnet bool) {
 
 func (v *validator) boot(path string, b *Boot) {
 	v.httpImage(path, b)
+	if b.HTTPS != nil && *b.HTTPS && v.c.HTTPSPort() == 0 {
+		v.add(path+".https", "https is on, but pxed serves no HTTPS: set http.tls.address (with http.enabled and tftp on)")
+	}
 	if b.File != "" {
 		v.bootFiles = append(v.bootFiles, bootFile{path: path + ".file", name: b.File})
 	}
@@ -586,18 +590,21 @@ func (v *validator) httpBootFile(path string, arch pxe.Arch, f string, image boo
 	}
 }
 
-// ownHTTP reports whether u points at pxed's own HTTP server: scheme http,
-// its port, and as host the host of http.address or a next_server.
+// ownHTTP reports whether u points at pxed's own HTTP server: scheme http
+// and its port (or https and its HTTPS port), and as host the host of
+// http.address or a next_server.
 func (v *validator) ownHTTP(u *url.URL) bool {
-	port := v.c.HTTPPort()
-	if port == 0 || !strings.EqualFold(u.Scheme, "http") {
+	port, def := v.c.HTTPPort(), "80"
+	if strings.EqualFold(u.Scheme, "https") {
+		port, def = v.c.HTTPSPort(), "443"
+	} else if !strings.EqualFold(u.Scheme, "http") {
 		return false
 	}
 	up := u.Port()
 	if up == "" {
-		up = "80"
+		up = def
 	}
-	if up != strconv.Itoa(port) {
+	if port == 0 || up != strconv.Itoa(port) {
 		return false
 	}
 	host := u.Hostname()
@@ -726,6 +733,22 @@ func (v *validator) listenAddress(path, addr, example string) {
 		v.add(path, "%s %q is not HOST:PORT (like %s)", path, addr, example)
 	} else if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
 		v.add(path, "%s %q has no valid port (1..65535)", path, addr)
+	}
+}
+
+// tls checks the HTTPS side of the HTTP boot server: a listen address of
+// its own, and the operator's certificate and key given together or not
+// at all (pxed then makes its own).
+func (v *validator) tls() {
+	t := v.c.HTTP.TLS
+	if t.Address != "" {
+		v.listenAddress("http.tls.address", t.Address, ":8443")
+		if t.Address == v.c.HTTP.Address {
+			v.add("http.tls.address", "http.tls.address %q is http.address too: HTTPS needs a port of its own", t.Address)
+		}
+	}
+	if (t.Cert == "") != (t.Key == "") {
+		v.add("http.tls", "http.tls.cert and http.tls.key go together: give both, or neither for a certificate pxed makes")
 	}
 }
 

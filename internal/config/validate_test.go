@@ -371,6 +371,62 @@ boot:
 			},
 		},
 		{
+			name: "HTTPS boot without an HTTPS server, and TLS settings that cannot work",
+			src: `tftp:
+  root: ROOT
+http:
+  enabled: true
+  address: ":8080"
+  tls:
+    address: ":8080"
+    cert: /etc/pxed/boot.pem
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      boot:
+        https: true
+`,
+			want: []string{
+				`pxed.yaml:6: http.tls.cert and http.tls.key go together: give both, or neither for a certificate pxed makes`,
+				`pxed.yaml:7: http.tls.address ":8080" is http.address too: HTTPS needs a port of its own`,
+			},
+		},
+		{
+			name: "boot.https needs http.tls.address",
+			src: `tftp:
+  root: ROOT
+http:
+  enabled: true
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+boot:
+  https: true
+  files:
+    http-efi-x64: efi/grubx64.efi
+`,
+			want: []string{
+				`pxed.yaml:9: https is on, but pxed serves no HTTPS: set http.tls.address (with http.enabled and tftp on)`,
+			},
+		},
+		{
+			name: "HTTPS boot",
+			src: `tftp:
+  root: ROOT
+http:
+  enabled: true
+  tls: {address: ":8443"}
+dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+boot:
+  https: true
+  files:
+    http-efi-x64: efi/grubx64.efi
+    http-efi-arm64: https://127.0.0.1:8443/efi/grubx64.efi
+`,
+		},
+		{
 			name: "missing TFTP root",
 			src: `tftp:
   root: ROOT/nowhere

@@ -28,6 +28,9 @@ type plan struct {
 	// httpPort is pxed's HTTP boot server's port, 0 when it serves no
 	// HTTP: what makes a boot root path a URL for UEFI HTTP Boot clients.
 	httpPort int
+	// httpsPort is its HTTPS side's, 0 when there is none: the port of
+	// the URLs given to machines whose boot section says https.
+	httpsPort int
 }
 
 type subnetPlan struct {
@@ -67,6 +70,7 @@ func compile(c *config.Config) (*plan, error) {
 		authoritative: c.DHCP.Authoritative,
 		declineHold:   c.DHCP.DeclineHold.D(),
 		httpPort:      c.HTTPPort(),
+		httpsPort:     c.HTTPSPort(),
 	}
 	if len(c.DHCP.TrustedRelays) > 0 {
 		p.trustedRelays = make(map[netip.Addr]bool, len(c.DHCP.TrustedRelays))

@@ -90,7 +90,7 @@ func (t *turn) bootInfo(resp *dhcpv4.DHCPv4) {
 	boot := t.boot
 	file := boot.FileFor(t.pxe.Arch)
 	if t.pxe.HTTP {
-		t.httpBoot(resp, file, requested)
+		t.httpBoot(resp, file, boot.HTTPS, requested)
 		return
 	}
 	next := boot.NextServer
@@ -141,12 +141,16 @@ const bootFileField = 128
 // Without a URL to give (no boot file for its architecture, or a path while
 // pxed serves no HTTP) the client gets an address and nothing else, and its
 // firmware moves on to the next boot option.
-func (t *turn) httpBoot(resp *dhcpv4.DHCPv4, file string, requested func(uint8) bool) {
+func (t *turn) httpBoot(resp *dhcpv4.DHCPv4, file string, secure bool, requested func(uint8) bool) {
 	if t.boot.Image && file != "" && !pxe.IsURL(file) {
 		// boot.http_image: the image pxed builds around the file (internal/ramdisk).
 		file = pxe.ImagePath(t.pxe.Arch, t.req.ClientHWAddr)
 	}
-	url := pxe.HTTPBootURL(file, t.in.ServerIP, t.r.plan.httpPort)
+	port := t.r.plan.httpPort
+	if secure {
+		port = t.r.plan.httpsPort
+	}
+	url := pxe.HTTPBootURL(file, t.in.ServerIP, port, secure)
 	if url == "" {
 		return
 	}

@@ -652,6 +652,29 @@ func TestUEFIHTTPBoot(t *testing.T) {
 			file: "http://192.168.1.21:8080/snponly.efi", opt67: "http://192.168.1.21:8080/snponly.efi", opt60: "HTTPClient",
 		},
 		{
+			name: "boot.https: a URL of pxed's HTTPS server",
+			edit: func(c *config.Config) {
+				c.Boot.Files["http-efi-x64"] = "/snponly.efi"
+				c.HTTP.TLS.Address = ":8443"
+				on := true
+				c.Boot.HTTPS = &on
+			},
+			file: "https://192.168.1.21:8443/snponly.efi", opt67: "https://192.168.1.21:8443/snponly.efi", opt60: "HTTPClient",
+		},
+		{
+			name: "a host that says https false under a network that says true",
+			edit: func(c *config.Config) {
+				c.Boot.Files["http-efi-x64"] = "/snponly.efi"
+				c.HTTP.TLS.Address = ":8443"
+				on, off := true, false
+				c.Boot.HTTPS = &on
+				for i := range c.Hosts {
+					c.Hosts[i].Boot = &config.Boot{HTTPS: &off}
+				}
+			},
+			file: "http://192.168.1.21:8080/snponly.efi", opt67: "http://192.168.1.21:8080/snponly.efi", opt60: "HTTPClient",
+		},
+		{
 			name: "a URL is given as it is",
 			edit: func(c *config.Config) { c.Boot.Files["16"] = "http://10.0.0.5/boot/grubx64.efi" },
 			file: "http://10.0.0.5/boot/grubx64.efi", opt67: "http://10.0.0.5/boot/grubx64.efi", opt60: "HTTPClient",

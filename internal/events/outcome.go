@@ -31,6 +31,10 @@ const (
 	OutcomeRefused
 	// OutcomeError is any other failure; Detail says which.
 	OutcomeError
+	// OutcomeTLS is an HTTPS connection whose TLS handshake did not
+	// finish: most often firmware that does not trust pxed's certificate,
+	// which hangs up without a word (EDK2 sends no alert).
+	OutcomeTLS
 )
 
 // outcomes drives String and Label: a new outcome is one line here.
@@ -44,6 +48,7 @@ var outcomes = [...]struct {
 	OutcomeTimeout:  {"timed out", "timeout"},
 	OutcomeRefused:  {"refused", "refused"},
 	OutcomeError:    {"failed", "error"},
+	OutcomeTLS:      {"TLS handshake failed", "tls"},
 }
 
 // String says the outcome in words: "not found", "access denied".

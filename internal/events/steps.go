@@ -128,6 +128,10 @@ func reason(e Event, o Outcome) string {
 		return "DHCPNAK: " + e.Detail
 	case o == OutcomeNotFound:
 		return e.File + " " + o.String()
+	case e.File == "" && e.Detail == "":
+		return o.String()
+	case e.File == "":
+		return e.Detail
 	case e.Detail == "":
 		return e.File + " failed"
 	}

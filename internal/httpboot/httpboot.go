@@ -7,6 +7,7 @@ package httpboot
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"io/fs"
@@ -48,6 +49,13 @@ type Server struct {
 	// buffer (up to 4 MB) has drained, so the client must take some 1.4 MB
 	// within it; 60 s allows clients down to about 25 KB/s.
 	ReadHeaderTimeout, IdleTimeout, StallTimeout time.Duration
+
+	// TLS, when set, makes Serve speak HTTPS on its listener. A handshake
+	// a client starts and does not finish is recorded as a failure of its
+	// boot (events.OutcomeTLS): firmware that does not trust the
+	// certificate hangs up without a word on the wire, so this is the only
+	// place the reason can be seen.
+	TLS *tls.Config
 }
 
 // MaxHeaderBytes caps a request's line and headers; a boot loader's GET
@@ -89,6 +97,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
 	remote, _ := netip.ParseAddrPort(r.RemoteAddr)
 	name := strings.TrimPrefix(r.URL.Path, "/")
 	req := &bootfs.Request{Path: name, Remote: remote}
@@ -107,7 +119,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			code = http.StatusForbidden
 		}
 		http.Error(w, http.StatusText(code), code)
-		s.finish(remote, name, 0, time.Since(start), err)
+		s.finish(proto, remote, name, 0, time.Since(start), err)
 		return
 	}
 	defer f.Close()
@@ -126,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ferr = errors.New("client went away before the end")
 	}
 	if r.Method == http.MethodGet {
-		s.finish(remote, name, cw.n, time.Since(start), ferr)
+		s.finish(proto, remote, name, cw.n, time.Since(start), ferr)
 	} else {
 		// UEFI HTTP Boot asks the size with HEAD before its GET (EDK2's
 		// HttpBootLoadFile); the debug log shows the pair.
@@ -136,15 +148,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // finish logs and records a GET that ended, with err if it failed: its
 // outcome as events.FileFailure judges it, as for TFTP.
-func (s *Server) finish(remote netip.AddrPort, name string, n int64, d time.Duration, err error) {
+func (s *Server) finish(proto string, remote netip.AddrPort, name string, n int64, d time.Duration, err error) {
 	attrs := []any{"ip", remote.Addr().String(), "file", name, "bytes", n, "dur", d}
-	e := events.Event{Time: time.Now(), IP: remote.Addr().Unmap(), Proto: "http", File: name, Bytes: n, Dur: d, Kind: events.FileServed}
+	e := events.Event{Time: time.Now(), IP: remote.Addr().Unmap(), Proto: proto, File: name, Bytes: n, Dur: d, Kind: events.FileServed}
 	if err != nil {
 		attrs = append(attrs, "error", err.Error())
 		e.Kind = events.FileFailed
 		e.Outcome, e.Detail = events.FileFailure(err)
 	}
-	s.logger().Info("http transfer", attrs...)
+	s.logger().Info(proto+" transfer", attrs...)
 	if s.Events != nil {
 		s.Events.Record(e)
 	}
@@ -182,6 +194,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:    orDefault(s.IdleTimeout, 60*time.Second),
 		MaxHeaderBytes: MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
+	}
+	if s.TLS != nil {
+		ln = s.tlsListener(ln)
+		hs.ConnState = s.watchHandshake
 	}
 	return httpserve.Serve(ctx, hs, ln)
 }

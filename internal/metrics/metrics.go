@@ -30,7 +30,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		files: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pxed_file_transfers_total",
-			Help: "Files requested over TFTP or HTTP, by protocol and result (ok, not_found, denied, timeout, error).",
+			Help: "Files requested over TFTP, HTTP or HTTPS, by protocol and result (ok, not_found, denied, timeout, tls, error).",
 		}, []string{"proto", "result"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pxed_file_bytes_total",
@@ -77,7 +77,7 @@ func (m *Metrics) Record(e events.Event) {
 		return
 	}
 	proto := e.Proto
-	if proto != "tftp" && proto != "http" {
+	if proto != "tftp" && proto != "http" && proto != "https" {
 		proto = "other"
 	}
 	result := fileResult(e)

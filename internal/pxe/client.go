@@ -112,6 +112,9 @@ type Boot struct {
 	// Image: UEFI HTTP Boot clients get a RAM-disk image pxed builds around
 	// their boot file (ImagePath) instead of the boot file itself.
 	Image bool
+	// HTTPS makes the URLs of boot root paths given to UEFI HTTP Boot
+	// clients https:// ones, of pxed's HTTPS server.
+	HTTPS bool
 }
 
 // FileFor chooses the boot file for architecture a: its family's entry, else
@@ -134,18 +137,22 @@ func (b Boot) FileFor(a Arch) string {
 // HttpBootDxe drops an HTTPClient offer whose boot file does not parse as a
 // URL, so a path alone is never sent. A file that is already a URL is given
 // as it is; a path of the boot root is served by pxed's HTTP server on port
-// httpPort of server. "" when there is no URL to give: no file, or a path
-// while pxed serves no HTTP (port 0).
-func HTTPBootURL(file string, server netip.Addr, httpPort int) string {
+// port of server, over HTTPS when secure. "" when there is no URL to give:
+// no file, or a path while pxed serves no HTTP (or HTTPS): port 0.
+func HTTPBootURL(file string, server netip.Addr, port int, secure bool) string {
 	switch {
 	case file == "":
 		return ""
 	case IsURL(file):
 		return file
-	case httpPort <= 0 || !server.IsValid():
+	case port <= 0 || !server.IsValid():
 		return ""
 	}
-	return "http://" + netip.AddrPortFrom(server.Unmap(), uint16(httpPort)).String() + "/" + strings.TrimLeft(file, "/")
+	scheme := "http://"
+	if secure {
+		scheme = "https://"
+	}
+	return scheme + netip.AddrPortFrom(server.Unmap(), uint16(port)).String() + "/" + strings.TrimLeft(file, "/")
 }
 
 // IsURL reports whether a boot file is an http:// or https:// URL rather

@@ -88,19 +88,22 @@ func TestHTTPBootURL(t *testing.T) {
 	t.Parallel()
 	server := netip.MustParseAddr("192.168.1.21")
 	for _, tc := range []struct {
-		file string
-		port int
-		want string
+		file   string
+		port   int
+		secure bool
+		want   string
 	}{
-		{"snponly.efi", 8080, "http://192.168.1.21:8080/snponly.efi"},
-		{"/efi/boot/bootx64.efi", 80, "http://192.168.1.21:80/efi/boot/bootx64.efi"},
-		{"http://10.0.0.5/boot.efi", 0, "http://10.0.0.5/boot.efi"},
-		{"HTTPS://boot.example.com/boot.efi", 8080, "HTTPS://boot.example.com/boot.efi"},
-		{"snponly.efi", 0, ""}, // pxed serves no HTTP
-		{"", 8080, ""},
+		{"snponly.efi", 8080, false, "http://192.168.1.21:8080/snponly.efi"},
+		{"snponly.efi", 8443, true, "https://192.168.1.21:8443/snponly.efi"},
+		{"/efi/boot/bootx64.efi", 80, false, "http://192.168.1.21:80/efi/boot/bootx64.efi"},
+		{"http://10.0.0.5/boot.efi", 0, true, "http://10.0.0.5/boot.efi"}, // a URL is given as it is
+		{"HTTPS://boot.example.com/boot.efi", 8080, false, "HTTPS://boot.example.com/boot.efi"},
+		{"snponly.efi", 0, false, ""}, // pxed serves no HTTP
+		{"snponly.efi", 0, true, ""},  // nor HTTPS
+		{"", 8080, false, ""},
 	} {
-		if got := HTTPBootURL(tc.file, server, tc.port); got != tc.want {
-			t.Errorf("HTTPBootURL(%q, %d) = %q, want %q", tc.file, tc.port, got, tc.want)
+		if got := HTTPBootURL(tc.file, server, tc.port, tc.secure); got != tc.want {
+			t.Errorf("HTTPBootURL(%q, %d, %v) = %q, want %q", tc.file, tc.port, tc.secure, got, tc.want)
 		}
 	}
 	b := Boot{File: "pxelinux.0", Files: map[Arch]string{ArchX64UEFI: "grubx64.efi"}}

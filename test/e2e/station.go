@@ -204,6 +204,13 @@ func (f Firmware) qemuArgs(dir, tap, mac string) ([]string, error) {
 // bootGuest powers on a guest with firmware fw; see bootStation.
 func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware) *Guest {
 	t.Helper()
+	return bootGuestWith(t, ns, tap, st, fw, nil)
+}
+
+// bootGuestWith is bootGuest with more QEMU arguments (firmware config
+// files, say).
+func bootGuestWith(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware, extra []string) *Guest {
+	t.Helper()
 	requireTools(t, fw.qemu(), "socat", "convert")
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -213,6 +220,7 @@ func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware)
 	if err != nil {
 		t.Fatal(err)
 	}
+	fwArgs = append(fwArgs, extra...)
 	g := &Guest{
 		Station: st,
 		dir:     dir,
