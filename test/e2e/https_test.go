@@ -38,11 +38,21 @@ func TestBootUEFIHTTPS(t *testing.T) {
 	root := prepareTFTPRoot(t)
 	addSNPOnly(t, root)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: httpsBootMode})
+	// startPxed returns once DHCP and TFTP listen; the HTTPS server comes
+	// up after pxed has made its CA and certificate.
+	serving := `msg="https serving" addr=:8443 ca=` + filepath.Join(px.dataDir, "tls", tlscert.CAFile)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		b, err := os.ReadFile(px.log)
+		return strings.Contains(string(b), serving), err
+	}); err != nil {
+		t.Fatalf("pxed's log has no line with %q: %v", serving, err)
+	}
 	esl := filepath.Join(px.dataDir, "tls", tlscert.ESLFile)
 	if _, err := os.Stat(esl); err != nil {
 		t.Fatalf("pxed made no CA for firmware: %v", err)
 	}
-	expectLogged(t, px, `msg="https serving" addr=:8443 ca=`+filepath.Join(px.dataDir, "tls", tlscert.CAFile))
 
 	reachKernel(t, bootGuestWith(t, ns, taps[0], station03, uefiHTTP, cacerts(esl)), "OVMF UEFI HTTPS Boot → iPXE snponly.efi → iPXE script over HTTP", nil)
 	expectLease(t, px.leases(t), station03.MAC, station03.IP)
