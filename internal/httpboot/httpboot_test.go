@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/pxed/pxed/internal/bootfs"
 	"github.com/pxed/pxed/internal/events"
@@ -68,6 +69,26 @@ func get(t *testing.T, url string, hdr map[string]string) (*http.Response, []byt
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
+}
+
+// eventsOf returns the events recorded for 127.0.0.1 that keep accepts,
+// waiting up to 5 s for at least want of them: the server records a
+// request when its handler returns, which may be after the client has
+// its answer.
+func eventsOf(log *events.Log, want int, keep func(events.Event) bool) []events.Event {
+	var got []events.Event
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		got = got[:0]
+		for _, e := range log.Events("ip:127.0.0.1") {
+			if keep(e) {
+				got = append(got, e)
+			}
+		}
+		if len(got) >= want {
+			break
+		}
+	}
+	return got
 }
 
 func TestServesFilesWithRange(t *testing.T) {
