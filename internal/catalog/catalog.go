@@ -79,6 +79,12 @@ func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catal
 func (c *Catalog) reload(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.publish(ctx)
+}
+
+// publish loads what the store holds and makes it the snapshot. c.mu is
+// held.
+func (c *Catalog) publish(ctx context.Context) error {
 	state, err := c.store.Load(ctx)
 	if err != nil {
 		return fmt.Errorf("loading catalog: %w", err)
@@ -171,17 +177,7 @@ func (c *Catalog) change(ctx context.Context, f func(context.Context, *State) er
 	if err := f(ctx, &c.state); err != nil {
 		return err
 	}
-	state, err := c.store.Load(ctx)
-	if err != nil {
-		return fmt.Errorf("loading catalog: %w", err)
-	}
-	snap, err := build(c.base, state)
-	if err != nil {
-		return fmt.Errorf("catalog: %w", err)
-	}
-	c.state = state
-	c.snap.Store(snap)
-	return nil
+	return c.publish(ctx)
 }
 
 // InvalidError is a change refused because the result would not be a

@@ -93,7 +93,22 @@ func TestBootThreeStations(t *testing.T) {
 		guests = append(guests, bootStation(t, ns, taps[i], st))
 	}
 	// Three guests share two cores under TCG: allow more than one guest's time.
-	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline+2*time.Minute)
+	if !waitKernels(t, guests, nil, kernelDeadline+2*time.Minute) {
+		return
+	}
+
+	leases := px.leases(t)
+	for _, st := range stations {
+		expectLease(t, leases, st.MAC, st.IP)
+	}
+}
+
+// waitKernels waits, up to deadline in all, until every guest's kernel has
+// started, logging each one's time (with how[i] when given) and powering it
+// off at once to free the CPU for the others. It reports whether all did.
+func waitKernels(t *testing.T, guests []*Guest, how []string, deadline time.Duration) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), deadline)
 	defer cancel()
 	var wg sync.WaitGroup
 	errs := make([]error, len(guests))
@@ -104,24 +119,23 @@ func TestBootThreeStations(t *testing.T) {
 				errs[i] = err
 				return
 			}
-			t.Logf("%s: power-on to %q in %v", g.Name, kernelStarted, took)
+			name := g.Name
+			if i < len(how) {
+				name += " (" + how[i] + ")"
+			}
+			t.Logf("%s: power-on to %q in %v", name, kernelStarted, took)
 			g.powerOff() // free the CPU for the others
 		})
 	}
 	wg.Wait()
+	ok := true
 	for _, err := range errs {
 		if err != nil {
 			t.Error(err)
+			ok = false
 		}
 	}
-	if t.Failed() {
-		return
-	}
-
-	leases := px.leases(t)
-	for _, st := range stations {
-		expectLease(t, leases, st.MAC, st.IP)
-	}
+	return ok
 }
 
 // TestBootIPXEScript boots station-01 with http.ipxe_script on: its iPXE

@@ -3,8 +3,6 @@
 package e2e
 
 import (
-	"context"
-	"sync"
 	"testing"
 	"time"
 )
@@ -35,29 +33,12 @@ func TestBootMixedNetwork(t *testing.T) {
 	for i, m := range machines {
 		guests[i] = bootGuest(t, ns, taps[i], m.st, m.fw)
 	}
+	how := make([]string, len(machines))
+	for i, m := range machines {
+		how[i] = m.how
+	}
 	// Three guests, one of them arm64 under TCG, share two cores.
-	ctx, cancel := context.WithTimeout(t.Context(), arm64Deadline+2*time.Minute)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, len(guests))
-	for i, g := range guests {
-		wg.Go(func() {
-			took, err := g.waitKernel(ctx)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			t.Logf("%s (%s): power-on to %q in %v", g.Name, machines[i].how, kernelStarted, took)
-			g.powerOff() // free the CPU for the others
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
-	if t.Failed() {
+	if !waitKernels(t, guests, how, arm64Deadline+2*time.Minute) {
 		return
 	}
 
