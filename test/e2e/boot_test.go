@@ -75,7 +75,7 @@ func expectLogged(t *testing.T, px *Pxed, want string) {
 // and the whole boot is plain PXE/TFTP.
 func TestBootStation01TFTP(t *testing.T) {
 	px := bootOne(t, station01, biosIPXE, "TFTP only", func(y string) string {
-		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: false", 1)
+		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: false")
 	})
 	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz`)
 }
@@ -143,7 +143,7 @@ func waitKernels(t *testing.T, guests []*Guest, how []string, deadline time.Dura
 // fetches the script, kernel and initrd over HTTP, with no PXELINUX at all.
 func TestBootIPXEScript(t *testing.T) {
 	px := bootOne(t, station01, biosIPXE, "iPXE script over HTTP", func(y string) string {
-		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
+		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
 	})
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=ipxe/00-18-e7-42-84-3a.ipxe`)
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=40810276`)

@@ -18,12 +18,13 @@ import (
 // second profile, rescue, is there to switch to. The API stays on the
 // namespace's loopback, as by default.
 func installOnceConfig(y string) string {
-	y = strings.Replace(y, "    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n",
-		"    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n    netboot: once\n", 1)
-	y = strings.Replace(y, "    cmdline: console=ttyS0,115200 console=tty0 priority=critical ---\n",
-		"    cmdline: console=ttyS0,115200 console=tty0 priority=critical pxed.callback={{.CallbackURL}} ---\n"+
-			"  - name: rescue\n    kernel: debian-installer/amd64/linux\n    initrd: [debian-installer/amd64/initrd.gz]\n"+
-			"    cmdline: console=ttyS0,115200 console=tty0 pxed.profile=rescue host={{.Hostname}} ---\n", 1)
+	y = replaceOnce(y, "    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n",
+		"    mac: 00:18:E7:42:85:21\n    ip: 192.168.1.102\n    netboot: once\n")
+	y = replaceOnce(y, "    cmdline: console={{.Console}} console=tty0 priority=critical ---\n",
+		"    cmdline: console={{.Console}} console=tty0 priority=critical pxed.callback={{.CallbackURL}} ---\n")
+	y = replaceOnce(y, "\nhosts:\n", "\n"+
+		"  - name: rescue\n    kernel: debian-installer/amd64/linux\n    initrd: [debian-installer/amd64/initrd.gz]\n"+
+			"    cmdline: console=ttyS0,115200 console=tty0 pxed.profile=rescue host={{.Hostname}} ---\n\nhosts:\n")
 	return y
 }
 
@@ -165,8 +166,8 @@ func TestGRUBProfileUEFI(t *testing.T) {
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
 		y = installOnceConfig(y)
-		return strings.Replace(y, "    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n",
-			"    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n    boot: {profile: rescue}\n", 1)
+		return replaceOnce(y, "    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n",
+			"    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n    boot: {profile: rescue}\n")
 	}})
 	g := bootGuest(t, ns, taps[0], station03, uefiPXE)
 	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)

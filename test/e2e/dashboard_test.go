@@ -36,7 +36,7 @@ func newDashLab(t *testing.T) *dashLab {
 	// Short TFTP timeouts, so that a client that stops answering is given
 	// up on within a second.
 	px := startPxed(t, server, pxedOptions{Interface: "srv0", Edit: func(y string) string {
-		return strings.Replace(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n", 1)
+		return replaceOnce(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n")
 	}})
 	return &dashLab{server: server, client: client, px: px, token: waitWeb(t, server, px)}
 }

@@ -22,7 +22,7 @@ func TestDHCPStarvation(t *testing.T) {
 	server, client := loadLab(t)
 	requireTools(t, "busybox", "curl")
 	px := startPxed(t, server, pxedOptions{Interface: "srv0", Edit: func(y string) string {
-		return strings.Replace(y, "  authoritative: true\n", "  authoritative: true\n  rate_global: 50\n", 1)
+		return replaceOnce(y, "  authoritative: true\n", "  authoritative: true\n  rate_global: 50\n")
 	}})
 	token := waitWeb(t, server, px)
 	// The stations share the flooded link through a macvlan device, which

@@ -17,8 +17,8 @@ import (
 // certificate it makes, and UEFI HTTP Boot clients get https:// URLs.
 func httpsBootMode(y string) string {
 	y = httpBootMode(y)
-	y = strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  tls:\n    address: \":8443\"", 1)
-	return strings.Replace(y, "\nboot:\n", "\nboot:\n  https: true\n", 1)
+	y = replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  tls:\n    address: \":8443\"")
+	return replaceOnce(y, "\nboot:\n", "\nboot:\n  https: true\n")
 }
 
 // cacerts is the QEMU argument that enrolls the EFI signature list esl as

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -48,8 +47,8 @@ func TestPostgresTwoInstances(t *testing.T) {
 	// Each instance is its own next-server (the address it answers from),
 	// so that the survivor's stations fetch their files from it.
 	edit := func(y string) string {
-		y = strings.Replace(y, "  next_server: 192.168.1.21\n", "", 1)
-		return strings.Replace(y, "router_advertisement: [br0]", "router_advertisement: [eth0]", 1)
+		y = replaceOnce(y, "  next_server: 192.168.1.21\n", "")
+		return replaceOnce(y, "router_advertisement: [br0]", "router_advertisement: [eth0]")
 	}
 	var pxs []*Pxed
 	for i, addr := range []string{"192.168.1.31/24", "192.168.1.32/24"} {

@@ -33,7 +33,7 @@ func TestBootProxyDHCP(t *testing.T) {
 func TestBootProxyDHCPUEFI(t *testing.T) {
 	px := bootProxy(t, station03, uefiPXE, func(y string) string {
 		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
-		return strings.Replace(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true", 1)
+		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
 	}, addSNPOnly)
 	expectTransfer(t, px, `tftp`, `snponly\.efi bytes=173792`)
 	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-7a-3e\.ipxe`)
@@ -131,6 +131,6 @@ func bootProxy(t *testing.T, st Station, fw Firmware, edit func(string) string, 
 // proxyMode turns the reference network into a ProxyDHCP one: no pool, no
 // fixed addresses, proxy: true.
 func proxyMode(y string) string {
-	y = strings.Replace(y, "      pools:\n        - 192.168.1.150-192.168.1.199\n", "      proxy: true\n", 1)
+	y = replaceOnce(y, "      pools:\n        - 192.168.1.150-192.168.1.199\n", "      proxy: true\n")
 	return regexp.MustCompile(`(?m)^    ip: 192\.168\.1\.10[123]\n`).ReplaceAllString(y, "")
 }

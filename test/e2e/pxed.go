@@ -130,7 +130,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		}
 		text := string(b)
 		if opts.Edit != nil {
-			text = opts.Edit(text)
+			text = editConfig(t, text, opts.Edit)
 		}
 		if opts.Postgres != "" {
 			text += fmt.Sprintf("\nstore:\n  postgres:\n    dsn: %q\n", opts.Postgres)
@@ -310,4 +310,27 @@ func formatLeases(leases []Lease) string {
 		return "  (none)"
 	}
 	return b.String()
+}
+
+// editConfig applies edit to the configuration text, failing the test
+// when an edit's replaceOnce finds nothing to replace.
+func editConfig(t *testing.T, text string, edit func(string) string) (out string) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Fatal(r)
+		}
+	}()
+	return edit(text)
+}
+
+// replaceOnce is strings.Replace of the first old in a configuration y,
+// for pxedOptions.Edit functions. It panics when y has no old: an edit that
+// silently does nothing (the example changed under it) would let a test
+// run against a configuration it did not mean.
+func replaceOnce(y, old, new string) string {
+	if !strings.Contains(y, old) {
+		panic(fmt.Sprintf("e2e configuration edit: %q is not in the configuration", old))
+	}
+	return strings.Replace(y, old, new, 1)
 }

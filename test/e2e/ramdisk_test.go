@@ -13,7 +13,7 @@ import (
 // netboot tree.
 func imageMode(arch, loader string) func(string) string {
 	return func(y string) string {
-		return strings.Replace(y, "  files:\n", "  http_image: true\n  files:\n    "+arch+": "+loader+"\n", 1)
+		return replaceOnce(y, "  files:\n", "  http_image: true\n  files:\n    "+arch+": "+loader+"\n")
 	}
 }
 

@@ -28,13 +28,13 @@ const refusedVerdict = "the firmware may have refused the loader (unsigned under
 // machines (boot.secure_boot), which pxed's start-up check then holds its
 // UEFI loader (Debian's signed shim) to.
 func secureNetwork(y string) string {
-	return strings.Replace(y, "\nboot:\n", "\nboot:\n  secure_boot: true\n", 1)
+	return replaceOnce(y, "\nboot:\n", "\nboot:\n  secure_boot: true\n")
 }
 
 // withStation03Boot gives station-03 the extra host lines extra.
 func withStation03Boot(y, extra string) string {
-	return strings.Replace(y, "    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n",
-		"    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n"+extra, 1)
+	return replaceOnce(y, "    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n",
+		"    mac: 00:18:E7:42:7A:3E\n    ip: 192.168.1.103\n"+extra)
 }
 
 // TestBootSecureBootShim boots station-03 under OVMF with Secure Boot
@@ -50,9 +50,9 @@ func TestBootSecureBootShim(t *testing.T) {
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
 		y = withStation03Boot(secureNetwork(y), "    netboot: once\n    boot: {profile: secure}\n")
-		return strings.Replace(y, "\nprofiles:\n", "\nprofiles:\n  - name: secure\n    kernel: debian-installer/amd64/linux\n"+
+		return replaceOnce(y, "\nprofiles:\n", "\nprofiles:\n  - name: secure\n    kernel: debian-installer/amd64/linux\n"+
 			"    initrd: [debian-installer/amd64/initrd.gz]\n"+
-			"    cmdline: console=ttyS0,115200 pxed.profile=secure host={{.Hostname}} pxed.callback={{.CallbackURL}} ---\n", 1)
+			"    cmdline: console=ttyS0,115200 pxed.profile=secure host={{.Hostname}} pxed.callback={{.CallbackURL}} ---\n")
 	}})
 	waitWeb(t, ns, px)
 	g := bootGuest(t, ns, taps[0], station03, uefiSecureBoot)
