@@ -29,18 +29,19 @@ const MaxRangeSize = 1 << 24
 
 // Check reports why r cannot be a pool: an address missing, First and Last
 // of different families or in the wrong order, or more than MaxRangeSize
-// addresses.
+// addresses. The error reads after the range: "pool 10.0.0.0-12.0.0.0 holds
+// more than…".
 func (r Range) Check() error {
 	switch {
 	case !r.First.IsValid() || !r.Last.IsValid():
-		return errors.New("range has no first or last address")
+		return errors.New("has no first or last address")
 	case r.First.Is4() != r.Last.Is4():
-		return fmt.Errorf("range %s-%s mixes IPv4 and IPv6", r.First, r.Last)
+		return errors.New("mixes IPv4 and IPv6")
 	case r.Last.Less(r.First):
-		return fmt.Errorf("range %s-%s ends before it starts", r.First, r.Last)
+		return errors.New("ends before it starts")
 	}
 	if n, ok := r.size(); !ok || n > MaxRangeSize {
-		return fmt.Errorf("range %s-%s holds more than %d addresses, the most a pool may hold: split it or make it smaller", r.First, r.Last, MaxRangeSize)
+		return fmt.Errorf("holds more than %d addresses, the most one pool may hold: split it or make it smaller", MaxRangeSize)
 	}
 	return nil
 }
