@@ -286,9 +286,19 @@ func TestAllocatorUsage(t *testing.T) {
 // not collide; without Spread both start at the pool's first address.
 func TestAllocatorSpread(t *testing.T) {
 	t.Parallel()
+	t.Run("IPv4", func(t *testing.T) {
+		t.Parallel()
+		testAllocatorSpread(t, client, []Range{{netip.MustParseAddr("10.77.0.10"), netip.MustParseAddr("10.77.255.250")}})
+	})
+	t.Run("IPv6", func(t *testing.T) {
+		t.Parallel()
+		testAllocatorSpread(t, client6, []Range{{netip.MustParseAddr("2001:db8:77::10"), netip.MustParseAddr("2001:db8:77::fffa")}})
+	})
+}
+
+func testAllocatorSpread(t *testing.T, client func(int) Client, pool []Range) {
 	c := &testClock{t: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	store := NewMem(c.now)
-	pool := []Range{{netip.MustParseAddr("10.77.0.10"), netip.MustParseAddr("10.77.255.250")}}
 	offers := func(spread uint64, from int) map[netip.Addr]bool {
 		a, err := NewAllocator(context.Background(), store, c.now, time.Minute)
 		if err != nil {
