@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pxed/pxed/internal/cmdline"
+	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -234,6 +235,9 @@ func (v *validator) subnet(i int) {
 	pfx := s.Network.Prefix
 	for k, r := range s.Pools {
 		pp := fmt.Sprintf("%s.pools[%d]", p, k)
+		if err := lease.Range(r).Check(); err != nil {
+			v.add(pp, "pool %s %v", r, err)
+		}
 		if pfx.IsValid() {
 			if !pfx.Contains(r.First) || !pfx.Contains(r.Last) {
 				v.add(pp, "pool %s is not inside subnet %s", r, pfx)

@@ -157,6 +157,21 @@ hosts:
 			},
 		},
 		{
+			name: "a pool larger than the allocator indexes",
+			src: `dhcp:
+  subnets:
+    - network: 10.0.0.0/7
+      pools:
+        - 10.0.0.1-10.255.255.255
+        - 11.0.0.0-11.255.255.254
+    - network: 12.0.0.0/6
+      pools: [12.0.0.1-13.0.0.1]
+`,
+			want: []string{
+				`pxed.yaml:8: pool 12.0.0.1-13.0.0.1 holds more than 16777216 addresses, the most one pool may hold: split it or make it smaller`,
+			},
+		},
+		{
 			name: "a /31 has no network or broadcast address (RFC 3021)",
 			src: `dhcp:
   subnets:

@@ -5,17 +5,64 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"net/netip"
 	"sync"
 	"time"
 )
 
-// Range is an inclusive range of IPv4 addresses that the Allocator may hand
-// out: a pool. config.Range is its YAML form.
+// Range is an inclusive range of IPv4 or IPv6 addresses that the Allocator
+// may hand out: a pool. config.Range is its YAML form.
 type Range struct{ First, Last netip.Addr }
 
-// Contains reports whether a lies in the range.
+// Contains reports whether a lies in the range. An address of the other
+// family never does (netip orders all IPv4 addresses before IPv6 ones).
 func (r Range) Contains(a netip.Addr) bool { return !a.Less(r.First) && !r.Last.Less(a) }
+
+// MaxRangeSize is the most addresses one Range may hold. The Allocator keeps
+// three bits per address of a pool (see pool), so a pool of 2^24 addresses
+// (a /8 of IPv4, a /104 of IPv6) costs 6 MiB, built on its first Offer; an
+// IPv6 /64 would cost 2^63 bytes. 2^24 is more clients than one link
+// serves, and larger IPv4 pools than a /8 are not configured in practice.
+const MaxRangeSize = 1 << 24
+
+// Check reports why r cannot be a pool: an address missing, First and Last
+// of different families or in the wrong order, or more than MaxRangeSize
+// addresses. The error reads after the range: "pool 10.0.0.0-12.0.0.0 holds
+// more than…".
+func (r Range) Check() error {
+	switch {
+	case !r.First.IsValid() || !r.Last.IsValid():
+		return errors.New("has no first or last address")
+	case r.First.Is4() != r.Last.Is4():
+		return errors.New("mixes IPv4 and IPv6")
+	case r.Last.Less(r.First):
+		return errors.New("ends before it starts")
+	}
+	if n, ok := r.size(); !ok || n > MaxRangeSize {
+		return fmt.Errorf("holds more than %d addresses, the most one pool may hold: split it or make it smaller", MaxRangeSize)
+	}
+	return nil
+}
+
+// size returns the number of addresses in r; ok is false when that is 2^64
+// or more, or r is not a range of one family in order.
+func (r Range) size() (n uint64, ok bool) {
+	if !r.First.IsValid() || !r.Last.IsValid() || r.First.Is4() != r.Last.Is4() || r.Last.Less(r.First) {
+		return 0, false
+	}
+	if r.First.Is4() {
+		return uint64(u32(r.Last)-u32(r.First)) + 1, true
+	}
+	fh, fl := u128(r.First)
+	lh, ll := u128(r.Last)
+	d, borrow := bits.Sub64(ll, fl, 0)
+	if lh-fh-borrow != 0 || d == ^uint64(0) {
+		return 0, false
+	}
+	return d + 1, true
+}
 
 // InRanges reports whether a lies in one of rs.
 func InRanges(rs []Range, a netip.Addr) bool {
@@ -110,10 +157,15 @@ func (p *pool) track(i uint32, l Lease, now time.Time) {
 	}
 }
 
-// pool returns the index of r, building it from the mirror the first time.
+// pool returns the index of r, building it from the mirror the first time;
+// nil when r cannot be a pool (Range.Check), so that a bad range costs no
+// memory: Offer skips it.
 func (a *Allocator) pool(r Range, now time.Time) *pool {
 	if p, ok := a.pools[r]; ok {
 		return p
+	}
+	if r.Check() != nil {
+		return nil
 	}
 	p := newPool(r)
 	if a.Spread != 0 {
@@ -137,7 +189,14 @@ func (a *Allocator) pool(r Range, now time.Time) *pool {
 // spreadStart maps spread and the range to an index of a pool of n
 // addresses (splitmix64's finaliser: nearby inputs land far apart).
 func spreadStart(spread uint64, r Range, n uint32) uint32 {
-	x := spread ^ uint64(u32(r.First))<<32 ^ uint64(u32(r.Last))
+	var x uint64
+	if r.First.Is4() {
+		x = spread ^ uint64(u32(r.First))<<32 ^ uint64(u32(r.Last))
+	} else {
+		fh, fl := u128(r.First)
+		lh, ll := u128(r.Last)
+		x = spread ^ fh ^ fl<<32 ^ lh>>32 ^ ll
+	}
 	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
 	x = (x ^ x>>27) * 0x94d049bb133111eb
 	x ^= x >> 31
@@ -201,7 +260,7 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 	if ip, ok := a.offerBy[key]; ok && InRanges(pools, ip) && a.usable(ip, key, c, now, false) {
 		return a.choose(ip, key, now), nil
 	}
-	if requested.Is4() && InRanges(pools, requested) && a.availableLocked(requested, key, c, now) {
+	if requested.IsValid() && InRanges(pools, requested) && a.availableLocked(requested, key, c, now) {
 		if l, ok := a.leases[requested]; !ok || l.Holds(c) || !l.Active(now) {
 			return a.choose(requested, key, now), nil
 		}
@@ -209,13 +268,17 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 	// First an address nobody has held (so that returning clients keep
 	// theirs), then one whose lease has ended.
 	for _, r := range pools {
-		if ip, ok := a.fresh(a.pool(r, now), key, c, now); ok {
-			return a.choose(ip, key, now), nil
+		if p := a.pool(r, now); p != nil {
+			if ip, ok := a.fresh(p, key, c, now); ok {
+				return a.choose(ip, key, now), nil
+			}
 		}
 	}
 	for _, r := range pools {
-		if ip, ok := a.reclaimed(a.pool(r, now), key, c, now); ok {
-			return a.choose(ip, key, now), nil
+		if p := a.pool(r, now); p != nil {
+			if ip, ok := a.reclaimed(p, key, c, now); ok {
+				return a.choose(ip, key, now), nil
+			}
 		}
 	}
 	return netip.Addr{}, ErrExhausted
@@ -421,6 +484,9 @@ func (a *Allocator) Usage(r Range) (inUse, free int) {
 			}
 		}
 	}
-	size := int(u32(r.Last)-u32(r.First)) + 1
-	return inUse, size - inUse
+	size, ok := r.size()
+	if !ok || size > math.MaxInt {
+		size = math.MaxInt
+	}
+	return inUse, int(size) - inUse
 }

@@ -2,7 +2,8 @@
 // implements (internal/postgres has the one several instances share), the
 // durable embedded store (an append-only journal with group commit, which
 // logs what fails where no caller waits), an in-memory store for tests, and
-// the Allocator that chooses addresses from pools over any Store.
+// the Allocator that chooses addresses from pools over any Store. Pools and
+// leases are IPv4 (DHCPv4) or IPv6 (DHCPv6) alike.
 //
 // The rule every backend keeps (RFC 2131 §3.1, §4.3.2 "the server MUST
 // record the binding before sending DHCPACK"): Commit returns only once the

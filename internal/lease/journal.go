@@ -44,16 +44,27 @@ import (
 // failed (the old journal stays in use), a file that could not be extended
 // ahead of its records.
 //
-// Record: u32 payload length, u32 CRC-32C of payload, payload (little endian).
-// Payload: u8 version(1), 4-byte IPv4, u8 state, i64 expiry (unix ns),
-// u8+MAC, u8+client id, u8+host name.
+// File: an 8-byte header, then records. Record: u32 payload length, u32
+// CRC-32C of payload, payload (little endian). Payload: u8 kind, the
+// address, u8 state, i64 expiry (unix ns), u8+MAC, u8+client id, u8+host
+// name. Kind 1 is an IPv4 lease (4-byte address), kind 2 an IPv6 lease
+// (16 bytes): IPv4 records are as they were before IPv6, so an IPv4 lease
+// costs no more. The header is "PXEDJNL1" while the file holds kind 1 alone
+// and "PXEDJNL2" from the first IPv6 record on: a pxed older than IPv6
+// leases then refuses the file ("bad header") instead of taking the record
+// it cannot read for a damaged tail and cutting off every lease after it.
+// A compacted journal's header follows the same rule. The reader takes both
+// kinds under either header.
 
 const (
-	journalName  = "leases.journal"
-	lockName     = "lock"
-	journalMagic = "PXEDJNL1"
-	recVersion   = 1
-	maxPayload   = 1 + 4 + 1 + 8 + 3*(1+255)
+	journalName = "leases.journal"
+	lockName    = "lock"
+	magic4      = "PXEDJNL1" // IPv4 records only
+	magic6      = "PXEDJNL2" // IPv6 records too
+	headerLen   = len(magic4)
+	recIPv4     = 1
+	recIPv6     = 2
+	maxPayload  = 1 + 16 + 1 + 8 + 3*(1+255)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -78,15 +89,18 @@ type Journal struct {
 	alloc      int64 // length of the file: size plus zeros written ahead
 	noPrealloc int64 // do not preallocate again before size passes this
 	records    int   // records in the journal
+	v6         bool  // the header is magic6
 	maxBatch   int
 	// The directory entry of a compacted journal is not yet known to be
 	// durable (its sync failed): every append syncs the directory first.
 	dirUnsynced bool
 	// While a compaction runs (compacted != nil): the records committed
-	// since its copy was taken, to append to the new file.
+	// since its copy was taken, to append to the new file, and whether
+	// one of them is an IPv6 lease's.
 	compacted    chan compaction
 	since        []byte
 	sinceRecords int
+	sinceV6      bool
 	// pauses of the last compaction, for tests and docs/performance.md
 	lastCompaction CompactionStats
 }
@@ -107,6 +121,7 @@ type compaction struct {
 	f       *os.File // the new journal, synced; nil on error
 	size    int64
 	records int
+	v6      bool // its header is magic6
 	err     error
 	start   time.Time
 	copied  time.Duration
@@ -151,7 +166,8 @@ func (j *Journal) load() error {
 	if err != nil {
 		return fmt.Errorf("opening lease journal: %w", err)
 	}
-	leases, valid, records, err := readJournal(f)
+	r, err := readJournal(f)
+	valid := r.valid
 	if err == nil {
 		valid, err = j.repair(f, valid)
 	}
@@ -159,7 +175,7 @@ func (j *Journal) load() error {
 		f.Close()
 		return fmt.Errorf("loading lease journal %s: %w", path, err)
 	}
-	j.f, j.size, j.alloc, j.records, j.leases = f, valid, valid, records, leases
+	j.f, j.size, j.alloc, j.records, j.leases, j.v6 = f, valid, valid, r.records, r.leases, r.v6
 	return nil
 }
 
@@ -178,7 +194,7 @@ func (j *Journal) repair(f *os.File, valid int64) (int64, error) {
 		if err := f.Truncate(0); err != nil {
 			return 0, fmt.Errorf("starting a new journal: %w", err)
 		}
-		if _, err := f.WriteAt([]byte(journalMagic), 0); err != nil {
+		if _, err := f.WriteAt([]byte(magic4), 0); err != nil {
 			return 0, fmt.Errorf("writing the header: %w", err)
 		}
 		if err := f.Sync(); err != nil {
@@ -187,7 +203,7 @@ func (j *Journal) repair(f *os.File, valid int64) (int64, error) {
 		if err := atomicfile.SyncDir(j.dir); err != nil {
 			return 0, fmt.Errorf("making the new journal's name durable: %w", err)
 		}
-		valid = int64(len(journalMagic))
+		valid = int64(headerLen)
 	case st.Size() > valid:
 		if err := f.Truncate(valid); err != nil {
 			return 0, fmt.Errorf("cutting off the damaged tail: %w", err)
@@ -207,34 +223,44 @@ func ReadJournalDir(dir string) ([]Lease, error) {
 		return nil, fmt.Errorf("opening lease journal: %w", err)
 	}
 	defer f.Close()
-	leases, _, _, err := readJournal(f)
+	r, err := readJournal(f)
 	if err != nil {
 		return nil, err
 	}
-	return sortedLeases(leases), nil
+	return sortedLeases(r.leases), nil
 }
 
-// readJournal replays records from the start of r and returns the leases, the
-// length of the valid prefix and the number of records in it. A file that is
-// not a journal at all is an error; damage after a valid prefix is not. A
-// read that fails (an I/O error, not the end of the file) is an error too:
-// taking it for the end would cut acknowledged leases off the journal.
-func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
+// replay is what readJournal found: the leases, the length of the valid
+// prefix, the number of records in it, and whether the header is magic6.
+type replay struct {
+	leases  map[netip.Addr]Lease
+	valid   int64
+	records int
+	v6      bool
+}
+
+// readJournal replays records from the start of r. A file that is not a
+// journal at all is an error; damage after a valid prefix is not. A read
+// that fails (an I/O error, not the end of the file) is an error too: taking
+// it for the end would cut acknowledged leases off the journal.
+func readJournal(r io.ReaderAt) (replay, error) {
 	leases := map[netip.Addr]Lease{}
-	head := make([]byte, len(journalMagic))
+	head := make([]byte, headerLen)
 	n, err := r.ReadAt(head, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, 0, 0, fmt.Errorf("reading the header: %w", err)
+		return replay{}, fmt.Errorf("reading the header: %w", err)
 	}
 	if n == 0 {
-		return leases, 0, 0, nil // empty file
-	} else if n < len(head) || string(head) != journalMagic {
-		if n < len(head) && string(head[:n]) == journalMagic[:n] {
-			return leases, 0, 0, nil // header itself torn: a new journal
+		return replay{leases: leases}, nil // empty file
+	} else if n < len(head) || (string(head) != magic4 && string(head) != magic6) {
+		// The two headers differ in their last byte alone.
+		if n < len(head) && string(head[:n]) == magic4[:n] {
+			return replay{leases: leases}, nil // header itself torn: a new journal
 		}
-		return nil, 0, 0, errors.New("not a pxed lease journal (bad header); move it aside to start empty")
+		return replay{}, errors.New("not a pxed lease journal (bad header); move it aside to start empty")
 	}
-	off := int64(len(journalMagic))
+	v6 := string(head) == magic6
+	off := int64(headerLen)
 	br := bufio.NewReaderSize(io.NewSectionReader(r, off, 1<<62), 64<<10)
 	var hdr [8]byte
 	buf := make([]byte, maxPayload)
@@ -247,7 +273,7 @@ func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 			if endOfData(err) {
 				break
 			}
-			return nil, 0, 0, fmt.Errorf("reading the record at offset %d: %w", off, err)
+			return replay{}, fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
 		n := binary.LittleEndian.Uint32(hdr[0:4])
 		sum := binary.LittleEndian.Uint32(hdr[4:8])
@@ -259,7 +285,7 @@ func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 			if endOfData(err) {
 				break
 			}
-			return nil, 0, 0, fmt.Errorf("reading the record at offset %d: %w", off, err)
+			return replay{}, fmt.Errorf("reading the record at offset %d: %w", off, err)
 		}
 		if crc32.Checksum(p, castagnoli) != sum {
 			break
@@ -272,15 +298,21 @@ func readJournal(r io.ReaderAt) (map[netip.Addr]Lease, int64, int, error) {
 		records++
 		off += 8 + int64(n)
 	}
-	return leases, off, records, nil
+	return replay{leases: leases, valid: off, records: records, v6: v6}, nil
 }
 
 func appendRecord(b []byte, l Lease) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0, 0, 0, 0, 0)
-	b = append(b, recVersion)
-	ip := l.IP.As4()
-	b = append(b, ip[:]...)
+	if l.IP.Is4() {
+		ip := l.IP.As4()
+		b = append(b, recIPv4)
+		b = append(b, ip[:]...)
+	} else {
+		ip := l.IP.As16()
+		b = append(b, recIPv6)
+		b = append(b, ip[:]...)
+	}
 	b = append(b, byte(l.State))
 	b = binary.LittleEndian.AppendUint64(b, uint64(l.Expires.UnixNano()))
 	b = appendShort(b, l.MAC)
@@ -302,17 +334,21 @@ func appendShort(b, v []byte) []byte {
 
 func decodeLease(p []byte) (Lease, error) {
 	bad := errors.New("malformed lease record")
-	if len(p) < 1+4+1+8 || p[0] != recVersion {
+	var l Lease
+	switch {
+	case len(p) >= 1+4+1+8 && p[0] == recIPv4:
+		l.IP, p = netip.AddrFrom4([4]byte(p[1:5])), p[5:]
+	case len(p) >= 1+16+1+8 && p[0] == recIPv6:
+		l.IP, p = netip.AddrFrom16([16]byte(p[1:17])), p[17:]
+	default:
 		return Lease{}, bad
 	}
-	var l Lease
-	l.IP = netip.AddrFrom4([4]byte(p[1:5]))
-	l.State = State(p[5])
+	l.State = State(p[0])
 	if l.State < Bound || l.State > Declined {
 		return Lease{}, bad
 	}
-	l.Expires = time.Unix(0, int64(binary.LittleEndian.Uint64(p[6:14]))).UTC()
-	rest := p[14:]
+	l.Expires = time.Unix(0, int64(binary.LittleEndian.Uint64(p[1:9]))).UTC()
+	rest := p[9:]
 	var fields [3][]byte
 	for i := range fields {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
@@ -337,8 +373,8 @@ func decodeLease(p []byte) (Lease, error) {
 
 // Commit queues l for the next group commit and waits until it is durable.
 func (j *Journal) Commit(ctx context.Context, l Lease) error {
-	if !l.IP.Is4() {
-		return fmt.Errorf("lease address %v is not IPv4", l.IP)
+	if !l.IP.IsValid() || l.IP.Zone() != "" {
+		return fmt.Errorf("lease address %v is not an IP address without a zone", l.IP)
 	}
 	req := &commitReq{l: l, err: make(chan error, 1)}
 	select {
@@ -443,6 +479,7 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 	buf = buf[:0]
 	overlay := make(map[netip.Addr]Lease, len(batch))
 	accepted := batch[:0:0]
+	v6 := false
 	j.mu.RLock()
 	for _, r := range batch {
 		prev, ok := overlay[r.l.IP]
@@ -456,12 +493,21 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 		overlay[r.l.IP] = r.l
 		buf = appendRecord(buf, r.l)
 		accepted = append(accepted, r)
+		v6 = v6 || !r.l.IP.Is4()
 	}
 	j.mu.RUnlock()
 	if len(accepted) == 0 {
 		return buf
 	}
-	err := j.appendDurably(buf)
+	var err error
+	if v6 && !j.v6 {
+		if err = j.markV6(j.f); err == nil {
+			j.v6 = true
+		}
+	}
+	if err == nil {
+		err = j.appendDurably(buf)
+	}
 	if err == nil {
 		j.mu.Lock()
 		for ip, l := range overlay {
@@ -472,12 +518,26 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 		if j.compacted != nil {
 			j.since = append(j.since, buf...)
 			j.sinceRecords += len(accepted)
+			j.sinceV6 = j.sinceV6 || v6
 		}
 	}
 	for _, r := range accepted {
 		r.err <- err
 	}
 	return buf
+}
+
+// markV6 changes the header of f, the journal or a compacted one about to
+// become it, to magic6 ahead of its first IPv6 record; the caller sets j.v6
+// once f is the journal. It is not synced on its own: the sync of the
+// record (fdatasync flushes all of the file's data) makes both durable
+// before the record is acknowledged, and a crash before that leaves a
+// magic6 header over IPv4 records, which loads as well.
+func (j *Journal) markV6(f *os.File) error {
+	if _, err := f.WriteAt([]byte(magic6), 0); err != nil {
+		return fmt.Errorf("marking lease journal %s as holding IPv6 leases: %w", f.Name(), err)
+	}
+	return nil
 }
 
 // appendDurably writes b at the end of the journal and syncs it. On failure
@@ -566,7 +626,7 @@ func (j *Journal) maybeCompact() {
 	}
 	start := time.Now()
 	j.compacted = make(chan compaction, 1)
-	j.since, j.sinceRecords = j.since[:0], 0
+	j.since, j.sinceRecords, j.sinceV6 = j.since[:0], 0, false
 	go func(ch chan<- compaction) {
 		// The copy is taken here, not in the writer: the writer keeps
 		// writing and syncing, and waits only to apply a batch to the map
@@ -579,26 +639,34 @@ func (j *Journal) maybeCompact() {
 		}
 		j.mu.RUnlock()
 		copied := time.Since(start)
-		f, size, err := writeSnapshot(filepath.Join(j.dir, journalName+".tmp"), all)
-		ch <- compaction{f: f, size: size, records: len(all), err: err, start: start, copied: copied}
+		f, size, v6, err := writeSnapshot(filepath.Join(j.dir, journalName+".tmp"), all)
+		ch <- compaction{f: f, size: size, records: len(all), v6: v6, err: err, start: start, copied: copied}
 	}(j.compacted)
 }
 
-// writeSnapshot writes a complete journal of leases to path and syncs it.
-func writeSnapshot(path string, leases []Lease) (*os.File, int64, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o640)
+// writeSnapshot writes a complete journal of leases to path and syncs it;
+// v6 reports that its header is magic6 (one of the leases is IPv6).
+func writeSnapshot(path string, leases []Lease) (f *os.File, size int64, v6 bool, err error) {
+	f, err = os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_RDWR, 0o640)
 	if err != nil {
-		return nil, 0, fmt.Errorf("creating the compacted journal: %w", err)
+		return nil, 0, false, fmt.Errorf("creating the compacted journal: %w", err)
 	}
-	fail := func(err error) (*os.File, int64, error) {
+	fail := func(err error) (*os.File, int64, bool, error) {
 		f.Close()
 		os.Remove(path)
-		return nil, 0, err
+		return nil, 0, false, err
+	}
+	magic := magic4
+	for _, l := range leases {
+		if !l.IP.Is4() {
+			magic, v6 = magic6, true
+			break
+		}
 	}
 	// bufio.Writer keeps its first error and returns it from Flush.
 	w := bufio.NewWriterSize(f, 256<<10)
-	w.WriteString(journalMagic)
-	size := int64(len(journalMagic))
+	w.WriteString(magic)
+	size = int64(headerLen)
 	rec := make([]byte, 0, 8+maxPayload)
 	for _, l := range leases {
 		rec = appendRecord(rec[:0], l)
@@ -611,7 +679,7 @@ func writeSnapshot(path string, leases []Lease) (*os.File, int64, error) {
 	if err := datasync(f); err != nil {
 		return fail(fmt.Errorf("syncing %s: %w", path, err))
 	}
-	return f, size, nil
+	return f, size, v6, nil
 }
 
 // finishCompaction runs in the writer once the snapshot is on disk: it
@@ -632,6 +700,7 @@ func (j *Journal) finishCompaction(c compaction) {
 	}
 	j.f.Close() // the old journal, synced and no longer named: nothing to lose
 	j.f, j.size, j.records = c.f, c.size+int64(len(j.since)), c.records+j.sinceRecords
+	j.v6 = c.v6 || j.sinceV6
 	j.alloc, j.noPrealloc = j.size, 0
 	j.mu.Lock()
 	j.lastCompaction = CompactionStats{
@@ -642,7 +711,7 @@ func (j *Journal) finishCompaction(c compaction) {
 	if cap(j.since) > 1<<20 {
 		j.since = nil // do not keep a large buffer for the next time
 	}
-	j.since, j.sinceRecords = j.since[:0], 0
+	j.since, j.sinceRecords, j.sinceV6 = j.since[:0], 0, false
 }
 
 // installSnapshot completes the snapshot c with the records committed
@@ -656,14 +725,7 @@ func (j *Journal) installSnapshot(c compaction) error {
 	tmp := path + ".tmp"
 	err := c.err
 	if err == nil {
-		if _, err = c.f.WriteAt(j.since, c.size); err != nil {
-			err = fmt.Errorf("appending the records committed meanwhile: %w", err)
-		} else if err = datasync(c.f); err != nil {
-			err = fmt.Errorf("syncing %s: %w", tmp, err)
-		} else {
-			err = os.Rename(tmp, path)
-		}
-		if err != nil {
+		if err = j.completeSnapshot(c, tmp, path); err != nil {
 			// A leftover tmp is harmless (loading never reads it, the
 			// next compaction truncates it): the errors of this cleanup
 			// change nothing.
@@ -680,4 +742,22 @@ func (j *Journal) installSnapshot(c compaction) error {
 			"dir", j.dir, "err", err)
 	}
 	return nil
+}
+
+// completeSnapshot appends the records committed meanwhile to the snapshot
+// c, syncs it and renames it from tmp to path.
+func (j *Journal) completeSnapshot(c compaction, tmp, path string) error {
+	if !c.v6 && j.sinceV6 {
+		// The copy had no IPv6 lease; a record committed meanwhile has.
+		if err := j.markV6(c.f); err != nil {
+			return err
+		}
+	}
+	if _, err := c.f.WriteAt(j.since, c.size); err != nil {
+		return fmt.Errorf("appending the records committed meanwhile: %w", err)
+	}
+	if err := datasync(c.f); err != nil {
+		return fmt.Errorf("syncing %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, path)
 }

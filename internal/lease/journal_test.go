@@ -34,6 +34,22 @@ func bound(i int) Lease {
 	return Lease{IP: addr(i), MAC: mac(i), Hostname: fmt.Sprintf("h%d", i), State: Bound, Expires: t0.Add(time.Hour)}
 }
 
+// addr6 is address i of the DHCPv6 pool 2001:db8:1::1000–2001:db8:1::1fff.
+func addr6(i int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: 0x10 | byte(i>>8), 15: byte(i)})
+}
+
+// bound6 is a DHCPv6 client's lease: keyed by DUID and IAID, MAC known.
+func bound6(i int) Lease {
+	return Lease{IP: addr6(i), MAC: mac(i), ClientID: duid(i), Hostname: fmt.Sprintf("h%d", i), State: Bound, Expires: t0.Add(time.Hour)}
+}
+
+// duid is a client key as the DHCPv6 server makes it: "v6:", a DUID-LL
+// (type 3, hardware type 1, the MAC) and an IAID.
+func duid(i int) []byte {
+	return append(append([]byte("v6:\x00\x03\x00\x01"), mac(i)...), 0, 0, 0, 1)
+}
+
 func openT(t *testing.T, dir string) *Journal {
 	t.Helper()
 	j, err := OpenJournal(dir, fixedNow, nil)
@@ -56,6 +72,12 @@ func TestJournalSurvivesReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		want = append(want, l)
+	}
+	for i := 1; i <= 10; i++ {
+		if err := j.Commit(ctx, bound6(i)); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, bound6(i))
 	}
 	// A later record for the same address replaces the earlier one.
 	rel := want[4]
@@ -134,45 +156,54 @@ func TestJournalConcurrentCommitsShareSyncs(t *testing.T) {
 
 func TestJournalCutsDamagedTail(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		damage func(path string, size int64)
-	}{
-		{"torn record", func(p string, size int64) { os.Truncate(p, size-3) }},
-		{"garbage appended", func(p string, size int64) { appendFile(p, []byte("\x10\x00\x00\x00garbage")) }},
-		{"flipped byte", func(p string, size int64) { flipByte(p, size-2) }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			j := openT(t, dir)
-			for i := 1; i <= 3; i++ {
-				if err := j.Commit(context.Background(), bound(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			j.Close()
-			path := filepath.Join(dir, journalName)
-			st, _ := os.Stat(path)
-			tc.damage(path, st.Size())
-			j = openT(t, dir)
-			all, _ := j.All(context.Background())
-			// The third record may be the damaged one; the first two are whole.
-			if len(all) < 2 || all[0].IP != addr(1) || all[1].IP != addr(2) {
-				t.Fatalf("after damage: %v", all)
-			}
-			// And the journal takes new records after the cut.
-			if err := j.Commit(context.Background(), bound(9)); err != nil {
+	for _, fam := range []struct {
+		name  string
+		bound func(int) Lease
+	}{{"IPv4", bound}, {"IPv6", bound6}} {
+		for _, tc := range []struct {
+			name   string
+			damage func(path string, size int64)
+		}{
+			{"torn record", func(p string, size int64) { os.Truncate(p, size-3) }},
+			{"garbage appended", func(p string, size int64) { appendFile(p, []byte("\x10\x00\x00\x00garbage")) }},
+			{"flipped byte", func(p string, size int64) { flipByte(p, size-2) }},
+		} {
+			testJournalCutsDamagedTail(t, fam.name+"/"+tc.name, fam.bound, tc.damage)
+		}
+	}
+}
+
+func testJournalCutsDamagedTail(t *testing.T, name string, bound func(int) Lease, damage func(path string, size int64)) {
+	t.Run(name, func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		j := openT(t, dir)
+		for i := 1; i <= 3; i++ {
+			if err := j.Commit(context.Background(), bound(i)); err != nil {
 				t.Fatal(err)
 			}
-			j.Close()
-			j = openT(t, dir)
-			defer j.Close()
-			if _, ok, _ := j.Get(context.Background(), addr(9)); !ok {
-				t.Error("record written after the repair is lost")
-			}
-		})
-	}
+		}
+		j.Close()
+		path := filepath.Join(dir, journalName)
+		st, _ := os.Stat(path)
+		damage(path, st.Size())
+		j = openT(t, dir)
+		all, _ := j.All(context.Background())
+		// The third record may be the damaged one; the first two are whole.
+		if len(all) < 2 || all[0].IP != bound(1).IP || all[1].IP != bound(2).IP {
+			t.Fatalf("after damage: %v", all)
+		}
+		// And the journal takes new records after the cut.
+		if err := j.Commit(context.Background(), bound(9)); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+		j = openT(t, dir)
+		defer j.Close()
+		if _, ok, _ := j.Get(context.Background(), bound(9).IP); !ok {
+			t.Error("record written after the repair is lost")
+		}
+	})
 }
 
 func appendFile(p string, b []byte) {
@@ -219,12 +250,16 @@ func TestJournalCompacts(t *testing.T) {
 	dir := t.TempDir()
 	j := openT(t, dir)
 	ctx := context.Background()
-	// Each round renews the 100 leases at once (their commits share syncs).
+	// Each round renews the 100 leases at once (their commits share syncs):
+	// 50 of DHCPv4 clients, 50 of DHCPv6 ones.
 	for round := range 50 {
 		var wg sync.WaitGroup
 		for i := range 100 {
 			wg.Go(func() {
 				l := bound(i)
+				if i%2 == 1 {
+					l = bound6(i)
+				}
 				l.Expires = t0.Add(time.Duration(round+1) * time.Hour)
 				if err := j.Commit(ctx, l); err != nil {
 					t.Error(err)
@@ -242,8 +277,124 @@ func TestJournalCompacts(t *testing.T) {
 	j = openT(t, dir)
 	defer j.Close()
 	all, _ := j.All(ctx)
-	if len(all) != 100 || !all[7].Expires.Equal(t0.Add(50*time.Hour)) {
-		t.Errorf("after compaction and reopen: %d leases, lease 7 expires %v", len(all), all[7].Expires)
+	if len(all) != 100 || !all[7].Expires.Equal(t0.Add(50*time.Hour)) || !all[77].Expires.Equal(t0.Add(50*time.Hour)) {
+		t.Fatalf("after compaction and reopen: %d leases, leases 7 and 77 expire %v, %v", len(all), all[7].Expires, all[77].Expires)
+	}
+	if l, _, _ := j.Get(ctx, addr6(99)); !cmp.Equal(l.ClientID, duid(99)) {
+		t.Errorf("IPv6 lease after compaction and reopen: %+v", l)
+	}
+	if h := header(t, dir); h != magic6 {
+		t.Errorf("compacted journal with IPv6 leases has header %q, want %q", h, magic6)
+	}
+}
+
+// header returns the first 8 bytes of the journal in dir.
+func header(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, journalName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b[:min(len(b), headerLen)])
+}
+
+// testdata/journal-v1.bin was written by pxed before IPv6 leases (commit
+// 572c84f): five commits, cut to its records (pxed wrote zeros after them,
+// see preallocChunk). Such a journal loads as it did; it keeps its header
+// while it holds IPv4 leases alone, so that pxed can still be downgraded,
+// and takes the IPv6 header with its first IPv6 lease.
+func TestJournalReadsFormat1(t *testing.T) {
+	t.Parallel()
+	old, err := os.ReadFile("testdata/journal-v1.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, journalName), old, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	j := openT(t, dir)
+	defer func() { j.Close() }()
+	ctx := context.Background()
+	m := func(s string) net.HardwareAddr { v, _ := net.ParseMAC(s); return v }
+	want := []Lease{
+		{IP: netip.MustParseAddr("192.168.1.101"), MAC: m("00:18:e7:42:84:3a"), Hostname: "station-01", State: Bound, Expires: t0.Add(2 * time.Hour)},
+		{IP: netip.MustParseAddr("192.168.1.150"), MAC: m("52:54:00:00:00:01"), ClientID: []byte{1, 0x52, 0x54, 0, 0, 0, 1}, State: Released, Expires: t0.Add(30 * time.Second)},
+		{IP: netip.MustParseAddr("192.168.1.151"), MAC: m("52:54:00:00:00:02"), State: Declined, Expires: t0.Add(10 * time.Minute)},
+	}
+	cmpAddr := cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
+	got, _ := j.All(ctx)
+	if d := cmp.Diff(want, got, cmpAddr); d != "" {
+		t.Fatalf("leases of the old journal (-want +got):\n%s", d)
+	}
+	if err := j.Commit(ctx, bound(7)); err != nil {
+		t.Fatal(err)
+	}
+	if h := header(t, dir); h != magic4 {
+		t.Errorf("header after an IPv4 commit: %q, want %q", h, magic4)
+	}
+	if err := j.Commit(ctx, bound6(7)); err != nil {
+		t.Fatal(err)
+	}
+	if h := header(t, dir); h != magic6 {
+		t.Errorf("header after an IPv6 commit: %q, want %q", h, magic6)
+	}
+	j.Close()
+	j = openT(t, dir)
+	want = append([]Lease{bound(7)}, append(want, bound6(7))...)
+	got, _ = j.All(ctx)
+	if d := cmp.Diff(want, got, cmpAddr); d != "" {
+		t.Errorf("after IPv4 and IPv6 commits and a reopen (-want +got):\n%s", d)
+	}
+}
+
+// A compaction whose copy of the leases holds IPv4 ones alone, while an
+// IPv6 lease was committed meanwhile, installs a journal with the IPv6
+// header.
+func TestJournalCompactionMarksIPv6Meanwhile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeJournal(t, dir, 16, 1)
+	f, err := os.OpenFile(filepath.Join(dir, journalName), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &Journal{dir: dir, f: f, log: slog.New(slog.DiscardHandler), leases: map[netip.Addr]Lease{}}
+	var v4 []Lease
+	for i := range 16 {
+		v4 = append(v4, lease65k(i, t0.Add(time.Hour)))
+	}
+	sf, size, v6, err := writeSnapshot(filepath.Join(dir, journalName+".tmp"), v4)
+	if err != nil || v6 {
+		t.Fatalf("snapshot of IPv4 leases: v6 %v, %v", v6, err)
+	}
+	j.since, j.sinceRecords, j.sinceV6 = appendRecord(nil, bound6(1)), 1, true
+	j.finishCompaction(compaction{f: sf, size: size, records: 16})
+	defer j.f.Close()
+	if !j.v6 || j.records != 17 {
+		t.Errorf("after the compaction: v6 %v, %d records; want true, 17", j.v6, j.records)
+	}
+	if h := header(t, dir); h != magic6 {
+		t.Errorf("header %q, want %q", h, magic6)
+	}
+	all, err := ReadJournalDir(dir)
+	if err != nil || len(all) != 17 || all[16].IP != addr6(1) {
+		t.Errorf("compacted journal: %d leases (%v), the last %v", len(all), err, all[len(all)-1].IP)
+	}
+}
+
+// A lease address must be one the journal can write back: a zone (an
+// interface of this machine) is not part of a lease.
+func TestJournalRefusesZonedAddress(t *testing.T) {
+	t.Parallel()
+	j := openT(t, t.TempDir())
+	defer j.Close()
+	for _, ip := range []netip.Addr{{}, netip.MustParseAddr("fe80::1%br0")} {
+		l := bound(1)
+		l.IP = ip
+		if err := j.Commit(context.Background(), l); err == nil {
+			t.Errorf("commit of a lease on %q accepted", ip)
+		}
 	}
 }
 
@@ -325,13 +476,13 @@ func TestJournalFailedAppendReportsCutBack(t *testing.T) {
 // error rather than cutting acknowledged leases off.
 func TestReadJournalReadErrorIsNotTheEnd(t *testing.T) {
 	t.Parallel()
-	b := []byte(journalMagic)
+	b := []byte(magic4)
 	for i := range 3 {
 		b = appendRecord(b, bound(i))
 	}
 	eio := errors.New("input/output error")
-	for _, at := range []int64{0, int64(len(journalMagic)) + 10} {
-		_, _, _, err := readJournal(failingReaderAt{b, at, eio})
+	for _, at := range []int64{0, int64(len(magic4)) + 10} {
+		_, err := readJournal(failingReaderAt{b, at, eio})
 		if !errors.Is(err, eio) {
 			t.Errorf("read failing at offset %d: %v, want the read error", at, err)
 		}
@@ -464,6 +615,10 @@ func crashChild(dir string) {
 			for i := 0; ; i++ {
 				n := (g*4000 + i) % 60000
 				l := Lease{IP: addr(n), MAC: mac(n), Hostname: "r" + round, State: Bound, Expires: t0.Add(time.Hour)}
+				if g%2 == 1 { // a DHCPv6 client's lease
+					l.IP = netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 12: byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)})
+					l.ClientID = duid(n)
+				}
 				if err := j.Commit(context.Background(), l); err != nil {
 					continue
 				}
@@ -480,23 +635,28 @@ func crashChild(dir string) {
 // the valid prefix it reports is a prefix of the file.
 func FuzzReadJournal(f *testing.F) {
 	var b []byte
-	b = append(b, journalMagic...)
+	b = append(b, magic4...)
 	for i := range 3 {
 		b = appendRecord(b, bound(i))
 	}
 	f.Add(b)
-	f.Add([]byte(journalMagic))
+	b6 := []byte(magic6)
+	for i := range 3 {
+		b6 = appendRecord(appendRecord(b6, bound(i)), bound6(i))
+	}
+	f.Add(b6)
+	f.Add([]byte(magic4))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		leases, valid, _, err := readJournal(bytesReaderAt(data))
+		r, err := readJournal(bytesReaderAt(data))
 		if err != nil {
 			return
 		}
-		if valid > int64(len(data)) {
-			t.Fatalf("valid prefix %d beyond %d bytes", valid, len(data))
+		if r.valid > int64(len(data)) {
+			t.Fatalf("valid prefix %d beyond %d bytes", r.valid, len(data))
 		}
-		for ip, l := range leases {
-			if ip != l.IP || !ip.Is4() {
+		for ip, l := range r.leases {
+			if ip != l.IP || !ip.IsValid() || ip.Zone() != "" {
 				t.Fatalf("lease indexed under %v has address %v", ip, l.IP)
 			}
 		}

@@ -51,7 +51,10 @@ func (l Lease) Active(now time.Time) bool {
 }
 
 // Client identifies a DHCP client: by its client identifier (option 61)
-// when it sent one, else by its hardware address (RFC 2131 §4.2).
+// when it sent one, else by its hardware address (RFC 2131 §4.2). A DHCPv6
+// client is identified by its DUID and IAID, in ID with the prefix "v6:"
+// (MAC set too when known): its Key is never a DHCPv4 client's key by MAC,
+// so a machine booting over both families holds one lease in each.
 type Client struct {
 	MAC net.HardwareAddr
 	ID  []byte

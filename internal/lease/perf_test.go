@@ -28,7 +28,7 @@ func lease65k(i int, exp time.Time) Lease {
 // writeJournal writes a journal file holding rounds records for each of n
 // leases, as if each had been renewed rounds times.
 func writeJournal(t testing.TB, dir string, n, rounds int) {
-	b := []byte(journalMagic)
+	b := []byte(magic4)
 	for r := range rounds {
 		for i := range n {
 			b = appendRecord(b, lease65k(i, t0.Add(time.Duration(r+1)*time.Hour)))

@@ -2,6 +2,7 @@ package lease
 
 import (
 	"container/heap"
+	"encoding/binary"
 	"math/bits"
 	"net/netip"
 	"time"
@@ -26,10 +27,17 @@ import (
 // every candidate is still checked against the lease and offer maps before
 // it is chosen, and a stale bit is corrected when found.
 //
+// An address is an offset from the range's first address: a uint32, as a
+// Range holds at most MaxRangeSize addresses. IPv4 ranges keep the first
+// address as a uint32 (base), IPv6 ones as 128 bits (hi, lo); only the
+// conversions between offsets and addresses look at the family.
+//
 // Memory: 3 bits per address plus 16 bytes per active lease in the heap.
 type pool struct {
 	r        Range
-	base     uint32
+	v6       bool
+	base     uint32 // IPv4: r.First
+	hi, lo   uint64 // IPv6: r.First
 	n        uint32 // addresses in r
 	used     []uint64
 	full     []uint64
@@ -51,16 +59,36 @@ func addrOf(v uint32) netip.Addr {
 	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
+// u128 returns the IPv6 address a as two halves, high first.
+func u128(a netip.Addr) (hi, lo uint64) {
+	b := a.As16()
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+func addrOf6(hi, lo uint64) netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return netip.AddrFrom16(b)
+}
+
+// newPool indexes r, which must pass r.Check.
 func newPool(r Range) *pool {
-	base := u32(r.First)
-	n := u32(r.Last) - base + 1
+	size, _ := r.size()
+	n := uint32(size)
 	words := (n + 63) / 64
 	p := &pool{
-		r: r, base: base, n: n,
+		r: r, n: n,
 		used:    make([]uint64, words),
 		full:    make([]uint64, (words+63)/64),
 		reclaim: make([]uint64, words),
 		queued:  make([]uint64, words),
+	}
+	if r.First.Is4() {
+		p.base = u32(r.First)
+	} else {
+		p.v6 = true
+		p.hi, p.lo = u128(r.First)
 	}
 	// Bits past the end of the range are "used" so that no search returns them.
 	for i := n; i < words*64; i++ {
@@ -71,13 +99,27 @@ func newPool(r Range) *pool {
 
 // index returns a's offset in the range.
 func (p *pool) index(a netip.Addr) (uint32, bool) {
-	if !a.Is4() || !p.r.Contains(a) {
+	// Contains is false for an address of the other family.
+	if !p.r.Contains(a) {
 		return 0, false
 	}
-	return u32(a) - p.base, true
+	if !p.v6 {
+		return u32(a) - p.base, true
+	}
+	// a is within 2^32 of the first address: the low halves' difference,
+	// modulo 2^64, is the offset even when the range crosses a multiple
+	// of 2^64.
+	_, lo := u128(a)
+	return uint32(lo - p.lo), true
 }
 
-func (p *pool) addr(i uint32) netip.Addr { return addrOf(p.base + i) }
+func (p *pool) addr(i uint32) netip.Addr {
+	if !p.v6 {
+		return addrOf(p.base + i)
+	}
+	lo, carry := bits.Add64(p.lo, uint64(i), 0)
+	return addrOf6(p.hi+carry, lo)
+}
 
 func getBit(b []uint64, i uint32) bool { return b[i/64]&(1<<(i%64)) != 0 }
 func setBit(b []uint64, i uint32)      { b[i/64] |= 1 << (i % 64) }

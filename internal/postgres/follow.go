@@ -134,7 +134,10 @@ func decodeNotice(payload string) (notice, lease.Lease, error) {
 	if err != nil {
 		return n, lease.Lease{}, fmt.Errorf("client_id: %w", err)
 	}
-	l := lease.Lease{IP: ip, MAC: mac, Hostname: n.Hostname, State: lease.State(n.State), Expires: time.UnixMicro(n.ExpiresUS)}
+	l := lease.Lease{IP: ip, Hostname: n.Hostname, State: lease.State(n.State), Expires: time.UnixMicro(n.ExpiresUS)}
+	if len(mac) > 0 {
+		l.MAC = mac
+	}
 	if len(cid) > 0 {
 		l.ClientID = cid
 	}

@@ -119,12 +119,19 @@ func (s *Store) Commit(ctx context.Context, l lease.Lease) error {
 	return nil
 }
 
+// args are the upsert's parameters for l. An absent MAC or client
+// identifier is stored as empty, not NULL: a DHCPv6 client may have no MAC
+// (its DUID names none and no relay gave one), a DHCPv4 client no option 61.
+// The columns hold IPv4 and IPv6 leases alike: ip is inet.
 func args(l lease.Lease) []any {
-	cid := l.ClientID
+	mac, cid := []byte(l.MAC), l.ClientID
+	if mac == nil {
+		mac = []byte{}
+	}
 	if cid == nil {
 		cid = []byte{}
 	}
-	return []any{l.IP, []byte(l.MAC), cid, l.Hostname, int16(l.State), l.Expires, int16(lease.Bound), int16(lease.Declined)}
+	return []any{l.IP, mac, cid, l.Hostname, int16(l.State), l.Expires, int16(lease.Bound), int16(lease.Declined)}
 }
 
 const columns = "ip, mac, client_id, hostname, state, expires"
@@ -136,7 +143,10 @@ func scan(row pgx.Row) (lease.Lease, error) {
 	if err := row.Scan(&l.IP, &mac, &cid, &l.Hostname, &state, &l.Expires); err != nil {
 		return lease.Lease{}, err
 	}
-	l.MAC, l.State = mac, lease.State(state)
+	l.State = lease.State(state)
+	if len(mac) > 0 {
+		l.MAC = mac
+	}
 	if len(cid) > 0 {
 		l.ClientID = cid
 	}

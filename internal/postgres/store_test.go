@@ -64,6 +64,18 @@ func mac(i int) net.HardwareAddr { return net.HardwareAddr{0x52, 0x54, 0, 0, byt
 
 func addr(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}) }
 
+// addr6 is address i of the DHCPv6 pool 2001:db8:1::1000–2001:db8:1::1fff.
+func addr6(i int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 1, 14: 0x10 | byte(i>>8), 15: byte(i)})
+}
+
+// bound6 is a DHCPv6 client's lease, keyed by "v6:", a DUID and an IAID;
+// with m nil, the server learnt no MAC (a DUID-EN, no relay option 79).
+func bound6(i int, m net.HardwareAddr, d time.Duration) lease.Lease {
+	id := fmt.Appendf(nil, "v6:\x00\x02\x00\x00\x00\x09station-%d\x00\x00\x00\x01", i)
+	return lease.Lease{IP: addr6(i), MAC: m, ClientID: id, State: lease.Bound, Expires: time.Now().Add(d).Truncate(time.Microsecond)}
+}
+
 func bound(ip netip.Addr, m net.HardwareAddr, d time.Duration) lease.Lease {
 	return lease.Lease{IP: ip, MAC: m, State: lease.Bound, Expires: time.Now().Add(d).Truncate(time.Microsecond)}
 }
@@ -81,6 +93,10 @@ func testRoundTrip(t *testing.T, dsn string) {
 		{IP: addr(1), MAC: mac(1), Hostname: "station01", State: lease.Bound, Expires: time.Now().Add(time.Hour).Truncate(time.Microsecond)},
 		{IP: addr(2), MAC: mac(2), ClientID: []byte{1, 0x52, 0x54, 0, 0, 0, 2}, State: lease.Released, Expires: time.Now().Truncate(time.Microsecond)},
 		{IP: addr(300), MAC: mac(3), State: lease.Declined, Expires: time.Now().Add(time.Minute).Truncate(time.Microsecond)},
+		// IPv6 leases follow the IPv4 ones (inet orders by family first,
+		// as netip does).
+		bound6(1, mac(1), time.Hour),
+		bound6(2, nil, time.Hour),
 	}
 	for _, l := range want {
 		if err := s.Commit(ctx, l); err != nil {
@@ -103,6 +119,13 @@ func testRoundTrip(t *testing.T, dsn string) {
 	}
 	if _, ok, err := s.Get(ctx, addr(9)); ok || err != nil {
 		t.Errorf("Get of an address never leased: %v %v", ok, err)
+	}
+	l, ok, err = s.Get(ctx, addr6(2))
+	if err != nil || !ok {
+		t.Fatalf("Get of an IPv6 lease: %v %v", ok, err)
+	}
+	if d := cmp.Diff(want[4], l, cmpLease); d != "" {
+		t.Errorf("Get of an IPv6 lease (-want +got):\n%s", d)
 	}
 }
 
@@ -131,6 +154,10 @@ func testConflicts(t *testing.T, dsn string) {
 		{"same id, other NIC", b, lease.Lease{IP: addr(11), MAC: mac(5), ClientID: []byte("X1"), State: lease.Bound, Expires: time.Now().Add(time.Hour)}, nil},
 		{"same NIC, other id", b, lease.Lease{IP: addr(11), MAC: mac(5), ClientID: []byte("Y1"), State: lease.Bound, Expires: time.Now().Add(time.Hour)}, lease.ErrConflict},
 		{"same NIC, no id: by MAC", a, bound(addr(11), mac(5), time.Hour), nil},
+		// DHCPv6 clients: by DUID and IAID, with or without a MAC.
+		{"A binds an IPv6 address to DUID 1", a, bound6(1, nil, time.Hour), nil},
+		{"B to DUID 2 while DUID 1 holds it", b, func() lease.Lease { l := bound6(2, nil, time.Hour); l.IP = addr6(1); return l }(), lease.ErrConflict},
+		{"B renews for DUID 1, MAC learnt", b, bound6(1, mac(1), 2*time.Hour), nil},
 	}
 	for _, st := range steps {
 		err := st.store.Commit(ctx, st.l)
@@ -303,6 +330,11 @@ func testFollow(t *testing.T, dsn string) {
 		t.Fatal(err)
 	}
 	expect("committed by another instance", after)
+	after6 := bound6(4, nil, time.Hour)
+	if err := a.Commit(ctx, after6); err != nil {
+		t.Fatal(err)
+	}
+	expect("an IPv6 lease committed by another instance", after6)
 	// A refused commit changes nothing and announces nothing.
 	if err := a.Commit(ctx, bound(addr(2), mac(9), time.Hour)); !errors.Is(err, lease.ErrConflict) {
 		t.Fatalf("conflicting commit: %v", err)
@@ -328,7 +360,7 @@ func testFollow(t *testing.T, dsn string) {
 func testImport(t *testing.T, dsn string) {
 	ctx := context.Background()
 	s := open(t, dsn)
-	in := []lease.Lease{bound(addr(1), mac(1), time.Hour), bound(addr(2), mac(2), time.Hour)}
+	in := []lease.Lease{bound(addr(1), mac(1), time.Hour), bound(addr(2), mac(2), time.Hour), bound6(1, nil, time.Hour)}
 	for range 2 { // a second run changes nothing
 		if err := s.Import(ctx, in, catalog.State{}); err != nil {
 			t.Fatal(err)
