@@ -68,7 +68,7 @@ type Snapshot struct {
 	subnets []subnetBoot
 	// subnets6[i] is base's DHCPv6 subnet i (config.Subnet6Index).
 	subnets6 []subnetBoot
-	profile string // network-wide profile name
+	profile  string // network-wide profile name
 }
 
 type glob struct {
