@@ -230,8 +230,8 @@ func TestRespond(t *testing.T) {
 			want:  summary{Type: "ADVERTISE", IAs: []string{"2001:db8:1::1000/1h0m0s "}, Other: []string{"Preference"}},
 		},
 		{
-			name: "Solicit with a Server Identifier is dropped (§16.2)",
-			msg:  st.msg(dhcpv6.MessageTypeSolicit, st.ia(), serverID()),
+			name:   "Solicit with a Server Identifier is dropped (§16.2)",
+			msg:    st.msg(dhcpv6.MessageTypeSolicit, st.ia(), serverID()),
 			reason: "SOLICIT with a Server Identifier",
 		},
 		{
