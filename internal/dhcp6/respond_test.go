@@ -359,8 +359,8 @@ func TestRespond(t *testing.T) {
 			if sid := got.Options.ServerID(); sid == nil || !sid.Equal(serverDUID) {
 				t.Errorf("Server Identifier %v, want %v", sid, serverDUID)
 			}
-			if d.MAC.String() != station01.String() {
-				t.Errorf("MAC %v, want the DUID-LL's %v", d.MAC, station01)
+			if want := clientMAC(tt.msg.Options.ClientID().ToBytes(), nil); d.MAC.String() != want.String() {
+				t.Errorf("MAC %v, want the DUID-LL's %v", d.MAC, want)
 			}
 		})
 	}
