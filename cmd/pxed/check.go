@@ -23,6 +23,10 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d subnet(s), %d host(s), tftp root %s\n", *path, len(cfg.DHCP.Subnets), len(cfg.Hosts), cfg.TFTP.Root)
+	v6 := ""
+	if cfg.DHCP6.On() {
+		v6 = fmt.Sprintf(", %d dhcp6 subnet(s)", len(cfg.DHCP6.Subnets))
+	}
+	fmt.Fprintf(stdout, "%s: ok: %d subnet(s)%s, %d host(s), tftp root %s\n", *path, len(cfg.DHCP.Subnets), v6, len(cfg.Hosts), cfg.TFTP.Root)
 	return nil
 }

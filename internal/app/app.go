@@ -19,6 +19,7 @@ import (
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/dhcp"
+	"github.com/pxed/pxed/internal/dhcp6"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/lease"
@@ -28,6 +29,7 @@ import (
 	"github.com/pxed/pxed/internal/pxe"
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/ramdisk"
+	"github.com/pxed/pxed/internal/ratelimit"
 	"github.com/pxed/pxed/internal/tftp"
 	"github.com/pxed/pxed/internal/tlscert"
 	"github.com/pxed/pxed/internal/web"
@@ -47,7 +49,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// Each service opens its sockets here, in turn; they all serve once
 	// every socket is open and privileges are dropped (cfg.User).
 	for _, open := range []func(context.Context) error{
-		s.openShared, s.openDHCP, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
+		s.openShared, s.openDHCP, s.openDHCP6, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
 	} {
 		if err := open(ctx); err != nil {
 			return err
@@ -75,7 +77,8 @@ type services struct {
 	profiles *profile.Service
 	met      *metrics.Metrics
 	recorder events.Recorder               // where every boot event goes (bootEvents)
-	store    lease.Store                   // the lease store; nil with DHCP off
+	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
+	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
 	serve    []func(context.Context) error // started once every socket is open
 	closers  []io.Closer                   // closed last opened first when Run ends
@@ -128,25 +131,15 @@ func bootEvents(log *events.Log, profiles *profile.Service, met *metrics.Metrics
 	return events.Tee(log, profiles, met, cat)
 }
 
-// openDHCP opens the lease store and the DHCP sockets, when DHCP is on.
+// openDHCP opens the lease store and the DHCP sockets, when DHCP is on
+// and has subnets (an IPv6-only network has none).
 func (s *services) openDHCP(ctx context.Context) error {
-	if !config.On(s.cfg.DHCP.Enabled) {
+	if !config.On(s.cfg.DHCP.Enabled) || len(s.cfg.DHCP.Subnets) == 0 {
 		return nil
 	}
-	store, err := s.openLeases()
+	alloc, err := s.allocator(ctx)
 	if err != nil {
 		return err
-	}
-	s.store = store
-	alloc, err := lease.NewAllocator(ctx, store, time.Now, s.cfg.DHCP.OfferHold.D())
-	if err != nil {
-		return err
-	}
-	if s.pg != nil {
-		// Instances sharing the pools walk them from different places,
-		// and what the others record reaches this allocator.
-		alloc.Spread = rand.Uint64() | 1
-		s.g.Go(func() error { return s.pg.Follow(ctx, alloc.Observe) })
 	}
 	resp, err := dhcp.NewResponder(s.cfg, alloc, time.Now)
 	if err != nil {
@@ -165,6 +158,76 @@ func (s *services) openDHCP(ctx context.Context) error {
 	}
 	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, s.cfg.Interfaces) })
 	return nil
+}
+
+// openDHCP6 opens the DHCPv6 sockets, when dhcp6 has subnets. Its leases
+// go to the same store and allocator as DHCPv4's; its DUID is kept in the
+// data directory (dhcp6.LoadDUID).
+func (s *services) openDHCP6(ctx context.Context) error {
+	if !s.cfg.DHCP6.On() {
+		return nil
+	}
+	alloc, err := s.allocator(ctx)
+	if err != nil {
+		return err
+	}
+	duid, err := dhcp6.LoadDUID(s.cfg.DataDir, firstMAC(s.cfg.Interfaces), time.Now())
+	if err != nil {
+		return fmt.Errorf("dhcp6 server DUID: %w", err)
+	}
+	resp, err := dhcp6.NewResponder(s.cfg, alloc, duid, time.Now)
+	if err != nil {
+		return err
+	}
+	resp.Catalog = s.cat.Snapshot
+	if s.cfg.HTTP.Enabled && s.cfg.HTTP.IPXEScript {
+		resp.IPXEScript = s.profiles.ScriptURL
+	}
+	srv := &dhcp6.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
+		RateLimit: ratelimit.Limits{PerClient: s.cfg.DHCP6.RatePerClient}, GlobalRate: s.cfg.DHCP6.RateGlobal}
+	if err := srv.Listen(s.cfg.Interfaces); err != nil {
+		return err
+	}
+	s.log.Info("dhcp6 server DUID", "duid", duid.String())
+	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, s.cfg.Interfaces) })
+	return nil
+}
+
+// firstMAC is the hardware address of the first of ifaces that has one,
+// for a new DHCPv6 DUID.
+func firstMAC(ifaces []string) net.HardwareAddr {
+	for _, name := range ifaces {
+		if ifc, err := net.InterfaceByName(name); err == nil && len(ifc.HardwareAddr) > 0 {
+			return ifc.HardwareAddr
+		}
+	}
+	return nil
+}
+
+// allocator opens the lease store and its allocator the first time a DHCP
+// server asks, and gives both servers the same one: one store, one view of
+// which addresses are taken.
+func (s *services) allocator(ctx context.Context) (*lease.Allocator, error) {
+	if s.alloc != nil {
+		return s.alloc, nil
+	}
+	store, err := s.openLeases()
+	if err != nil {
+		return nil, err
+	}
+	s.store = store
+	alloc, err := lease.NewAllocator(ctx, store, time.Now, s.cfg.DHCP.OfferHold.D())
+	if err != nil {
+		return nil, err
+	}
+	if s.pg != nil {
+		// Instances sharing the pools walk them from different places,
+		// and what the others record reaches this allocator.
+		alloc.Spread = rand.Uint64() | 1
+		s.g.Go(func() error { return s.pg.Follow(ctx, alloc.Observe) })
+	}
+	s.alloc = alloc
+	return alloc, nil
 }
 
 // openLeases opens the lease store: the shared database when there is

@@ -22,6 +22,13 @@ const base = `dhcp:
       boot:
         profile: rescue
         file: sub.0
+dhcp6:
+  subnets:
+    - prefix: 2001:db8:1::/64
+    - prefix: 2001:db8:2::/64
+      boot:
+        profile: rescue
+        file: sub6.0
 tftp:
   enabled: false
 web:
@@ -100,6 +107,7 @@ func TestResolve(t *testing.T) {
 	t.Parallel()
 	c := open(t, t.TempDir(), time.Now)
 	lan, other := netip.MustParseAddr("192.168.1.21"), netip.MustParseAddr("10.0.0.1")
+	lan6, other6 := netip.MustParseAddr("2001:db8:1::21"), netip.MustParseAddr("2001:db8:2::1")
 	tests := []struct {
 		name     string
 		mac      string
@@ -120,6 +128,9 @@ func TestResolve(t *testing.T) {
 		{"host's own file beats its profile's loader", "00:18:e7:42:99:02", nil, lan, "rescue-own", "rescue", "host", "own.0"},
 		{"netboot never boots local", "00:18:e7:42:99:01", nil, lan, "station-04", "local", "netboot never", "pxelinux.0"},
 		{"netboot once before the callback", "00:18:e7:42:85:21", nil, lan, "station-02", "debian-installer", "global", "pxelinux.0"},
+		{"IPv6 link: the same host by MAC", "00:18:e7:42:84:3a", nil, lan6, "station-01", "debian-installer", "global", "pxelinux.0"},
+		{"IPv6 link with its own boot section", "52:54:00:12:34:56", nil, other6, "", "rescue", "subnet", "rescue.0"},
+		{"IPv6 link with its own boot section, host file", "00:18:e7:42:99:02", nil, other6, "rescue-own", "rescue", "host", "own.0"},
 	}
 	snap := c.Snapshot()
 	for _, tt := range tests {

@@ -66,7 +66,9 @@ type Snapshot struct {
 	base    *config.Config
 	global  pxe.Boot
 	subnets []subnetBoot
-	profile string // network-wide profile name
+	// subnets6[i] is base's DHCPv6 subnet i (config.Subnet6Index).
+	subnets6 []subnetBoot
+	profile  string // network-wide profile name
 }
 
 type glob struct {
@@ -100,6 +102,17 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 			sb.profile = sub.Boot.Profile
 		}
 		s.subnets = append(s.subnets, sb)
+	}
+	for _, sub := range base.DHCP6.Subnets {
+		b, err := MergeBoot(s.global, sub.Boot)
+		if err != nil {
+			return nil, fmt.Errorf("dhcp6 subnet %s: %w", sub.Prefix, err)
+		}
+		sb := subnetBoot{boot: b}
+		if sub.Boot != nil {
+			sb.profile = sub.Boot.Profile
+		}
+		s.subnets6 = append(s.subnets6, sb)
 	}
 
 	// Hosts: the YAML ones in file order, each replaced in place by an API
@@ -224,14 +237,15 @@ type Decision struct {
 }
 
 // Resolve decides for the machine with hardware address mac and option 97
-// uuid (nil if it sent none) that reached pxed for subnet link.
+// uuid (nil if it sent none) that reached pxed for subnet link: a DHCPv4
+// subnet's address, or a DHCPv6 one's.
 func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) Decision {
 	d := Decision{Boot: s.global}
 	name, why := s.profile, "global"
-	if i := s.base.SubnetIndex(link); i >= 0 {
-		d.Boot = s.subnets[i].boot
-		if s.subnets[i].profile != "" {
-			name, why = s.subnets[i].profile, "subnet"
+	if sb, ok := s.subnetBoot(link); ok {
+		d.Boot = sb.boot
+		if sb.profile != "" {
+			name, why = sb.profile, "subnet"
 		}
 	}
 	h, matched := s.Match(mac, uuid)
@@ -264,6 +278,21 @@ func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) D
 	}
 	d.Why = why
 	return d
+}
+
+// subnetBoot is the boot choice of the subnet link is in: a DHCPv6 one
+// for an IPv6 address, else a DHCPv4 one.
+func (s *Snapshot) subnetBoot(link netip.Addr) (subnetBoot, bool) {
+	if link.Is6() && !link.Is4In6() {
+		if i := s.base.Subnet6Index(link); i >= 0 {
+			return s.subnets6[i], true
+		}
+		return subnetBoot{}, false
+	}
+	if i := s.base.SubnetIndex(link); i >= 0 {
+		return s.subnets[i], true
+	}
+	return subnetBoot{}, false
 }
 
 // localProfile is the built-in profile that boots the local disk.

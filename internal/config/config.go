@@ -32,6 +32,7 @@ type Config struct {
 	Store Store `yaml:"store"`
 	Log   Log   `yaml:"log"`
 	DHCP  DHCP  `yaml:"dhcp"`
+	DHCP6 DHCP6 `yaml:"dhcp6"`
 	TFTP  TFTP  `yaml:"tftp"`
 	HTTP  HTTP  `yaml:"http"`
 	Web   Web   `yaml:"web"`
@@ -198,6 +199,8 @@ type Host struct {
 	// (RFC 4578 §2.3), written 8-4-4-4-12 in hex.
 	UUID string `yaml:"uuid" json:"uuid,omitempty"`
 	IP   Addr   `yaml:"ip" json:"ip,omitzero"`
+	// IP6 is its fixed IPv6 address (DHCPv6), matched by MAC.
+	IP6 Addr6 `yaml:"ip6" json:"ip6,omitzero"`
 	// Netboot says when the host boots its profile: always (default), once
 	// (until its installer calls back, then local), never (local).
 	Netboot Netboot  `yaml:"netboot" json:"netboot,omitempty"`

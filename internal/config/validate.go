@@ -70,8 +70,10 @@ func (c *Config) Validate() []Problem {
 	v.store()
 	v.user()
 	v.dhcp()
+	v.dhcp6()
 	v.boot("boot", &c.Boot)
 	v.hosts()
+	v.hostsIP6()
 	v.profiles() // before tftp(), which checks the files they name
 	v.proxies()
 	v.tftp()
@@ -207,7 +209,8 @@ func (v *validator) dhcp() {
 			relays[a.Addr] = i
 		}
 	}
-	if On(d.Enabled) && len(d.Subnets) == 0 {
+	// An IPv6-only network has dhcp6 subnets and no DHCPv4 ones.
+	if On(d.Enabled) && len(d.Subnets) == 0 && !v.c.DHCP6.On() {
 		v.add("dhcp.subnets", "dhcp is enabled but has no subnets: add dhcp.subnets, or set dhcp.enabled: false")
 	}
 	for i := range d.Subnets {

@@ -15,6 +15,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/logsink"
+	"github.com/pxed/pxed/internal/ratelimit"
 )
 
 // Server serves DHCP on a set of interfaces. Its zero value is not usable:
@@ -42,8 +43,8 @@ type Server struct {
 	RateLimit RateLimit
 
 	stats     Stats
-	limit     *limiter
-	global    *globalLimiter
+	limit     *ratelimit.PerClient
+	global    *ratelimit.Global
 	exhausted warnEvery // one pool-exhausted warning per 10 s
 	links     []*link   // opened by Listen
 }
@@ -94,8 +95,8 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 			l.close()
 		}
 	}()
-	s.limit = newLimiter(s.RateLimit)
-	s.global = newGlobalLimiter(s.RateLimit)
+	s.limit = ratelimit.NewPerClient(s.RateLimit.limits())
+	s.global = ratelimit.NewGlobal(s.RateLimit.Global)
 	s.exhausted.interval = 10 * time.Second
 	g, ctx := errgroup.WithContext(ctx)
 	for _, l := range links {
@@ -293,11 +294,11 @@ func (s *Server) admit(pkt []byte) bool {
 		return true
 	}
 	now := time.Now()
-	if !s.limit.allow(mac, now) {
+	if !s.limit.Allow(mac, now) {
 		s.stats.RateLimited.Add(1)
 		return false
 	}
-	if s.global != nil && !s.Responder.Known(mac) && !s.global.allow(now) {
+	if s.global != nil && !s.Responder.Known(mac) && !s.global.Allow(now) {
 		s.stats.GlobalLimited.Add(1)
 		return false
 	}

@@ -58,7 +58,7 @@ type clients struct {
 const maxSeen = 65536
 
 func (c *clients) record(e events.Event) {
-	if e.Proto != "dhcp" || len(e.MAC) == 0 {
+	if (e.Proto != "dhcp" && e.Proto != "dhcp6") || len(e.MAC) == 0 {
 		return
 	}
 	c.mu.Lock()

@@ -38,6 +38,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	host := config.Host{
 		Name: "station-02", MAC: mac("00:18:e7:42:85:21"), MACs: []string{"00:18:e7:99:*"},
 		UUID: "8a1b7c2e-0000-4000-8000-00000000002a", IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.102")},
+		IP6:     config.Addr6{Addr: netip.MustParseAddr("2001:db8:1::102")},
 		Netboot: config.NetbootOnce, Boot: &config.Boot{Profile: "debian-installer"},
 		Options: []config.Option{{Code: 17, String: str("iscsi:192.168.1.21::::iqn.2026-01.lan:s2")}},
 	}
@@ -49,6 +50,7 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		cmpopts.EquateEmpty(),
 		cmp.Comparer(func(a, b config.MAC) bool { return a.String() == b.String() }),
 		cmp.Comparer(func(a, b config.Addr) bool { return a.Addr == b.Addr }),
+		cmp.Comparer(func(a, b config.Addr6) bool { return a.Addr == b.Addr }),
 		cmpopts.EquateApproxTime(0),
 	}
 	load := func(t *testing.T, s catalog.Store) catalog.State {
