@@ -209,6 +209,9 @@ func (v *validator) subnet6(i int) {
 	}
 	for k, r := range s.Pools {
 		pp := fmt.Sprintf("%s.pools[%d]", p, k)
+		if err := lease.Range(r).Check(); err != nil {
+			v.add(pp, "pool %s %v", r, err)
+		}
 		if pfx.IsValid() && (!pfx.Contains(r.First) || !pfx.Contains(r.Last)) {
 			v.add(pp, "pool %s is not inside prefix %s", r, pfx)
 		}

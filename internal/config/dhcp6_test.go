@@ -33,6 +33,17 @@ hosts:
 `,
 		},
 		{
+			name: "a pool larger than the allocator indexes",
+			src: `dhcp6:
+  subnets:
+    - prefix: 2001:db8:1::/64
+      pools: ["2001:db8:1::1:0:0-2001:db8:1::2:0:0"]
+`,
+			want: []string{
+				`pxed.yaml:4: pool 2001:db8:1::1:0:0-2001:db8:1::2:0:0 holds more than 16777216 addresses, the most one pool may hold: split it or make it smaller`,
+			},
+		},
+		{
 			name: "pools, reservations and prefixes",
 			src: `dhcp6:
   subnets:
