@@ -24,7 +24,7 @@ func installOnceConfig(y string) string {
 		"    cmdline: console={{.Console}} console=tty0 priority=critical pxed.callback={{.CallbackURL}} ---\n")
 	y = replaceOnce(y, "\nhosts:\n", "\n"+
 		"  - name: rescue\n    kernel: debian-installer/amd64/linux\n    initrd: [debian-installer/amd64/initrd.gz]\n"+
-			"    cmdline: console=ttyS0,115200 console=tty0 pxed.profile=rescue host={{.Hostname}} ---\n\nhosts:\n")
+		"    cmdline: console=ttyS0,115200 console=tty0 pxed.profile=rescue host={{.Hostname}} ---\n\nhosts:\n")
 	return y
 }
 
