@@ -151,7 +151,7 @@ func OpenJournal(dir string, now func() time.Time, log *slog.Logger) (*Journal, 
 	}
 	j := &Journal{dir: dir, now: now, log: log, lock: lock, reqs: make(chan *commitReq, 4096), done: make(chan struct{}), maxBatch: 1024}
 	if err := j.load(); err != nil {
-		lock.Close()
+		unlock(lock)
 		return nil, err
 	}
 	j.wg.Add(1)
@@ -415,8 +415,18 @@ func (j *Journal) Close() error {
 		j.compacted = nil
 	}
 	err := j.f.Close()
-	j.lock.Close()
+	unlock(j.lock)
 	return err
+}
+
+// unlock releases the directory lock before closing its file. The lock
+// belongs to the open file description, which a child forked by any
+// goroutine shares until it execs: closing our descriptor alone would leave
+// the lock held for that moment, and a reopen would find the directory
+// "in use by another pxed".
+func unlock(f *os.File) {
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	f.Close()
 }
 
 // LastCompaction returns the pauses of the last compaction that completed.
