@@ -465,7 +465,7 @@ func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Ad
 		if err != nil || !server.IsValid() {
 			return ""
 		}
-		return "http://" + net.JoinHostPort(server.String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
+		return "http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
 	}
 }
 

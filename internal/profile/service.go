@@ -125,7 +125,7 @@ func (s *Service) ScriptURL(mac net.HardwareAddr, server netip.Addr) string {
 	if _, _, ok := s.ProfileFor(mac, server); !ok {
 		return ""
 	}
-	return "http://" + net.JoinHostPort(server.String(), strconv.Itoa(s.HTTPPort)) + "/" + IPXEScriptPath(mac)
+	return "http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), strconv.Itoa(s.HTTPPort)) + "/" + IPXEScriptPath(mac)
 }
 
 // IPXEScriptPath is where the iPXE script of machine mac is served, over
@@ -207,7 +207,10 @@ func macAfter(name, prefix, suffix string) (net.HardwareAddr, bool) {
 func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) cmdline.Facts {
 	f := cmdline.Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
 	if r.Local.IsValid() {
-		f.Server = r.Local.Unmap().String()
+		// Without a zone: it names pxed's interface, not the client's.
+		server := r.Local.Unmap().WithZone("")
+		f.Server = server.String()
+		f.ServerHost = urlHost(server)
 	}
 	if host != nil {
 		f.Hostname = host.Name
@@ -226,4 +229,12 @@ func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Requ
 		f.HTTPBase = "http://" + net.JoinHostPort(f.Server, strconv.Itoa(s.HTTPPort)) + "/"
 	}
 	return f
+}
+
+// urlHost writes a as the host of a URL: an IPv6 literal in brackets.
+func urlHost(a netip.Addr) string {
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
 }
