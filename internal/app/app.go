@@ -206,13 +206,15 @@ func (s *services) openTFTP(context.Context) error {
 		SinglePort:    t.SinglePort,
 		OnTransfer:    func(tr tftp.Transfer) { s.recorder.Record(transferEvent("tftp", tr)) },
 	}
-	conn, err := tftp.Listen(t.Address)
+	conns, err := tftp.Listen(t.Address)
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, conn)
-	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
-	s.log.Info("tftp serving", "addr", t.Address, "root", t.Root)
+	for _, conn := range conns {
+		s.closers = append(s.closers, conn)
+		s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
+		s.log.Info("tftp serving", "addr", conn.LocalAddr().String(), "root", t.Root)
+	}
 	return nil
 }
 
