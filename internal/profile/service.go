@@ -76,7 +76,7 @@ func (c *clients) record(e events.Event) {
 		if c.byIP == nil || len(c.byIP) >= maxSeen {
 			c.byIP = map[netip.Addr]pxe.MACKey{}
 		}
-		c.byIP[e.IP.Unmap()] = pxe.KeyOf(e.MAC)
+		c.byIP[e.IP.Unmap().WithZone("")] = pxe.KeyOf(e.MAC)
 	}
 }
 
@@ -92,7 +92,7 @@ func (c *clients) client(mac net.HardwareAddr) (pxe.Client, bool) {
 func (c *clients) at(ip netip.Addr) (net.HardwareAddr, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k, ok := c.byIP[ip.Unmap()]
+	k, ok := c.byIP[ip.Unmap().WithZone("")]
 	if !ok {
 		return nil, false
 	}
