@@ -269,13 +269,15 @@ func (s *services) openTFTP(context.Context) error {
 		SinglePort:    t.SinglePort,
 		OnTransfer:    func(tr tftp.Transfer) { s.recorder.Record(transferEvent("tftp", tr)) },
 	}
-	conn, err := tftp.Listen(t.Address)
+	conns, err := tftp.Listen(t.Address)
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, conn)
-	s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
-	s.log.Info("tftp serving", "addr", t.Address, "root", t.Root)
+	for _, conn := range conns {
+		s.closers = append(s.closers, conn)
+		s.serve = append(s.serve, func(ctx context.Context) error { return srv.Serve(ctx, conn) })
+		s.log.Info("tftp serving", "addr", conn.LocalAddr().String(), "root", t.Root)
+	}
 	return nil
 }
 
@@ -382,15 +384,44 @@ func (s *services) openWeb(context.Context) error {
 // openRA opens the ICMPv6 socket of router advertisements, when some
 // interface has them.
 func (s *services) openRA(context.Context) error {
-	if len(s.cfg.IPv6.RouterAdvertisement) == 0 {
+	links := raLinks(s.cfg.IPv6)
+	if len(links) == 0 {
 		return nil
 	}
-	r := &ra.Responder{Interfaces: s.cfg.IPv6.RouterAdvertisement, Logger: s.log}
+	r := &ra.Responder{Links: links, Logger: s.log}
 	if err := r.Listen(); err != nil {
 		return err
 	}
 	s.serve = append(s.serve, r.Serve)
 	return nil
+}
+
+// raLinks turns the ipv6 section into the interfaces pxed advertises on:
+// the minimal advertisement, answering solicitations only, on
+// router_advertisement's; the full one, also unsolicited, on advertise's.
+func raLinks(c config.IPv6) []ra.Link {
+	var links []ra.Link
+	for _, name := range c.RouterAdvertisement {
+		links = append(links, ra.Link{Interface: name})
+	}
+	for _, a := range c.Advertise {
+		interval := a.Interval.D()
+		if interval == 0 {
+			interval = ra.DefaultInterval
+		}
+		l := ra.Link{Interface: a.Interface, Interval: interval,
+			Advert: ra.Advert{Managed: a.Managed, Other: a.Other}}
+		if a.DefaultRoute {
+			// RFC 4861 §6.2.1: AdvDefaultLifetime defaults to 3 × MaxRtrAdvInterval.
+			l.Advert.RouterLifetime = 3 * interval
+		}
+		for _, p := range a.Prefixes {
+			l.Advert.Prefixes = append(l.Advert.Prefixes, ra.Prefix{Prefix: p.Prefix, Autonomous: a.Autonomous,
+				ValidLifetime: a.ValidLifetime.D(), PreferredLifetime: a.PreferredLifetime.D()})
+		}
+		links = append(links, l)
+	}
+	return links
 }
 
 // dropRoot gives up root for cfg.User, if set: every socket is open, and
@@ -528,7 +559,7 @@ func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Ad
 		if err != nil || !server.IsValid() {
 			return ""
 		}
-		return "http://" + net.JoinHostPort(server.String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
+		return "http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
 	}
 }
 

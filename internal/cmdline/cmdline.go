@@ -10,14 +10,18 @@ import (
 )
 
 // Facts are what a profile's command line may use, as {{.MAC}}, {{.IP}},
-// {{.Hostname}}, {{.Server}}, {{.Arch}}, {{.Console}}, {{.UUID}},
+// {{.Hostname}}, {{.Server}}, {{.ServerHost}}, {{.Arch}}, {{.Console}}, {{.UUID}},
 // {{.HTTPBase}}, {{.CallbackURL}}. A new field is a new fact: Check accepts it at once.
 type Facts struct {
 	MAC      string // 00:18:e7:42:84:3a
 	IP       string
 	Hostname string
 	Server   string // the address the machine reached pxed on
-	Arch     string // bios, efi-x64, …
+	// ServerHost is Server as the host of a URL: 192.168.1.21, or
+	// [2001:db8:1::21] in brackets (RFC 3986 §3.2.2), for
+	// url=http://{{.ServerHost}}:8080/preseed.cfg on either family.
+	ServerHost string
+	Arch       string // bios, efi-x64, …
 	// Console is the kernel console for the machine's architecture:
 	// ttyS0,115200 on x86, ttyAMA0 on ARM, or what its profile names
 	// (config.Profile.ForArch), for console={{.Console}}.

@@ -64,13 +64,15 @@ type Postgres struct {
 	DSN string `yaml:"dsn"`
 }
 
-// IPv6 is pxed's small part in IPv6: releasing clients that wait for it.
+// IPv6 is pxed's router advertisements (Advertise and its checks: ipv6.go).
 type IPv6 struct {
 	// RouterAdvertisement names the interfaces on which pxed answers IPv6
 	// router solicitations with a minimal advertisement (router lifetime 0,
 	// no prefix, no DHCPv6), so that iPXE stops waiting for IPv6. Only for
 	// links without an IPv6 router of their own.
 	RouterAdvertisement []string `yaml:"router_advertisement"`
+	// Advertise: full router advertisements per interface (ipv6.go).
+	Advertise []Advertise `yaml:"advertise"`
 }
 
 // Log selects the log level and format.

@@ -155,14 +155,16 @@ type Log struct {
 	mu       sync.Mutex
 	machines map[string]*list.Element // MAC string → *machine in lru
 	lru      *list.List               // front: most recently seen
-	byIP     map[netip.Addr]string    // last address acknowledged → MAC
+	byIP     map[netip.Addr]string    // last addresses acknowledged (one per family) → MAC
 	subs     map[*Subscription]struct{}
 }
 
 type machine struct {
-	mac    string
-	ip     netip.Addr // last address acknowledged
-	events []Event    // ring buffer
+	mac string
+	// ips are the last addresses acknowledged, IPv4 and IPv6 (family()):
+	// a dual-stack machine fetches over both, and is one machine.
+	ips    [2]netip.Addr
+	events []Event // ring buffer
 	next   int
 	full   bool
 	sum    Summary
@@ -193,6 +195,9 @@ func (g *Log) Record(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	// One form per address: a leased address has no zone, and an
+	// IPv4-mapped one is the IPv4 client's (a dual-stack socket's view).
+	e.IP = e.IP.Unmap().WithZone("")
 	g.mu.Lock()
 	var m *machine
 	if len(e.MAC) > 0 {
@@ -212,11 +217,11 @@ func (g *Log) Record(e Event) {
 	}
 	mac := m.mac
 	e.Machine = mac
-	if (e.Kind == DHCPAck || e.Kind == ProxyAck) && e.IP.IsValid() && e.IP != m.ip {
-		if g.byIP[m.ip] == mac {
-			delete(g.byIP, m.ip)
+	if f := family(e.IP); (e.Kind == DHCPAck || e.Kind == ProxyAck) && e.IP.IsValid() && e.IP != m.ips[f] {
+		if g.byIP[m.ips[f]] == mac {
+			delete(g.byIP, m.ips[f])
 		}
-		m.ip = e.IP
+		m.ips[f] = e.IP
 		g.byIP[e.IP] = mac
 	}
 	m.add(e, g.limits.PerMachine)
@@ -254,8 +259,10 @@ func (g *Log) touch(key []byte) *machine {
 		old := g.lru.Back()
 		om := old.Value.(*machine)
 		delete(g.machines, om.mac)
-		if g.byIP[om.ip] == om.mac {
-			delete(g.byIP, om.ip)
+		for _, ip := range om.ips {
+			if g.byIP[ip] == om.mac {
+				delete(g.byIP, ip)
+			}
 		}
 		g.lru.Remove(old)
 		m = om
@@ -320,4 +327,12 @@ func (g *Log) Machines() []string {
 		out = append(out, el.Value.(*machine).mac)
 	}
 	return out
+}
+
+// family indexes machine.ips: 0 for IPv4, 1 for IPv6.
+func family(a netip.Addr) int {
+	if a.Is6() {
+		return 1
+	}
+	return 0
 }

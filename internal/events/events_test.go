@@ -38,6 +38,33 @@ func labBoot(g *Log, offset float64) {
 	rec(25, Event{IP: ip, Kind: FileServed, File: "debian-installer/amd64/initrd.gz", Bytes: 40 << 20})
 }
 
+// TestDualStackMachine: a machine acknowledged on IPv4 and on IPv6 is one
+// machine, whichever family it fetches over, and an address written with
+// a zone or IPv4-mapped (as a socket may report it) is the same address.
+func TestDualStackMachine(t *testing.T) {
+	t.Parallel()
+	g := NewLog(DefaultLimits)
+	ip6 := netip.MustParseAddr("2001:db8:1::101")
+	g.Record(Event{MAC: mac, Kind: DHCPAck, IP: ip})
+	g.Record(Event{MAC: mac, Kind: DHCPAck, IP: ip6})
+	for _, a := range []netip.Addr{ip, ip6, netip.MustParseAddr("::ffff:192.168.1.101"), ip6.WithZone("br0")} {
+		g.Record(Event{IP: a, Kind: FileServed, File: "f"})
+	}
+	if diff := cmp.Diff([]string{mac.String()}, g.Machines()); diff != "" {
+		t.Errorf("machines (-want +got):\n%s", diff)
+	}
+	if n := len(g.Events(mac.String())); n != 6 {
+		t.Errorf("%d events for the machine, want 6", n)
+	}
+	// A new IPv6 lease replaces the IPv6 one only.
+	g.Record(Event{MAC: mac, Kind: DHCPAck, IP: netip.MustParseAddr("2001:db8:1::1000")})
+	g.Record(Event{IP: ip, Kind: FileServed, File: "f"})
+	g.Record(Event{IP: ip6, Kind: FileServed, File: "f"})
+	if diff := cmp.Diff([]string{"ip:2001:db8:1::101", mac.String()}, g.Machines()); diff != "" {
+		t.Errorf("machines after a new IPv6 lease (-want +got):\n%s", diff)
+	}
+}
+
 func TestTimeline(t *testing.T) {
 	t.Parallel()
 	g := NewLog(DefaultLimits)
@@ -132,6 +159,7 @@ func TestFloodBounded(t *testing.T) {
 		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
 		g.Record(Event{MAC: m, Kind: DHCPDiscover, ClientName: fmt.Sprintf("flood-%d", i)})
 		g.Record(Event{MAC: m, Kind: DHCPAck, IP: a})
+		g.Record(Event{MAC: m, Kind: DHCPAck, IP: netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 13: byte(i >> 16), 14: byte(i >> 8), 15: byte(i)})})
 		g.Record(Event{IP: a, Kind: FileFailed, File: "pxelinux.cfg/default", Outcome: OutcomeNotFound, Detail: "not found"})
 	}
 	follower.Close()
@@ -144,8 +172,8 @@ func TestFloodBounded(t *testing.T) {
 	if n := len(g.Summaries()); n != DefaultLimits.Machines {
 		t.Errorf("%d summaries kept, want %d", n, DefaultLimits.Machines)
 	}
-	if len(g.byIP) > DefaultLimits.Machines {
-		t.Errorf("%d address mappings kept for %d machines", len(g.byIP), DefaultLimits.Machines)
+	if len(g.byIP) > 2*DefaultLimits.Machines {
+		t.Errorf("%d address mappings kept for %d machines, one per family each", len(g.byIP), DefaultLimits.Machines)
 	}
 	if !stalled.Dropped() || len(g.subs) != 0 {
 		t.Errorf("stalled follower dropped %v, %d followers left", stalled.Dropped(), len(g.subs))

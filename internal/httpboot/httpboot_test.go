@@ -6,8 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +27,12 @@ func serve(t *testing.T) (string, string, *events.Log) {
 // serveWith serves a root with a 1 MB debian-installer/linux, after edit
 // (if set) has changed the Server.
 func serveWith(t *testing.T, edit func(*Server)) (string, string, *events.Log) {
+	t.Helper()
+	return serveOn(t, "127.0.0.1:0", edit)
+}
+
+// serveOn is serveWith listening on addr.
+func serveOn(t *testing.T, addr string, edit func(*Server)) (string, string, *events.Log) {
 	t.Helper()
 	dir := t.TempDir()
 	root := filepath.Join(dir, "root")
@@ -40,7 +50,7 @@ func serveWith(t *testing.T, edit func(*Server)) (string, string, *events.Log) {
 	if edit != nil {
 		edit(s)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +99,51 @@ func eventsOf(log *events.Log, want int, keep func(events.Event) bool) []events.
 		}
 	}
 	return got
+}
+
+// TestIPv6Client fetches with curl over IPv6: the opener sees both
+// addresses as IPv6 and the event is the client's IPv6 address.
+func TestIPv6Client(t *testing.T) {
+	t.Parallel()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatalf("curl not installed: %v", err)
+	}
+	var mu sync.Mutex
+	var reqs []bootfs.Request
+	base, root, log := serveOn(t, "[::1]:0", func(s *Server) {
+		next := s.Files
+		s.Files = bootfs.OpenerFunc(func(ctx context.Context, r *bootfs.Request) (bootfs.File, error) {
+			mu.Lock()
+			reqs = append(reqs, *r)
+			mu.Unlock()
+			return next.Open(ctx, r)
+		})
+	})
+	if !strings.HasPrefix(base, "http://[::1]:") {
+		t.Fatalf("server at %s", base)
+	}
+	out := filepath.Join(t.TempDir(), "linux")
+	// -g: the brackets are the IPv6 literal, not a curl URL glob.
+	if b, err := exec.Command(curl, "-sS", "-g", "--max-time", "20", "-o", out, base+"/debian-installer/linux").CombinedOutput(); err != nil {
+		t.Fatalf("curl: %v\n%s", err, b)
+	}
+	want, _ := os.ReadFile(filepath.Join(root, "debian-installer", "linux"))
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, want) {
+		t.Errorf("got %d bytes, want %d", len(got), len(want))
+	}
+	mu.Lock()
+	if len(reqs) != 1 || reqs[0].Remote.Addr() != netip.IPv6Loopback() || reqs[0].Local != netip.IPv6Loopback() {
+		t.Errorf("opener saw %+v, want one request from and to ::1", reqs)
+	}
+	mu.Unlock()
+	var evs []events.Event
+	for deadline := time.Now().Add(5 * time.Second); len(evs) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		evs = log.Events("ip:::1")
+	}
+	if len(evs) != 1 || evs[0].IP != netip.IPv6Loopback() || evs[0].Bytes != int64(len(want)) {
+		t.Errorf("events: %+v", evs)
+	}
 }
 
 func TestServesFilesWithRange(t *testing.T) {

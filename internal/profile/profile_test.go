@@ -193,6 +193,50 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
+// TestServiceIPv6Server renders for a machine that reached pxed over IPv6:
+// every URL brackets the literal (RFC 3986 §3.2.2), and a link-local
+// server address loses pxed's zone, which the machine could not use.
+func TestServiceIPv6Server(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("pxed.yaml", []byte(stations))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := *installer
+	p.Cmdline = "url=http://{{.ServerHost}}:8080/preseed.cfg server={{.Server}}"
+	cfg.Profiles = []config.Profile{p}
+	snap, err := catalog.Static(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080}
+	st03 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x7a, 0x3e}
+	for _, tc := range []struct{ local, host string }{
+		{"2001:db8:1::21", "2001:db8:1::21"},
+		{"fe80::21%br0", "fe80::21"},
+	} {
+		f, err := s.Open(context.Background(), &bootfs.Request{
+			Path:   "ipxe/00-18-e7-42-7a-3e.ipxe",
+			Remote: netip.MustParseAddrPort("[2001:db8:1::103]:2000"), Local: netip.MustParseAddr(tc.local),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+		for _, want := range []string{
+			"kernel http://[" + tc.host + "]:8080/debian-installer/amd64/linux ",
+			"url=http://[" + tc.host + "]:8080/preseed.cfg server=" + tc.host + "\n",
+		} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("script on %s lacks %q:\n%s", tc.local, want, b)
+			}
+		}
+		if got, want := s.ScriptURL(st03, netip.MustParseAddr(tc.local)), "http://["+tc.host+"]:8080/ipxe/00-18-e7-42-7a-3e.ipxe"; got != want {
+			t.Errorf("ScriptURL on %s = %q, want %q", tc.local, got, want)
+		}
+	}
+}
+
 // TestServiceMultiArch serves one profile to an x64 UEFI and an arm64 UEFI
 // machine: each one's GRUB reads the same path, grub.cfg, and gets the
 // kernel, initrd and console of its own architecture, as its DHCP request

@@ -76,7 +76,7 @@ func (c *clients) record(e events.Event) {
 		if c.byIP == nil || len(c.byIP) >= maxSeen {
 			c.byIP = map[netip.Addr]pxe.MACKey{}
 		}
-		c.byIP[e.IP.Unmap()] = pxe.KeyOf(e.MAC)
+		c.byIP[e.IP.Unmap().WithZone("")] = pxe.KeyOf(e.MAC)
 	}
 }
 
@@ -92,7 +92,7 @@ func (c *clients) client(mac net.HardwareAddr) (pxe.Client, bool) {
 func (c *clients) at(ip netip.Addr) (net.HardwareAddr, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k, ok := c.byIP[ip.Unmap()]
+	k, ok := c.byIP[ip.Unmap().WithZone("")]
 	if !ok {
 		return nil, false
 	}
@@ -125,7 +125,7 @@ func (s *Service) ScriptURL(mac net.HardwareAddr, server netip.Addr) string {
 	if _, _, ok := s.ProfileFor(mac, server); !ok {
 		return ""
 	}
-	return "http://" + net.JoinHostPort(server.String(), strconv.Itoa(s.HTTPPort)) + "/" + IPXEScriptPath(mac)
+	return "http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), strconv.Itoa(s.HTTPPort)) + "/" + IPXEScriptPath(mac)
 }
 
 // IPXEScriptPath is where the iPXE script of machine mac is served, over
@@ -207,7 +207,10 @@ func macAfter(name, prefix, suffix string) (net.HardwareAddr, bool) {
 func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) cmdline.Facts {
 	f := cmdline.Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
 	if r.Local.IsValid() {
-		f.Server = r.Local.Unmap().String()
+		// Without a zone: it names pxed's interface, not the client's.
+		server := r.Local.Unmap().WithZone("")
+		f.Server = server.String()
+		f.ServerHost = urlHost(server)
 	}
 	if host != nil {
 		f.Hostname = host.Name
@@ -226,4 +229,12 @@ func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Requ
 		f.HTTPBase = "http://" + net.JoinHostPort(f.Server, strconv.Itoa(s.HTTPPort)) + "/"
 	}
 	return f
+}
+
+// urlHost writes a as the host of a URL: an IPv6 literal in brackets.
+func urlHost(a netip.Addr) string {
+	if a.Is6() {
+		return "[" + a.String() + "]"
+	}
+	return a.String()
 }

@@ -152,7 +152,37 @@ func HTTPBootURL(file string, server netip.Addr, port int, secure bool) string {
 	if secure {
 		scheme = "https://"
 	}
-	return scheme + netip.AddrPortFrom(server.Unmap(), uint16(port)).String() + "/" + strings.TrimLeft(file, "/")
+	return scheme + netip.AddrPortFrom(urlHost(server), uint16(port)).String() + "/" + strings.TrimLeft(file, "/")
+}
+
+// TFTPURL is the boot file URL a DHCPv6 PXE client is given in option 59
+// (RFC 5970 §3.1: a URL, as DHCPv6 has no siaddr and file fields):
+// tftp://[2001:db8:1::21]/path for an IPv6 server, tftp://192.168.1.21/path
+// for an IPv4 one; the literal is bracketed as RFC 3986 §3.2.2 asks. A file
+// that is already a URL (tftp://, http://, https://) is given as it is; ""
+// when there is no file or no server.
+func TFTPURL(server netip.Addr, file string) string {
+	switch {
+	case file == "":
+		return ""
+	case IsURL(file) || strings.HasPrefix(strings.ToLower(file), "tftp://"):
+		return file
+	case !server.IsValid():
+		return ""
+	}
+	host := urlHost(server).String()
+	if server.Is6() && !server.Is4In6() {
+		host = "[" + host + "]"
+	}
+	return "tftp://" + host + "/" + strings.TrimLeft(file, "/")
+}
+
+// urlHost is server as a URL names it: an IPv4-mapped address as IPv4, and
+// without a zone. A zone names an interface of pxed's host and means
+// nothing to the client (which reaches a link-local server through its own
+// interface); RFC 6874's "%25" form is not understood by firmware.
+func urlHost(server netip.Addr) netip.Addr {
+	return server.Unmap().WithZone("")
 }
 
 // IsURL reports whether a boot file is an http:// or https:// URL rather

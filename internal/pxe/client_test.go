@@ -84,6 +84,30 @@ func TestArchFamilyAndNames(t *testing.T) {
 	}
 }
 
+func TestTFTPURL(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		server, file, want string
+	}{
+		{"2001:db8:1::21", "debian-installer/amd64/grubx64.efi", "tftp://[2001:db8:1::21]/debian-installer/amd64/grubx64.efi"},
+		{"192.168.1.21", "pxelinux.0", "tftp://192.168.1.21/pxelinux.0"},
+		{"::ffff:192.168.1.21", "/pxelinux.0", "tftp://192.168.1.21/pxelinux.0"},
+		{"fe80::21%br0", "grubx64.efi", "tftp://[fe80::21]/grubx64.efi"}, // the zone is pxed's, not the client's
+		{"2001:db8:1::21", "tftp://[2001:db8:1::5]/x.efi", "tftp://[2001:db8:1::5]/x.efi"},
+		{"2001:db8:1::21", "http://[2001:db8:1::5]:8080/x.efi", "http://[2001:db8:1::5]:8080/x.efi"},
+		{"2001:db8:1::21", "", ""},
+		{"", "pxelinux.0", ""},
+	} {
+		var server netip.Addr
+		if tc.server != "" {
+			server = netip.MustParseAddr(tc.server)
+		}
+		if got := TFTPURL(server, tc.file); got != tc.want {
+			t.Errorf("TFTPURL(%s, %q) = %q, want %q", tc.server, tc.file, got, tc.want)
+		}
+	}
+}
+
 func TestHTTPBootURL(t *testing.T) {
 	t.Parallel()
 	server := netip.MustParseAddr("192.168.1.21")
@@ -104,6 +128,16 @@ func TestHTTPBootURL(t *testing.T) {
 	} {
 		if got := HTTPBootURL(tc.file, server, tc.port, tc.secure); got != tc.want {
 			t.Errorf("HTTPBootURL(%q, %d, %v) = %q, want %q", tc.file, tc.port, tc.secure, got, tc.want)
+		}
+	}
+	// RFC 3986 §3.2.2: an IPv6 literal in brackets, without a zone.
+	for _, tc := range []struct{ server, want string }{
+		{"2001:db8:1::21", "http://[2001:db8:1::21]:8080/snponly.efi"},
+		{"fe80::1%br0", "http://[fe80::1]:8080/snponly.efi"},
+		{"::ffff:192.168.1.21", "http://192.168.1.21:8080/snponly.efi"},
+	} {
+		if got := HTTPBootURL("snponly.efi", netip.MustParseAddr(tc.server), 8080, false); got != tc.want {
+			t.Errorf("HTTPBootURL on %s = %q, want %q", tc.server, got, tc.want)
 		}
 	}
 	b := Boot{File: "pxelinux.0", Files: map[Arch]string{ArchX64UEFI: "grubx64.efi"}}

@@ -22,7 +22,13 @@ import (
 // Finished transfers are collected in the returned *transfers.
 func testServer(t testing.TB, s *Server) (netip.AddrPort, *transfers) {
 	t.Helper()
-	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	return testServerOn(t, s, "udp4", "127.0.0.1:0")
+}
+
+// testServerOn is testServer listening on addr of network (udp4, udp6).
+func testServerOn(t testing.TB, s *Server, network, addr string) (netip.AddrPort, *transfers) {
+	t.Helper()
+	conn, err := net.ListenPacket(network, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +150,11 @@ func tftpGet(addr netip.AddrPort, file string, o clientOpts) (clientResult, erro
 	if o.dupAcks == 0 {
 		o.dupAcks = 1
 	}
-	conn, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(netip.MustParseAddrPort("127.0.0.1:0")))
+	local := netip.MustParseAddrPort("127.0.0.1:0")
+	if addr.Addr().Is6() {
+		local = netip.MustParseAddrPort("[::1]:0")
+	}
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(local))
 	if err != nil {
 		return res, err
 	}

@@ -3,6 +3,7 @@ package tftp
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,13 +17,16 @@ import (
 // atftp, tftp-hpa and busybox.
 func TestInterop(t *testing.T) {
 	t.Parallel()
-	t.Run("transfer-sockets", func(t *testing.T) { t.Parallel(); testInterop(t, false) })
+	t.Run("transfer-sockets", func(t *testing.T) { t.Parallel(); testInterop(t, false, false) })
 	// Clients take the server's TID from its first reply, so port 69 (here
 	// the listening port) works as one.
-	t.Run("single-port", func(t *testing.T) { t.Parallel(); testInterop(t, true) })
+	t.Run("single-port", func(t *testing.T) { t.Parallel(); testInterop(t, true, false) })
+	// The same clients over IPv6, on both links.
+	t.Run("ipv6-transfer-sockets", func(t *testing.T) { t.Parallel(); testInterop(t, false, true) })
+	t.Run("ipv6-single-port", func(t *testing.T) { t.Parallel(); testInterop(t, true, true) })
 }
 
-func testInterop(t *testing.T, singlePort bool) {
+func testInterop(t *testing.T, singlePort, ipv6 bool) {
 	files := map[string][]byte{
 		"small":                pattern(1000),
 		"exact":                pattern(512 * 40),  // ends with an empty block at blksize 512
@@ -32,8 +36,13 @@ func testInterop(t *testing.T, singlePort bool) {
 	}
 	_, s := dirServer(t, files)
 	s.SinglePort = singlePort
-	addr, _ := testServer(t, s)
+	network, listen := "udp4", "127.0.0.1:0"
+	if ipv6 {
+		network, listen = "udp6", "[::1]:0"
+	}
+	addr, trs := testServerOn(t, s, network, listen)
 	host, port := addr.Addr().String(), strconv.Itoa(int(addr.Port()))
+	urlHost := net.JoinHostPort(host, port) // [::1]:port, RFC 3986 §3.2.2
 
 	type client struct {
 		name string
@@ -42,10 +51,10 @@ func testInterop(t *testing.T, singlePort bool) {
 	}
 	clients := []client{
 		{"curl", "curl", func(r, l string) []string {
-			return []string{"-sS", "--max-time", "20", "-o", l, "tftp://" + host + ":" + port + "/" + r}
+			return []string{"-sS", "--max-time", "20", "-o", l, "tftp://" + urlHost + "/" + r}
 		}},
 		{"curl-blksize", "curl", func(r, l string) []string {
-			return []string{"-sS", "--max-time", "20", "--tftp-blksize", "1468", "-o", l, "tftp://" + host + ":" + port + "/" + r}
+			return []string{"-sS", "--max-time", "20", "--tftp-blksize", "1468", "-o", l, "tftp://" + urlHost + "/" + r}
 		}},
 		{"atftp", "atftp", func(r, l string) []string {
 			return []string{"-g", "-r", r, "-l", l, host, port}
@@ -88,6 +97,18 @@ func testInterop(t *testing.T, singlePort bool) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s get %s: got %d bytes, want %d; content differs\n%s", c.name, name, len(got), len(want), outb)
 			}
+		}
+	}
+	// Each transfer was reported with the client's address of the family
+	// it came over (events and the timeline key on it).
+	trs.mu.Lock()
+	defer trs.mu.Unlock()
+	if len(trs.list) == 0 {
+		t.Error("no transfer reported")
+	}
+	for _, tr := range trs.list {
+		if tr.Remote.Addr().Is6() != ipv6 || tr.Local.Is6() != ipv6 {
+			t.Errorf("transfer of %s reported from %v to %v, want IPv6 %v", tr.Path, tr.Remote, tr.Local, ipv6)
 		}
 	}
 }

@@ -18,7 +18,25 @@ const (
 	// headerOverhead is IPv4(20) + UDP(8) + TFTP DATA header(4): a block of
 	// MTU − headerOverhead bytes fills one unfragmented IPv4 packet.
 	headerOverhead = 32
+	// headerOverhead6 is the same over IPv6, whose header is 40 bytes
+	// (RFC 8200 §3); IPv6 routers never fragment (RFC 8200 §5), so a larger
+	// block would be dropped on the way, not split.
+	headerOverhead6 = 52
 )
+
+// pathBlockSize caps a transfer's block size, limit, to what fits one
+// unfragmented packet on an interface of MTU mtu (0: unknown, no cap) over
+// IPv6 or IPv4.
+func pathBlockSize(limit, mtu int, ipv6 bool) int {
+	if mtu <= 0 {
+		return limit
+	}
+	overhead := headerOverhead
+	if ipv6 {
+		overhead = headerOverhead6
+	}
+	return max(min(limit, mtu-overhead), minBlockSize)
+}
 
 // limits are what the server is willing to agree to for one transfer.
 type limits struct {

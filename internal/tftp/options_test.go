@@ -60,3 +60,26 @@ func TestNegotiate(t *testing.T) {
 		}
 	}
 }
+
+// TestPathBlockSize: the largest block that leaves one unfragmented packet,
+// MTU − 32 over IPv4 (20 + UDP 8 + TFTP 4) and MTU − 52 over IPv6 (40 + 8 + 4).
+func TestPathBlockSize(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		limit, mtu int
+		ipv6       bool
+		want       int
+	}{
+		{1468, 1500, false, 1468},
+		{1468, 1500, true, 1448},
+		{8192, 9000, false, 8192},
+		{65464, 9000, true, 8948},
+		{1468, 1280, true, 1228}, // IPv6's minimum link MTU (RFC 8200 §5)
+		{1468, 0, true, 1468},    // MTU unknown: the configured cap alone
+		{512, 1500, true, 512},
+	} {
+		if got := pathBlockSize(tc.limit, tc.mtu, tc.ipv6); got != tc.want {
+			t.Errorf("pathBlockSize(%d, %d, ipv6=%v) = %d, want %d", tc.limit, tc.mtu, tc.ipv6, got, tc.want)
+		}
+	}
+}

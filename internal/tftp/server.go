@@ -2,6 +2,7 @@ package tftp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -115,35 +117,88 @@ func (s *Server) logger() *slog.Logger {
 	return logsink.Or(s.Logger)
 }
 
-// ListenAndServe listens on the UDP address addr (":69" if empty) and serves
-// until ctx is done. A host that is an IPv6 literal listens on IPv6;
-// anything else on IPv4.
+// ListenAndServe listens on the UDP address addr (":69" if empty; see
+// Listen) and serves until ctx is done.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	conn, err := Listen(addr)
+	conns, err := Listen(addr)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return s.Serve(ctx, conn)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, len(conns))
+	for _, c := range conns {
+		go func() {
+			err := s.Serve(ctx, c)
+			cancel() // one socket failing stops the others
+			errs <- err
+		}()
+	}
+	var first error
+	for range conns {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	return first
 }
 
-// Listen opens the UDP socket ListenAndServe serves on: addr (":69" if
-// empty), IPv6 when its host is an IPv6 literal, else IPv4.
-func Listen(addr string) (net.PacketConn, error) {
+// Listen opens the UDP sockets to serve (each with Serve) for addr (":69"
+// if empty). A host that is an IPv4 literal (0.0.0.0:69) gives one IPv4
+// socket; an IPv6 literal ([::]:69) one IPv6-only socket; no host, both
+// families: an IPv4 socket and an IPv6-only one on the same port (the IPv6
+// one left out, with no error, on a kernel without IPv6).
+//
+// Two sockets rather than one dual-stack socket (IPV6_V6ONLY off, IPv4
+// clients seen as ::ffff:a.b.c.d): the IPv4 path stays exactly what it is
+// without IPv6 (its IP_PKTINFO control messages and its reads); and in
+// single-port mode a reply to an IPv4 client must leave from the address the
+// request was sent to, which on a dual-stack socket takes an IPV6_PKTINFO
+// with a mapped source that golang.org/x/net/ipv6 does not write.
+func Listen(addr string) ([]net.PacketConn, error) {
 	if addr == "" {
 		addr = ":69"
 	}
-	network := "udp4"
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
-			network = "udp6"
-		}
-	}
-	conn, err := net.ListenPacket(network, addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("tftp: %w", err)
 	}
-	return conn, nil
+	if host != "" {
+		network := "udp4"
+		if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+			network = "udp6" // Go sets IPV6_V6ONLY for "udp6"
+		}
+		conn, err := net.ListenPacket(network, addr)
+		if err != nil {
+			return nil, fmt.Errorf("tftp: %w", err)
+		}
+		return []net.PacketConn{conn}, nil
+	}
+	return listenBoth("", "::", port)
+}
+
+// listenBoth opens an IPv4 socket on host4 and an IPv6-only one on host6,
+// on the same port.
+func listenBoth(host4, host6, port string) ([]net.PacketConn, error) {
+	c4, err := net.ListenPacket("udp4", net.JoinHostPort(host4, port))
+	if err != nil {
+		return nil, fmt.Errorf("tftp: %w", err)
+	}
+	// The port the IPv4 socket got (port 0 picks one), so that both
+	// families answer on the same port.
+	port = strconv.Itoa(c4.LocalAddr().(*net.UDPAddr).Port)
+	c6, err := net.ListenPacket("udp6", net.JoinHostPort(host6, port))
+	switch {
+	case errors.Is(err, syscall.EAFNOSUPPORT):
+		return []net.PacketConn{c4}, nil
+	case err != nil:
+		c4.Close()
+		return nil, fmt.Errorf("tftp: %w", err)
+	}
+	return []net.PacketConn{c4, c6}, nil
 }
 
 // Serve answers the requests that arrive on conn until ctx is done, then
@@ -382,13 +437,7 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 		maxWindowSize: min(orDefault(s.MaxWindowSize, DefaultMaxWindowSize), windowCap),
 		size:          -1,
 	}
-	if mtu := interfaceMTU(in.ifindex); mtu > 0 {
-		overhead := headerOverhead
-		if in.dst.Is6() {
-			overhead += 20 // IPv6 header is 40 bytes, not 20
-		}
-		lim.maxBlockSize = min(lim.maxBlockSize, mtu-overhead)
-	}
+	lim.maxBlockSize = pathBlockSize(lim.maxBlockSize, interfaceMTU(in.ifindex), in.dst.Is6() || in.src.Addr().Is6())
 	if mode == "octet" {
 		lim.size = f.Size()
 		tr.Size = lim.size

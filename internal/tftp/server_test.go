@@ -127,6 +127,54 @@ func TestBlockSizeClamp(t *testing.T) {
 	}
 }
 
+// TestBothFamilies serves one IPv4 and one IPv6 socket on the same port, as
+// Listen does for an address without a host (":69"), and fetches over each,
+// lock-step and windowed, through every link.
+func TestBothFamilies(t *testing.T) {
+	t.Parallel()
+	data := pattern(100_000)
+	for _, single := range []bool{false, true} {
+		conns, err := listenBoth("127.0.0.1", "::1", "0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(conns) != 2 {
+			t.Fatalf("%d sockets, want 2", len(conns))
+		}
+		a4, a6 := conns[0].LocalAddr().(*net.UDPAddr).AddrPort(), conns[1].LocalAddr().(*net.UDPAddr).AddrPort()
+		if !a4.Addr().Is4() || !a6.Addr().Is6() || a4.Port() != a6.Port() {
+			t.Fatalf("sockets on %v and %v, want IPv4 and IPv6 on one port", a4, a6)
+		}
+		_, s := dirServer(t, map[string][]byte{"f": data})
+		s.SinglePort = single
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, len(conns))
+		for _, c := range conns {
+			go func() { done <- s.Serve(ctx, c) }()
+		}
+		for _, addr := range []netip.AddrPort{a4, a6} {
+			for _, opts := range [][]Option{nil, {{"blksize", "1468"}, {"windowsize", "8"}}} {
+				res, err := tftpGet(addr, "f", clientOpts{options: opts})
+				if err != nil || !bytes.Equal(res.data, data) {
+					t.Errorf("single-port %v, %v, options %v: %d bytes, %v", single, addr, opts, len(res.data), err)
+				}
+				if res.server.Addr() != addr.Addr() {
+					t.Errorf("single-port %v: reply to %v came from %v", single, addr, res.server)
+				}
+			}
+		}
+		cancel()
+		for range conns {
+			if err := <-done; err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
 func TestNetascii(t *testing.T) {
 	t.Parallel()
 	// Lines that put CR LF pairs across 512-byte block boundaries.
