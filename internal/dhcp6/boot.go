@@ -1,9 +1,6 @@
 package dhcp6
 
 import (
-	"net/netip"
-	"strings"
-
 	"github.com/insomniacslk/dhcp/dhcpv6"
 
 	"github.com/pxed/pxed/internal/pxe"
@@ -57,22 +54,10 @@ func (t *turn) bootOptions(resp *dhcpv6.Message, oro dhcpv6.OptionCodes) {
 		resp.AddOption(&dhcpv6.OptVendorClass{EnterpriseNumber: t.enterprise, Data: [][]byte{[]byte("HTTPClient")}})
 	case script != "":
 		url = script
-	case file == "":
-		return
-	case pxe.IsURL(file) || strings.HasPrefix(strings.ToLower(file), "tftp://"):
-		url = file
 	default:
-		url = tftpURL(server, file)
+		if url = pxe.TFTPURL(server, file); url == "" {
+			return
+		}
 	}
 	resp.AddOption(dhcpv6.OptBootFileURL(url))
-}
-
-// tftpURL is the tftp:// URL of file on server: an IPv6 literal in
-// brackets (RFC 3986 §3.2.2), the path from the root.
-func tftpURL(server netip.Addr, file string) string {
-	host := server.String()
-	if server.Is6() && !server.Is4In6() {
-		host = "[" + host + "]"
-	}
-	return "tftp://" + host + "/" + strings.TrimLeft(file, "/")
 }

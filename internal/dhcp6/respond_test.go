@@ -568,19 +568,6 @@ func TestBootOptions(t *testing.T) {
 	})
 }
 
-func TestTFTPURL(t *testing.T) {
-	t.Parallel()
-	for _, tt := range []struct{ server, file, want string }{
-		{"2001:db8:1::21", "pxelinux.0", "tftp://[2001:db8:1::21]/pxelinux.0"},
-		{"2001:db8:1::21", "/efi/grubx64.efi", "tftp://[2001:db8:1::21]/efi/grubx64.efi"},
-		{"192.168.1.21", "pxelinux.0", "tftp://192.168.1.21/pxelinux.0"},
-	} {
-		if got := tftpURL(netip.MustParseAddr(tt.server), tt.file); got != tt.want {
-			t.Errorf("tftpURL(%s, %s) = %q, want %q", tt.server, tt.file, got, tt.want)
-		}
-	}
-}
-
 func TestClientMAC(t *testing.T) {
 	t.Parallel()
 	llt := &dhcpv6.DUIDLLT{HWType: iana.HWTypeEthernet, Time: 7, LinkLayerAddr: station01}
