@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/web"
 )
@@ -99,6 +101,9 @@ tftp:
 	}
 }
 
+// TestLeasesJSON: `pxed leases` lists the journal's DHCPv4 and DHCPv6
+// leases, as JSON and as a table; a DHCPv6 lease shows its family, DUID and
+// IAID, and a dash for a MAC pxed does not know.
 func TestLeasesJSON(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -107,9 +112,14 @@ func TestLeasesJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
-	l := lease.Lease{IP: netip.MustParseAddr("192.168.1.101"), MAC: []byte{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}, Hostname: "station-01", State: lease.Bound, Expires: exp}
-	if err := j.Commit(context.Background(), l); err != nil {
-		t.Fatal(err)
+	duid := []byte{0, 4, 0xd7, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8}
+	for _, l := range []lease.Lease{
+		{IP: netip.MustParseAddr("192.168.1.101"), MAC: []byte{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}, Hostname: "station-01", State: lease.Bound, Expires: exp},
+		{IP: netip.MustParseAddr("2001:db8:1::1000"), ClientID: append(append([]byte("v6:"), duid...), 0, 0, 0, 7), State: lease.Bound, Expires: exp},
+	} {
+		if err := j.Commit(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
 	}
 	defer j.Close()
 	code, stdout, stderr := runCLI("leases", "--data-dir", dir, "--json")
@@ -117,13 +127,23 @@ func TestLeasesJSON(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(stdout), &got) != nil {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
-	want := web.LeaseJSON{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Hostname: "station-01", State: "bound", Expires: exp.UTC(), Active: true}
-	if len(got) != 1 || got[0] != want {
-		t.Errorf("leases --json = %+v, want [%+v]", got, want)
+	seven := uint32(7)
+	want := []web.LeaseJSON{
+		{MAC: "00:18:e7:42:84:3a", IP: "192.168.1.101", Family: "ipv4", Hostname: "station-01", State: "bound", Expires: exp.UTC(), Active: true},
+		{IP: "2001:db8:1::1000", Family: "ipv6", DUID: "0004d71a2b3c4d5e6f708192a3b4c5d6e7f8", IAID: &seven, State: "bound", Expires: exp.UTC(), Active: true},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("leases --json (-want +got):\n%s", diff)
 	}
 	code, stdout, _ = runCLI("leases", "--data-dir", dir)
-	if code != 0 || !strings.Contains(stdout, "192.168.1.101  00:18:e7:42:84:3a  station-01  bound") {
-		t.Errorf("leases table: %q", stdout)
+	for _, row := range []string{
+		"192.168.1.101     ipv4    00:18:e7:42:84:3a  station-01  bound",
+		"2001:db8:1::1000  ipv6    -                  -           bound",
+		"0004d71a2b3c4d5e6f708192a3b4c5d6e7f8/7",
+	} {
+		if code != 0 || !strings.Contains(stdout, row) {
+			t.Errorf("leases table lacks %q:\n%s", row, stdout)
+		}
 	}
 }
 

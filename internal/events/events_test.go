@@ -63,6 +63,11 @@ func TestDualStackMachine(t *testing.T) {
 	if diff := cmp.Diff([]string{"ip:2001:db8:1::101", mac.String()}, g.Machines()); diff != "" {
 		t.Errorf("machines after a new IPv6 lease (-want +got):\n%s", diff)
 	}
+	// Its summary names both leased addresses, IPv4 first.
+	s, _ := g.Summary(mac.String())
+	if want := [2]netip.Addr{ip, netip.MustParseAddr("2001:db8:1::1000")}; s.Addrs != want {
+		t.Errorf("summary addresses %v, want %v", s.Addrs, want)
+	}
 }
 
 func TestTimeline(t *testing.T) {

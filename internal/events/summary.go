@@ -12,8 +12,13 @@ type Summary struct {
 	MAC string // or "ip:ADDR" for an address pxed did not lease
 	// Host is the configured host the machine matched, else the name it
 	// sent itself (option 12, untrusted).
-	Host     string
-	IP       netip.Addr
+	Host string
+	// IP is the address last acknowledged to it, of either family (until
+	// one is, the address it was first seen from).
+	IP netip.Addr
+	// Addrs are the last addresses acknowledged to it, IPv4 then IPv6,
+	// each invalid when none was: a dual-stack machine holds one of each.
+	Addrs    [2]netip.Addr
 	Arch     string
 	LastSeen time.Time
 	// State is where its last boot stands, in words: "discovering",
@@ -146,6 +151,7 @@ func (m *machine) verdict(now time.Time, ended bool) Verdict {
 // after its loader says what the firmware may have done.
 func (m *machine) summary(now time.Time) Summary {
 	s := m.sum
+	s.Addrs = m.ips
 	if v := m.verdict(now, false); v != VerdictNone {
 		s.Failure = v.String()
 	}

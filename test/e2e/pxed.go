@@ -286,11 +286,13 @@ func (x *Pxed) readLeases(t *testing.T) ([]Lease, error) {
 	return ls, nil
 }
 
-// expectLease fails the test unless leases hold ip for mac in state bound.
+// expectLease fails the test unless leases hold ip for mac in state bound;
+// leases of the other family are not looked at (a dual-stack machine holds
+// one of each).
 func expectLease(t *testing.T, leases []Lease, mac string, ip netip.Addr) {
 	t.Helper()
 	for _, l := range leases {
-		if !strings.EqualFold(l.MAC, mac) {
+		if !strings.EqualFold(l.MAC, mac) || l.IP.Is4() != ip.Is4() {
 			continue
 		}
 		if l.IP != ip || l.State != "bound" {

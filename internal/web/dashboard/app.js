@@ -51,7 +51,10 @@ function renderMachines() {
     tr.append(el("td", "mono", m.mac));
     const host = el("td", null, m.host || "");
     if (!m.known) host.append(" ", el("span", "badge", "discovered"));
-    tr.append(host, el("td", "mono", m.ip || ""), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
+    // A dual-stack machine holds an address of each family: one a line.
+    const ips = el("td", "mono");
+    (m.ips && m.ips.length ? m.ips : [m.ip || ""]).forEach((a, i) => { if (i) ips.append(el("br")); ips.append(a); });
+    tr.append(host, ips, el("td", null, m.arch || ""), el("td", null, m.profile || ""));
     const st = el("td", "state", m.state);
     if (m.install) st.append(el("span", "reason", m.install));
     if (m.failure) st.append(el("span", "reason", m.failure));
@@ -81,7 +84,10 @@ async function loadLeases() {
   const body = document.querySelector("#leases tbody");
   body.replaceChildren(...list.map(l => {
     const tr = el("tr");
-    tr.append(el("td", "mono", l.ip), el("td", "mono", l.mac), el("td", null, l.hostname || ""),
+    tr.dataset.family = l.family;
+    const id = l.duid ? l.duid + " / " + l.iaid : "";
+    tr.append(el("td", "mono", l.ip), el("td", null, l.family === "ipv6" ? "IPv6" : "IPv4"), el("td", "mono", l.mac || ""),
+      el("td", "mono duid", id), el("td", null, l.hostname || ""),
       el("td", null, l.active ? l.state : l.state + " (ended)"), el("td", null, new Date(l.expires).toLocaleString()));
     return tr;
   }));
