@@ -144,6 +144,9 @@ func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
 
 // stepLine says what a step was.
 func stepLine(s web.StepJSON) string {
+	if s.Proto == "dhcp6" {
+		return stepLine6(s)
+	}
 	switch s.Kind {
 	case "file", "file failed":
 		return strings.ToUpper(s.Proto) + " " + s.File
@@ -158,6 +161,22 @@ func stepLine(s web.StepJSON) string {
 		return "DHCP " + s.Kind
 	}
 	return s.Kind
+}
+
+// dhcp6Messages names a DHCPv6 step by its message (RFC 8415 §7.3): the
+// timeline files a Solicit as a DISCOVER, an Advertise as an OFFER.
+var dhcp6Messages = map[string]string{"DISCOVER": "Solicit", "OFFER": "Advertise", "REQUEST": "Request", "ACK": "Reply", "NAK": "Reply (refused)"}
+
+// stepLine6 says what a DHCPv6 step was.
+func stepLine6(s web.StepJSON) string {
+	line := "DHCPv6 " + s.Kind
+	if m, ok := dhcp6Messages[s.Kind]; ok {
+		line = "DHCPv6 " + m
+	}
+	if s.IP != "" && (s.Kind == "OFFER" || s.Kind == "ACK") {
+		line += " " + s.IP
+	}
+	return line
 }
 
 func result(s web.StepJSON) string {

@@ -79,7 +79,8 @@ func TestStatus(t *testing.T) {
 }
 
 // TestStatusDualStack: a machine leased an address over each family shows
-// both in its row and atop its timeline.
+// both in its row and atop its timeline, whose DHCPv6 step is named by its
+// message.
 func TestStatusDualStack(t *testing.T) {
 	t.Parallel()
 	ts, g := machinesAPI(t)
@@ -92,6 +93,9 @@ func TestStatusDualStack(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "192.168.1.101,2001:db8:1::101") {
 			t.Errorf("%v shows not both addresses:\n%s", args, out.String())
+		}
+		if len(args) == 4 && !strings.Contains(out.String(), "DHCPv6 Reply 2001:db8:1::101") {
+			t.Errorf("timeline names not the DHCPv6 Reply:\n%s", out.String())
 		}
 	}
 }

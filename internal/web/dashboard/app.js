@@ -114,7 +114,15 @@ async function loadDiscovered() {
   document.getElementById("no-discovered").hidden = list.length > 0;
 }
 
+// dhcp6Messages names a DHCPv6 step by its message (RFC 8415 §7.3): the
+// timeline files a Solicit as a DISCOVER, an Advertise as an OFFER.
+const dhcp6Messages = { DISCOVER: "Solicit", OFFER: "Advertise", REQUEST: "Request", ACK: "Reply", NAK: "Reply (refused)" };
+
 function stepText(s) {
+  if (s.proto === "dhcp6") {
+    const ip = s.ip && (s.kind === "OFFER" || s.kind === "ACK") ? " " + s.ip : "";
+    return "DHCPv6 " + (dhcp6Messages[s.kind] || s.kind) + ip + (s.file ? ", boot file " + s.file : "");
+  }
   switch (s.kind) {
     case "file": return (s.proto || "").toUpperCase() + " " + s.file + (s.bytes ? "" : " (size probe)");
     case "file failed": return (s.proto || "").toUpperCase() + " " + s.file;
