@@ -101,6 +101,71 @@ tftp:
 	}
 }
 
+// TestCheckDHCP6Lines: every problem of a bad dhcp6 section, of hosts'
+// ip6 and of ipv6.advertise is reported at its FILE:LINE, values the YAML
+// reader refuses as well as those Validate does, and an unknown key too.
+func TestCheckDHCP6Lines(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "bad6.yaml")
+	write := func(y string) {
+		if err := os.WriteFile(cfg, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(`interfaces: [br0]
+dhcp6:
+  lease_time: -5s
+  rate_global: -3
+  subnets:
+    - prefix: 2001:db8:1::/64
+      pools:
+        - 2001:db8:1::1000-2001:db8:1::1fff
+        - {start: "2001:db8:2::1", end: "2001:db8:2::5"}
+      dns_servers: ["ff02::1"]
+    - prefix: 2001:db8:1::/48
+    - pools: ["2001:db8:9::1-2001:db8:9::2"]
+hosts:
+  - name: a
+    mac: 02:00:00:00:00:01
+    ip6: 2001:db8:1::1001
+  - name: b
+    mac: 02:00:00:00:00:02
+    ip6: 2001:db8:7::1
+ipv6:
+  advertise:
+    - interface: br0
+      prefixes: [fe80::/64]
+`)
+	code, _, stderr := runCLI("check", "--config", cfg)
+	want := []string{
+		cfg + `:3: lease_time -5s is negative`,
+		cfg + `:4: rate_global -3 must be 0 (no global limit) or a positive number of requests per second`,
+		cfg + `:9: pool 2001:db8:2::1-2001:db8:2::5 is not inside prefix 2001:db8:1::/64`,
+		cfg + `:10: DNS server ff02::1 is not a unicast address`,
+		cfg + `:11: prefix 2001:db8:1::/48 overlaps prefix 2001:db8:1::/64 (line 6)`,
+		cfg + `:12: subnet has no prefix`,
+		cfg + `:16: host "a" ip6 2001:db8:1::1001 is inside the dynamic pool 2001:db8:1::1000-2001:db8:1::1fff (line 8)`,
+		cfg + `:19: host "b" ip6 2001:db8:7::1 is in no dhcp6 subnet`,
+		cfg + `:23: prefix fe80::/64 is not one to advertise on a link`,
+	}
+	if diff := cmp.Diff(want, strings.Split(strings.TrimSpace(stderr), "\n")); code != 1 || diff != "" {
+		t.Errorf("exit %d, problems (-want +got):\n%s", code, diff)
+	}
+
+	for _, c := range []struct{ yaml, want string }{
+		{"dhcp6:\n  subnets:\n    - prefix: 10.0.0.0/8\n", cfg + `:3: "10.0.0.0/8" is not an IPv6 prefix like 2001:db8:1::/64`},
+		{"dhcp6:\n  subnets:\n    - prefix: 2001:db8:1::/64\n      pools: [2001:db8:1::9-2001:db8:1::1]\n", cfg + `:4: pool 2001:db8:1::9-2001:db8:1::1 ends before it starts`},
+		{"dhcp6:\n  rapid_comit: true\n", cfg + `:2: unknown key "rapid_comit"`},
+		{"hosts:\n  - name: a\n    mac: 02:00:00:00:00:01\n    ip6: 192.168.1.1\n", cfg + `:4: "192.168.1.1" is not an IPv6 address`},
+	} {
+		write(c.yaml)
+		if code, _, stderr := runCLI("check", "--config", cfg); code != 1 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%q: exit %d, stderr %q; want %q", c.yaml, code, stderr, c.want)
+		}
+	}
+}
+
 // TestLeasesJSON: `pxed leases` lists the journal's DHCPv4 and DHCPv6
 // leases, as JSON and as a table; a DHCPv6 lease shows its family, DUID and
 // IAID, and a dash for a MAC pxed does not know.
