@@ -240,6 +240,8 @@ func (x *Pxed) stop(t *testing.T) {
 type Lease struct {
 	MAC      string     `json:"mac"`
 	IP       netip.Addr `json:"ip"`
+	Family   string     `json:"family"`
+	DUID     string     `json:"duid"` // DHCPv6 leases
 	Hostname string     `json:"hostname"`
 	Expires  time.Time  `json:"expires"`
 	State    string     `json:"state"`
