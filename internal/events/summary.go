@@ -13,12 +13,11 @@ type Summary struct {
 	// Host is the configured host the machine matched, else the name it
 	// sent itself (option 12, untrusted).
 	Host string
-	// IP is the address last acknowledged to it, of either family (until
-	// one is, the address it was first seen from).
-	IP netip.Addr
-	// Addrs are the last addresses acknowledged to it, IPv4 then IPv6,
-	// each invalid when none was: a dual-stack machine holds one of each.
-	Addrs    [2]netip.Addr
+	IP   netip.Addr
+	// IPs are the last addresses acknowledged to it, one per family:
+	// IPv4 first, then IPv6 (invalid where none was). A dual-stack
+	// machine is one machine with both.
+	IPs      [2]netip.Addr
 	Arch     string
 	LastSeen time.Time
 	// State is where its last boot stands, in words: "discovering",
@@ -66,6 +65,7 @@ func (m *machine) update(e Event) {
 	if e.IP.IsValid() && (e.Kind == DHCPAck || e.Kind == ProxyAck || !s.IP.IsValid()) {
 		s.IP = e.IP
 	}
+	s.IPs = m.ips
 	st := StepOf(e)
 	switch e.Kind {
 	case DHCPDiscover:
@@ -151,7 +151,6 @@ func (m *machine) verdict(now time.Time, ended bool) Verdict {
 // after its loader says what the firmware may have done.
 func (m *machine) summary(now time.Time) Summary {
 	s := m.sum
-	s.Addrs = m.ips
 	if v := m.verdict(now, false); v != VerdictNone {
 		s.Failure = v.String()
 	}

@@ -44,8 +44,7 @@ type MachineJSON struct {
 	// otherwise it is only discovered, and Host is the name it sent.
 	Known bool   `json:"known"`
 	IP    string `json:"ip,omitempty"`
-	// IPs are the addresses leased to it, IPv4 first: both of a machine
-	// that boots over both families.
+	// IPs are the last addresses given to it, one per family, IPv4 first.
 	IPs      []string  `json:"ips,omitempty"`
 	Arch     string    `json:"arch,omitempty"`
 	Profile  string    `json:"profile,omitempty"`
@@ -95,7 +94,7 @@ func (m *Machines) row(s events.Summary) MachineJSON {
 	if s.IP.IsValid() {
 		j.IP = s.IP.String()
 	}
-	for _, a := range s.Addrs {
+	for _, a := range s.IPs {
 		if a.IsValid() {
 			j.IPs = append(j.IPs, a.String())
 		}

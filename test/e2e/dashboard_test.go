@@ -179,7 +179,7 @@ func TestDashboardDualStack(t *testing.T) {
 	b := startBrowser(t, l.server, l.token)
 	b.navigate(t, dashboardURL+"#"+mac)
 	row := fmt.Sprintf(`document.querySelector('#machines tbody tr[data-mac=%q]')`, mac)
-	b.waitJS(t, "the machine with both addresses", fmt.Sprintf(`%s !== null && %s.cells[2].textContent === %q`, row, row, ip4.String()+ip6.String()), 30*time.Second)
+	b.waitJS(t, "the machine with both addresses", fmt.Sprintf(`%s !== null && %s.cells[2].textContent === %q`, row, row, ip4.String()+" "+ip6.String()), 30*time.Second)
 	if n := eval[int](t, b, `document.querySelectorAll('#machines tbody tr').length`); n != 1 {
 		t.Errorf("%d machines in the table, want the one", n)
 	}

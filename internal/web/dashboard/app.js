@@ -51,10 +51,7 @@ function renderMachines() {
     tr.append(el("td", "mono", m.mac));
     const host = el("td", null, m.host || "");
     if (!m.known) host.append(" ", el("span", "badge", "discovered"));
-    // A dual-stack machine holds an address of each family: one a line.
-    const ips = el("td", "mono");
-    (m.ips && m.ips.length ? m.ips : [m.ip || ""]).forEach((a, i) => { if (i) ips.append(el("br")); ips.append(a); });
-    tr.append(host, ips, el("td", null, m.arch || ""), el("td", null, m.profile || ""));
+    tr.append(host, el("td", "mono", (m.ips || [m.ip || ""]).join(" ")), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
     const st = el("td", "state", m.state);
     if (m.install) st.append(el("span", "reason", m.install));
     if (m.failure) st.append(el("span", "reason", m.failure));
