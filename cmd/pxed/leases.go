@@ -15,7 +15,8 @@ import (
 	"github.com/pxed/pxed/internal/web"
 )
 
-// leases prints the lease store: the embedded journal, read without
+// leases prints the lease store, DHCPv4 and DHCPv6 leases in one table
+// (an IPv6 lease is held by a DUID and IAID, its MAC shown when known): the embedded journal, read without
 // locking it so that it works while pxed serves, or the PostgreSQL database
 // the config names, which shows the leases of every instance sharing it.
 func leases(ctx context.Context, args []string, stdout io.Writer) error {
@@ -48,9 +49,14 @@ func leases(ctx context.Context, args []string, stdout io.Writer) error {
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "IP\tMAC\tHOSTNAME\tSTATE\tEXPIRES")
+	fmt.Fprintln(tw, "IP\tFAMILY\tMAC\tHOSTNAME\tSTATE\tEXPIRES\tDUID/IAID")
 	for _, l := range out {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", l.IP, l.MAC, l.Hostname, l.State, l.Expires.Local().Format(time.DateTime))
+		id := "-"
+		if l.IAID != nil {
+			id = fmt.Sprintf("%s/%d", l.DUID, *l.IAID)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.IP, l.Family, orDash(l.MAC), orDash(term(l.Hostname)), l.State,
+			l.Expires.Local().Format(time.DateTime), id)
 	}
 	return tw.Flush()
 }

@@ -83,8 +83,8 @@ func TestMigrateFromDataDir(t *testing.T) {
 		t.Fatalf("leases: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	want := []web.LeaseJSON{
-		{MAC: "02:00:00:00:00:01", IP: "192.168.1.150", Hostname: "one", State: "bound", Expires: exp, Active: true},
-		{MAC: "02:00:00:00:00:02", IP: "192.168.1.151", State: "released", Expires: exp},
+		{MAC: "02:00:00:00:00:01", IP: "192.168.1.150", Family: "ipv4", Hostname: "one", State: "bound", Expires: exp, Active: true},
+		{MAC: "02:00:00:00:00:02", IP: "192.168.1.151", Family: "ipv4", State: "released", Expires: exp},
 	}
 	if len(got) != 2 || !got[0].Expires.Equal(exp) || !got[1].Expires.Equal(exp) {
 		t.Fatalf("leases after migrate = %+v, want %+v", got, want)

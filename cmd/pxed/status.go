@@ -94,10 +94,19 @@ func printMachines(w io.Writer, list []web.MachineJSON, now time.Time) error {
 		if host != "" && !m.Known {
 			host += " (discovered)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), orDash(m.IP), orDash(m.Arch),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), orDash(addrs(m)), orDash(m.Arch),
 			orDash(term(m.Profile)), term(st), ago(now.Sub(m.LastSeen)))
 	}
 	return tw.Flush()
+}
+
+// addrs is the machine's leased addresses, both of a dual-stack one, else
+// the address it was seen with.
+func addrs(m web.MachineJSON) string {
+	if len(m.IPs) > 0 {
+		return strings.Join(m.IPs, ",")
+	}
+	return m.IP
 }
 
 func ago(d time.Duration) string {
@@ -113,7 +122,7 @@ func ago(d time.Duration) string {
 }
 
 func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
-	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), orDash(term(m.Host)), orDash(m.IP), term(m.State))
+	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), orDash(term(m.Host)), orDash(addrs(m.MachineJSON)), term(m.State))
 	for i, b := range m.Boots {
 		title := "last boot"
 		if i > 0 {
@@ -135,6 +144,9 @@ func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
 
 // stepLine says what a step was.
 func stepLine(s web.StepJSON) string {
+	if s.Proto == "dhcp6" {
+		return stepLine6(s)
+	}
 	switch s.Kind {
 	case "file", "file failed":
 		return strings.ToUpper(s.Proto) + " " + s.File
@@ -149,6 +161,22 @@ func stepLine(s web.StepJSON) string {
 		return "DHCP " + s.Kind
 	}
 	return s.Kind
+}
+
+// dhcp6Messages names a DHCPv6 step by its message (RFC 8415 §7.3): the
+// timeline files a Solicit as a DISCOVER, an Advertise as an OFFER.
+var dhcp6Messages = map[string]string{"DISCOVER": "Solicit", "OFFER": "Advertise", "REQUEST": "Request", "ACK": "Reply", "NAK": "Reply (refused)"}
+
+// stepLine6 says what a DHCPv6 step was.
+func stepLine6(s web.StepJSON) string {
+	line := "DHCPv6 " + s.Kind
+	if m, ok := dhcp6Messages[s.Kind]; ok {
+		line = "DHCPv6 " + m
+	}
+	if s.IP != "" && (s.Kind == "OFFER" || s.Kind == "ACK") {
+		line += " " + s.IP
+	}
+	return line
 }
 
 func result(s web.StepJSON) string {

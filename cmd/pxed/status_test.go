@@ -78,6 +78,28 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestStatusDualStack: a machine leased an address over each family shows
+// both in its row and atop its timeline, whose DHCPv6 step is named by its
+// message.
+func TestStatusDualStack(t *testing.T) {
+	t.Parallel()
+	ts, g := machinesAPI(t)
+	failingBoot(g)
+	g.Record(events.Event{MAC: mac1, Kind: events.DHCPAck, Proto: "dhcp6", IP: netip.MustParseAddr("2001:db8:1::101")})
+	for _, args := range [][]string{{"status", "--api", ts.URL}, {"status", "--api", ts.URL, mac1.String()}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "192.168.1.101,2001:db8:1::101") {
+			t.Errorf("%v shows not both addresses:\n%s", args, out.String())
+		}
+		if len(args) == 4 && !strings.Contains(out.String(), "DHCPv6 Reply 2001:db8:1::101") {
+			t.Errorf("timeline names not the DHCPv6 Reply:\n%s", out.String())
+		}
+	}
+}
+
 // syncBuffer is written by watch while the test reads it.
 type syncBuffer struct {
 	mu sync.Mutex

@@ -19,8 +19,6 @@ func checkPlatform() error {
 	return fmt.Errorf("serving DHCP needs Linux (SO_BINDTODEVICE, AF_PACKET), not %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
 
-func listenInterface(string, int) (*net.UDPConn, error) { return nil, checkPlatform() }
-
 // linkSender is never made here: newLinkSender fails.
 type linkSender struct{}
 

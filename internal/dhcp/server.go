@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/ifsock"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/logsink"
 	"github.com/pxed/pxed/internal/ratelimit"
@@ -64,17 +65,11 @@ func (s *Server) Listen(ifaces []string) error {
 	if len(ifaces) == 0 {
 		return errors.New("no interface to serve DHCP on (set interfaces in the config or pass --interface)")
 	}
-	for _, name := range ifaces {
-		l, err := s.open(name)
-		if err != nil {
-			for _, o := range s.links {
-				o.close()
-			}
-			s.links = nil
-			return err
-		}
-		s.links = append(s.links, l)
+	links, err := ifsock.OpenEach(ifaces, s.open, (*link).close)
+	if err != nil {
+		return err
 	}
+	s.links = links
 	return nil
 }
 
@@ -159,6 +154,10 @@ func (s *Server) workers() int {
 	return 1024
 }
 
+// rcvbuf is each socket's receive buffer: 8 MiB holds a burst of thousands
+// of requests while the workers wait for a disk sync.
+const rcvbuf = 8 << 20
+
 // link is one served interface.
 type link struct {
 	name     string
@@ -191,7 +190,7 @@ func (s *Server) open(name string) (*link, error) {
 	if port == 0 {
 		port = dhcpv4.ServerPort
 	}
-	conn, err := listenInterface(name, port)
+	conn, err := ifsock.ListenUDP(ifsock.IPv4, name, port, rcvbuf)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +199,7 @@ func (s *Server) open(name string) (*link, error) {
 		if bp == 0 {
 			bp = BootServerPort
 		}
-		if l.bootConn, err = listenInterface(name, bp); err != nil {
+		if l.bootConn, err = ifsock.ListenUDP(ifsock.IPv4, name, bp, rcvbuf); err != nil {
 			conn.Close()
 			return nil, err
 		}

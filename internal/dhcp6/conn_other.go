@@ -5,7 +5,6 @@ package dhcp6
 import (
 	"errors"
 	"fmt"
-	"net"
 	"runtime"
 )
 
@@ -15,5 +14,3 @@ import (
 func checkPlatform() error {
 	return fmt.Errorf("serving DHCPv6 needs Linux (SO_BINDTODEVICE), not %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
-
-func listenInterface(string, int) (*net.UDPConn, error) { return nil, checkPlatform() }

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/ifsock"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/logsink"
 	"github.com/pxed/pxed/internal/ratelimit"
@@ -59,6 +60,9 @@ type Server struct {
 // Stats returns the server's counters, live.
 func (s *Server) Stats() *Stats { return &s.stats }
 
+// rcvbuf is each socket's receive buffer.
+const rcvbuf = 4 << 20
+
 type link struct {
 	name string
 	addr netip.Addr // global address; invalid when none
@@ -78,17 +82,11 @@ func (s *Server) Listen(ifaces []string) error {
 	if len(ifaces) == 0 {
 		return errors.New("no interface to serve DHCPv6 on (set interfaces in the config or pass --interface)")
 	}
-	for _, name := range ifaces {
-		l, err := s.open(name)
-		if err != nil {
-			for _, o := range s.links {
-				o.close()
-			}
-			s.links = nil
-			return err
-		}
-		s.links = append(s.links, l)
+	links, err := ifsock.OpenEach(ifaces, s.open, (*link).close)
+	if err != nil {
+		return err
 	}
+	s.links = links
 	return nil
 }
 
@@ -101,7 +99,7 @@ func (s *Server) open(name string) (*link, error) {
 	if port == 0 {
 		port = ServerPort
 	}
-	conn, err := listenInterface(name, port)
+	conn, err := ifsock.ListenUDP(ifsock.IPv6, name, port, rcvbuf)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package lease
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -66,6 +67,19 @@ func (c Client) Key() string {
 		return "id:" + string(c.ID)
 	}
 	return "hw:" + string(c.MAC)
+}
+
+// V6ID splits the identity of a DHCPv6 client (ID "v6:", the DUID, the
+// four octets of the IAID: RFC 8415 §12, an IA is named by the pair) into
+// the DUID and the IAID. ok is false for a DHCPv4 client.
+func (c Client) V6ID() (duid []byte, iaid uint32, ok bool) {
+	const prefix = "v6:"
+	if len(c.ID) < len(prefix)+4 || string(c.ID[:len(prefix)]) != prefix {
+		return nil, 0, false
+	}
+	rest := c.ID[len(prefix):]
+	n := len(rest) - 4
+	return rest[:n], binary.BigEndian.Uint32(rest[n:]), true
 }
 
 // Holds reports whether l belongs to client c.

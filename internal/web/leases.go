@@ -8,12 +8,19 @@ import (
 	"github.com/pxed/pxed/internal/lease"
 )
 
-// LeaseJSON is a lease as the API and `pxed leases --json` show it. State
-// is bound, released or declined, or expired for a bound lease past its end.
+// LeaseJSON is a lease as the API and `pxed leases --json` show it, of
+// either family. State is bound, released or declined, or expired for a
+// bound lease past its end. A DHCPv6 lease is held by an IA of a client
+// (RFC 8415 §12): DUID and IAID name it, and MAC is set only when pxed
+// learnt the client's hardware address (from a DUID-LL or DUID-LLT, the
+// relay's option 79, or the link-local source address).
 type LeaseJSON struct {
 	IP       string    `json:"ip"`
-	MAC      string    `json:"mac"`
-	ClientID string    `json:"client_id,omitempty"` // hex
+	Family   string    `json:"family"`              // ipv4 or ipv6
+	MAC      string    `json:"mac"`                 // empty when not known
+	ClientID string    `json:"client_id,omitempty"` // DHCPv4 option 61, hex
+	DUID     string    `json:"duid,omitempty"`      // DHCPv6 client DUID, hex
+	IAID     *uint32   `json:"iaid,omitempty"`      // with DUID
 	Hostname string    `json:"hostname,omitempty"`
 	State    string    `json:"state"`
 	Expires  time.Time `json:"expires"`
@@ -38,8 +45,16 @@ func LeaseViews(ls []lease.Lease, now time.Time) []LeaseJSON {
 	out := make([]LeaseJSON, 0, len(ls))
 	for _, l := range ls {
 		j := LeaseJSON{
-			IP: l.IP.String(), MAC: l.MAC.String(), ClientID: hexOrEmpty(l.ClientID),
+			IP: l.IP.String(), Family: "ipv4", MAC: l.MAC.String(),
 			Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires.UTC(), Active: l.Active(now),
+		}
+		if l.IP.Is6() {
+			j.Family = "ipv6"
+		}
+		if duid, iaid, ok := l.Client().V6ID(); ok {
+			j.DUID, j.IAID = hexOrEmpty(duid), &iaid
+		} else {
+			j.ClientID = hexOrEmpty(l.ClientID)
 		}
 		if l.State == lease.Bound && !now.Before(l.Expires) {
 			j.State = "expired"

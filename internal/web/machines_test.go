@@ -97,6 +97,26 @@ func TestMachinesAPI(t *testing.T) {
 	}
 }
 
+// TestDualStackMachineAPI: a machine leased an address over DHCPv4 and one
+// over DHCPv6 (both recorded under its MAC) is one row showing both, IPv4
+// first, its ip the one acknowledged last, whichever it fetches over.
+func TestDualStackMachineAPI(t *testing.T) {
+	t.Parallel()
+	ts, g := machinesServer(t)
+	ip6 := netip.MustParseAddr("2001:db8:1::101")
+	g.Record(events.Event{MAC: station, Kind: events.DHCPAck, Proto: "dhcp6", IP: ip6})
+	g.Record(events.Event{MAC: station, Kind: events.DHCPAck, Proto: "dhcp", IP: stIP})
+	g.Record(events.Event{IP: ip6, Kind: events.FileServed, Proto: "tftp", File: "grubx64.efi", Bytes: 1 << 20})
+	var list []MachineJSON
+	getJSON(t, ts.URL+"/api/v1/machines", &list)
+	if len(list) != 1 {
+		t.Fatalf("%d machines, want 1: %+v", len(list), list)
+	}
+	if m := list[0]; m.MAC != station.String() || m.IP != stIP.String() || strings.Join(m.IPs, " ") != stIP.String()+" "+ip6.String() {
+		t.Errorf("row has ip %q, ips %q; want %s and both addresses, IPv4 first", m.IP, m.IPs, stIP)
+	}
+}
+
 func TestEventStream(t *testing.T) {
 	t.Parallel()
 	ts, g := machinesServer(t)

@@ -131,13 +131,28 @@ func TestLoadToken(t *testing.T) {
 	}
 }
 
+// TestLeases: the API lists DHCPv4 and DHCPv6 leases together, ordered by
+// address; a DHCPv6 lease shows the DUID and IAID that hold it, and its MAC
+// only when pxed knows it.
 func TestLeases(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	store := lease.NewMem(func() time.Time { return now })
 	mac, _ := net.ParseMAC("00:18:e7:42:84:3a")
-	store.Commit(context.Background(), lease.Lease{IP: netip.MustParseAddr("192.168.1.101"), MAC: mac,
-		ClientID: []byte{1, 0xab}, Hostname: "station-01", State: lease.Bound, Expires: now.Add(time.Hour)})
+	duidLL := []byte{0, 3, 0, 1, 0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
+	duidUUID := []byte{0, 4, 0xd7, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e, 0x6f, 0x70, 0x81, 0x92, 0xa3, 0xb4, 0xc5, 0xd6, 0xe7, 0xf8}
+	for _, l := range []lease.Lease{
+		{IP: netip.MustParseAddr("192.168.1.101"), MAC: mac, ClientID: []byte{1, 0xab}, Hostname: "station-01",
+			State: lease.Bound, Expires: now.Add(time.Hour)},
+		{IP: netip.MustParseAddr("2001:db8:1::101"), MAC: mac, ClientID: append(append([]byte("v6:"), duidLL...), 0, 0, 0, 1),
+			Hostname: "station-01", State: lease.Bound, Expires: now.Add(time.Hour)},
+		{IP: netip.MustParseAddr("2001:db8:1::1000"), ClientID: append(append([]byte("v6:"), duidUUID...), 0x0e, 0x5c, 0x7e, 0x45),
+			State: lease.Bound, Expires: now.Add(-time.Minute)},
+	} {
+		if err := store.Commit(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &Server{PublicRead: true}
 	s.Handle("GET /api/v1/leases", Read, Leases(store.All, func() time.Time { return now }))
 	w := httptest.NewRecorder()
@@ -146,8 +161,15 @@ func TestLeases(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 		t.Fatalf("%v: %s", err, w.Body)
 	}
-	want := []LeaseJSON{{IP: "192.168.1.101", MAC: "00:18:e7:42:84:3a", ClientID: "01ab", Hostname: "station-01",
-		State: "bound", Expires: now.Add(time.Hour), Active: true}}
+	iaid := func(v uint32) *uint32 { return &v }
+	want := []LeaseJSON{
+		{IP: "192.168.1.101", Family: "ipv4", MAC: "00:18:e7:42:84:3a", ClientID: "01ab", Hostname: "station-01",
+			State: "bound", Expires: now.Add(time.Hour), Active: true},
+		{IP: "2001:db8:1::101", Family: "ipv6", MAC: "00:18:e7:42:84:3a", DUID: "00030001" + "0018e742843a", IAID: iaid(1),
+			Hostname: "station-01", State: "bound", Expires: now.Add(time.Hour), Active: true},
+		{IP: "2001:db8:1::1000", Family: "ipv6", DUID: "0004d71a2b3c4d5e6f708192a3b4c5d6e7f8", IAID: iaid(0x0e5c7e45),
+			State: "expired", Expires: now.Add(-time.Minute)},
+	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("leases (-want +got):\n%s", diff)
 	}

@@ -29,14 +29,23 @@ type dashLab struct {
 	token          string
 }
 
-func newDashLab(t *testing.T) *dashLab {
+// newDashLab starts it; edit, if given, changes pxed's config further, and
+// setup runs on the lab before pxed starts.
+func newDashLab(t *testing.T, edit func(string) string, setup func(server, client *Namespace)) *dashLab {
 	t.Helper()
 	requireTools(t, "busybox", "ss", "socat")
 	server, client := newVethLab(t)
+	if setup != nil {
+		setup(server, client)
+	}
 	// Short TFTP timeouts, so that a client that stops answering is given
 	// up on within a second.
 	px := startPxed(t, server, pxedOptions{Interface: "srv0", Edit: func(y string) string {
-		return replaceOnce(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n")
+		y = replaceOnce(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n")
+		if edit != nil {
+			y = edit(y)
+		}
+		return y
 	}})
 	return &dashLab{server: server, client: client, px: px, token: waitWeb(t, server, px)}
 }
@@ -101,7 +110,7 @@ func (l *dashLab) fetch(t *testing.T, file string) bool {
 // page is open appears without a reload, and the lease is listed. The
 // screenshot is kept among the test's artifacts.
 func TestDashboard(t *testing.T) {
-	l := newDashLab(t)
+	l := newDashLab(t, nil, nil)
 	mac := randomMAC()
 	ip := l.machine(t, mac, markupName)
 	if !l.fetch(t, "pxelinux.0") {
@@ -149,12 +158,49 @@ func TestDashboard(t *testing.T) {
 	b.screenshot(t, "dashboard.png")
 }
 
+// TestDashboardDualStack: a machine leased an address over DHCPv4 (udhcpc)
+// and one over DHCPv6 (dhclient -6 with a DUID-LL of the same MAC) is one
+// row of the dashboard's machine table showing both addresses, and the
+// lease table lists its IPv6 lease with its family, MAC, DUID and IAID
+// beside the IPv4 one; its timeline names the DHCPv6 messages.
+func TestDashboardDualStack(t *testing.T) {
+	requireTools(t, "dhclient", "sysctl")
+	l := newDashLab(t, func(y string) string { return y + dhcp6Section }, func(server, client *Namespace) {
+		server.ip(t, "addr", "add", "2001:db8:1::21/64", "dev", "srv0", "nodad")
+		if out, err := client.command(t.Context(), "sysctl", "-qw", "net.ipv6.conf.cli0.accept_dad=0").CombinedOutput(); err != nil {
+			t.Fatalf("sysctl: %v: %s", err, out)
+		}
+	})
+	mac := randomMAC()
+	ip4 := l.machine(t, mac, "dual-1")
+	waitLinkLocal(t, l.client, "cli0")
+	ip6, _ := dhclient6(t, l.client, "cli0", 1, "-D", "LL")
+
+	b := startBrowser(t, l.server, l.token)
+	b.navigate(t, dashboardURL+"#"+mac)
+	row := fmt.Sprintf(`document.querySelector('#machines tbody tr[data-mac=%q]')`, mac)
+	b.waitJS(t, "the machine with both addresses", fmt.Sprintf(`%s !== null && %s.cells[2].textContent === %q`, row, row, ip4.String()+" "+ip6.String()), 30*time.Second)
+	if n := eval[int](t, b, `document.querySelectorAll('#machines tbody tr').length`); n != 1 {
+		t.Errorf("%d machines in the table, want the one", n)
+	}
+	lease6 := fmt.Sprintf(`[...document.querySelectorAll('#leases tbody tr[data-family=ipv6]')].find(r => r.cells[0].textContent === %q)`, ip6.String())
+	b.waitJS(t, "the IPv6 lease", lease6+` !== undefined`, 30*time.Second)
+	cells := eval[[]string](t, b, `[...`+lease6+`.cells].map(c => c.textContent)`)
+	duid := "00030001" + strings.ReplaceAll(mac, ":", "")
+	if len(cells) < 4 || cells[1] != "IPv6" || cells[2] != mac || !strings.HasPrefix(cells[3], duid+" / ") {
+		t.Errorf("IPv6 lease row %q, want family IPv6, MAC %s, DUID %s and its IAID", cells, mac, duid)
+	}
+	b.waitJS(t, "the IPv4 lease", fmt.Sprintf(`[...document.querySelectorAll('#leases tbody tr[data-family=ipv4]')].some(r => r.cells[0].textContent === %q && r.cells[2].textContent === %q)`, ip4.String(), mac), 30*time.Second)
+	b.waitJS(t, "the DHCPv6 Reply in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#timeline tr')].some(r => r.textContent.includes(%q))`, "DHCPv6 Reply "+ip6.String()), 30*time.Second)
+	b.screenshot(t, "dashboard-dual-stack.png")
+}
+
 // TestMetricsAndStatus: /metrics counts the DHCP exchange and the TFTP
 // transfers of real clients, the pool's addresses in use, and `pxed status`
 // prints the machine with its failure.
 func TestMetricsAndStatus(t *testing.T) {
 	requireTools(t, "curl")
-	l := newDashLab(t)
+	l := newDashLab(t, nil, nil)
 	before := l.metrics(t)
 	mac := randomMAC()
 	ip := l.machine(t, mac, "node-7")

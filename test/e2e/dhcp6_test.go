@@ -71,6 +71,14 @@ func TestDHCPv6Clients(t *testing.T) {
 	leases := px.leases(t)
 	expectLease(t, leases, station01.MAC, netip.MustParseAddr("2001:db8:1::101"))
 	expectLease(t, leases, unknown, got)
+	// station-01's lease is an IPv6 one held by its DUID-LL (type 3,
+	// hardware type 1, its MAC).
+	duid := "00030001" + strings.ReplaceAll(station01.MAC, ":", "")
+	for _, l := range leases {
+		if l.IP == netip.MustParseAddr("2001:db8:1::101") && (l.Family != "ipv6" || l.DUID != duid) {
+			t.Errorf("pxed leases shows station-01's lease with family %q, DUID %q; want ipv6, %s", l.Family, l.DUID, duid)
+		}
+	}
 }
 
 // dhclient6 runs ISC dhclient -6 in the foreground with a configuration,

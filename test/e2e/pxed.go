@@ -240,6 +240,8 @@ func (x *Pxed) stop(t *testing.T) {
 type Lease struct {
 	MAC      string     `json:"mac"`
 	IP       netip.Addr `json:"ip"`
+	Family   string     `json:"family"`
+	DUID     string     `json:"duid"` // DHCPv6 leases
 	Hostname string     `json:"hostname"`
 	Expires  time.Time  `json:"expires"`
 	State    string     `json:"state"`
@@ -286,11 +288,13 @@ func (x *Pxed) readLeases(t *testing.T) ([]Lease, error) {
 	return ls, nil
 }
 
-// expectLease fails the test unless leases hold ip for mac in state bound.
+// expectLease fails the test unless leases hold ip for mac in state bound;
+// leases of the other family are not looked at (a dual-stack machine holds
+// one of each).
 func expectLease(t *testing.T, leases []Lease, mac string, ip netip.Addr) {
 	t.Helper()
 	for _, l := range leases {
-		if !strings.EqualFold(l.MAC, mac) {
+		if !strings.EqualFold(l.MAC, mac) || l.IP.Is4() != ip.Is4() {
 			continue
 		}
 		if l.IP != ip || l.State != "bound" {

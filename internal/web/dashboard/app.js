@@ -51,7 +51,7 @@ function renderMachines() {
     tr.append(el("td", "mono", m.mac));
     const host = el("td", null, m.host || "");
     if (!m.known) host.append(" ", el("span", "badge", "discovered"));
-    tr.append(host, el("td", "mono", m.ip || ""), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
+    tr.append(host, el("td", "mono", (m.ips || [m.ip || ""]).join(" ")), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
     const st = el("td", "state", m.state);
     if (m.install) st.append(el("span", "reason", m.install));
     if (m.failure) st.append(el("span", "reason", m.failure));
@@ -81,7 +81,10 @@ async function loadLeases() {
   const body = document.querySelector("#leases tbody");
   body.replaceChildren(...list.map(l => {
     const tr = el("tr");
-    tr.append(el("td", "mono", l.ip), el("td", "mono", l.mac), el("td", null, l.hostname || ""),
+    tr.dataset.family = l.family;
+    const id = l.duid ? l.duid + " / " + l.iaid : "";
+    tr.append(el("td", "mono", l.ip), el("td", null, l.family === "ipv6" ? "IPv6" : "IPv4"), el("td", "mono", l.mac || ""),
+      el("td", "mono duid", id), el("td", null, l.hostname || ""),
       el("td", null, l.active ? l.state : l.state + " (ended)"), el("td", null, new Date(l.expires).toLocaleString()));
     return tr;
   }));
@@ -108,7 +111,15 @@ async function loadDiscovered() {
   document.getElementById("no-discovered").hidden = list.length > 0;
 }
 
+// dhcp6Messages names a DHCPv6 step by its message (RFC 8415 §7.3): the
+// timeline files a Solicit as a DISCOVER, an Advertise as an OFFER.
+const dhcp6Messages = { DISCOVER: "Solicit", OFFER: "Advertise", REQUEST: "Request", ACK: "Reply", NAK: "Reply (refused)" };
+
 function stepText(s) {
+  if (s.proto === "dhcp6") {
+    const ip = s.ip && (s.kind === "OFFER" || s.kind === "ACK") ? " " + s.ip : "";
+    return "DHCPv6 " + (dhcp6Messages[s.kind] || s.kind) + ip + (s.file ? ", boot file " + s.file : "");
+  }
   switch (s.kind) {
     case "file": return (s.proto || "").toUpperCase() + " " + s.file + (s.bytes ? "" : " (size probe)");
     case "file failed": return (s.proto || "").toUpperCase() + " " + s.file;
