@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 )
 
@@ -17,3 +18,6 @@ func checkPlatform() error {
 }
 
 func listenInterface(string, int) (*net.UDPConn, error) { return nil, checkPlatform() }
+
+// neighbour knows no neighbour table here: see ClientMAC.
+func neighbour(int, netip.Addr) net.HardwareAddr { return nil }
