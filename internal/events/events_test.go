@@ -56,12 +56,18 @@ func TestDualStackMachine(t *testing.T) {
 	if n := len(g.Events(mac.String())); n != 6 {
 		t.Errorf("%d events for the machine, want 6", n)
 	}
+	if s, _ := g.Summary(mac.String()); s.IPs != [2]netip.Addr{ip, ip6} {
+		t.Errorf("summary addresses %v, want %v and %v", s.IPs, ip, ip6)
+	}
 	// A new IPv6 lease replaces the IPv6 one only.
 	g.Record(Event{MAC: mac, Kind: DHCPAck, IP: netip.MustParseAddr("2001:db8:1::1000")})
 	g.Record(Event{IP: ip, Kind: FileServed, File: "f"})
 	g.Record(Event{IP: ip6, Kind: FileServed, File: "f"})
 	if diff := cmp.Diff([]string{"ip:2001:db8:1::101", mac.String()}, g.Machines()); diff != "" {
 		t.Errorf("machines after a new IPv6 lease (-want +got):\n%s", diff)
+	}
+	if s, _ := g.Summary(mac.String()); s.IPs != [2]netip.Addr{ip, netip.MustParseAddr("2001:db8:1::1000")} {
+		t.Errorf("summary addresses after a new IPv6 lease %v", s.IPs)
 	}
 }
 

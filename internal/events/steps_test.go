@@ -61,7 +61,7 @@ func TestBootsMarkFailures(t *testing.T) {
 		t.Errorf("the good boot has failure %q (a PXELINUX config search miss is normal)", boots[1].Failure)
 	}
 	sum, ok := g.Summary(mac.String())
-	wantSum := Summary{MAC: mac.String(), Host: "station", IP: ip, LastSeen: at(109), State: "failed",
+	wantSum := Summary{MAC: mac.String(), Host: "station", IP: ip, IPs: [2]netip.Addr{ip}, LastSeen: at(109), State: "failed",
 		Failure: "initrd.gz: TFTP timeout after block 812"}
 	if !ok {
 		t.Fatal("no summary")

@@ -12,8 +12,12 @@ type Summary struct {
 	MAC string // or "ip:ADDR" for an address pxed did not lease
 	// Host is the configured host the machine matched, else the name it
 	// sent itself (option 12, untrusted).
-	Host     string
-	IP       netip.Addr
+	Host string
+	IP   netip.Addr
+	// IPs are the last addresses acknowledged to it, one per family:
+	// IPv4 first, then IPv6 (invalid where none was). A dual-stack
+	// machine is one machine with both.
+	IPs      [2]netip.Addr
 	Arch     string
 	LastSeen time.Time
 	// State is where its last boot stands, in words: "discovering",
@@ -61,6 +65,7 @@ func (m *machine) update(e Event) {
 	if e.IP.IsValid() && (e.Kind == DHCPAck || e.Kind == ProxyAck || !s.IP.IsValid()) {
 		s.IP = e.IP
 	}
+	s.IPs = m.ips
 	st := StepOf(e)
 	switch e.Kind {
 	case DHCPDiscover:

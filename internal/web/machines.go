@@ -42,8 +42,10 @@ type MachineJSON struct {
 	Host string `json:"host,omitempty"`
 	// Known is set when the machine has a host entry in the catalog;
 	// otherwise it is only discovered, and Host is the name it sent.
-	Known    bool      `json:"known"`
-	IP       string    `json:"ip,omitempty"`
+	Known bool   `json:"known"`
+	IP    string `json:"ip,omitempty"`
+	// IPs are the last addresses given to it, one per family, IPv4 first.
+	IPs      []string  `json:"ips,omitempty"`
 	Arch     string    `json:"arch,omitempty"`
 	Profile  string    `json:"profile,omitempty"`
 	Install  string    `json:"install,omitempty"`
@@ -91,6 +93,11 @@ func (m *Machines) row(s events.Summary) MachineJSON {
 	j := MachineJSON{MAC: s.MAC, Host: s.Host, Arch: s.Arch, State: s.State, Failure: s.Failure, LastSeen: s.LastSeen.UTC()}
 	if s.IP.IsValid() {
 		j.IP = s.IP.String()
+	}
+	for _, a := range s.IPs {
+		if a.IsValid() {
+			j.IPs = append(j.IPs, a.String())
+		}
 	}
 	if m.Info != nil {
 		if hw, err := net.ParseMAC(s.MAC); err == nil {

@@ -51,7 +51,7 @@ function renderMachines() {
     tr.append(el("td", "mono", m.mac));
     const host = el("td", null, m.host || "");
     if (!m.known) host.append(" ", el("span", "badge", "discovered"));
-    tr.append(host, el("td", "mono", m.ip || ""), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
+    tr.append(host, el("td", "mono", (m.ips || [m.ip || ""]).join(" ")), el("td", null, m.arch || ""), el("td", null, m.profile || ""));
     const st = el("td", "state", m.state);
     if (m.install) st.append(el("span", "reason", m.install));
     if (m.failure) st.append(el("span", "reason", m.failure));
