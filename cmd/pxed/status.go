@@ -94,10 +94,19 @@ func printMachines(w io.Writer, list []web.MachineJSON, now time.Time) error {
 		if host != "" && !m.Known {
 			host += " (discovered)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), orDash(m.IP), orDash(m.Arch),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", term(m.MAC), term(host), orDash(addrs(m)), orDash(m.Arch),
 			orDash(term(m.Profile)), term(st), ago(now.Sub(m.LastSeen)))
 	}
 	return tw.Flush()
+}
+
+// addrs are a machine's addresses: the last of each family given to it
+// (a dual-stack machine has two), else the last it was seen with.
+func addrs(m web.MachineJSON) string {
+	if len(m.IPs) > 0 {
+		return strings.Join(m.IPs, " ")
+	}
+	return m.IP
 }
 
 func ago(d time.Duration) string {
@@ -113,7 +122,7 @@ func ago(d time.Duration) string {
 }
 
 func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
-	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), orDash(term(m.Host)), orDash(m.IP), term(m.State))
+	fmt.Fprintf(w, "%s  %s  %s  %s\n", term(m.MAC), orDash(term(m.Host)), orDash(addrs(m.MachineJSON)), term(m.State))
 	for i, b := range m.Boots {
 		title := "last boot"
 		if i > 0 {

@@ -78,6 +78,24 @@ func TestStatus(t *testing.T) {
 	}
 }
 
+// TestStatusDualStack: a machine given an address of each family shows
+// both in its row and at the head of its timeline.
+func TestStatusDualStack(t *testing.T) {
+	t.Parallel()
+	ts, g := machinesAPI(t)
+	failingBoot(g)
+	g.Record(events.Event{MAC: mac1, Kind: events.DHCPAck, Proto: "dhcp6", IP: netip.MustParseAddr("2001:db8:1::101")})
+	for _, args := range [][]string{{"status", "--api", ts.URL}, {"status", "--api", ts.URL, mac1.String()}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		if !strings.Contains(out.String(), "192.168.1.101 2001:db8:1::101") {
+			t.Errorf("%v shows no two addresses:\n%s", args, out.String())
+		}
+	}
+}
+
 // syncBuffer is written by watch while the test reads it.
 type syncBuffer struct {
 	mu sync.Mutex
