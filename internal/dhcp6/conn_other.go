@@ -5,6 +5,8 @@ package dhcp6
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"runtime"
 )
 
@@ -14,3 +16,6 @@ import (
 func checkPlatform() error {
 	return fmt.Errorf("serving DHCPv6 needs Linux (SO_BINDTODEVICE), not %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }
+
+// neighbour knows no neighbour table here: see ClientMAC.
+func neighbour(int, netip.Addr) net.HardwareAddr { return nil }

@@ -15,7 +15,10 @@
 // SO_BINDTODEVICE); elsewhere Listen returns an error wrapping
 // errors.ErrUnsupported.
 //
-// Machines are identified by MAC as everywhere in pxed: from a DUID-LL or
-// DUID-LLT of an Ethernet address, else from a relay's client link-layer
-// address option (RFC 6939). Leases are keyed by DUID and IAID.
+// Machines are identified by MAC as everywhere in pxed (ClientMAC): from a
+// relay's client link-layer address option (RFC 6939), else a DUID-LL or
+// DUID-LLT of an Ethernet address, else, for a client whose DUID holds no
+// MAC (iPXE's DUID-UUID), the kernel's neighbour entry for its link-local
+// source address (read by Server, the only I/O) or the modified EUI-64 in
+// that address (RFC 4291 Appendix A). Leases are keyed by DUID and IAID.
 package dhcp6

@@ -2,7 +2,6 @@ package dhcp6
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -37,6 +36,12 @@ type Ingress struct {
 	// Unicast: the datagram was sent to a unicast address of pxed's, not to
 	// All_DHCP_Relay_Agents_and_Servers (ff02::1:2).
 	Unicast bool
+	// Peer is the datagram's source address: the client's link-local
+	// address for a direct message, a relay's for a relayed one.
+	Peer netip.Addr
+	// Neighbour is the link-layer address the kernel's neighbour table
+	// holds for Peer on Iface, nil when unknown (see ClientMAC).
+	Neighbour net.HardwareAddr
 }
 
 // Decision is the outcome of one message.
@@ -57,11 +62,12 @@ type Decision struct {
 	// Request is the client's message (inside its relays), nil when the
 	// datagram held none.
 	Request *dhcpv6.Message
-	// MAC is the client's hardware address when known (DUID-LL/LLT, or the
-	// relay's option 79), Client and Host what it was recognised as.
-	MAC    net.HardwareAddr
-	Client pxe.Client
-	Host   string
+	// MAC is the client's hardware address when known, MACFrom where it
+	// came from (ClientMAC); Client and Host what it was recognised as.
+	MAC     net.HardwareAddr
+	MACFrom MACSource
+	Client  pxe.Client
+	Host    string
 	// Exhausted is set when no address could be given from the pools.
 	Exhausted bool
 	// Refused is set when the reply says no: a status code other than
@@ -129,10 +135,10 @@ func (r *Responder) Respond(msg dhcpv6.DHCPv6, in Ingress) Decision {
 	}
 	t, why := r.newTurn(req, relays, in, sub, link)
 	if why != "" {
-		return Decision{Reason: why, Request: req, MAC: t.mac}
+		return Decision{Reason: why, Request: req, MAC: t.mac, MACFrom: t.macFrom}
 	}
 	d := t.decide()
-	d.Request, d.MAC, d.Client = req, t.mac, t.pxe
+	d.Request, d.MAC, d.MACFrom, d.Client = req, t.mac, t.macFrom, t.pxe
 	if t.host != nil {
 		d.Host = t.host.Name
 	}
@@ -197,10 +203,12 @@ type turn struct {
 	link   netip.Addr
 	duid   []byte // the client's DUID (option 1), nil when it sent none
 	mac    net.HardwareAddr
-	host   *catalog.Host
-	boot   pxe.Boot
-	pxe    pxe.Client
-	now    time.Time
+	// macFrom says where mac came from.
+	macFrom MACSource
+	host    *catalog.Host
+	boot    pxe.Boot
+	pxe     pxe.Client
+	now     time.Time
 	// enterprise is the enterprise number of the client's vendor class
 	// (option 16) that named its boot client, echoed with HTTPClient.
 	enterprise uint32
@@ -213,7 +221,7 @@ func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, 
 	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
 		t.duid = o.ToBytes()
 	}
-	t.mac = clientMAC(t.duid, relays)
+	t.mac, t.macFrom = ClientMAC(identity(t.duid, relays, in))
 	if why := t.validate(); why != "" {
 		return t, why
 	}
@@ -223,26 +231,16 @@ func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, 
 	return t, ""
 }
 
-// clientMAC is the client's Ethernet address: from its DUID when that is a
-// DUID-LLT or DUID-LL of hardware type 1 (RFC 8415 §11.2, §11.4), else from
-// the client link-layer address option (79) that the relay next to it
-// added (RFC 6939 §4), else nil.
-func clientMAC(duid []byte, relays []*dhcpv6.RelayMessage) net.HardwareAddr {
-	if len(duid) >= 4 && binary.BigEndian.Uint16(duid[2:]) == uint16(iana.HWTypeEthernet) {
-		switch typ := binary.BigEndian.Uint16(duid); {
-		case typ == uint16(dhcpv6.DUID_LLT) && len(duid) == 8+6:
-			return net.HardwareAddr(bytes.Clone(duid[8:]))
-		case typ == uint16(dhcpv6.DUID_LL) && len(duid) == 4+6:
-			return net.HardwareAddr(bytes.Clone(duid[4:]))
-		}
-	}
+// identity is what ClientMAC reads of a message: for a relayed one, the
+// client's address as the relay next to it saw it (its peer-address, RFC
+// 8415 §19.1.1); the neighbour table speaks only of the receiving link.
+func identity(duid []byte, relays []*dhcpv6.RelayMessage, in Ingress) Identity {
+	id := Identity{DUID: duid, Relays: relays, Peer: in.Peer, Neighbour: in.Neighbour}
 	if len(relays) > 0 {
-		ht, lla := relays[len(relays)-1].Options.ClientLinkLayerAddress()
-		if ht == iana.HWTypeEthernet && len(lla) == 6 {
-			return bytes.Clone(lla)
-		}
+		id.Peer, _ = netip.AddrFromSlice(relays[len(relays)-1].PeerAddr)
+		id.Neighbour = nil
 	}
-	return nil
+	return id
 }
 
 // classify reads a client's network-boot identity as pxe.Classify does for

@@ -359,7 +359,7 @@ func TestRespond(t *testing.T) {
 			if sid := got.Options.ServerID(); sid == nil || !sid.Equal(serverDUID) {
 				t.Errorf("Server Identifier %v, want %v", sid, serverDUID)
 			}
-			if want := clientMAC(tt.msg.Options.ClientID().ToBytes(), nil); d.MAC.String() != want.String() {
+			if want := duidMAC(tt.msg.Options.ClientID().ToBytes()); d.MAC.String() != want.String() {
 				t.Errorf("MAC %v, want the DUID-LL's %v", d.MAC, want)
 			}
 		})
@@ -566,16 +566,4 @@ func TestBootOptions(t *testing.T) {
 			t.Errorf("classify = %+v, want arch efi-arm64", c)
 		}
 	})
-}
-
-func TestClientMAC(t *testing.T) {
-	t.Parallel()
-	llt := &dhcpv6.DUIDLLT{HWType: iana.HWTypeEthernet, Time: 7, LinkLayerAddr: station01}
-	if got := clientMAC(llt.ToBytes(), nil); got.String() != station01.String() {
-		t.Errorf("DUID-LLT: %v", got)
-	}
-	ib := &dhcpv6.DUIDLL{HWType: iana.HWTypeInfiniband, LinkLayerAddr: make([]byte, 20)}
-	if got := clientMAC(ib.ToBytes(), nil); got != nil {
-		t.Errorf("InfiniBand DUID-LL gave MAC %v", got)
-	}
 }

@@ -64,10 +64,11 @@ func (s *Server) Stats() *Stats { return &s.stats }
 const rcvbuf = 4 << 20
 
 type link struct {
-	name string
-	addr netip.Addr // global address; invalid when none
-	conn *net.UDPConn
-	pc   *ipv6.PacketConn
+	name  string
+	index int        // the interface's index, for its neighbour table
+	addr  netip.Addr // global address; invalid when none
+	conn  *net.UDPConn
+	pc    *ipv6.PacketConn
 }
 
 func (l *link) close() { l.conn.Close() }
@@ -112,7 +113,7 @@ func (s *Server) open(name string) (*link, error) {
 		conn.Close()
 		return nil, fmt.Errorf("asking for destination addresses on %s: %w", name, err)
 	}
-	l := &link{name: name, addr: globalAddr(ifc), conn: conn, pc: pc}
+	l := &link{name: name, index: ifc.Index, addr: globalAddr(ifc), conn: conn, pc: pc}
 	if !l.addr.IsValid() {
 		s.logger().Warn("dhcp6: interface has no global IPv6 address: only relayed requests are served, and no boot URL is given", "iface", name)
 	}
@@ -223,11 +224,19 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		malformed(err.Error())
 		return
 	}
-	if !s.admit(req, from) {
+	if !s.admit(req, from, msg.IsRelay()) {
 		return
 	}
 	start := time.Now()
-	d := s.Responder.Respond(msg, Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast})
+	in := Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast}
+	in.Peer, _ = netip.AddrFromSlice(from.IP)
+	in.Peer = in.Peer.Unmap()
+	if !msg.IsRelay() && in.Peer.IsLinkLocalUnicast() && duidMAC(clientDUID(req)) == nil {
+		// The client's DUID names no MAC (iPXE's DUID-UUID): ask the
+		// kernel what the link said of its address (ClientMAC).
+		in.Neighbour = neighbour(l.index, in.Peer)
+	}
+	d := s.Responder.Respond(msg, in)
 	attrs := requestAttrs(l.name, req, d)
 	for _, c := range d.Commit {
 		if err := s.Alloc.Commit(ctx, c); err != nil {
@@ -277,14 +286,21 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 
 // admit applies the rate limits: per client DUID (a digest of it, so any
 // DUID fits the limiter's key), then, for clients that are not hosts, the
-// global one.
-func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr) bool {
+// global one. relayed says req came inside Relay-forward messages.
+func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) bool {
 	id := []byte(from.IP)
-	var mac net.HardwareAddr
-	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
-		id = o.ToBytes()
-		mac = clientMAC(id, nil)
+	duid := clientDUID(req)
+	if duid != nil {
+		id = duid
 	}
+	// The MAC as far as the message tells it, without the neighbour
+	// table: the limits bound the lookups too.
+	who := Identity{DUID: duid}
+	if !relayed {
+		who.Peer, _ = netip.AddrFromSlice(from.IP)
+		who.Peer = who.Peer.Unmap()
+	}
+	mac, _ := ClientMAC(who)
 	h := fnv.New128a()
 	h.Write(id)
 	now := time.Now()
@@ -303,11 +319,22 @@ func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr) bool {
 	return true
 }
 
+// clientDUID is the Client Identifier (option 1) of req, nil for none.
+func clientDUID(req *dhcpv6.Message) []byte {
+	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
+		return o.ToBytes()
+	}
+	return nil
+}
+
 // requestAttrs are the log attributes every line about req carries.
 func requestAttrs(iface string, req *dhcpv6.Message, d Decision) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs, slog.String("iface", iface), slog.String("mac", d.MAC.String()),
 		slog.String("xid", req.TransactionID.String()), slog.String("msg", req.MessageType.String()))
+	if d.MAC != nil {
+		attrs = append(attrs, slog.String("mac_from", d.MACFrom.String()))
+	}
 	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
 		attrs = append(attrs, slog.String("duid", hex.EncodeToString(o.ToBytes())))
 	}
