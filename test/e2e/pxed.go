@@ -184,7 +184,8 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		}
 	})
 
-	// Ready when DHCP (67) and TFTP (69) sockets are bound in the namespace.
+	// Ready when DHCP (67, or 547 on an IPv6-only network) and TFTP (69)
+	// sockets are bound in the namespace.
 	// A DHCP loop on a packet socket would not show as UDP :67: then go on
 	// after the deadline as long as pxed is running; clients retry anyway.
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -197,7 +198,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		if err != nil {
 			return false, fmt.Errorf("ss: %w", err)
 		}
-		return listensUDP(string(out), "67") && listensUDP(string(out), "69"), nil
+		return (listensUDP(string(out), "67") || listensUDP(string(out), "547")) && listensUDP(string(out), "69"), nil
 	})
 	switch {
 	case errors.Is(err, errExited):
