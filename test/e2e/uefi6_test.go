@@ -50,18 +50,22 @@ func newBridgeLab6(t *testing.T, n int) (*Namespace, []string) {
 	return ns, taps
 }
 
-// TestBootUEFIIPv6 boots two UEFI machines from examples/ipv6.yaml on a
-// link with no IPv4 at all, at once, from one pxed:
-//   - PXE: station-01, OVMF's UEFI PXE client over IPv6 (its IPv4 one
-//     off): DHCPv6 gives tftp://[2001:db8:1::21]/…/bootnetx64.efi (Debian's
-//     shim), shim loads GRUB beside it, GRUB reads its config (rendered by
-//     pxed for the host) and the kernel and initrd over TFTP on IPv6;
-//   - HTTPBoot: station-03, OVMF's UEFI HTTP Boot client over IPv6 (PXE
-//     off): DHCPv6 gives the http://[2001:db8:1::21]:8080/ URL of the
-//     machine's RAM-disk image (boot.http_image) around Debian's GRUB; the
-//     firmware fetches it and starts GRUB from it, which boots the kernel
-//     and initrd fetched in the image. Debian 12's OVMF first spends about
-//     60 s on HTTP Boot over IPv4 (docs/firmware.md).
+// TestBootUEFIIPv6 boots two UEFI machines at once, each on a link of its
+// own with no IPv4 at all, from one copy of the netboot tree:
+//   - PXE: station-01 on examples/ipv6.yaml, OVMF's UEFI PXE client over
+//     IPv6 (its IPv4 one off): DHCPv6 gives
+//     tftp://[2001:db8:1::21]/…/bootnetx64.efi (Debian's shim), shim loads
+//     GRUB beside it, GRUB reads its config (rendered by pxed for the host)
+//     and the kernel and initrd over TFTP on IPv6;
+//   - HTTPBoot: station-03 on examples/ipv6.yaml made an HTTP Boot network
+//     (no PXE loader; boot.http_image around Debian's GRUB), OVMF set to
+//     IPv6 only (IPv4Support=no): its UEFI PXE client over IPv6 runs first,
+//     gets an address but no boot file and gives up, then its UEFI HTTP
+//     Boot client over IPv6 gets the http://[2001:db8:1::21]:8080/ URL of
+//     the machine's RAM-disk image, fetches it and starts GRUB from it, which
+//     boots the kernel and initrd in the image. The PXE attempt is what makes
+//     HTTP Boot work at all in Debian 12's OVMF with IPv4 off, and saves the
+//     ~60 s it otherwise spends on IPv4 first (docs/firmware.md).
 //
 // With the RA's M flag, EDK2's IPv6 stack and its boot client each run
 // DHCPv6 with an IAID of their own: both get the host's reserved address.
@@ -69,13 +73,13 @@ func newBridgeLab6(t *testing.T, n int) (*Namespace, []string) {
 // released by the time the kernel starts; the test wants it recorded for
 // the station, and the boot client's Reply in pxed's log.
 func TestBootUEFIIPv6(t *testing.T) {
-	ns, taps := newBridgeLab6(t, 2)
+	requireRoot(t)
 	root := prepareTFTPRoot(t)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/ipv6.yaml",
-		Edit: imageMode("http-efi-x64", "debian-installer/amd64/grubx64.efi")})
 
 	t.Run("PXE", func(t *testing.T) {
 		t.Parallel()
+		ns, taps := newBridgeLab6(t, 1)
+		px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/ipv6.yaml"})
 		st := station01v6
 		reachKernel(t, bootGuestWith(t, ns, taps[0], st, uefiPXE, pxe6Only), "OVMF UEFI PXE over IPv6 → shim → GRUB, TFTP over IPv6", nil)
 		expectLease6(t, px, st)
@@ -86,13 +90,35 @@ func TestBootUEFIIPv6(t *testing.T) {
 	})
 	t.Run("HTTPBoot", func(t *testing.T) {
 		t.Parallel()
+		ns, taps := newBridgeLab6(t, 1)
+		px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/ipv6.yaml", Edit: httpBootNetwork})
 		st := station03v6
-		reachKernel(t, bootGuest(t, ns, taps[1], st, uefiHTTP), "OVMF UEFI HTTP Boot over IPv6 → RAM-disk image → GRUB", nil)
+		reachKernel(t, bootGuestWith(t, ns, taps[0], st, uefiPXE, ipv6Firmware), "OVMF IPv6 only, UEFI HTTP Boot over IPv6 → RAM-disk image → GRUB", nil)
 		expectLease6(t, px, st)
 		image := "image/http-efi-x64/" + strings.ReplaceAll(st.MAC, ":", "-") + ".img"
 		expectLogged(t, px, `file=http://[2001:db8:1::21]:8080/`+image)
-		expectLogged(t, px, `msg="http transfer" ip=`+st.IP.String()+` file=`+image+` bytes=`)
+		expectLogged(t, px, `msg="http transfer" ip=`+st.IP.String()+` file=`+image+` bytes=67108864`)
+		b, err := os.ReadFile(px.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), `msg="tftp transfer"`) {
+			t.Error("a file went over TFTP on a network that boots over HTTP only")
+		}
 	})
+}
+
+// ipv6Firmware sets OVMF to IPv6 only: its whole IPv4 stack off (OvmfPkg's
+// opt/org.tianocore/IPv4Support knob), which leaves UEFI PXE over IPv6 and
+// then UEFI HTTP Boot over IPv6 as its network boot options.
+var ipv6Firmware = []string{"-fw_cfg", "name=opt/org.tianocore/IPv4Support,string=no"}
+
+// httpBootNetwork makes examples/ipv6.yaml a network whose UEFI machines
+// boot over HTTP only: no loader for UEFI PXE clients, and for HTTP Boot
+// clients a RAM-disk image around Debian's GRUB (boot.http_image).
+func httpBootNetwork(y string) string {
+	y = replaceOnce(y, "    efi-x64: debian-installer/amd64/bootnetx64.efi\n", "")
+	return imageMode("http-efi-x64", "debian-installer/amd64/grubx64.efi")(y)
 }
 
 // expectLease6 fails the test unless `pxed leases` lists st's reserved
