@@ -4,7 +4,8 @@
 # make vulncheck  govulncheck against the Go vulnerability database (see scripts/vulncheck);
 #             fails when the database cannot be reached
 # make lab    boot station-01 against pxed in a private network namespace (root);
-#             LAB_FLAGS=--arm64 boots an arm64 machine instead
+#             LAB_FLAGS=--arm64 boots an arm64 machine instead,
+#             LAB_FLAGS=--ipv6 station-01 from examples/ipv6.yaml (UEFI PXE, IPv6 only)
 # make build  one static binary in bin/pxed
 # make cross  vet the tree and compile the portable packages' tests for macOS and FreeBSD
 

@@ -339,3 +339,45 @@ func namedFiles(c *Config) []string {
 	}
 	return files
 }
+
+// TestIPv6ExampleIsSeed: examples/ipv6.yaml is the reference network of
+// examples/seed.yaml on IPv6 only: the same profiles, UEFI loaders and
+// stations (names and MACs), each reserved an ip6 of the DHCPv6 prefix,
+// and no IPv4 address anywhere.
+func TestIPv6ExampleIsSeed(t *testing.T) {
+	t.Parallel()
+	read := func(path string) *Config {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := Parse(path, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	seed, six := read("../../examples/seed.yaml"), read("../../examples/ipv6.yaml")
+	if diff := cmp.Diff(seed.Profiles, six.Profiles); diff != "" {
+		t.Errorf("profiles differ (-seed.yaml +ipv6.yaml):\n%s", diff)
+	}
+	if diff := cmp.Diff(seed.Boot.Files, six.Boot.Files); diff != "" {
+		t.Errorf("UEFI loaders differ (-seed.yaml +ipv6.yaml):\n%s", diff)
+	}
+	if len(six.DHCP.Subnets) != 0 || six.Boot.NextServer.IsValid() {
+		t.Error("ipv6.yaml has IPv4 subnets or a next_server")
+	}
+	if len(six.DHCP6.Subnets) != 1 || six.DHCP6.Subnets[0].Prefix.String() != "2001:db8:1::/64" {
+		t.Fatalf("ipv6.yaml dhcp6 subnets %+v, want 2001:db8:1::/64", six.DHCP6.Subnets)
+	}
+	if len(six.Hosts) != len(seed.Hosts) {
+		t.Fatalf("ipv6.yaml has %d hosts, seed.yaml %d", len(six.Hosts), len(seed.Hosts))
+	}
+	for i, h := range six.Hosts {
+		s := seed.Hosts[i]
+		want := netip.MustParseAddr("2001:db8:1::" + strconv.Itoa(101+i))
+		if h.Name != s.Name || h.MAC.String() != s.MAC.String() || h.IP6.Addr != want || h.IP.IsValid() {
+			t.Errorf("ipv6.yaml host %d: %s %s ip %v ip6 %v, want %s %s ip6 %s only", i, h.Name, h.MAC, h.IP, h.IP6, s.Name, s.MAC, want)
+		}
+	}
+}

@@ -365,6 +365,27 @@ func (t *turn) client(iaid [4]byte) lease.Client {
 	return lease.Client{ID: id, MAC: t.mac}
 }
 
+// holder is the lease identity under which ip is bound to the IA with
+// iaid. A pool address is bound to the IA (client). The host's reserved
+// ip6 is bound to the host, by its MAC, whatever DUID and IAID ask for
+// it: an IA is the client's unit of address management (RFC 8415 §12,
+// §21.4), but a reservation is the machine's, and one machine may run
+// several DHCPv6 clients on one interface. EDK2 does: with the RA's M
+// flag its IPv6 stack (Ip6Config) solicits with one IAID, then its PXE or
+// HTTP Boot client with another and the same DUID, each in an exchange of
+// its own. Bound per IA, the second Request would find the address taken
+// by the first IA and get NoAddrsAvail (§18.3.2), and HTTP Boot hangs
+// retrying it (docs/firmware.md). The store keeps one lease per address,
+// so the host's IAs share one record: any of them renews, releases or
+// declines it. "v6h:" never starts a "v6:" identity.
+func (t *turn) holder(iaid [4]byte, ip netip.Addr) lease.Client {
+	if f, ok := t.fixed(); ok && ip == f && t.mac != nil {
+		id := append([]byte("v6h:"), t.mac...)
+		return lease.Client{ID: id, MAC: t.mac}
+	}
+	return t.client(iaid)
+}
+
 // fixed is the host's reserved ip6 when it lies in this subnet.
 func (t *turn) fixed() (netip.Addr, bool) {
 	if t.host != nil && t.host.IP6.IsValid() && t.sub.prefix.Contains(t.host.IP6.Addr) {
@@ -406,8 +427,10 @@ func (t *turn) assignable(ip netip.Addr, c lease.Client) bool {
 // (which keeps it for the client for the offer hold).
 func (t *turn) choose(ia *dhcpv6.OptIANA, first bool) (netip.Addr, error) {
 	c := t.client(ia.IaId)
-	// One reservation, one IA: a client asking for two addresses gets its
-	// reserved one in the first IA and pool addresses in the others.
+	// One reservation, one IA per message: a client asking for two
+	// addresses at once gets its reserved one in the first IA and pool
+	// addresses in the others. An IA that asks in an exchange of its own
+	// gets the reservation too, bound to the host (holder).
 	f, reserved := t.fixed()
 	if reserved && first {
 		return f, nil
@@ -459,7 +482,7 @@ func (t *turn) grant(ia *dhcpv6.OptIANA, ip netip.Addr) {
 }
 
 func (t *turn) lease(iaid [4]byte, ip netip.Addr) lease.Lease {
-	c := t.client(iaid)
+	c := t.holder(iaid, ip)
 	l := lease.Lease{IP: ip, MAC: c.MAC, ClientID: c.ID, State: lease.Bound, Expires: t.now.Add(t.sub.lifetime)}
 	if t.host != nil {
 		l.Hostname = t.host.Name
@@ -519,13 +542,7 @@ func (t *turn) extend() Decision {
 	var leases []lease.Lease
 	for _, ia := range t.req.Options.IANA() {
 		out := &dhcpv6.OptIANA{IaId: ia.IaId}
-		l, ok := t.r.alloc.Lookup(t.client(ia.IaId))
-		// A binding counts while its address is still the client's to
-		// have: its reservation or a pool address. One whose reservation
-		// moved goes (lifetimes 0 below), and the client starts over.
-		f, _ := t.fixed()
-		bound := ok && l.State == lease.Bound && l.Active(t.now) && t.sub.prefix.Contains(l.IP) &&
-			(l.IP == f || lease.InRanges(t.sub.pools, l.IP))
+		l, bound := t.binding(ia.IaId)
 		if bound {
 			t.grant(out, l.IP)
 			leases = append(leases, t.lease(ia.IaId, l.IP))
@@ -548,6 +565,24 @@ func (t *turn) extend() Decision {
 		return Decision{Message: resp, Reason: what + ": NoBinding", Refused: true}
 	}
 	return Decision{Message: resp, Commit: leases, Reason: what + " reply"}
+}
+
+// binding is the lease the IA with iaid holds here, if it is still the
+// client's to have: a pool address bound to the IA, else the host's
+// reservation bound to the host (holder). An address that is neither (a
+// reservation that moved) is no binding: it goes back with lifetimes 0
+// and the client starts over.
+func (t *turn) binding(iaid [4]byte) (lease.Lease, bool) {
+	live := func(l lease.Lease) bool { return l.State == lease.Bound && l.Active(t.now) }
+	if l, ok := t.r.alloc.Lookup(t.client(iaid)); ok && live(l) && lease.InRanges(t.sub.pools, l.IP) {
+		return l, true
+	}
+	if f, ok := t.fixed(); ok {
+		if l, ok := t.r.alloc.Get(f); ok && live(l) && l.Holds(t.holder(iaid, f)) {
+			return l, true
+		}
+	}
+	return lease.Lease{}, false
 }
 
 // confirm answers a Confirm (RFC 8415 §18.3.3): whether the addresses the
@@ -583,14 +618,13 @@ func (t *turn) end(state lease.State, until time.Time, what string) Decision {
 	var leases []lease.Lease
 	for _, ia := range t.req.Options.IANA() {
 		held := false
-		c := t.client(ia.IaId)
 		for _, a := range ia.Options.Addresses() {
 			v, ok := netip.AddrFromSlice(a.IPv6Addr)
 			if !ok {
 				continue
 			}
 			l, ok := t.r.alloc.Get(v.Unmap())
-			if !ok || !l.Holds(c) || l.State != lease.Bound {
+			if !ok || !l.Holds(t.holder(ia.IaId, v.Unmap())) || l.State != lease.Bound {
 				continue
 			}
 			held = true

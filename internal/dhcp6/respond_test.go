@@ -387,9 +387,10 @@ func TestLeaseLifecycle(t *testing.T) {
 		string(d.Commit[0].MAC) != string(station01) || d.Commit[0].State != lease.Bound {
 		t.Fatalf("Request commits %+v, want station-01's 2001:db8:1::101 bound", d.Commit)
 	}
-	wantID := append(append([]byte("v6:"), st.duid.ToBytes()...), 0, 0, 0, 1)
+	// A reservation is bound to the host, not to the IA (holder).
+	wantID := append([]byte("v6h:"), station01...)
 	if string(d.Commit[0].ClientID) != string(wantID) {
-		t.Errorf("lease client ID %x, want v6: + DUID + IAID %x", d.Commit[0].ClientID, wantID)
+		t.Errorf("lease client ID %x, want v6h: + MAC %x", d.Commit[0].ClientID, wantID)
 	}
 	f.clock.t = f.clock.t.Add(30 * time.Minute)
 	for _, mt := range []dhcpv6.MessageType{dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind} {
@@ -419,6 +420,73 @@ func TestLeaseLifecycle(t *testing.T) {
 	d, _ = do(st.msg(dhcpv6.MessageTypeDecline, serverID(), st.ia("2001:db8:1::101")))
 	if len(d.Commit) != 1 || d.Commit[0].State != lease.Declined || !d.Commit[0].Expires.After(f.clock.t) {
 		t.Errorf("Decline commits %+v, want the address quarantined", d.Commit)
+	}
+}
+
+// TestReservationEveryIA is EDK2 with the RA's M flag (docs/firmware.md):
+// its IPv6 stack and then its PXE client solicit and request, each with an
+// IAID of its own and the same DUID-LLT. Both IAs get the host's
+// reservation; the stack's IA is released when PXE sets its address, the
+// PXE client's when the loader starts; a pool client's IAs each get their
+// own address.
+func TestReservationEveryIA(t *testing.T) {
+	t.Parallel()
+	needPools(t)
+	f := newFixture(t, nil)
+	duid := &dhcpv6.DUIDLLT{HWType: iana.HWTypeEthernet, Time: 0x30a1b2c3, LinkLayerAddr: station01}
+	stack := client{duid: duid, iaid: [4]byte{0xef, 0x00, 0x11, 0x95}}
+	pxeIA := client{duid: duid, iaid: [4]byte{0x00, 0x00, 0x00, 0x2a}}
+	const reserved = "2001:db8:1::101"
+	exchange := func(c client, opts ...dhcpv6.Option) {
+		t.Helper()
+		adv := f.r.Respond(roundTrip(t, c.msg(dhcpv6.MessageTypeSolicit, append(opts, c.ia())...)), in)
+		if s := summarize(adv.Message); s.Type != "ADVERTISE" || !cmp.Equal(s.IAs, []string{reserved + "/1h0m0s "}) {
+			t.Fatalf("IAID %x Solicit: %+v, want %s advertised", c.iaid, s, reserved)
+		}
+		rep := f.r.Respond(roundTrip(t, c.msg(dhcpv6.MessageTypeRequest, append(opts, serverID(), c.ia(reserved))...)), in)
+		if s := summarize(rep.Message); s.Type != "REPLY" || !cmp.Equal(s.IAs, []string{reserved + "/1h0m0s "}) || len(rep.Commit) != 1 {
+			t.Fatalf("IAID %x Request: %+v (%s), want %s", c.iaid, s, rep.Reason, reserved)
+		}
+		f.commit(rep)
+	}
+	exchange(stack, dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer))
+	exchange(pxeIA, dhcpv6.OptRequestedOption(dhcpv6.OptionBootfileURL), &dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionClientArchType, OptionData: []byte{0, 7}})
+	if l, ok := f.alloc.Get(netip.MustParseAddr(reserved)); !ok || l.State != lease.Bound || l.Hostname != "station-01" {
+		t.Fatalf("lease of %s: %+v, want bound to station-01", reserved, l)
+	}
+	// Either IA renews the host's address.
+	for _, c := range []client{stack, pxeIA} {
+		d := f.r.Respond(roundTrip(t, c.msg(dhcpv6.MessageTypeRenew, serverID(), c.ia(reserved))), in)
+		if s := summarize(d.Message); !cmp.Equal(s.IAs, []string{reserved + "/1h0m0s "}) {
+			t.Errorf("IAID %x Renew: IAs %v, want %s renewed", c.iaid, s.IAs, reserved)
+		}
+	}
+	d := f.r.Respond(roundTrip(t, stack.msg(dhcpv6.MessageTypeRelease, serverID(), stack.ia(reserved))), in)
+	f.commit(d)
+	if len(d.Commit) != 1 || d.Commit[0].State != lease.Released {
+		t.Errorf("stack's Release commits %+v, want %s released", d.Commit, reserved)
+	}
+	// The PXE client's Release then finds it released already; the
+	// host's next boot gets it again.
+	d = f.r.Respond(roundTrip(t, pxeIA.msg(dhcpv6.MessageTypeRelease, serverID(), pxeIA.ia(reserved))), in)
+	if s := summarize(d.Message); s.Status != "Success" || len(d.Commit) != 0 {
+		t.Errorf("PXE client's Release: %+v commit %+v, want Success and nothing to record", s, d.Commit)
+	}
+	exchange(client{duid: &dhcpv6.DUIDLLT{HWType: iana.HWTypeEthernet, Time: 0x30a1b2ff, LinkLayerAddr: station01}, iaid: pxeIA.iaid})
+
+	// A machine of the pool: each IA its own address.
+	other := &dhcpv6.DUIDLLT{HWType: iana.HWTypeEthernet, Time: 1, LinkLayerAddr: stranger}
+	seen := map[string]bool{}
+	for _, iaid := range [][4]byte{{0, 0, 0, 1}, {0, 0, 0, 2}} {
+		c := client{duid: other, iaid: iaid}
+		adv := f.r.Respond(roundTrip(t, c.msg(dhcpv6.MessageTypeSolicit, c.ia())), in)
+		rep := f.r.Respond(roundTrip(t, c.msg(dhcpv6.MessageTypeRequest, serverID(), c.ia(adv.Addrs[0].String()))), in)
+		f.commit(rep)
+		if len(rep.Addrs) != 1 || seen[rep.Addrs[0].String()] {
+			t.Errorf("pool client IAID %x: %v, want an address of its own", iaid, rep.Addrs)
+			continue
+		}
+		seen[rep.Addrs[0].String()] = true
 	}
 }
 
