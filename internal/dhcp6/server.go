@@ -227,7 +227,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 	}
 	start := time.Now()
 	d := s.Responder.Respond(msg, Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast})
-	attrs := requestAttrs(l.name, req, d)
+	attrs := append(requestAttrs(l.name, req, d), relayAttrs(msg)...)
 	for _, c := range d.Commit {
 		if err := s.Alloc.Commit(ctx, c); err != nil {
 			// RFC 8415 §18.3.2: no Reply for a lease that is not recorded.
