@@ -83,6 +83,9 @@ func (v *validator) ipv6() {
 				a.Interface, v.at(fmt.Sprintf("ipv6.router_advertisement[%d]", j)))
 		}
 		v.raPrefixes(path, a)
+		if a.Managed {
+			v.raManaged(path, a)
+		}
 		if a.ValidLifetime < 0 || a.PreferredLifetime < 0 {
 			v.add(path, "negative prefix lifetime")
 		}
@@ -121,5 +124,38 @@ func (v *validator) raPrefixes(path string, a Advertise) {
 			v.add(pp, "prefix %s is not a /64: hosts form addresses (autonomous) only from /64 prefixes", p.Prefix)
 		}
 		seen[p.Prefix] = i
+	}
+}
+
+// raManaged refuses the M flag on a link that pxed's DHCPv6 server does not
+// serve. M tells every host on the link to get its address from DHCPv6
+// (RFC 4861 §4.2); UEFI firmware then solicits and waits for an answer
+// (EDK2 runs a DHCPv6 exchange for each IA, iPXE will not boot without
+// one), and pxed, the link's only router, would drop those Solicits for
+// want of a subnet. A problem, not a remark: nothing else can answer there
+// that pxed's own configuration would show, and either fix is one line.
+// The link is known by the advertised prefixes; an entry without any says
+// nothing of its link, and only dhcp6 serving nothing at all is refused.
+func (v *validator) raManaged(path string, a Advertise) {
+	if !v.c.DHCP6.On() {
+		v.add(path+".managed", "managed: true tells the hosts on %s to get their addresses from DHCPv6, but dhcp6 has no subnets: they would wait for a DHCPv6 server; add a dhcp6 subnet for the link's prefix, or set managed: false",
+			a.Interface)
+		return
+	}
+	for i, p := range a.Prefixes {
+		if !p.IsValid() {
+			continue
+		}
+		served := false
+		for _, s := range v.c.DHCP6.Subnets {
+			if s.Prefix.IsValid() && s.Prefix.Overlaps(p.Prefix) {
+				served = true
+				break
+			}
+		}
+		if !served {
+			v.add(fmt.Sprintf("%s.prefixes[%d]", path, i), "prefix %s is advertised with managed: true, but no dhcp6 subnet serves it: hosts on %s would wait for a DHCPv6 server; add a dhcp6 subnet with this prefix, or set managed: false",
+				p.Prefix, a.Interface)
+		}
 	}
 }

@@ -30,7 +30,44 @@ func TestValidateAdvertise(t *testing.T) {
     - interface: br2
       prefixes: [2001:db8:3::/64]
       autonomous: true
+dhcp6:
+  subnets:
+    - prefix: 2001:db8:1::/64
+    - prefix: 2001:db8:2::/64
 `,
+		},
+		{
+			// RFC 4861 §4.2: M sends the hosts to DHCPv6, which must
+			// serve the link.
+			name: "managed without dhcp6",
+			src: `ipv6:
+  advertise:
+    - interface: br0
+      managed: true
+      prefixes: [2001:db8:1::/64]
+`,
+			want: []string{
+				"pxed.yaml:4: managed: true tells the hosts on br0 to get their addresses from DHCPv6, but dhcp6 has no subnets: they would wait for a DHCPv6 server; add a dhcp6 subnet for the link's prefix, or set managed: false",
+			},
+		},
+		{
+			name: "managed on a prefix no dhcp6 subnet serves",
+			src: `ipv6:
+  advertise:
+    - interface: br0
+      managed: true
+      prefixes: [2001:db8:1::/64, 2001:db8:2::/64]
+    - interface: br1
+      managed: true
+    - interface: br2
+      prefixes: [2001:db8:3::/64]
+dhcp6:
+  subnets:
+    - prefix: 2001:db8:1::/64
+`,
+			want: []string{
+				"pxed.yaml:5: prefix 2001:db8:2::/64 is advertised with managed: true, but no dhcp6 subnet serves it: hosts on br0 would wait for a DHCPv6 server; add a dhcp6 subnet with this prefix, or set managed: false",
+			},
 		},
 		{
 			name: "problems",
@@ -47,7 +84,7 @@ func TestValidateAdvertise(t *testing.T) {
       interval: 2s
     - interface: br1
       autonomous: true
-    - managed: true
+    - other: true
 `,
 			want: []string{
 				"pxed.yaml:4: interface br0 is also in ipv6.router_advertisement (line 2): it gets one advertisement or the other, keep one",

@@ -38,7 +38,7 @@ func FuzzRespond6(f *testing.F) {
 	f.Add([]byte{12, 0}, false)
 	pools := poolsServed()
 	f.Fuzz(func(t *testing.T, pkt []byte, unicast bool) {
-		if nesting(pkt, HopCountLimit) > HopCountLimit {
+		if !parseable(pkt).ok() {
 			return
 		}
 		msg, err := dhcpv6.FromBytes(pkt)
@@ -53,6 +53,9 @@ func FuzzRespond6(f *testing.F) {
 			}
 		})
 		d := fx.r.Respond(msg, Ingress{Iface: "br0", Addr: serverAddr, Unicast: unicast})
+		if (d.Reply == nil) != (d.Drop != NotDropped) {
+			t.Fatalf("reply %v with drop %s (%s): a message is answered or dropped for a reason", d.Reply != nil, d.Drop, d.Reason)
+		}
 		fx.commit(d)
 		if d.Reply != nil {
 			if _, err := dhcpv6.FromBytes(d.Reply.ToBytes()); err != nil {

@@ -2,6 +2,9 @@ package dhcp6
 
 import (
 	"encoding/binary"
+	"encoding/hex"
+	"log/slog"
+	"net"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
 )
@@ -65,4 +68,42 @@ func relayMsg(opts []byte) ([]byte, bool) {
 		opts = opts[4+l:]
 	}
 	return nil, false
+}
+
+// relayAttrs are the log attributes of a relayed message's relay nearest
+// the client: its link-address, the Interface-Id it added (RFC 8415
+// §21.18) and the client link-layer address (option 79, RFC 6939), each
+// when present, and how many relays the message came through.
+func relayAttrs(msg dhcpv6.DHCPv6) []slog.Attr {
+	var near *dhcpv6.RelayMessage
+	hops := 0
+	for m := msg; m != nil && m.IsRelay(); hops++ {
+		rm, ok := m.(*dhcpv6.RelayMessage)
+		if !ok {
+			break
+		}
+		near, m = rm, rm.Options.RelayMessage()
+	}
+	if near == nil {
+		return nil
+	}
+	attrs := []slog.Attr{slog.Int("relays", hops), slog.String("link", near.LinkAddr.String())}
+	if iid := near.Options.InterfaceID(); iid != nil {
+		attrs = append(attrs, slog.String("interface_id", printable(iid)))
+	}
+	if ht, lla := near.Options.ClientLinkLayerAddress(); lla != nil {
+		attrs = append(attrs, slog.String("client_lla", ht.String()+" "+net.HardwareAddr(lla).String()))
+	}
+	return attrs
+}
+
+// printable is b as text when it is printable ASCII (an interface name, as
+// relays usually send), else in hex.
+func printable(b []byte) string {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return hex.EncodeToString(b)
+		}
+	}
+	return string(b)
 }

@@ -25,6 +25,11 @@ const HopCountLimit = 32
 // per interface it configures, and each costs an allocation and a commit.
 const maxIAs = 8
 
+// maxIAAddrs bounds the addresses in one IA_NA: a client lists those it
+// holds (RFC 8415 §21.4), one or two; each is looked up, and echoed in the
+// reply when it is not the client's.
+const maxIAAddrs = 16
+
 // Ingress says where a message arrived.
 type Ingress struct {
 	Iface string
@@ -59,6 +64,8 @@ type Decision struct {
 	Commit []lease.Lease
 	// Reason explains a missing reply, or what was done.
 	Reason string
+	// Drop is the kind of reason when the message is not served.
+	Drop Drop
 	// Request is the client's message (inside its relays), nil when the
 	// datagram held none.
 	Request *dhcpv6.Message
@@ -114,28 +121,30 @@ func (r *Responder) Known(mac []byte) bool {
 	return ok
 }
 
-func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprintf(format, a...)} }
-
 // Respond decides the answer to msg, which arrived as in describes: it
 // takes the client's message out of its relays, finds the subnet of the
 // link it is on, checks the message as RFC 8415 §16 asks, recognises the
 // client and its host entry, and lets the handler of its type decide.
 func (r *Responder) Respond(msg dhcpv6.DHCPv6, in Ingress) Decision {
-	req, relays, why := unwrap(msg)
-	if why != "" {
-		return Decision{Reason: why}
+	req, relays, rj := unwrap(msg)
+	if !rj.ok() {
+		return rj.decision()
 	}
-	link, why := r.link(relays, in)
-	if why != "" {
-		return Decision{Reason: why, Request: req}
+	link, rj := r.link(relays, in)
+	if !rj.ok() {
+		d := rj.decision()
+		d.Request = req
+		return d
 	}
 	sub := r.plan.subnetFor(link)
 	if sub == nil {
-		return Decision{Reason: fmt.Sprintf("no dhcp6 subnet for link %s", link), Request: req}
+		return Decision{Reason: fmt.Sprintf("no dhcp6 subnet for link %s", link), Drop: DropNoSubnet, Request: req}
 	}
-	t, why := r.newTurn(req, relays, in, sub, link)
-	if why != "" {
-		return Decision{Reason: why, Request: req, MAC: t.mac, MACFrom: t.macFrom}
+	t, rj := r.newTurn(req, relays, in, sub, link)
+	if !rj.ok() {
+		d := rj.decision()
+		d.Request, d.MAC, d.MACFrom = req, t.mac, t.macFrom
+		return d
 	}
 	d := t.decide()
 	d.Request, d.MAC, d.MACFrom, d.Client = req, t.mac, t.macFrom, t.pxe
@@ -151,46 +160,49 @@ func (r *Responder) Respond(msg dhcpv6.DHCPv6, in Ingress) Decision {
 
 // unwrap returns the client's message inside msg and the relays it came
 // through, outermost first, or why msg is not served.
-func unwrap(msg dhcpv6.DHCPv6) (*dhcpv6.Message, []*dhcpv6.RelayMessage, string) {
+func unwrap(msg dhcpv6.DHCPv6) (*dhcpv6.Message, []*dhcpv6.RelayMessage, rejection) {
 	var relays []*dhcpv6.RelayMessage
 	for msg.IsRelay() {
 		rm, ok := msg.(*dhcpv6.RelayMessage)
 		if !ok || rm.MessageType != dhcpv6.MessageTypeRelayForward {
-			return nil, nil, fmt.Sprintf("%s is not for a server", msg.Type())
+			return nil, nil, reject(DropNotForServer, "%s is not for a server", msg.Type())
 		}
 		if len(relays) == HopCountLimit {
-			return nil, nil, fmt.Sprintf("relayed through more than %d relays (RFC 8415 HOP_COUNT_LIMIT)", HopCountLimit)
+			return nil, nil, reject(DropRelayHops, "relayed through more than %d relays (RFC 8415 HOP_COUNT_LIMIT)", HopCountLimit)
+		}
+		if rj := relayAddrs(rm.PeerAddr, rm.LinkAddr); !rj.ok() {
+			return nil, nil, rj
 		}
 		relays = append(relays, rm)
 		if msg = rm.Options.RelayMessage(); msg == nil {
-			return nil, nil, "Relay-forward without a Relay Message option"
+			return nil, nil, reject(DropBadRelay, "Relay-forward without a Relay Message option")
 		}
 	}
 	m, ok := msg.(*dhcpv6.Message)
 	if !ok {
-		return nil, nil, "no client message"
+		return nil, nil, reject(DropMalformed, "no client message")
 	}
-	return m, relays, ""
+	return m, relays, rejection{}
 }
 
 // link is the address that names the client's link (RFC 8415 §13.1): the
 // link-address of the relay nearest the client that set one (a relay whose
 // interface has no global address leaves it unspecified, §19.1.1), else
 // for a direct message the receiving interface's address.
-func (r *Responder) link(relays []*dhcpv6.RelayMessage, in Ingress) (netip.Addr, string) {
+func (r *Responder) link(relays []*dhcpv6.RelayMessage, in Ingress) (netip.Addr, rejection) {
 	for i := len(relays) - 1; i >= 0; i-- {
 		a, ok := netip.AddrFromSlice(relays[i].LinkAddr)
 		if ok && !a.IsUnspecified() && !a.IsLinkLocalUnicast() {
-			return a.Unmap(), ""
+			return a.Unmap(), rejection{}
 		}
 	}
 	if len(relays) > 0 {
-		return netip.Addr{}, "relayed without a link-address: pxed cannot tell the client's link"
+		return netip.Addr{}, reject(DropNoLink, "relayed without a link-address: pxed cannot tell the client's link")
 	}
 	if !in.Addr.IsValid() {
-		return netip.Addr{}, fmt.Sprintf("interface %s has no global IPv6 address to tell its link", in.Iface)
+		return netip.Addr{}, reject(DropNoLink, "interface %s has no global IPv6 address to tell its link", in.Iface)
 	}
-	return in.Addr, ""
+	return in.Addr, rejection{}
 }
 
 // turn is one message being decided.
@@ -216,19 +228,19 @@ type turn struct {
 
 // newTurn starts deciding req: who the client is and what the catalog says
 // of it. It returns why req is not served when it fails RFC 8415 §16.
-func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, in Ingress, sub *subnetPlan, link netip.Addr) (turn, string) {
+func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, in Ingress, sub *subnetPlan, link netip.Addr) (turn, rejection) {
 	t := turn{r: r, req: req, relays: relays, in: in, sub: sub, link: link, now: r.now()}
 	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
 		t.duid = o.ToBytes()
 	}
 	t.mac, t.macFrom = ClientMAC(identity(t.duid, relays, in))
-	if why := t.validate(); why != "" {
-		return t, why
+	if rj := t.validate(); !rj.ok() {
+		return t, rj
 	}
 	t.pxe, t.enterprise = classify(req)
 	dec := r.Catalog().Resolve(t.mac, nil, link)
 	t.host, t.boot = dec.Host, dec.Boot
-	return t, ""
+	return t, rejection{}
 }
 
 // identity is what ClientMAC reads of a message: for a relayed one, the
@@ -275,7 +287,7 @@ func classify(req *dhcpv6.Message) (pxe.Client, uint32) {
 
 // validate applies RFC 8415 §16 (message validation) and §18.4 (unicast
 // without a Server Unicast option, which pxed never sends) to the message.
-func (t *turn) validate() string {
+func (t *turn) validate() rejection {
 	sid := t.req.Options.GetOne(dhcpv6.OptionServerID)
 	ours := sid != nil && bytes.Equal(sid.ToBytes(), t.r.serverID)
 	mt := t.req.MessageType
@@ -283,36 +295,41 @@ func (t *turn) validate() string {
 	case dhcpv6.MessageTypeSolicit, dhcpv6.MessageTypeConfirm, dhcpv6.MessageTypeRebind:
 		// §16.2, §16.5, §16.7: a Client Identifier and no Server Identifier.
 		if sid != nil {
-			return fmt.Sprintf("%s with a Server Identifier", mt)
+			return reject(DropInvalid, "%s with a Server Identifier", mt)
 		}
 	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeRelease:
 		// §16.4, §16.6, §16.8, §16.9: for this server only.
 		if !ours {
-			return fmt.Sprintf("%s for another server", mt)
+			return reject(DropInvalid, "%s for another server", mt)
 		}
 	case dhcpv6.MessageTypeInformationRequest:
 		// §16.12: a Server Identifier, if any, must be ours; no IA.
 		if sid != nil && !ours {
-			return fmt.Sprintf("%s for another server", mt)
+			return reject(DropInvalid, "%s for another server", mt)
 		}
 		if len(t.req.Options.Get(dhcpv6.OptionIANA)) > 0 || len(t.req.Options.Get(dhcpv6.OptionIATA)) > 0 {
-			return "Information-request with an IA option"
+			return reject(DropInvalid, "Information-request with an IA option")
 		}
-		return ""
+		return rejection{}
 	default:
-		return fmt.Sprintf("message type %s is not for a server", mt)
+		return reject(DropNotForServer, "message type %s is not for a server", mt)
 	}
 	if t.duid == nil {
-		return fmt.Sprintf("%s without a Client Identifier", mt)
+		return reject(DropInvalid, "%s without a Client Identifier", mt)
 	}
 	if len(t.duid) < 3 || len(t.duid) > 130 {
 		// §11.1: a DUID is a 2-octet type and at most 128 octets more.
-		return fmt.Sprintf("Client Identifier of %d octets", len(t.duid))
+		return reject(DropInvalid, "Client Identifier of %d octets", len(t.duid))
 	}
 	if n := len(t.req.Options.Get(dhcpv6.OptionIANA)); n > maxIAs {
-		return fmt.Sprintf("%d IA_NA options, more than %d", n, maxIAs)
+		return reject(DropTooManyIAs, "%d IA_NA options, more than %d", n, maxIAs)
 	}
-	return ""
+	for _, ia := range t.req.Options.IANA() {
+		if n := len(ia.Options.Addresses()); n > maxIAAddrs {
+			return reject(DropTooManyIAs, "IA_NA with %d addresses, more than %d", n, maxIAAddrs)
+		}
+	}
+	return rejection{}
 }
 
 // unicastRefused is RFC 8415 §18.4: a message sent by unicast to a server
@@ -329,7 +346,7 @@ func (t *turn) unicastRefused() (Decision, bool) {
 		resp.AddOption(status(iana.StatusUseMulticast, "send to ff02::1:2"))
 		return Decision{Message: resp, Reason: "unicast: UseMulticast", Refused: true}, true
 	}
-	return drop("%s sent by unicast", t.req.MessageType), true
+	return reject(DropUnicast, "%s sent by unicast", t.req.MessageType).decision(), true
 }
 
 // decide hands the message to the handler of its type.
@@ -353,7 +370,7 @@ func (t *turn) decide() Decision {
 	case dhcpv6.MessageTypeInformationRequest:
 		return t.inform()
 	}
-	return drop("message type %s is not for a server", t.req.MessageType)
+	return reject(DropNotForServer, "message type %s is not for a server", t.req.MessageType).decision()
 }
 
 // client is the lease identity of the IA with iaid: the DUID and the IAID
@@ -602,7 +619,7 @@ func (t *turn) confirm() Decision {
 		}
 	}
 	if n == 0 {
-		return drop("Confirm with no address")
+		return reject(DropInvalid, "Confirm with no address").decision()
 	}
 	resp := t.reply(dhcpv6.MessageTypeReply)
 	resp.AddOption(status(iana.StatusSuccess, "on link"))

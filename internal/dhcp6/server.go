@@ -202,29 +202,26 @@ func (s *Server) work(ctx context.Context, l *link) error {
 func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPAddr, unicast bool) {
 	s.stats.Received.Add(1)
 	log := s.logger()
-	malformed := func(why string) {
+	if rj := parseable(pkt); !rj.ok() {
 		s.stats.Malformed.Add(1)
-		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "reason", "malformed: "+why)
-	}
-	if len(pkt) < 4 {
-		malformed(fmt.Sprintf("%d bytes", len(pkt)))
-		return
-	}
-	if nesting(pkt, HopCountLimit) > HopCountLimit {
-		malformed(fmt.Sprintf("relayed through more than %d relays", HopCountLimit))
+		s.stats.Dropped.add(rj.kind)
+		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", rj.kind.String(), "reason", "malformed: "+rj.why)
 		return
 	}
 	msg, err := dhcpv6.FromBytes(pkt)
+	var req *dhcpv6.Message
+	if err == nil {
+		req, err = msg.GetInnerMessage()
+	}
 	if err != nil {
-		malformed(err.Error())
+		s.stats.Malformed.Add(1)
+		s.stats.Dropped.add(DropMalformed)
+		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", DropMalformed.String(), "reason", "malformed: "+err.Error())
 		return
 	}
-	req, err := msg.GetInnerMessage()
-	if err != nil {
-		malformed(err.Error())
-		return
-	}
-	if !s.admit(req, from, msg.IsRelay()) {
+	if k := s.admit(req, from, msg.IsRelay()); k != NotDropped {
+		// Counted, not logged: a flood would fill the log.
+		s.stats.Dropped.add(k)
 		return
 	}
 	start := time.Now()
@@ -237,7 +234,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		in.Neighbour = neighbour(l.index, in.Peer)
 	}
 	d := s.Responder.Respond(msg, in)
-	attrs := requestAttrs(l.name, req, d)
+	attrs := append(requestAttrs(l.name, req, d), relayAttrs(msg)...)
 	for _, c := range d.Commit {
 		if err := s.Alloc.Commit(ctx, c); err != nil {
 			// RFC 8415 §18.3.2: no Reply for a lease that is not recorded.
@@ -256,6 +253,10 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		level := slog.LevelDebug
 		if len(d.Commit) > 0 {
 			level = slog.LevelInfo
+		}
+		if d.Drop != NotDropped {
+			s.stats.Dropped.add(d.Drop)
+			attrs = append(attrs, slog.String("drop", d.Drop.String()))
 		}
 		log.LogAttrs(ctx, level, "dhcp6 no reply", append(attrs, slog.String("reason", d.Reason))...)
 		s.record(req, d, d.Reason)
@@ -287,7 +288,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 // admit applies the rate limits: per client DUID (a digest of it, so any
 // DUID fits the limiter's key), then, for clients that are not hosts, the
 // global one. relayed says req came inside Relay-forward messages.
-func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) bool {
+func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) Drop {
 	id := []byte(from.IP)
 	duid := clientDUID(req)
 	if duid != nil {
@@ -306,17 +307,17 @@ func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) boo
 	now := time.Now()
 	if !s.limit.Allow(h.Sum(nil), now) {
 		s.stats.RateLimited.Add(1)
-		return false
+		return DropRateLimited
 	}
 	if s.global != nil {
 		if mac == nil || !s.Responder.Known(mac) {
 			if !s.global.Allow(now) {
 				s.stats.GlobalLimited.Add(1)
-				return false
+				return DropGlobalLimited
 			}
 		}
 	}
-	return true
+	return NotDropped
 }
 
 // clientDUID is the Client Identifier (option 1) of req, nil for none.

@@ -13,4 +13,5 @@ type Stats struct {
 	StoreFailed   atomic.Uint64 // leases not recorded: no reply
 	SendFailed    atomic.Uint64
 	Exhausted     atomic.Uint64 // no address to give from the pools
+	Dropped       DropCounts    // datagrams not served, by kind of reason
 }

@@ -50,7 +50,7 @@ func TestIPv6Link(t *testing.T) {
       managed: true
       other: true
       prefixes: [2001:db8:1::/64]
-`, 1)
+`, 1) + dhcp6Section // managed: true needs a DHCPv6 server for the link
 	}})
 
 	// The first unsolicited advertisements go at once and 16 s later. The
