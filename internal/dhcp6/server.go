@@ -235,6 +235,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		if err := s.Alloc.Commit(ctx, c); err != nil {
 			// RFC 8415 §18.3.2: no Reply for a lease that is not recorded.
 			s.stats.StoreFailed.Add(1)
+			s.stats.countMessage(req.MessageType, ResultStoreFailed)
 			log.LogAttrs(ctx, slog.LevelWarn, "dhcp6 lease not recorded, no reply",
 				append(attrs, slog.String("ip", c.IP.String()), slog.Any("err", err))...)
 			s.record(req, d, "lease not recorded: "+err.Error())
@@ -246,6 +247,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 	}
 	if d.Reply == nil {
 		s.stats.Ignored.Add(1)
+		s.stats.countMessage(req.MessageType, ResultNoReply)
 		level := slog.LevelDebug
 		if len(d.Commit) > 0 {
 			level = slog.LevelInfo
@@ -262,11 +264,13 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 	}
 	if _, err := l.pc.WriteTo(d.Reply.ToBytes(), nil, to); err != nil {
 		s.stats.SendFailed.Add(1)
+		s.stats.countMessage(req.MessageType, ResultSendFailed)
 		log.LogAttrs(ctx, slog.LevelWarn, "dhcp6 reply not sent", append(attrs, slog.String("to", to.String()), slog.Any("err", err))...)
 		s.record(req, d, "reply not sent: "+err.Error())
 		return
 	}
 	s.stats.Replied.Add(1)
+	s.stats.countMessage(req.MessageType, resultOf(d))
 	s.record(req, d, "")
 	var ips []string
 	for _, a := range d.Addrs {
