@@ -185,6 +185,8 @@ func (s *services) openDHCP6(ctx context.Context) error {
 	}
 	srv := &dhcp6.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
 		RateLimit: ratelimit.Limits{PerClient: s.cfg.DHCP6.RatePerClient}, GlobalRate: s.cfg.DHCP6.RateGlobal}
+	s.met.WatchDHCP6(srv.Stats())
+	s.met.WatchPools6(pools6Of(s.cfg), alloc.Usage)
 	if err := srv.Listen(s.cfg.Interfaces); err != nil {
 		return err
 	}
@@ -467,6 +469,19 @@ func poolsOf(cfg *config.Config) []metrics.Pool {
 	for _, sub := range cfg.DHCP.Subnets {
 		for _, r := range sub.Pools {
 			out = append(out, metrics.Pool{Name: r.String(), Range: lease.Range{First: r.First, Last: r.Last}})
+		}
+	}
+	return out
+}
+
+// pools6Of lists the DHCPv6 pools for the metrics, with their prefixes.
+func pools6Of(cfg *config.Config) []metrics.Pool6 {
+	var out []metrics.Pool6
+	for _, sub := range cfg.DHCP6.Subnets {
+		for _, r := range sub.Pools {
+			lr := lease.Range(r)
+			out = append(out, metrics.Pool6{Prefix: sub.Prefix.Prefix,
+				Pool: metrics.Pool{Name: lr.First.String() + "-" + lr.Last.String(), Range: lr}})
 		}
 	}
 	return out

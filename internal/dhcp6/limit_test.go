@@ -2,6 +2,7 @@ package dhcp6
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -19,7 +20,7 @@ func TestRateLimits(t *testing.T) {
 	s := &Server{Responder: f.r}
 	s.limit = ratelimit.NewPerClient(ratelimit.Limits{PerClient: 1, Burst: 4})
 	s.global = ratelimit.NewGlobal(3)
-	from := &net.UDPAddr{IP: net.ParseIP("fe80::1")}
+	from := netip.MustParseAddrPort("[fe80::1]:546")
 	duid := func(i int) *dhcpv6.Message {
 		return client{duid: &dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: net.HardwareAddr{2, 0, 0, 0, byte(i >> 8), byte(i)}}}.msg(dhcpv6.MessageTypeSolicit)
 	}

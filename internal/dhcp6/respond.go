@@ -78,8 +78,9 @@ type Decision struct {
 	// Exhausted is set when no address could be given from the pools.
 	Exhausted bool
 	// Refused is set when the reply says no: a status code other than
-	// Success at the top or in every IA.
+	// Success at the top or in every IA; Status is that code.
 	Refused bool
+	Status  iana.StatusCode
 	// Addrs are the addresses the reply gives with non-zero lifetimes.
 	Addrs []netip.Addr
 }
@@ -344,7 +345,7 @@ func (t *turn) unicastRefused() (Decision, bool) {
 	case dhcpv6.MessageTypeRequest, dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeDecline, dhcpv6.MessageTypeRelease:
 		resp := t.reply(dhcpv6.MessageTypeReply)
 		resp.AddOption(status(iana.StatusUseMulticast, "send to ff02::1:2"))
-		return Decision{Message: resp, Reason: "unicast: UseMulticast", Refused: true}, true
+		return Decision{Message: resp, Reason: "unicast: UseMulticast", Refused: true, Status: iana.StatusUseMulticast}, true
 	}
 	return reject(DropUnicast, "%s sent by unicast", t.req.MessageType).decision(), true
 }
@@ -525,7 +526,7 @@ func (t *turn) solicit() Decision {
 		t.assign(resp, false)
 		resp.AddOption(status(iana.StatusNoAddrsAvail, "no addresses available"))
 		t.options(resp)
-		return Decision{Message: resp, Reason: "advertise: NoAddrsAvail", Exhausted: exhausted, Refused: true}
+		return Decision{Message: resp, Reason: "advertise: NoAddrsAvail", Exhausted: exhausted, Refused: true, Status: iana.StatusNoAddrsAvail}
 	}
 	t.options(resp)
 	if rapid {
@@ -545,7 +546,7 @@ func (t *turn) request() Decision {
 	leases, given, exhausted := t.assign(resp, true)
 	t.options(resp)
 	if given == 0 {
-		return Decision{Message: resp, Reason: "request: NoAddrsAvail", Exhausted: exhausted, Refused: true}
+		return Decision{Message: resp, Reason: "request: NoAddrsAvail", Exhausted: exhausted, Refused: true, Status: iana.StatusNoAddrsAvail}
 	}
 	return Decision{Message: resp, Commit: leases, Reason: "request reply"}
 }
@@ -579,7 +580,7 @@ func (t *turn) extend() Decision {
 		what = "rebind"
 	}
 	if len(leases) == 0 {
-		return Decision{Message: resp, Reason: what + ": NoBinding", Refused: true}
+		return Decision{Message: resp, Reason: what + ": NoBinding", Refused: true, Status: iana.StatusNoBinding}
 	}
 	return Decision{Message: resp, Commit: leases, Reason: what + " reply"}
 }
@@ -614,7 +615,7 @@ func (t *turn) confirm() Decision {
 			if !ok || !t.sub.prefix.Contains(v.Unmap()) {
 				resp := t.reply(dhcpv6.MessageTypeReply)
 				resp.AddOption(status(iana.StatusNotOnLink, fmt.Sprintf("%s is not on %s", a.IPv6Addr, t.sub.prefix)))
-				return Decision{Message: resp, Reason: "confirm: NotOnLink", Refused: true}
+				return Decision{Message: resp, Reason: "confirm: NotOnLink", Refused: true, Status: iana.StatusNotOnLink}
 			}
 		}
 	}

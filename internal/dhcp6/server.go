@@ -176,36 +176,46 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 
 func (s *Server) logger() *slog.Logger { return logsink.Or(s.Logger) }
 
-// work is one worker's loop; stopping ends its read with an error.
+// work is one worker's loop; stopping ends its read with an error. It
+// reads the datagram and its destination (IPV6_PKTINFO, asked for in open)
+// into buffers of its own, allocating nothing per datagram.
 func (s *Server) work(ctx context.Context, l *link) error {
 	buf := make([]byte, 64<<10)
+	oob := ipv6.NewControlMessage(ipv6.FlagDst)
 	for {
-		n, cm, from, err := l.pc.ReadFrom(buf)
+		n, oobn, _, from, err := l.conn.ReadMsgUDPAddrPort(buf, oob)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("reading on %s: %w", l.name, err)
 		}
-		src, ok := from.(*net.UDPAddr)
-		if !ok {
-			continue
-		}
-		unicast := cm != nil && cm.Dst != nil && !cm.Dst.IsMulticast()
-		s.handle(ctx, l, buf[:n], src, unicast)
+		s.handle(ctx, l, buf[:n], from, unicastDst(oob[:oobn]))
 	}
+}
+
+// unicastDst reports whether the control messages of a datagram say it
+// was sent to a unicast address (not to ff02::1:2).
+func unicastDst(oob []byte) bool {
+	var cm ipv6.ControlMessage
+	if cm.Parse(oob) != nil || cm.Dst == nil {
+		return false
+	}
+	return !cm.Dst.IsMulticast()
 }
 
 // handle serves one datagram: refuse what is malformed or nested too
 // deep, admit it past the rate limits, decide, make the leases durable,
 // reply, and record what became of it.
-func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPAddr, unicast bool) {
+func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, unicast bool) {
 	s.stats.Received.Add(1)
 	log := s.logger()
 	if rj := parseable(pkt); !rj.ok() {
 		s.stats.Malformed.Add(1)
 		s.stats.Dropped.add(rj.kind)
-		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", rj.kind.String(), "reason", "malformed: "+rj.why)
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", rj.kind.String(), "reason", "malformed: "+rj.why)
+		}
 		return
 	}
 	msg, err := dhcpv6.FromBytes(pkt)
@@ -226,7 +236,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 	}
 	start := time.Now()
 	in := Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast}
-	in.Peer, _ = netip.AddrFromSlice(from.IP)
+	in.Peer = from.Addr()
 	in.Peer = in.Peer.Unmap()
 	if !msg.IsRelay() && in.Peer.IsLinkLocalUnicast() && duidMAC(clientDUID(req)) == nil {
 		// The client's DUID names no MAC (iPXE's DUID-UUID): ask the
@@ -239,6 +249,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		if err := s.Alloc.Commit(ctx, c); err != nil {
 			// RFC 8415 §18.3.2: no Reply for a lease that is not recorded.
 			s.stats.StoreFailed.Add(1)
+			s.stats.countMessage(req.MessageType, ResultStoreFailed)
 			log.LogAttrs(ctx, slog.LevelWarn, "dhcp6 lease not recorded, no reply",
 				append(attrs, slog.String("ip", c.IP.String()), slog.Any("err", err))...)
 			s.record(req, d, "lease not recorded: "+err.Error())
@@ -250,6 +261,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 	}
 	if d.Reply == nil {
 		s.stats.Ignored.Add(1)
+		s.stats.countMessage(req.MessageType, ResultNoReply)
 		level := slog.LevelDebug
 		if len(d.Commit) > 0 {
 			level = slog.LevelInfo
@@ -262,19 +274,21 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 		s.record(req, d, d.Reason)
 		return
 	}
-	to := &net.UDPAddr{IP: from.IP, Port: ClientPort, Zone: from.Zone}
+	to := netip.AddrPortFrom(from.Addr(), ClientPort)
 	if d.Relayed {
 		// RFC 8415 §19.3: the Relay-reply goes to the relay that sent the
 		// Relay-forward, on the server port.
-		to.Port = ServerPort
+		to = netip.AddrPortFrom(from.Addr(), ServerPort)
 	}
-	if _, err := l.pc.WriteTo(d.Reply.ToBytes(), nil, to); err != nil {
+	if _, err := l.conn.WriteToUDPAddrPort(d.Reply.ToBytes(), to); err != nil {
 		s.stats.SendFailed.Add(1)
+		s.stats.countMessage(req.MessageType, ResultSendFailed)
 		log.LogAttrs(ctx, slog.LevelWarn, "dhcp6 reply not sent", append(attrs, slog.String("to", to.String()), slog.Any("err", err))...)
 		s.record(req, d, "reply not sent: "+err.Error())
 		return
 	}
 	s.stats.Replied.Add(1)
+	s.stats.countMessage(req.MessageType, resultOf(d))
 	s.record(req, d, "")
 	var ips []string
 	for _, a := range d.Addrs {
@@ -288,8 +302,9 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from *net.UDPA
 // admit applies the rate limits: per client DUID (a digest of it, so any
 // DUID fits the limiter's key), then, for clients that are not hosts, the
 // global one. relayed says req came inside Relay-forward messages.
-func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) Drop {
-	id := []byte(from.IP)
+func (s *Server) admit(req *dhcpv6.Message, from netip.AddrPort, relayed bool) Drop {
+	src := from.Addr().As16()
+	id := src[:]
 	duid := clientDUID(req)
 	if duid != nil {
 		id = duid
@@ -298,7 +313,7 @@ func (s *Server) admit(req *dhcpv6.Message, from *net.UDPAddr, relayed bool) Dro
 	// table: the limits bound the lookups too.
 	who := Identity{DUID: duid}
 	if !relayed {
-		who.Peer, _ = netip.AddrFromSlice(from.IP)
+		who.Peer = from.Addr()
 		who.Peer = who.Peer.Unmap()
 	}
 	mac, _ := ClientMAC(who)

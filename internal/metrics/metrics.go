@@ -2,12 +2,14 @@ package metrics
 
 import (
 	"net/http"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pxed/pxed/internal/dhcp"
+	"github.com/pxed/pxed/internal/dhcp6"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/lease"
 )
@@ -112,6 +114,24 @@ func (m *Metrics) WatchPools(pools []Pool, usage func(lease.Range) (inUse, free 
 	m.reg.MustRegister(&poolCollector{pools: pools, usage: usage})
 }
 
+// WatchDHCP6 reads the DHCPv6 server's st at every scrape.
+func (m *Metrics) WatchDHCP6(st *dhcp6.Stats) {
+	m.reg.MustRegister(&dhcp6Collector{st: st})
+}
+
+// Pool6 is a DHCPv6 pool whose use is reported, with the prefix of its
+// link.
+type Pool6 struct {
+	Prefix netip.Prefix
+	Pool
+}
+
+// WatchPools6 reports, at every scrape, the addresses of each DHCPv6 pool
+// that are in use and free, by prefix and pool, as usage counts them.
+func (m *Metrics) WatchPools6(pools []Pool6, usage func(lease.Range) (inUse, free int)) {
+	m.reg.MustRegister(&pool6Collector{pools: pools, usage: usage})
+}
+
 var (
 	descMessages = prometheus.NewDesc("pxed_dhcp_messages_total",
 		"DHCP requests by message type and what became of them (offer, ack, nak, proxy_offer, proxy_ack, no_reply, store_failed, send_failed, conflict).",
@@ -164,5 +184,58 @@ func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
 		use, free := c.usage(p.Range)
 		ch <- prometheus.MustNewConstMetric(descLeases, prometheus.GaugeValue, float64(use), p.Name, "in_use")
 		ch <- prometheus.MustNewConstMetric(descLeases, prometheus.GaugeValue, float64(free), p.Name, "free")
+	}
+}
+
+var (
+	desc6Messages = prometheus.NewDesc("pxed_dhcp6_messages_total",
+		"DHCPv6 client messages (relayed ones unwrapped) by type and what became of them: advertise, reply, "+
+			"no_addrs_avail, no_binding, not_on_link, use_multicast, refused (a reply with another status code), "+
+			"no_reply, store_failed, send_failed.",
+		[]string{"type", "result"}, nil)
+	desc6Received  = prometheus.NewDesc("pxed_dhcp6_received_total", "DHCPv6 datagrams read.", nil, nil)
+	desc6Malformed = prometheus.NewDesc("pxed_dhcp6_malformed_total",
+		"DHCPv6 datagrams that did not parse or were relayed through too many relays.", nil, nil)
+	desc6Limited = prometheus.NewDesc("pxed_dhcp6_rate_limited_total",
+		"DHCPv6 messages dropped by a rate limit (per_client DUID, or global for unknown clients).", []string{"limit"}, nil)
+	desc6Exhausted = prometheus.NewDesc("pxed_dhcp6_pool_exhausted_total", "DHCPv6 messages that found no address to give.", nil, nil)
+	desc6Pool      = prometheus.NewDesc("pxed_dhcp6_pool_addresses",
+		"Addresses of a DHCPv6 pool in use (an active lease or a held Advertise) and free.", []string{"prefix", "pool", "state"}, nil)
+)
+
+type dhcp6Collector struct{ st *dhcp6.Stats }
+
+func (c *dhcp6Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{desc6Messages, desc6Received, desc6Malformed, desc6Limited, desc6Exhausted} {
+		ch <- d
+	}
+}
+
+func (c *dhcp6Collector) Collect(ch chan<- prometheus.Metric) {
+	st := c.st
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	st.Messages(func(mt string, r dhcp6.Result, n uint64) { counter(desc6Messages, n, mt, r.String()) })
+	counter(desc6Received, st.Received.Load())
+	counter(desc6Malformed, st.Malformed.Load())
+	counter(desc6Limited, st.RateLimited.Load(), "per_client")
+	counter(desc6Limited, st.GlobalLimited.Load(), "global")
+	counter(desc6Exhausted, st.Exhausted.Load())
+}
+
+type pool6Collector struct {
+	pools []Pool6
+	usage func(lease.Range) (int, int)
+}
+
+func (c *pool6Collector) Describe(ch chan<- *prometheus.Desc) { ch <- desc6Pool }
+
+func (c *pool6Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.pools {
+		use, free := c.usage(p.Range)
+		prefix := p.Prefix.String()
+		ch <- prometheus.MustNewConstMetric(desc6Pool, prometheus.GaugeValue, float64(use), prefix, p.Name, "in_use")
+		ch <- prometheus.MustNewConstMetric(desc6Pool, prometheus.GaugeValue, float64(free), prefix, p.Name, "free")
 	}
 }

@@ -11,9 +11,6 @@ import (
 	"testing"
 )
 
-// serverAddr6 is pxed's address on the IPv6 reference network.
-const serverAddr6 = "2001:db8:1::21"
-
 // station01IP6 is the IPv6 address the IPv6 tests reserve for station-01.
 var station01IP6 = netip.MustParseAddr("2001:db8:1::101")
 
@@ -26,6 +23,7 @@ func newBridgeLab6(t *testing.T, n int, ipv4 bool) (*Namespace, []string) {
 	t.Helper()
 	ns := newNamespace(t, "lab6")
 	ns.ip(t, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+	run(t, "ip", "netns", "exec", ns.Name, "sysctl", "-qw", "net.ipv6.conf.br0.accept_dad=0")
 	if ipv4 {
 		ns.ip(t, "addr", "add", serverAddr, "dev", "br0")
 	}
@@ -38,6 +36,9 @@ func newBridgeLab6(t *testing.T, n int, ipv4 bool) (*Namespace, []string) {
 		ns.ip(t, "link", "set", tap, "master", "br0")
 		ns.ip(t, "link", "set", tap, "up")
 		taps = append(taps, tap)
+	}
+	if out := run(t, "ip", "-n", ns.Name, "-4", "addr", "show", "dev", "br0"); !ipv4 && strings.Contains(out, "inet ") {
+		t.Fatalf("br0 has an IPv4 address:\n%s", out)
 	}
 	return ns, taps
 }

@@ -184,8 +184,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		}
 	})
 
-	// Ready when DHCP (67, or 547 on an IPv6-only network) and TFTP (69)
-	// sockets are bound in the namespace.
+	// Ready when DHCP (67 or 547) and TFTP (69) sockets are bound in the namespace.
 	// A DHCP loop on a packet socket would not show as UDP :67: then go on
 	// after the deadline as long as pxed is running; clients retry anyway.
 	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Second)
@@ -198,6 +197,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		if err != nil {
 			return false, fmt.Errorf("ss: %w", err)
 		}
+		// DHCPv4 (67), or DHCPv6 (547) alone on an IPv6-only network.
 		return (listensUDP(string(out), "67") || listensUDP(string(out), "547")) && listensUDP(string(out), "69"), nil
 	})
 	switch {
@@ -241,6 +241,8 @@ func (x *Pxed) stop(t *testing.T) {
 type Lease struct {
 	MAC      string     `json:"mac"`
 	IP       netip.Addr `json:"ip"`
+	Family   string     `json:"family"`
+	DUID     string     `json:"duid"` // DHCPv6 leases
 	Hostname string     `json:"hostname"`
 	Expires  time.Time  `json:"expires"`
 	State    string     `json:"state"`
@@ -287,11 +289,13 @@ func (x *Pxed) readLeases(t *testing.T) ([]Lease, error) {
 	return ls, nil
 }
 
-// expectLease fails the test unless leases hold ip for mac in state bound.
+// expectLease fails the test unless leases hold ip for mac in state bound;
+// leases of the other family are not looked at (a dual-stack machine holds
+// one of each).
 func expectLease(t *testing.T, leases []Lease, mac string, ip netip.Addr) {
 	t.Helper()
 	for _, l := range leases {
-		if !strings.EqualFold(l.MAC, mac) {
+		if !strings.EqualFold(l.MAC, mac) || l.IP.Is4() != ip.Is4() {
 			continue
 		}
 		if l.IP != ip || l.State != "bound" {

@@ -23,33 +23,6 @@ var (
 // machine's first network boot option.
 var pxe6Only = []string{"-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=no"}
 
-// newBridgeLab6 is the network of examples/ipv6.yaml: bridge br0 with
-// 2001:db8:1::21/64 and its link-local address, no IPv4 address at all,
-// and n tap devices on it. No duplicate address detection on br0 (pxed
-// answers from its address at once) and no multicast snooping (the
-// bridge then floods ff02::1:2 to every port before it has learnt any
-// listener).
-func newBridgeLab6(t *testing.T, n int) (*Namespace, []string) {
-	t.Helper()
-	ns := newNamespace(t, "lab6")
-	ns.ip(t, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
-	run(t, "ip", "netns", "exec", ns.Name, "sysctl", "-qw", "net.ipv6.conf.br0.accept_dad=0")
-	ns.ip(t, "addr", "add", serverAddr6+"/64", "dev", "br0", "nodad")
-	ns.ip(t, "link", "set", "br0", "up")
-	var taps []string
-	for i := range n {
-		tap := "tap" + string(rune('0'+i))
-		ns.ip(t, "tuntap", "add", "dev", tap, "mode", "tap")
-		ns.ip(t, "link", "set", tap, "master", "br0")
-		ns.ip(t, "link", "set", tap, "up")
-		taps = append(taps, tap)
-	}
-	if out := run(t, "ip", "-n", ns.Name, "-4", "addr", "show", "dev", "br0"); strings.Contains(out, "inet ") {
-		t.Fatalf("br0 has an IPv4 address:\n%s", out)
-	}
-	return ns, taps
-}
-
 // TestBootUEFIIPv6 boots two UEFI machines at once, each on a link of its
 // own with no IPv4 at all, from one copy of the netboot tree:
 //   - PXE: station-01 on examples/ipv6.yaml, OVMF's UEFI PXE client over
@@ -78,7 +51,7 @@ func TestBootUEFIIPv6(t *testing.T) {
 
 	t.Run("PXE", func(t *testing.T) {
 		t.Parallel()
-		ns, taps := newBridgeLab6(t, 1)
+		ns, taps := newBridgeLab6(t, 1, false)
 		px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/ipv6.yaml"})
 		st := station01v6
 		reachKernel(t, bootGuestWith(t, ns, taps[0], st, uefiPXE, pxe6Only), "OVMF UEFI PXE over IPv6 → shim → GRUB, TFTP over IPv6", nil)
@@ -90,7 +63,7 @@ func TestBootUEFIIPv6(t *testing.T) {
 	})
 	t.Run("HTTPBoot", func(t *testing.T) {
 		t.Parallel()
-		ns, taps := newBridgeLab6(t, 1)
+		ns, taps := newBridgeLab6(t, 1, false)
 		px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/ipv6.yaml", Edit: httpBootNetwork})
 		st := station03v6
 		reachKernel(t, bootGuestWith(t, ns, taps[0], st, uefiPXE, ipv6Firmware), "OVMF IPv6 only, UEFI HTTP Boot over IPv6 → RAM-disk image → GRUB", nil)
