@@ -61,12 +61,19 @@ func TestBootStation01(t *testing.T) {
 // expectLogged fails unless pxed's log has a line containing want.
 func expectLogged(t *testing.T, px *Pxed, want string) {
 	t.Helper()
-	b, err := os.ReadFile(px.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(b), want) {
-		t.Errorf("pxed's log has no line with %q", want)
+	// pxed's log sink gathers lines for up to 20 ms before one write.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		b, err := os.ReadFile(px.log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("pxed's log has no line with %q", want)
+			return
+		}
 	}
 }
 

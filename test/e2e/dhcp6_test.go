@@ -71,12 +71,19 @@ func TestDHCPv6Clients(t *testing.T) {
 	leases := px.leases(t)
 	expectLease(t, leases, station01.MAC, netip.MustParseAddr("2001:db8:1::101"))
 	expectLease(t, leases, unknown, got)
-	// station-01's lease is an IPv6 one held by its DUID-LL (type 3,
-	// hardware type 1, its MAC).
-	duid := "00030001" + strings.ReplaceAll(station01.MAC, ":", "")
+	// station-01's reserved lease is an IPv6 one held by the machine (its
+	// MAC, for every IA it asks with); the stranger's pool lease by its
+	// DUID and IAID.
 	for _, l := range leases {
-		if l.IP == netip.MustParseAddr("2001:db8:1::101") && (l.Family != "ipv6" || l.DUID != duid) {
-			t.Errorf("pxed leases shows station-01's lease with family %q, DUID %q; want ipv6, %s", l.Family, l.DUID, duid)
+		switch l.IP {
+		case netip.MustParseAddr("2001:db8:1::101"):
+			if l.Family != "ipv6" || !strings.EqualFold(l.MAC, station01.MAC) {
+				t.Errorf("pxed leases shows station-01's lease with family %q, MAC %q; want ipv6, %s", l.Family, l.MAC, station01.MAC)
+			}
+		case got:
+			if l.Family != "ipv6" || l.DUID == "" {
+				t.Errorf("pxed leases shows the stranger's lease with family %q, DUID %q; want ipv6 and its DUID", l.Family, l.DUID)
+			}
 		}
 	}
 }
