@@ -3,22 +3,11 @@ package logsink
 import (
 	"io"
 	"sync"
-	"time"
 )
 
 // maxPending is how many bytes may wait for the flusher before Write blocks
 // (backpressure, never a dropped line).
 const maxPending = 1 << 20
-
-// linger is how long the flusher lets lines gather after the first one
-// before it writes them, unless flushAt bytes are queued sooner. At 1,000
-// DHCP leases a second a write per line was about a sixth of pxed's CPU
-// (bench/dhcp, log level info against warn); after 20 ms some forty lines
-// share one write, and a person reading the log sees no delay.
-const linger = 20 * time.Millisecond
-
-// flushAt is the queue length that ends the linger at once.
-const flushAt = 64 << 10
 
 // Sink is an io.Writer that writes through w from one flusher goroutine.
 // Lines still queued when the process is killed are lost; Close (or Flush)
@@ -33,13 +22,12 @@ type Sink struct {
 	closed   bool
 	err      error // the last write error, reported to the next Write
 	wake     chan struct{}
-	hurry    chan struct{} // ends the linger: Flush, Close, flushAt reached
 	done     chan struct{}
 }
 
 // New returns a Sink writing to w and starts its flusher.
 func New(w io.Writer) *Sink {
-	s := &Sink{w: w, wake: make(chan struct{}, 1), hurry: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &Sink{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	go s.flusher()
 	return s
@@ -60,9 +48,6 @@ func (s *Sink) Write(p []byte) (int, error) {
 	err := s.err
 	s.err = nil
 	s.poke()
-	if len(s.pending) >= flushAt {
-		s.rush()
-	}
 	s.mu.Unlock()
 	return len(p), err
 }
@@ -75,29 +60,11 @@ func (s *Sink) poke() {
 	}
 }
 
-// rush ends the flusher's linger; called with mu held.
-func (s *Sink) rush() {
-	select {
-	case s.hurry <- struct{}{}:
-	default:
-	}
-}
-
 func (s *Sink) flusher() {
 	defer close(s.done)
 	var buf []byte
-	t := time.NewTimer(linger)
-	t.Stop()
 	for open := true; open; {
 		_, open = <-s.wake
-		if open {
-			t.Reset(linger)
-			select {
-			case <-t.C:
-			case <-s.hurry:
-				t.Stop()
-			}
-		}
 		s.mu.Lock()
 		buf, s.pending = s.pending, buf[:0]
 		s.flushing = len(buf) > 0
@@ -125,7 +92,6 @@ func (s *Sink) Flush() {
 	defer s.mu.Unlock()
 	for (len(s.pending) > 0 || s.flushing) && !s.closed {
 		s.poke()
-		s.rush()
 		s.cond.Wait()
 	}
 }
@@ -139,7 +105,6 @@ func (s *Sink) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.rush()
 	close(s.wake) // the flusher writes what is pending, then ends
 	s.cond.Broadcast()
 	s.mu.Unlock()

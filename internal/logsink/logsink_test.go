@@ -89,31 +89,6 @@ func TestFlush(t *testing.T) {
 	}
 }
 
-// Lines logged close together share one write, and a line nobody flushes
-// is still written shortly after it was logged.
-func TestLinesGatherThenWrite(t *testing.T) {
-	t.Parallel()
-	var out lockedBuffer
-	s := New(&out)
-	defer s.Close()
-	for i := range 10 {
-		fmt.Fprintf(s, "line %d\n", i)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.HasSuffix(out.String(), "line 9\n") {
-		if time.Now().After(deadline) {
-			t.Fatalf("10 lines not written within 5 s without Flush: %q", out.String())
-		}
-		time.Sleep(time.Millisecond)
-	}
-	out.mu.Lock()
-	writes := out.writes
-	out.mu.Unlock()
-	if writes > 2 {
-		t.Errorf("10 lines logged together took %d writes", writes)
-	}
-}
-
 // A stalled destination holds writers back once maxPending bytes wait,
 // instead of growing without bound or dropping lines.
 func TestBackpressure(t *testing.T) {
