@@ -331,6 +331,13 @@ func printProfile(w io.Writer, p profileView) error {
 	if p.Console != "" {
 		fmt.Fprintf(w, "console: %s\n", p.Console)
 	}
+	if p.SAN != nil {
+		how := "sanboot"
+		if p.SAN.Hook {
+			how = "sanhook, then the kernel"
+		}
+		fmt.Fprintf(w, "san:     %s (%s)\n", p.SAN.Target, how)
+	}
 	// One line per architecture entry, in name order.
 	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
 		e := p.Arch[a]
