@@ -156,11 +156,15 @@ func IPXE(p *config.Profile, f cmdline.Facts) ([]byte, error) {
 // The target is usually attached already: pxed gives it as the DHCP root
 // path (option 17) too, and iPXE, handed a boot file and a root path, hooks
 // the root path before it runs the boot file, this script (iPXE's
-// autoboot: netboot, then uriboot). A second sanhook of it would fail (the
-// drive is in use), so the script attaches it only when ${root-path} is
-// another (a script chained from elsewhere, or a host's own option 17), and
-// then boots the attached drive: sanboot without a URI boots the SAN drive
-// already registered (iPXE's sanboot_cmd.c, docs: ipxe.org/cmd/sanboot).
+// usr/autoboot.c: netboot, then uriboot; the e2e test's screen shows
+// "Registered SAN device 0x80" before the script is fetched). A second
+// sanhook of it would fail (the drive is in use), so the script attaches
+// it only when ${root-path} is not it (a script chained from elsewhere),
+// and then boots the attached drive: sanboot without a URI boots the SAN
+// drive already registered (iPXE's sanboot_cmd.c; ipxe.org/cmd/sanboot).
+// Where a host's own option 17 names another target, iPXE attached that
+// one; this sanhook then fails, and iPXE's autoboot boots the drive it
+// attached, as it does for any root path.
 func ipxeSAN(b *bytes.Buffer, p *config.Profile, f cmdline.Facts, target, line string) {
 	b.WriteString("# attached already when DHCP gave it as the root path (option 17)\n")
 	fmt.Fprintf(b, "iseq ${root-path} %s || sanhook %s\n", target, target)
