@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -331,6 +332,13 @@ func printProfile(w io.Writer, p profileView) error {
 	if p.Console != "" {
 		fmt.Fprintf(w, "console: %s\n", p.Console)
 	}
+	if p.SAN != nil {
+		how := "sanboot"
+		if p.SAN.Hook {
+			how = "sanhook, then the kernel"
+		}
+		fmt.Fprintf(w, "san:     %s (%s)\n", p.SAN.Target, how)
+	}
 	// One line per architecture entry, in name order.
 	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
 		e := p.Arch[a]
@@ -365,12 +373,25 @@ func setProfile(ctx context.Context, call *catalogCall, edit profileEdit) error 
 type profileEdit struct {
 	kernel, cmdline string
 	initrd          multiFlag
+	// sanTarget sets san.target ("-" removes the san section); sanHook,
+	// when given, sets san.hook.
+	sanTarget string
+	sanHook   *bool
 }
 
 func (e *profileEdit) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.kernel, "kernel", "", "kernel, a path under the TFTP root")
 	fs.Var(&e.initrd, "initrd", "initrd, a path under the TFTP root (repeat for several, in order)")
 	fs.StringVar(&e.cmdline, "cmdline", "", "kernel command line (a template: {{.Hostname}}, {{.CallbackURL}} …)")
+	fs.StringVar(&e.sanTarget, "san-target", "", "boot an iSCSI target: an RFC 4173 root path template (iscsi:{{.Server}}::::iqn.…:{{.Hostname}}); - to remove")
+	fs.Func("san-hook", "true: attach the iSCSI target, then boot the kernel (sanhook); false: boot the target (sanboot)", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("want true or false, not %q", v)
+		}
+		e.sanHook = &b
+		return nil
+	})
 }
 
 func (e profileEdit) apply(p *config.Profile) {
@@ -382,6 +403,23 @@ func (e profileEdit) apply(p *config.Profile) {
 	}
 	if e.cmdline != "" {
 		p.Cmdline = e.cmdline
+	}
+	if e.sanTarget == "-" {
+		p.SAN = nil
+		return
+	}
+	if e.sanTarget != "" || e.sanHook != nil {
+		san := config.SAN{}
+		if p.SAN != nil {
+			san = *p.SAN
+		}
+		if e.sanTarget != "" {
+			san.Target = e.sanTarget
+		}
+		if e.sanHook != nil {
+			san.Hook = *e.sanHook
+		}
+		p.SAN = &san
 	}
 }
 

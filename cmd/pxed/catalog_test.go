@@ -66,6 +66,21 @@ hosts:
 	if code != 0 || !strings.Contains(out, "initrd:  rescue/a.img rescue/b.img") || !strings.Contains(out, "source:  api") {
 		t.Errorf("profiles show: %d %q %q", code, out, errs)
 	}
+	// A SAN profile, set in two steps; the server checks its target.
+	if code, out, errs := cli("profiles", "set", "san", "--san-target", "iscsi:{{.Server}}:::1:iqn.2026-12.lan.test:{{.Hostname}}"); code != 0 {
+		t.Fatalf("profiles set --san-target: %d %q %q", code, out, errs)
+	}
+	if code, out, errs := cli("profiles", "set", "san", "--san-hook", "true", "--kernel", "d-i/linux"); code != 0 {
+		t.Fatalf("profiles set --san-hook: %d %q %q", code, out, errs)
+	}
+	code, out, errs = cli("profiles", "show", "san")
+	if code != 0 || !strings.Contains(out, "san:     iscsi:{{.Server}}:::1:iqn.2026-12.lan.test:{{.Hostname}} (sanhook, then the kernel)\n") {
+		t.Errorf("profiles show san: %d %q %q", code, out, errs)
+	}
+	code, _, errs = cli("profiles", "set", "bad-san", "--san-target", "iscsi:{{.Server}}::::station")
+	if code != 1 || !strings.Contains(errs, "is no iSCSI name") || !strings.Contains(errs, "HTTP 422") {
+		t.Errorf("a SAN target that is no root path: %d %q", code, errs)
+	}
 	code, out, _ = cli("profiles", "list")
 	if code != 0 || !strings.Contains(out, "debian-installer") || !strings.Contains(out, "rescue") || !strings.Contains(out, "local") {
 		t.Errorf("profiles list: %d %q", code, out)

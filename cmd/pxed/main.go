@@ -30,7 +30,8 @@ usage:
   pxed hosts    list|show NAME|set NAME [--mac M] [--macs M,GLOB] [--uuid U] [--ip IP] [--profile P]
                 [--netboot always|once|never] [--file F] [--reinstall]|rm NAME|discovered
                 [--config FILE | --api URL] [--token-file FILE] [--json]
-  pxed profiles list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]|rm NAME
+  pxed profiles list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]
+                [--san-target ISCSI-URI|-] [--san-hook true|false]|rm NAME
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed version

@@ -115,7 +115,7 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.cat = cat
 	s.g.Go(func() error { return cat.Run(ctx) })
-	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat)}
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Logger: s.log}
 	s.met = metrics.New()
 	s.recorder = bootEvents(s.evlog, s.profiles, s.met, s.cat)
 	return nil

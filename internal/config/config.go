@@ -175,6 +175,8 @@ type Profile struct {
 	// and the network-wide one; a host's own boot section still wins.
 	// Its profile field must stay empty.
 	Loader *Boot `yaml:"loader" json:"loader,omitempty"`
+	// SAN boots the machines from an iSCSI target instead (san.go).
+	SAN *SAN `yaml:"san" json:"san,omitempty"`
 }
 
 // ProfileArch is what a profile boots on one architecture. Kernel and

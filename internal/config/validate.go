@@ -791,9 +791,10 @@ func (v *validator) profiles() {
 			v.add(path+".name", "profile %q is defined twice", p.Name)
 		}
 		seen[p.Name] = true
-		if p.Kernel == "" {
+		if p.Kernel == "" && p.SAN == nil {
 			v.add(path, "profile %q has no kernel", p.Name)
 		}
+		v.san(path, &p)
 		if err := cmdline.Check(p.Cmdline); err != nil {
 			v.add(path+".cmdline", "profile %q cmdline: %v", p.Name, err)
 		}

@@ -35,6 +35,9 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	for _, o := range t.sub.options {
 		resp.Options[o.code] = o.value
 	}
+	if rp := t.sanRootPath(yiaddr); rp != "" {
+		resp.Options[dhcpv4.OptionRootPath.Code()] = []byte(rp)
+	}
 	if t.host != nil {
 		for _, o := range t.host.RawOptions() {
 			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.Code), o.Value))

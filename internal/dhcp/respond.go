@@ -185,6 +185,9 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 	}
 	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
 	t.host, t.boot = dec.Host, dec.Boot
+	if dec.Profile != nil {
+		t.profile = &dec.Profile.Profile
+	}
 	return t
 }
 
@@ -223,6 +226,8 @@ type turn struct {
 	now    time.Time
 	// relayInfo is the option 82 of a trusted relay, echoed in replies.
 	relayInfo []byte
+	// profile is what the machine boots, nil if none (the catalog's).
+	profile *config.Profile
 }
 
 // fixed is the host's reserved address when it lies in this subnet.

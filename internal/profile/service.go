@@ -3,6 +3,7 @@ package profile
 import (
 	"context"
 	"io/fs"
+	"log/slog"
 	"net"
 	"net/netip"
 	"path"
@@ -15,6 +16,7 @@ import (
 	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/logsink"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -37,6 +39,9 @@ type Service struct {
 	// Callback, if set, returns the install callback URL of the host
 	// called name, for a machine that reached pxed at server ("" if none).
 	Callback func(name string, server netip.Addr) string
+	// Logger, if set, hears of configs that cannot boot their machine: a
+	// SAN profile asked for by PXELINUX or GRUB.
+	Logger *slog.Logger
 
 	clients clients
 }
@@ -158,6 +163,12 @@ func (s *Service) Open(_ context.Context, r *bootfs.Request) (bootfs.File, error
 	out, err := render(&forArch, f)
 	if err != nil {
 		return nil, err
+	}
+	if forArch.SAN != nil && !isIPXE {
+		// The config says so on the machine's screen; say it here too,
+		// where the operator looks (docs/diskless.md, "SAN boot").
+		logsink.Or(s.Logger).Warn("profile boots from iSCSI, which this loader cannot reach: the machine is told to use iPXE",
+			"mac", mac.String(), "file", r.Path, "profile", forArch.Name)
 	}
 	return bootfs.Bytes(out), nil
 }
