@@ -127,8 +127,29 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Holders: s.who}
 	s.met = metrics.New()
-	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat)
+	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.timeline(ctx))
 	return nil
+}
+
+// timeline, when this pxed serves one half of the boot (DHCP without the
+// files, or the files without DHCP) and shares a database, shares its boot
+// events with the other instances there and records theirs, so that each
+// half's timeline of a machine shows the whole boot. Theirs go to the
+// address map, the Log and the profile service (which learns from the DHCP
+// server's events what each machine is: its architecture, UUID, iPXE), not
+// to the metrics or the catalog, which the instance that saw them feeds.
+// Instances that serve both halves do not share: each has its whole boots
+// already, and sharing would cost a notification per DHCP message.
+func (s *services) timeline(ctx context.Context) *postgres.Timeline {
+	serves := s.cfg.Serves()
+	if s.pg == nil || serves.DHCP == serves.TFTP {
+		return nil
+	}
+	tl := s.pg.Timeline()
+	theirs := s.who.Named(events.Tee(s.evlog, s.profiles))
+	s.g.Go(func() error { return tl.Follow(ctx, theirs) })
+	s.log.Info("sharing boot timelines through postgres", "serves", serves.String())
+	return tl
 }
 
 // bootEvents is where every boot event goes: first the address map, which
@@ -138,9 +159,12 @@ func (s *services) openShared(ctx context.Context) error {
 // metrics and the catalog (discovered machines). Each is a parameter of its
 // own type, so that none can be left out unnoticed: the profile service in
 // particular knows whose grub.cfg GRUB asks for only from the address map
-// fed here.
-func bootEvents(who *ipmap.Map, log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog) events.Recorder {
-	return who.Named(events.Tee(log, profiles, met, cat))
+// fed here. shared, when set, takes them to the other instances (timeline).
+func bootEvents(who *ipmap.Map, log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog, shared *postgres.Timeline) events.Recorder {
+	if shared == nil {
+		return who.Named(events.Tee(log, profiles, met, cat))
+	}
+	return who.Named(events.Tee(log, profiles, met, cat, shared))
 }
 
 // openDHCP opens the lease store and the DHCP sockets, when DHCP is on

@@ -336,3 +336,15 @@ func family(a netip.Addr) int {
 	}
 	return 0
 }
+
+// KindNamed is the kind whose String is name, for events read back from
+// another pxed (internal/postgres shares them between instances by name,
+// not by number, so that instances of two versions agree).
+func KindNamed(name string) (Kind, bool) {
+	for k := 1; k < len(kinds); k++ {
+		if kinds[k].name == name {
+			return Kind(k), true
+		}
+	}
+	return 0, false
+}
