@@ -79,6 +79,7 @@ type services struct {
 	profiles *profile.Service
 	met      *metrics.Metrics
 	recorder events.Recorder               // where every boot event goes (bootEvents)
+	shared   *postgres.Timeline            // boot events shared with the other half; nil if not
 	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
 	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
@@ -127,7 +128,8 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Holders: s.who}
 	s.met = metrics.New()
-	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.timeline(ctx))
+	s.shared = s.timeline(ctx)
+	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)
 	return nil
 }
 
@@ -440,6 +442,8 @@ func (s *services) openWeb(context.Context) error {
 	}}
 	machines.Register(ws)
 	web.RegisterDashboard(ws)
+	serves := s.cfg.Serves()
+	web.RegisterScope(ws, web.ScopeOf(serves.DHCP, serves.TFTP, serves.HTTP, s.shared != nil))
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
 	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)

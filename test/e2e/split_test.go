@@ -93,6 +93,22 @@ func TestSplitDHCPAndFiles(t *testing.T) {
 			}
 		}
 	}
+	// Each dashboard says what its pxed serves and that its timelines are
+	// whole, shared through PostgreSQL.
+	for _, srv := range []struct {
+		ns     *Namespace
+		token  string
+		serves []string
+	}{{dhcpNS, dhcpToken, []string{"dhcp"}}, {filesNS, filesToken, []string{"tftp", "http"}}} {
+		var scope struct {
+			Serves   []string `json:"serves"`
+			Timeline string   `json:"timeline"`
+		}
+		out, err := srv.ns.command(t.Context(), "curl", "-sSf", "-H", "Authorization: Bearer "+srv.token, dashboardURL+"api/v1/scope").Output()
+		if err != nil || json.Unmarshal(out, &scope) != nil || !slices.Equal(scope.Serves, srv.serves) || scope.Timeline != "shared" {
+			t.Errorf("GET api/v1/scope: %v %s; want serves %v, timeline shared", err, out, srv.serves)
+		}
+	}
 	// Every file went to station-01 by name: none is filed under its address.
 	var rows []struct {
 		MAC string `json:"mac"`
