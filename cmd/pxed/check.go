@@ -36,7 +36,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: ok: %d subnet(s)%s, %d host(s), %s\n", *path, len(cfg.DHCP.Subnets), v6, len(cfg.Hosts), files)
 	// A pxed that serves only part of the boot (DHCP and files on two
 	// servers) says which part, and what it could not check.
-	if s := cfg.Serves(); !s.DHCP || !s.TFTP {
+	if s := cfg.Serves(); s.Half() {
 		fmt.Fprintf(stdout, "%s: serves %s\n", *path, s)
 	}
 	if s := cfg.FilesElsewhere(); s != "" {

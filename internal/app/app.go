@@ -144,7 +144,7 @@ func (s *services) openShared(ctx context.Context) error {
 // already, and sharing would cost a notification per DHCP message.
 func (s *services) timeline(ctx context.Context) *postgres.Timeline {
 	serves := s.cfg.Serves()
-	if s.pg == nil || serves.DHCP == serves.TFTP {
+	if s.pg == nil || !serves.Half() {
 		return nil
 	}
 	tl := s.pg.Timeline()

@@ -29,6 +29,10 @@ func (c *Config) Serves() Serves {
 	}
 }
 
+// Half reports whether this pxed serves one half of the boot only: DHCP
+// without the files, or the files without DHCP.
+func (s Serves) Half() bool { return s.DHCP != s.TFTP }
+
 func (s Serves) String() string {
 	var on []string
 	for _, x := range []struct {
