@@ -89,7 +89,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	log.Info("pxed starting", "version", versionString(), "config", *path, "interfaces", strings.Join(cfg.Interfaces, ","), "data_dir", cfg.DataDir)
+	log.Info("pxed starting", "version", versionString(), "config", *path, "interfaces", strings.Join(cfg.Interfaces, ","), "data_dir", cfg.DataDir,
+		"serves", cfg.Serves().String())
+	for _, n := range cfg.Notes() {
+		log.Warn("config note", "note", n.Error())
+	}
 	if err := app.Run(ctx, cfg, log); err != nil {
 		return err
 	}

@@ -36,6 +36,15 @@ func status(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	if !*asJSON {
+		// A pxed serving one half of the boot (DHCP and files on two
+		// servers) says what its timelines hold; a pxed before
+		// /api/v1/scope, or serving both, says nothing.
+		var sc web.Scope
+		if err := c.do(ctx, "GET", "/api/v1/scope", nil, &sc); err == nil && sc.Note != "" {
+			fmt.Fprintln(stdout, term(sc.Note))
+		}
+	}
 	if fs.NArg() == 1 {
 		var m web.MachineDetailJSON
 		if err := c.do(ctx, "GET", "/api/v1/machines/"+url.PathEscape(fs.Arg(0)), nil, &m); err != nil {

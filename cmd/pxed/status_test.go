@@ -141,3 +141,24 @@ func TestWatch(t *testing.T) {
 		t.Error("an escape sequence from the network reached the terminal")
 	}
 }
+
+// TestStatusScope: a pxed that serves one half of the boot says, above its
+// machine table, what its timelines hold.
+func TestStatusScope(t *testing.T) {
+	t.Parallel()
+	g := events.NewLog(events.DefaultLimits)
+	s := &web.Server{PublicRead: true}
+	(&web.Machines{Log: g}).Register(s)
+	web.RegisterScope(s, web.ScopeOf(true, false, false, false))
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	failingBoot(g)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"status", "--api", ts.URL}, &out, &errOut); code != 0 {
+		t.Fatalf("status: exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "This pxed serves the DHCP exchanges only") || !strings.HasPrefix(lines[1], "MAC") {
+		t.Errorf("status of a DHCP-only pxed:\n%s", out.String())
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/pxed/pxed/internal/dhcp6"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpboot"
+	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/metrics"
 	"github.com/pxed/pxed/internal/postgres"
@@ -49,7 +50,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// Each service opens its sockets here, in turn; they all serve once
 	// every socket is open and privileges are dropped (cfg.User).
 	for _, open := range []func(context.Context) error{
-		s.openShared, s.openDHCP, s.openDHCP6, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
+		s.openShared, s.openDHCP, s.openDHCP6, s.followLeases, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
 	} {
 		if err := open(ctx); err != nil {
 			return err
@@ -72,11 +73,13 @@ type services struct {
 	g   *errgroup.Group
 
 	pg       *postgres.Store // the shared database; nil without one
+	who      *ipmap.Map      // which machine holds each address
 	evlog    *events.Log
 	cat      *catalog.Catalog
 	profiles *profile.Service
 	met      *metrics.Metrics
 	recorder events.Recorder               // where every boot event goes (bootEvents)
+	shared   *postgres.Timeline            // boot events shared with the other half; nil if not
 	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
 	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
@@ -115,20 +118,55 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.cat = cat
 	s.g.Go(func() error { return cat.Run(ctx) })
-	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Logger: s.log}
+	// Which machine holds an address: learnt from this instance's DHCP
+	// events (bootEvents) and, with a shared database, from the leases of
+	// every instance (followLeases, and a lookup when a file request comes
+	// from an address not learnt yet).
+	s.who = &ipmap.Map{}
+	if s.pg != nil {
+		s.who.Lookup = s.pg.Get
+	}
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
-	s.recorder = bootEvents(s.evlog, s.profiles, s.met, s.cat)
+	s.shared = s.timeline(ctx)
+	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)
 	return nil
 }
 
-// bootEvents is where every boot event goes: the Log (timelines, the
-// dashboard, the boot log line), the profile service, the metrics and the
-// catalog (discovered machines). Each is a parameter of its own type, so
-// that none can be left out unnoticed: the profile service in particular
-// knows which machine holds an address, and so whose grub.cfg GRUB asks
-// for, only from the DHCP events it is given here.
-func bootEvents(log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog) events.Recorder {
-	return events.Tee(log, profiles, met, cat)
+// timeline, when this pxed serves one half of the boot (DHCP without the
+// files, or the files without DHCP) and shares a database, shares its boot
+// events with the other instances there and records theirs, so that each
+// half's timeline of a machine shows the whole boot. Theirs go to the
+// address map, the Log and the profile service (which learns from the DHCP
+// server's events what each machine is: its architecture, UUID, iPXE), not
+// to the metrics or the catalog, which the instance that saw them feeds.
+// Instances that serve both halves do not share: each has its whole boots
+// already, and sharing would cost a notification per DHCP message.
+func (s *services) timeline(ctx context.Context) *postgres.Timeline {
+	serves := s.cfg.Serves()
+	if s.pg == nil || !serves.Half() {
+		return nil
+	}
+	tl := s.pg.Timeline()
+	theirs := s.who.Named(events.Tee(s.evlog, s.profiles))
+	s.g.Go(func() error { return tl.Follow(ctx, theirs) })
+	s.log.Info("sharing boot timelines through postgres", "serves", serves.String())
+	return tl
+}
+
+// bootEvents is where every boot event goes: first the address map, which
+// learns from each DHCPACK and names the machine of a file event by its
+// address, then the Log (timelines, the dashboard, the boot log line), the
+// profile service (what each machine's DHCP request said of it), the
+// metrics and the catalog (discovered machines). Each is a parameter of its
+// own type, so that none can be left out unnoticed: the profile service in
+// particular knows whose grub.cfg GRUB asks for only from the address map
+// fed here. shared, when set, takes them to the other instances (timeline).
+func bootEvents(who *ipmap.Map, log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog, shared *postgres.Timeline) events.Recorder {
+	if shared == nil {
+		return who.Named(events.Tee(log, profiles, met, cat))
+	}
+	return who.Named(events.Tee(log, profiles, met, cat, shared))
 }
 
 // openDHCP opens the lease store and the DHCP sockets, when DHCP is on
@@ -223,13 +261,32 @@ func (s *services) allocator(ctx context.Context) (*lease.Allocator, error) {
 		return nil, err
 	}
 	if s.pg != nil {
-		// Instances sharing the pools walk them from different places,
-		// and what the others record reaches this allocator.
+		// Instances sharing the pools walk them from different places
+		// (what the others record reaches this allocator: followLeases).
 		alloc.Spread = rand.Uint64() | 1
-		s.g.Go(func() error { return s.pg.Follow(ctx, alloc.Observe) })
 	}
 	s.alloc = alloc
 	return alloc, nil
+}
+
+// followLeases, with a shared database, passes what the other instances
+// record to the allocator (when this one serves DHCP: so that it does not
+// offer an address another just gave away) and to the address map (so that
+// a file server names the machines another instance gave addresses to).
+func (s *services) followLeases(ctx context.Context) error {
+	if s.pg == nil {
+		return nil
+	}
+	alloc, who := s.alloc, s.who
+	s.g.Go(func() error {
+		return s.pg.Follow(ctx, func(l lease.Lease) {
+			if alloc != nil {
+				alloc.Observe(l)
+			}
+			who.Observe(l)
+		})
+	})
+	return nil
 }
 
 // openLeases opens the lease store: the shared database when there is
@@ -259,6 +316,13 @@ func (s *services) openTFTP(context.Context) error {
 	// Generated configs first (pxelinux.cfg/01-<mac> of machines with a
 	// profile), then the files of the root; HTTP serves the same.
 	s.files = bootfs.Chain(s.profiles, root)
+	if s.pg != nil {
+		// Before any file, learn who asks from the shared leases, so that
+		// the transfer's events name a machine another instance gave its
+		// address to, even one that asks before that lease's announcement
+		// arrives.
+		s.files = bootfs.Chain(s.who.WhoAsks(), s.profiles, root)
+	}
 	t := s.cfg.TFTP
 	srv := &tftp.Server{
 		Files:         s.files,
@@ -378,6 +442,8 @@ func (s *services) openWeb(context.Context) error {
 	}}
 	machines.Register(ws)
 	web.RegisterDashboard(ws)
+	serves := s.cfg.Serves()
+	web.RegisterScope(ws, web.ScopeOf(serves.DHCP, serves.TFTP, serves.HTTP, s.shared != nil))
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
 	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)

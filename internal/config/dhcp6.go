@@ -12,9 +12,13 @@ import (
 )
 
 // DHCP6 configures the DHCPv6 server (RFC 8415) with the network-boot
-// options of RFC 5970. It serves when it has subnets, on the same
-// interfaces as DHCPv4.
+// options of RFC 5970. It serves when it has subnets and is not switched
+// off, on the same interfaces as DHCPv4.
 type DHCP6 struct {
+	// Enabled switches DHCPv6 off (false) while its subnets stay in the
+	// file: a file server beside the DHCP host shares its YAML (hosts,
+	// profiles, subnets) but answers no DHCP. Absent: on.
+	Enabled *bool `yaml:"enabled"`
 	// LeaseTime is the valid lifetime of the addresses given (default:
 	// dhcp.lease_time); the preferred lifetime is the same, T1 half of it
 	// and T2 four fifths (RFC 8415 §21.4 recommends 0.5 and 0.8).
@@ -45,8 +49,9 @@ type Subnet6 struct {
 	Boot         *Boot    `yaml:"boot"`
 }
 
-// On reports whether the DHCPv6 server runs: it has something to serve.
-func (d *DHCP6) On() bool { return len(d.Subnets) > 0 }
+// On reports whether the DHCPv6 server runs: it is not switched off and
+// has something to serve.
+func (d *DHCP6) On() bool { return On(d.Enabled) && len(d.Subnets) > 0 }
 
 // Addr6 is an IPv6 address.
 type Addr6 struct{ netip.Addr }

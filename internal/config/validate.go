@@ -63,7 +63,8 @@ func JoinProblems(ps []Problem) error {
 //
 // What is deliberately not a problem: no interfaces (the --interface flag
 // may add them after Parse); a host without an IP (it gets a pool address);
-// boot files while TFTP is off (they may live on another next_server).
+// boot files while TFTP is off (they live on the next_server; Notes says
+// when none is named: split.go).
 func (c *Config) Validate() []Problem {
 	v := &validator{c: c}
 	v.log()

@@ -60,8 +60,10 @@ func (k Kind) String() string {
 // Event is one step of one machine's boot.
 type Event struct {
 	Time time.Time
-	// MAC identifies the machine. File events may leave it empty: the Log
-	// finds it from the IP address the machine was given.
+	// MAC identifies the machine. File events may leave it empty: pxed's
+	// recorder names them from the address first (internal/ipmap, which
+	// knows the shared leases too); the Log itself falls back on the
+	// addresses it saw acknowledged.
 	MAC   net.HardwareAddr
 	IP    netip.Addr
 	Kind  Kind
@@ -335,4 +337,16 @@ func family(a netip.Addr) int {
 		return 1
 	}
 	return 0
+}
+
+// KindNamed is the kind whose String is name, for events read back from
+// another pxed (internal/postgres shares them between instances by name,
+// not by number, so that instances of two versions agree).
+func KindNamed(name string) (Kind, bool) {
+	for k := 1; k < len(kinds); k++ {
+		if kinds[k].name == name {
+			return Kind(k), true
+		}
+	}
+	return 0, false
 }

@@ -88,3 +88,14 @@ func FileFailure(err error) (Outcome, string) {
 	}
 	return OutcomeError, err.Error()
 }
+
+// OutcomeLabelled is the outcome whose Label is label (events read back
+// from another pxed); an unknown label is OutcomeError, as Label has it.
+func OutcomeLabelled(label string) Outcome {
+	for o := range outcomes {
+		if outcomes[o].label == label {
+			return Outcome(o)
+		}
+	}
+	return OutcomeError
+}

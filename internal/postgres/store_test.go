@@ -40,6 +40,7 @@ func TestPostgres(t *testing.T) {
 		t.Run("Migrations", db(testMigrations))
 		t.Run("Follow", db(testFollow))
 		t.Run("Import", db(testImport))
+		t.Run("Timeline", db(testTimeline))
 	})
 	t.Run("Catalog", func(t *testing.T) {
 		t.Parallel()

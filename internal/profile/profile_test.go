@@ -20,6 +20,7 @@ import (
 	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -128,7 +129,8 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 		}
 	}
 	refresh()
-	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080}
+	holders := &ipmap.Map{}
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080, Holders: holders}
 	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
 	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPDiscover, MAC: st01, Client: pxe.Client{PXE: true, IPXE: true, HasArch: true}})
 	read := func(path, remote string) (string, error) {
@@ -175,7 +177,7 @@ func TestServiceAnswersPXELINUXLookup(t *testing.T) {
 	if _, err := read("debian-installer/amd64/grub/grub.cfg", "192.168.1.101"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("grub.cfg before any DHCP ACK: %v, want fs.ErrNotExist (the file of the root)", err)
 	}
-	s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: st01, IP: netip.MustParseAddr("192.168.1.101")})
+	holders.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: st01, IP: netip.MustParseAddr("192.168.1.101")})
 	got, err = read("/debian-installer/amd64/grub/grub.cfg", "192.168.1.101")
 	if err != nil || !strings.Contains(got, "for station-01 (00:18:e7:42:84:3a)") {
 		t.Errorf("grub.cfg from station-01's address: %q, %v", got, err)
@@ -260,11 +262,12 @@ func TestServiceMultiArch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{Catalog: func() *catalog.Snapshot { return snap }}
+	holders := &ipmap.Map{}
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, Holders: holders}
 	grubCfg := func(mac net.HardwareAddr, ip string, arch pxe.Arch) string {
 		t.Helper()
 		s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPRequest, MAC: mac, Client: pxe.Client{PXE: true, Arch: arch, HasArch: true}})
-		s.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: mac, IP: netip.MustParseAddr(ip)})
+		holders.Record(events.Event{Proto: "dhcp", Kind: events.DHCPAck, MAC: mac, IP: netip.MustParseAddr(ip)})
 		f, err := s.Open(context.Background(), &bootfs.Request{
 			Path: "/debian-installer/arm64/grub/grub.cfg", Remote: netip.AddrPortFrom(netip.MustParseAddr(ip), 2000), Local: netip.MustParseAddr("192.168.1.21"),
 		})

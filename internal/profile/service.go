@@ -22,15 +22,16 @@ import (
 
 // Service answers loaders' config requests with rendered profiles.
 //
-// What a machine is (its architecture, UUID, whether iPXE asked) and which
-// machine holds an address, the Service knows only from the DHCP server's
-// events recorded to it (Record): GRUB asks for grub.cfg by its path alone,
-// so only the address pxed acknowledged names the machine. A Service that
-// is not among the DHCP server's recorders still answers paths that name a
-// MAC (without the architecture, UUID and loader it would know), but never
-// GRUB's grub.cfg; pxed's app builds its recorders with bootEvents, which
-// takes the Service as a parameter of its own, so that it cannot be left
-// out.
+// What a machine is (its architecture, UUID, whether iPXE asked) the
+// Service knows only from the DHCP server's events recorded to it
+// (Record); which machine holds an address it asks Holders (internal/ipmap,
+// fed by the local DHCP server and, when instances share one PostgreSQL,
+// by the shared leases): GRUB asks for grub.cfg by its path alone, so only
+// the address names the machine. Paths that name a MAC are answered
+// without either (without the architecture, UUID and loader DHCP would have
+// told); grub.cfg needs Holders. A file server whose DHCP runs on another
+// host (dhcp.enabled: false) has Holders, from the shared leases, but no
+// DHCP events: it renders for the profile's default architecture.
 type Service struct {
 	// Catalog returns the current hosts and profiles.
 	Catalog func() *catalog.Snapshot
@@ -42,20 +43,28 @@ type Service struct {
 	// Logger, if set, hears of configs that cannot boot their machine: a
 	// SAN profile asked for by PXELINUX or GRUB.
 	Logger *slog.Logger
+	// Holders tells which machine holds an address (an *ipmap.Map); nil:
+	// grub.cfg by its path alone is never answered.
+	Holders Holders
 
 	clients clients
 }
 
+// Holders tells which machine holds an address, asking a shared store if
+// need be (ipmap.Map.Holder).
+type Holders interface {
+	Holder(ctx context.Context, ip netip.Addr) (net.HardwareAddr, bool)
+}
+
 // Record implements events.Recorder: the Service learns each machine from
-// its DHCP requests and ACKs.
+// its DHCP requests.
 func (s *Service) Record(e events.Event) { s.clients.record(e) }
 
-// clients is what DHCP said of each machine: its last DISCOVER or REQUEST,
-// and the address it was acknowledged. The zero value is empty and ready.
+// clients is what DHCP said of each machine: its last DISCOVER or REQUEST.
+// The zero value is empty and ready.
 type clients struct {
 	mu   sync.Mutex
 	seen map[pxe.MACKey]pxe.Client // MAC → what its last DHCP request said
-	byIP map[netip.Addr]pxe.MACKey // address acknowledged → MAC
 }
 
 // maxSeen bounds the machines remembered: a flood of made-up MACs starts
@@ -68,21 +77,13 @@ func (c *clients) record(e events.Event) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch e.Kind {
-	case events.DHCPDiscover, events.DHCPRequest:
-		if c.seen == nil || len(c.seen) >= maxSeen {
-			c.seen = map[pxe.MACKey]pxe.Client{}
-		}
-		c.seen[pxe.KeyOf(e.MAC)] = e.Client
-	case events.DHCPAck:
-		if !e.IP.IsValid() {
-			return
-		}
-		if c.byIP == nil || len(c.byIP) >= maxSeen {
-			c.byIP = map[netip.Addr]pxe.MACKey{}
-		}
-		c.byIP[e.IP.Unmap().WithZone("")] = pxe.KeyOf(e.MAC)
+	if e.Kind != events.DHCPDiscover && e.Kind != events.DHCPRequest {
+		return
 	}
+	if c.seen == nil || len(c.seen) >= maxSeen {
+		c.seen = map[pxe.MACKey]pxe.Client{}
+	}
+	c.seen[pxe.KeyOf(e.MAC)] = e.Client
 }
 
 // client is what machine mac's last DHCP request said of it.
@@ -91,17 +92,6 @@ func (c *clients) client(mac net.HardwareAddr) (pxe.Client, bool) {
 	defer c.mu.Unlock()
 	cl, ok := c.seen[pxe.KeyOf(mac)]
 	return cl, ok
-}
-
-// at is the machine pxed last acknowledged at address ip.
-func (c *clients) at(ip netip.Addr) (net.HardwareAddr, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.byIP[ip.Unmap().WithZone("")]
-	if !ok {
-		return nil, false
-	}
-	return k.HardwareAddr(), true
 }
 
 // ProfileFor returns the profile machine mac boots when it reaches pxed on
@@ -145,8 +135,8 @@ type renderer func(*config.Profile, cmdline.Facts) ([]byte, error)
 // with a profile; any other path, or a machine without one, is left to the
 // next opener (fs.ErrNotExist), so files in the root still work. The TFTP
 // and HTTP servers both ask through it (bootfs.Chain).
-func (s *Service) Open(_ context.Context, r *bootfs.Request) (bootfs.File, error) {
-	mac, render, isIPXE, ok := s.route(r)
+func (s *Service) Open(ctx context.Context, r *bootfs.Request) (bootfs.File, error) {
+	mac, render, isIPXE, ok := s.route(ctx, r)
 	if !ok {
 		return nil, fs.ErrNotExist
 	}
@@ -174,7 +164,7 @@ func (s *Service) Open(_ context.Context, r *bootfs.Request) (bootfs.File, error
 }
 
 // route finds which machine a path is for and which loader asks for it.
-func (s *Service) route(r *bootfs.Request) (net.HardwareAddr, renderer, bool, bool) {
+func (s *Service) route(ctx context.Context, r *bootfs.Request) (net.HardwareAddr, renderer, bool, bool) {
 	p := strings.TrimLeft(r.Path, "/")
 	if mac, ok := macAfter(p, "pxelinux.cfg/01-", ""); ok {
 		return mac, PXELINUX, false, true
@@ -187,9 +177,9 @@ func (s *Service) route(r *bootfs.Request) (net.HardwareAddr, renderer, bool, bo
 		return mac, GRUB, false, true
 	}
 	// GRUB's own config, asked for by its path alone: the machine is the
-	// one pxed acknowledged at the requesting address.
-	if base == "grub.cfg" {
-		if mac, ok := s.clients.at(r.Remote.Addr()); ok {
+	// one holding the requesting address.
+	if base == "grub.cfg" && s.Holders != nil {
+		if mac, ok := s.Holders.Holder(ctx, r.Remote.Addr()); ok {
 			return mac, GRUB, false, true
 		}
 	}

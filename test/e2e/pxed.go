@@ -103,6 +103,10 @@ type pxedOptions struct {
 	Postgres string
 	// Args are more arguments of pxed serve.
 	Args []string
+	// Ready, if set, are the UDP ports pxed is ready once it listens on;
+	// default DHCP (67, or 547 alone) and TFTP (69). A pxed serving one of
+	// them only (DHCP and files on two servers) names its own.
+	Ready []string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -197,6 +201,14 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		if err != nil {
 			return false, fmt.Errorf("ss: %w", err)
 		}
+		if opts.Ready != nil {
+			for _, port := range opts.Ready {
+				if !listensUDP(string(out), port) {
+					return false, nil
+				}
+			}
+			return true, nil
+		}
 		// DHCPv4 (67), or DHCPv6 (547) alone on an IPv6-only network.
 		return (listensUDP(string(out), "67") || listensUDP(string(out), "547")) && listensUDP(string(out), "69"), nil
 	})
@@ -204,7 +216,7 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 	case errors.Is(err, errExited):
 		t.Fatalf("pxed exited at start (%v); log:\n%s", x.p.err, tail(x.log, 40))
 	case errors.Is(err, context.DeadlineExceeded):
-		t.Logf("pxed has not bound UDP :67 and :69 after 15s; going on since it still runs")
+		t.Logf("pxed has not bound its UDP ports after 15s; going on since it still runs")
 	case err != nil:
 		t.Fatal(err)
 	}

@@ -205,7 +205,17 @@ function follow() {
   });
 }
 
+// loadScope says, when this pxed serves only DHCP or only the boot files,
+// what its timelines hold (GET /api/v1/scope).
+async function loadScope() {
+  const s = await getJSON("/api/v1/scope");
+  const span = document.getElementById("scope");
+  span.textContent = s.note || "";
+  span.hidden = !s.note;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  loadScope().catch(() => {});
   loadMachines().then(() => { if (!selected && machines.size) select(machines.keys().next().value); }).catch(() => {});
   loadLeases();
   loadDiscovered();
