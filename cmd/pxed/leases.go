@@ -55,8 +55,12 @@ func leases(ctx context.Context, args []string, stdout io.Writer) error {
 		if l.IAID != nil {
 			id = fmt.Sprintf("%s/%d", l.DUID, *l.IAID)
 		}
+		expires := l.Expires.Local().Format(time.DateTime)
+		if l.Infinite {
+			expires = "never"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.IP, l.Family, orDash(l.MAC), orDash(term(l.Hostname)), l.State,
-			l.Expires.Local().Format(time.DateTime), id)
+			expires, id)
 	}
 	return tw.Flush()
 }

@@ -159,6 +159,8 @@ func stepLine(s web.StepJSON) string {
 	switch s.Kind {
 	case "file", "file failed":
 		return strings.ToUpper(s.Proto) + " " + s.File
+	case "BOOTREPLY":
+		return "BOOTP reply " + s.IP
 	case "OFFER", "ACK", "proxy OFFER", "proxy ACK":
 		line := "DHCP " + s.Kind
 		if s.IP != "" {

@@ -123,6 +123,7 @@ type Subnet struct {
 	Broadcast  Addr     `yaml:"broadcast_address"`
 	Options    []Option `yaml:"options"`
 	Boot       *Boot    `yaml:"boot"`
+	BOOTP      BOOTP    `yaml:"bootp"` // which BOOTP clients are answered (bootp.go)
 }
 
 // Boot says where a PXE client finds its boot program.

@@ -77,6 +77,7 @@ func (c *Config) Validate() []Problem {
 	v.hostsIP6()
 	v.profiles() // before tftp(), which checks the files they name
 	v.proxies()
+	v.bootp()
 	v.ipv6()
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")

@@ -36,6 +36,7 @@ type plan struct {
 type subnetPlan struct {
 	network   netip.Prefix
 	proxy     bool // ProxyDHCP: boot information for PXE clients, no addresses
+	bootp     config.BOOTP
 	pools     []lease.Range
 	leaseTime time.Duration
 	options   []rawOption // encoded in code order
@@ -80,7 +81,7 @@ func compile(c *config.Config) (*plan, error) {
 	}
 	for i := range c.DHCP.Subnets {
 		s := &c.DHCP.Subnets[i]
-		sp := &subnetPlan{network: s.Network.Prefix, proxy: s.Proxy, leaseTime: c.DHCP.LeaseTime.D()}
+		sp := &subnetPlan{network: s.Network.Prefix, proxy: s.Proxy, bootp: s.BOOTP, leaseTime: c.DHCP.LeaseTime.D()}
 		if s.LeaseTime != 0 {
 			sp.leaseTime = s.LeaseTime.D()
 		}

@@ -201,8 +201,8 @@ const (
 	KindHardware                      // to yiaddr at chaddr, port 68, without ARP
 )
 
-// Route applies RFC 2131 §4.1 ("Constructing and sending DHCP messages") to
-// decide where resp to req is sent.
+// Route applies RFC 2131 §4.1 ("Constructing and sending DHCP messages"),
+// and RFC 1542 §5.4 for a BOOTREPLY, to decide where resp to req is sent.
 func Route(req, resp *dhcpv4.DHCPv4) Destination {
 	if gi := ip4(req.GatewayIPAddr); gi.IsValid() {
 		return Destination{Kind: KindRelay, Addr: netip.AddrPortFrom(gi, dhcpv4.ServerPort)}
@@ -214,7 +214,17 @@ func Route(req, resp *dhcpv4.DHCPv4) Destination {
 		return Destination{Kind: KindUnicast, Addr: netip.AddrPortFrom(ci, dhcpv4.ClientPort)}
 	}
 	yi := ip4(resp.YourIPAddr)
-	if req.IsBroadcast() || !yi.IsValid() || len(req.ClientHWAddr) != 6 {
+	// A BOOTREPLY (no option 53) to a client without an address is
+	// broadcast even without the broadcast flag. RFC 1542 §5.4 has the
+	// server unicast to yiaddr and chaddr then, and broadcast where it
+	// cannot; §3.1.1 asks clients that cannot take such a unicast to set
+	// the flag, but BOOTP clients older than RFC 1542 do not: Debian's
+	// bootpc sends a plain UDP socket's request without it, and its kernel
+	// drops a datagram for an address the interface does not have yet
+	// (seen with dnsmasq, which unicasts: "No response from BOOTP server").
+	// A broadcast reaches every BOOTP client, so it is what they get.
+	bootp := resp.MessageType() == dhcpv4.MessageTypeNone
+	if req.IsBroadcast() || !yi.IsValid() || len(req.ClientHWAddr) != 6 || bootp {
 		return Destination{Kind: KindBroadcast, Addr: netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)}
 	}
 	return Destination{Kind: KindHardware, Addr: netip.AddrPortFrom(yi, dhcpv4.ClientPort), MAC: req.ClientHWAddr}

@@ -50,6 +50,10 @@ type Decision struct {
 	Exhausted bool
 	// Proxy is set on a ProxyDHCP reply (boot information, no address).
 	Proxy bool
+	// Refused says why a BOOTP request (no option 53) is not answered,
+	// as a type that metrics and the timeline count by; BOOTPAnswered
+	// for every other decision.
+	Refused BOOTPRefusal
 }
 
 // Responder decides what to answer. It is safe for concurrent use.
@@ -97,7 +101,7 @@ func drop(format string, a ...any) Decision { return Decision{Reason: fmt.Sprint
 // its host entry, and lets the handler of its message type decide.
 func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	mt := req.MessageType() // read once: the codec allocates for every read
-	if why := unservable(req, mt); why != "" {
+	if why := unservable(req); why != "" {
 		return Decision{Reason: why}
 	}
 	link, relayInfo, why := r.arrival(req, in)
@@ -117,14 +121,10 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	return d
 }
 
-// unservable says why req, of type mt, is not a DHCP request pxed serves,
-// or "".
-func unservable(req *dhcpv4.DHCPv4, mt dhcpv4.MessageType) string {
+// unservable says why req is not a DHCP or BOOTP request pxed serves, or "".
+func unservable(req *dhcpv4.DHCPv4) string {
 	if req.OpCode != dhcpv4.OpcodeBootRequest {
 		return fmt.Sprintf("not a BOOTREQUEST (op %d)", req.OpCode)
-	}
-	if mt == dhcpv4.MessageTypeNone {
-		return "no DHCP message type (option 53): BOOTP is not served"
 	}
 	if len(req.ClientHWAddr) == 0 || len(req.ClientHWAddr) > 16 {
 		return fmt.Sprintf("hardware address length %d", len(req.ClientHWAddr))
@@ -191,9 +191,13 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 	return t
 }
 
-// decide hands the request to the handler of its message type mt, or to
-// the ProxyDHCP one on a proxy subnet and on port 4011.
+// decide hands the request to the handler of its message type mt: to the
+// BOOTP one when it has none (RFC 1534 §2), else to the ProxyDHCP one on a
+// proxy subnet and on port 4011.
 func (t *turn) decide(mt dhcpv4.MessageType) Decision {
+	if mt == dhcpv4.MessageTypeNone {
+		return t.bootp()
+	}
 	if t.sub.proxy || t.in.BootServer {
 		return t.proxy()
 	}

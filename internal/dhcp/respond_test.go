@@ -422,13 +422,11 @@ func TestRelayed(t *testing.T) {
 func TestMalformedRequestsDropped(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)
-	bootp := msg(t, dhcpv4.MessageTypeDiscover, stranger)
-	bootp.Options.Del(dhcpv4.OptionDHCPMessageType)
 	reply := msg(t, dhcpv4.MessageTypeDiscover, stranger)
 	reply.OpCode = dhcpv4.OpcodeBootReply
 	offer := msg(t, dhcpv4.MessageTypeOffer, stranger)
 	longMAC := msg(t, dhcpv4.MessageTypeDiscover, append(append(net.HardwareAddr{}, stranger...), 0, 0, 0, 0))
-	for name, req := range map[string]*dhcpv4.DHCPv4{"bootp": bootp, "bootreply": reply, "offer": offer, "Ethernet hlen 10": longMAC} {
+	for name, req := range map[string]*dhcpv4.DHCPv4{"bootreply": reply, "offer": offer, "Ethernet hlen 10": longMAC} {
 		if d := f.do(req); d.Reply != nil || d.Reason == "" {
 			t.Errorf("%s: answered or no reason: %+v", name, d)
 		}

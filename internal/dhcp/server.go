@@ -308,7 +308,7 @@ func (s *Server) admit(pkt []byte) bool {
 func requestAttrs(iface string, req *dhcpv4.DHCPv4, d Decision) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 16)
 	attrs = append(attrs, slog.String("iface", iface), slog.String("mac", req.ClientHWAddr.String()),
-		slog.String("xid", req.TransactionID.String()), slog.String("msg", req.MessageType().String()))
+		slog.String("xid", req.TransactionID.String()), slog.String("msg", messageName(req)))
 	if d.Client.HasArch {
 		attrs = append(attrs, slog.String("arch", d.Client.Arch.String()))
 	}
@@ -316,6 +316,19 @@ func requestAttrs(iface string, req *dhcpv4.DHCPv4, d Decision) []slog.Attr {
 		attrs = append(attrs, slog.String("host", d.Host))
 	}
 	return attrs
+}
+
+// messageName is the type of a request or reply as logs show it: the DHCP
+// message type, or BOOTREQUEST and BOOTREPLY for BOOTP (no option 53).
+func messageName(m *dhcpv4.DHCPv4) string {
+	mt := m.MessageType()
+	switch {
+	case mt != dhcpv4.MessageTypeNone:
+		return mt.String()
+	case m.OpCode == dhcpv4.OpcodeBootReply:
+		return "BOOTREPLY"
+	}
+	return "BOOTREQUEST"
 }
 
 // commit makes the decision's lease durable before anything is sent (RFC
@@ -373,9 +386,15 @@ func (s *Server) unanswered(ctx context.Context, x *exchange) {
 				append(x.attrs, slog.String("reason", x.d.Reason), slog.Uint64("suppressed", held))...)
 		}
 	}
-	if x.d.Commit != nil {
+	switch {
+	case x.d.Commit != nil:
 		log.LogAttrs(ctx, slog.LevelInfo, "dhcp", append(x.attrs, slog.String("result", x.d.Reason), slog.String("ip", x.d.Commit.IP.String()))...)
-	} else {
+	case x.d.Refused != BOOTPAnswered:
+		// A refused BOOTP client asks again and again and never learns
+		// why: the operator is told, at the level of a reply.
+		s.stats.countRefused(x.d.Refused)
+		log.LogAttrs(ctx, slog.LevelInfo, "dhcp bootp refused", append(x.attrs, slog.String("refused", x.d.Refused.Label()), slog.String("reason", x.d.Reason))...)
+	default:
 		log.LogAttrs(ctx, slog.LevelDebug, "dhcp no reply", append(x.attrs, slog.String("reason", x.d.Reason))...)
 	}
 	s.record(x.req, x.d, x.d.Reason)
@@ -397,7 +416,7 @@ func (s *Server) reply(ctx context.Context, l *link, from netip.AddrPort, boot b
 	if r, ok := replyResult(x.d); ok {
 		s.stats.countMessage(x.req.MessageType(), r)
 	}
-	s.logger().LogAttrs(ctx, slog.LevelInfo, "dhcp", append(x.attrs, slog.String("reply", x.d.Reply.MessageType().String()),
+	s.logger().LogAttrs(ctx, slog.LevelInfo, "dhcp", append(x.attrs, slog.String("reply", messageName(x.d.Reply)),
 		slog.String("ip", ipString(x.d.Reply.YourIPAddr)), slog.String("file", x.d.Reply.BootFileName), slog.String("result", x.d.Reason),
 		slog.String("to", dest.Addr.String()), slog.Duration("dur", time.Since(x.start)))...)
 }
@@ -426,6 +445,11 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 		return
 	}
 	now := time.Now()
+	if req.MessageType() == dhcpv4.MessageTypeNone {
+		s.Events.Record(bootpEvent(now, req, d, events.BOOTPRequest))
+		s.Events.Record(bootpOutcome(now, req, d, noReply))
+		return
+	}
 	// Option 12 as the client sent it (at most 255 bytes): the dashboard
 	// shows it, escaped, beside the name the lease records.
 	in := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "dhcp", IP: ip4(req.ClientIPAddr), Client: d.Client,
@@ -471,10 +495,45 @@ func (s *Server) record(req *dhcpv4.DHCPv4, d Decision, noReply string) {
 	s.Events.Record(out)
 }
 
+// bootpEvent is an event of kind k about BOOTP request req: filed under
+// protocol "bootp", so that the timeline and the dashboard tell it from
+// DHCP.
+func bootpEvent(now time.Time, req *dhcpv4.DHCPv4, d Decision, k events.Kind) events.Event {
+	e := events.Event{Time: now, MAC: req.ClientHWAddr, Proto: "bootp", Kind: k, Client: d.Client, Host: d.Host}
+	if k == events.BOOTPRequest {
+		e.IP, e.ClientName = ip4(req.ClientIPAddr), req.HostName()
+	}
+	return e
+}
+
+// bootpOutcome is the event of what became of BOOTP request req: its
+// BOOTREPLY, its refusal (typed, OutcomeRefused), or no reply for another
+// reason (noReply: the lease could not be recorded).
+func bootpOutcome(now time.Time, req *dhcpv4.DHCPv4, d Decision, noReply string) events.Event {
+	switch {
+	case d.Reply != nil && noReply == "":
+		e := bootpEvent(now, req, d, events.BOOTPReply)
+		e.IP, e.File = ip4(d.Reply.YourIPAddr), d.Reply.BootFileName
+		return e
+	case d.Refused != BOOTPAnswered:
+		e := bootpEvent(now, req, d, events.BOOTPRefused)
+		e.Outcome, e.Detail = events.OutcomeRefused, d.Reason
+		return e
+	}
+	e := bootpEvent(now, req, d, events.DHCPIgnored)
+	e.Outcome, e.Detail = events.OutcomeError, noReply
+	if noReply == "" {
+		e.Outcome, e.Detail = events.OutcomeOK, d.Reason
+	}
+	return e
+}
+
 // replyResult is what a sent reply makes of its request, for the counts:
 // false for a reply type Respond does not build.
 func replyResult(d Decision) (Result, bool) {
 	switch d.Reply.MessageType() {
+	case dhcpv4.MessageTypeNone:
+		return ResultBootReply, true
 	case dhcpv4.MessageTypeOffer:
 		if d.Proxy {
 			return ResultProxyOffer, true

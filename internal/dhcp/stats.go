@@ -25,9 +25,12 @@ type Stats struct {
 	// counts show only the second as ResultConflict.
 	Conflicts atomic.Uint64
 
-	// messages counts parsed requests by message type (0: none or not
-	// one of RFC 2132's eight) and by what became of them.
-	messages [9][numResults]atomic.Uint64
+	// messages counts parsed requests by message type (0: none, a BOOTP
+	// request; 1-8: RFC 2132's eight; 9: any other) and by what became of
+	// them.
+	messages [10][numResults]atomic.Uint64
+	// bootpRefused counts the BOOTP requests refused, by why.
+	bootpRefused [numBOOTPRefusals]atomic.Uint64
 }
 
 // Result is what became of a parsed request.
@@ -43,30 +46,57 @@ const (
 	ResultStoreFailed // the lease could not be recorded: no reply
 	ResultSendFailed
 	ResultConflict // another client got the address first: NAK or silence
+	ResultBootReply
 	numResults
 )
 
 func (r Result) String() string {
-	return [...]string{"offer", "ack", "nak", "proxy_offer", "proxy_ack", "no_reply", "store_failed", "send_failed", "conflict"}[r]
+	return [...]string{"offer", "ack", "nak", "proxy_offer", "proxy_ack", "no_reply", "store_failed", "send_failed", "conflict", "bootreply"}[r]
 }
 
-// countMessage counts a request of type mt that ended with r. Types outside
-// RFC 2132's eight share slot 0, so that what a client sends cannot add
-// counters.
+// otherType is the slot of the message counts that every type outside RFC
+// 2132's eight shares, so that what a client sends cannot add counters.
+const otherType = 9
+
+// countMessage counts a request of type mt (MessageTypeNone: a BOOTP
+// request) that ended with r.
 func (st *Stats) countMessage(mt dhcpv4.MessageType, r Result) {
 	i := int(mt)
-	if i >= len(st.messages) {
-		i = 0
+	if i >= otherType {
+		i = otherType
 	}
 	st.messages[i][r].Add(1)
 }
 
+// countRefused counts a BOOTP request refused for r.
+func (st *Stats) countRefused(r BOOTPRefusal) {
+	if r < numBOOTPRefusals {
+		st.bootpRefused[r].Add(1)
+	}
+}
+
+// BOOTPRefused calls f for every reason BOOTP requests were refused for
+// so far (BOOTPRefusal.Label), with their count.
+func (st *Stats) BOOTPRefused(f func(reason string, n uint64)) {
+	for r := BOOTPOff; r < numBOOTPRefusals; r++ {
+		if n := st.bootpRefused[r].Load(); n > 0 {
+			f(r.Label(), n)
+		}
+	}
+}
+
 // Messages calls f for every request type and result counted so far, with
-// the type as RFC 2132 names it ("DISCOVER"…, "other").
+// the type as RFC 2132 names it ("DISCOVER"…), "BOOTP" for a BOOTP request
+// (no option 53) and "other" for the rest.
 func (st *Stats) Messages(f func(msgType string, r Result, n uint64)) {
 	for i := range st.messages {
-		name := "other"
-		if i > 0 {
+		var name string
+		switch i {
+		case 0:
+			name = "BOOTP"
+		case otherType:
+			name = "other"
+		default:
 			name = dhcpv4.MessageType(i).String()
 		}
 		for r := range numResults {

@@ -1,6 +1,7 @@
 package dhcpdconf
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -26,6 +27,8 @@ type builder struct {
 	globalOpts []stmt
 	globalDef  *stmt
 	globalMax  *stmt
+	// globalBOOTP is the top level's allow, deny or ignore bootp.
+	globalBOOTP *stmt
 }
 
 func (b *builder) errorf(line int, format string, args ...any) {
@@ -74,6 +77,7 @@ func (b *builder) build(root *block) {
 	one, opts := b.params(root)
 	b.globalOpts = opts
 	b.globalDef, b.globalMax = one["default-lease-time"], one["max-lease-time"]
+	b.globalBOOTP = one["bootp"]
 	if s := one["authoritative"]; s != nil {
 		b.c.DHCP.Authoritative = s.key == "authoritative"
 		b.line("dhcp.authoritative", s.line)
@@ -159,12 +163,19 @@ func (b *builder) subnet(blk *block) {
 	b.line(p, blk.line)
 	b.line(p+".network", blk.line)
 	one, own := b.params(blk)
+	var dynamic, plain *stmt
 	for _, st := range blk.stmts {
 		if st.key == "range" {
 			b.line(fmt.Sprintf("%s.pools[%d]", p, len(s.Pools)), st.line)
 			s.Pools = append(s.Pools, st.rng)
+			if st.bootp && dynamic == nil {
+				dynamic = &st
+			} else if !st.bootp && plain == nil {
+				plain = &st
+			}
 		}
 	}
+	b.bootp(s, p, cmp.Or(one["bootp"], b.globalBOOTP), dynamic, plain)
 	if d, ok := b.leaseTime(one["default-lease-time"], one["max-lease-time"], b.globalDef, b.globalMax); ok {
 		s.LeaseTime = d
 		b.line(p+".lease_time", b.leaseLine(one["default-lease-time"], one["max-lease-time"]))
@@ -188,6 +199,27 @@ func (b *builder) subnet(blk *block) {
 	}
 	for _, o := range opts {
 		b.subnetOption(s, p, o)
+	}
+}
+
+// bootp sets the subnet's bootp from its allow, deny or ignore bootp (its
+// own, else the top level's: permit) and its ranges. dhcpd gives BOOTP
+// clients pool addresses only from "range dynamic-bootp" (dhcpd.conf(5):
+// the other ranges deny dynamic bootp clients), and answers the ones with
+// a fixed address unless bootp is denied. pxed's bootp is one setting per
+// subnet, for all its pools: a subnet with both kinds of range cannot be
+// carried over as dhcpd reads it, and is reported.
+func (b *builder) bootp(s *config.Subnet, p string, permit, dynamic, plain *stmt) {
+	switch {
+	case permit != nil && permit.text != "allow":
+		s.BOOTP = config.BOOTPOff
+		b.line(p+".bootp", permit.line)
+	case dynamic != nil && plain != nil:
+		b.errorf(plain.line, "subnet %s has ranges with dynamic-bootp (line %d) and without: pxed gives BOOTP clients addresses from every pool of a subnet or from none (bootp: dynamic); write dynamic-bootp on every range or on none",
+			s.Network, dynamic.line)
+	case dynamic != nil:
+		s.BOOTP = config.BOOTPDynamic
+		b.line(p+".bootp", dynamic.line)
 	}
 }
 

@@ -2,6 +2,7 @@ package dhcpdconf
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -209,4 +210,33 @@ func TestCorpusAgreesWithDhcpd(t *testing.T) {
 		checked++
 	}
 	t.Logf("dhcpd -t checked %d files", checked)
+}
+
+// TestBOOTPLines: a subnet's bootp keeps the line of the statement it
+// comes from (its dynamic-bootp range, its deny bootp), so that Validate
+// names the dhcpd.conf's line.
+func TestBOOTPLines(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/bootp.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Parse("bootp.conf", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []struct {
+		mode config.BOOTP
+		line int
+	}{{config.BOOTPReserved, 0}, {config.BOOTPDynamic, 19}, {config.BOOTPOff, 26}, {config.BOOTPOff, 31}} {
+		s := c.DHCP.Subnets[i]
+		if s.BOOTP != want.mode {
+			t.Errorf("subnet %s: bootp %v, want %v", s.Network, s.BOOTP, want.mode)
+		}
+		if want.line > 0 {
+			if got := c.Line(fmt.Sprintf("dhcp.subnets[%d].bootp", i)); got != want.line {
+				t.Errorf("subnet %s: bootp on line %d, want %d", s.Network, got, want.line)
+			}
+		}
+	}
 }

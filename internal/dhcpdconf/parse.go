@@ -56,6 +56,9 @@ type stmt struct {
 	mac  net.HardwareAddr
 	opt  config.Option // option: its code and value
 	name string        // option: the name written
+	// bootp (range): the range is "range dynamic-bootp", open to BOOTP
+	// clients too.
+	bootp bool
 	// match (class): the architecture a "PXEClient:Arch:NNNNN" prefix
 	// selects, or nil for every PXE client ("PXEClient").
 	arch *pxe.Arch
@@ -272,7 +275,9 @@ func statementRules() map[string]stmtRule {
 		"fixed-address":       {[]blockKind{blockHost}, (*parser).fixedAddress},
 		"match":               {[]blockKind{blockClass}, (*parser).match},
 		"ddns-update-style":   {top, (*parser).harmless},
-		"allow":               {top, (*parser).harmless},
+		"allow":               {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
+		"deny":                {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
+		"ignore":              {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
 		"use-host-decl-names": {top, (*parser).harmless},
 	}
 }
@@ -326,10 +331,10 @@ func (p *parser) filename(b *block, kw token, k string) {
 
 // harmless accepts the few statements whose only effect is what pxed does
 // anyway, so that the usual preamble of a dhcpd.conf needs no editing: pxed
-// does no dynamic DNS, answers booting clients, and sends a host's declared
-// name as its host name (option 12). Other values of these are errors.
+// does no dynamic DNS and sends a host's declared name as its host name
+// (option 12). Other values of these are errors.
 func (p *parser) harmless(b *block, kw token, k string) {
-	want := map[string]string{"ddns-update-style": "none", "allow": "booting", "use-host-decl-names": "on"}[k]
+	want := map[string]string{"ddns-update-style": "none", "use-host-decl-names": "on"}[k]
 	v := p.peek()
 	if v.kind != tokWord || strings.ToLower(v.text) != want {
 		p.errorf(kw.line, "%s is supported only as \"%s %s;\" at the top level, which is what pxed does anyway", k, k, want)
@@ -338,6 +343,28 @@ func (p *parser) harmless(b *block, kw token, k string) {
 	}
 	p.next()
 	p.endStatement(k + " " + want)
+}
+
+// permit reads the allow, deny and ignore statements of the subset:
+// "allow booting;" at the top level (what pxed does anyway), and "allow
+// bootp;", "deny bootp;" and "ignore bootp;" at the top level or in a
+// subnet, which say whether BOOTP clients are answered there (dhcpd.conf(5):
+// deny drops them with a log line, ignore without; pxed refuses either
+// way). The key of the statement kept is "bootp", its text the verb.
+func (p *parser) permit(b *block, kw token, k string) {
+	v := p.peek()
+	switch w := strings.ToLower(v.text); {
+	case v.kind == tokWord && w == "booting" && k == "allow" && b.kind == blockGlobal:
+		p.next()
+		p.endStatement("allow booting")
+	case v.kind == tokWord && w == "bootp":
+		p.next()
+		b.stmts = append(b.stmts, stmt{key: "bootp", line: kw.line, text: k})
+		p.endStatement(k + " bootp")
+	default:
+		p.errorf(kw.line, "%s %s is not supported: pxed reads \"allow booting;\" at the top level and \"allow bootp;\", \"deny bootp;\", \"ignore bootp;\" at the top level or in a subnet", k, v.describe())
+		p.skipStatement()
+	}
 }
 
 // address reads one IPv4 address, the value of the statement what.
@@ -486,12 +513,13 @@ func (p *parser) leaseTime(b *block, kw token, k string) {
 	p.endStatement(k + " " + t.text)
 }
 
-// rangeStmt: range FIRST [LAST]; a single address is a range of one.
+// rangeStmt: range [dynamic-bootp] FIRST [LAST]; a single address is a
+// range of one. dynamic-bootp opens the range to BOOTP clients too.
 func (p *parser) rangeStmt(b *block, kw token, _ string) {
+	dynamic := false
 	if t := p.peek(); t.kind == tokWord && strings.EqualFold(t.text, "dynamic-bootp") {
-		p.errorf(t.line, "range dynamic-bootp is not supported: pxed does not answer BOOTP")
-		p.skipStatement()
-		return
+		p.next()
+		dynamic = true
 	}
 	first, ok := p.address("range")
 	if !ok {
@@ -509,7 +537,7 @@ func (p *parser) rangeStmt(b *block, kw token, _ string) {
 		return
 	}
 	r := config.Range{First: first, Last: last}
-	b.stmts = append(b.stmts, stmt{key: "range", line: kw.line, rng: r})
+	b.stmts = append(b.stmts, stmt{key: "range", line: kw.line, rng: r, bootp: dynamic})
 	p.endStatement(fmt.Sprintf("range %s %s", first, last))
 }
 

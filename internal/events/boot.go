@@ -11,7 +11,7 @@ import (
 // has not been seen.
 type Boot struct {
 	Start    time.Time
-	DHCP     time.Duration // DISCOVER → ACK
+	DHCP     time.Duration // DISCOVER → ACK (BOOTREQUEST → BOOTREPLY)
 	BootFile time.Duration // the boot program (pxelinux.0, grubx64.efi, …) sent
 	Config   time.Duration // the loader's config (pxelinux.cfg/…, grub.cfg …) sent
 	Kernel   time.Duration
@@ -52,15 +52,16 @@ func classify(file string) step {
 func timeline(evs []Event) Boot {
 	start := -1
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Kind != DHCPDiscover {
+		if !evs[i].Kind.startsBoot() {
 			continue
 		}
 		start = i
 		// Keep going back over the DISCOVERs and OFFERs of the same
-		// attempt (firmware resends DISCOVER while it waits).
+		// attempt (firmware resends DISCOVER while it waits, a BOOTP
+		// client its request).
 		j := i - 1
-		for j >= 0 && (evs[j].Kind == DHCPDiscover || evs[j].Kind == DHCPOffer || evs[j].Kind == DHCPIgnored) {
-			if evs[j].Kind == DHCPDiscover {
+		for j >= 0 && (evs[j].Kind.startsBoot() || evs[j].Kind == DHCPOffer || evs[j].Kind == DHCPIgnored || evs[j].Kind == BOOTPRefused) {
+			if evs[j].Kind.startsBoot() {
 				start = j
 			}
 			j--
@@ -80,7 +81,7 @@ func timeline(evs []Event) Boot {
 	sawBootFile := false
 	for _, e := range evs[start:] {
 		switch e.Kind {
-		case DHCPAck:
+		case DHCPAck, BOOTPReply:
 			if b.DHCP == 0 {
 				b.DHCP = at(e)
 			}

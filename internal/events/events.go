@@ -26,6 +26,11 @@ const (
 	ProxyOffer // a ProxyDHCP offer: boot information, no address
 	ProxyAck   // a ProxyDHCP answer on the boot server port (4011)
 	Callback   // an installer called back (Detail says what it reported)
+	// BOOTPRequest is a BOOTREQUEST without a DHCP message type: a BOOTP
+	// client (RFC 951; RFC 1534 §2), which asks once for everything.
+	BOOTPRequest
+	BOOTPReply   // the BOOTREPLY: an address for good, siaddr and the boot file
+	BOOTPRefused // a BOOTP request the configuration does not answer (Detail says why)
 )
 
 // kinds drives String and Event.Result: a new kind is its constant and one
@@ -48,6 +53,9 @@ var kinds = [...]struct {
 	ProxyOffer:   {"proxy OFFER", OutcomeOK},
 	ProxyAck:     {"proxy ACK", OutcomeOK},
 	Callback:     {"callback", OutcomeOK},
+	BOOTPRequest: {"BOOTREQUEST", OutcomeOK},
+	BOOTPReply:   {"BOOTREPLY", OutcomeOK},
+	BOOTPRefused: {"BOOTP refused", OutcomeRefused},
 }
 
 func (k Kind) String() string {
@@ -56,6 +64,14 @@ func (k Kind) String() string {
 	}
 	return kinds[0].name
 }
+
+// acknowledges reports whether an event of kind k gives the machine the
+// address it names: the files it then fetches by that address are its.
+func (k Kind) acknowledges() bool { return k == DHCPAck || k == ProxyAck || k == BOOTPReply }
+
+// startsBoot reports whether an event of kind k is a machine asking for its
+// address afresh: a DHCPDISCOVER, or a BOOTP client's one request.
+func (k Kind) startsBoot() bool { return k == DHCPDiscover || k == BOOTPRequest }
 
 // Event is one step of one machine's boot.
 type Event struct {
@@ -67,7 +83,7 @@ type Event struct {
 	MAC   net.HardwareAddr
 	IP    netip.Addr
 	Kind  Kind
-	Proto string // "dhcp", "tftp", "http"
+	Proto string // "dhcp", "bootp", "tftp", "http"
 	File  string
 	Bytes int64
 	Dur   time.Duration
@@ -95,7 +111,7 @@ type Event struct {
 
 // Result is how the event's step ended: its Outcome, or, for an event of a
 // failure kind left at OutcomeOK, its kind's failure (OutcomeError for
-// FileFailed, OutcomeRefused for DHCPNak), so that an emitter that names no
+// FileFailed, OutcomeRefused for DHCPNak and BOOTPRefused), so that an emitter that names no
 // outcome can never have a failure counted as a success.
 func (e Event) Result() Outcome {
 	if e.Outcome == OutcomeOK && int(e.Kind) < len(kinds) {
@@ -219,7 +235,7 @@ func (g *Log) Record(e Event) {
 	}
 	mac := m.mac
 	e.Machine = mac
-	if f := family(e.IP); (e.Kind == DHCPAck || e.Kind == ProxyAck) && e.IP.IsValid() && e.IP != m.ips[f] {
+	if f := family(e.IP); e.Kind.acknowledges() && e.IP.IsValid() && e.IP != m.ips[f] {
 		if g.byIP[m.ips[f]] == mac {
 			delete(g.byIP, m.ips[f])
 		}

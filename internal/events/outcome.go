@@ -27,7 +27,8 @@ const (
 	// OutcomeTimeout is a transfer the client stopped acknowledging.
 	OutcomeTimeout
 	// OutcomeRefused is a request the server answered with a no (a
-	// DHCPNAK).
+	// DHCPNAK), or one the configuration does not answer (a BOOTP client
+	// pxed is not to serve).
 	OutcomeRefused
 	// OutcomeError is any other failure; Detail says which.
 	OutcomeError

@@ -41,15 +41,16 @@ func TestKindNames(t *testing.T) {
 	want := map[Kind]string{
 		DHCPDiscover: "DISCOVER", DHCPOffer: "OFFER", DHCPRequest: "REQUEST", DHCPAck: "ACK", DHCPNak: "NAK",
 		DHCPIgnored: "ignored", FileServed: "file", FileFailed: "file failed", ProxyOffer: "proxy OFFER",
-		ProxyAck: "proxy ACK", Callback: "callback", 0: "unknown", 200: "unknown",
+		ProxyAck: "proxy ACK", Callback: "callback", BOOTPRequest: "BOOTREQUEST", BOOTPReply: "BOOTREPLY",
+		BOOTPRefused: "BOOTP refused", 0: "unknown", 200: "unknown",
 	}
 	for k, name := range want {
 		if got := k.String(); got != name {
 			t.Errorf("Kind(%d) = %q, want %q", k, got, name)
 		}
 	}
-	if len(kinds) != int(Callback)+1 {
-		t.Errorf("kinds has %d rows for %d kinds", len(kinds), Callback+1)
+	if len(kinds) != int(BOOTPRefused)+1 {
+		t.Errorf("kinds has %d rows for %d kinds", len(kinds), BOOTPRefused+1)
 	}
 }
 

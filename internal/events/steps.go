@@ -139,13 +139,14 @@ func reason(e Event, o Outcome) string {
 }
 
 // splitBoots cuts a machine's events (oldest first) into boot attempts: a
-// DISCOVER after anything but DISCOVERs, OFFERs and ignored packets starts
-// a new one (firmware resends DISCOVER while it waits for offers).
+// DISCOVER (or BOOTREQUEST) after anything but DISCOVERs, OFFERs, ignored
+// packets and refused BOOTP requests starts a new one (firmware resends
+// DISCOVER while it waits for offers, a BOOTP client its request).
 func splitBoots(evs []Event) [][]Event {
 	var boots [][]Event
 	cur := -1
 	for i, e := range evs {
-		if e.Kind == DHCPDiscover && (cur < 0 || !onlyDiscovery(evs[cur:i])) {
+		if e.Kind.startsBoot() && (cur < 0 || !onlyDiscovery(evs[cur:i])) {
 			if cur >= 0 {
 				boots = append(boots, evs[cur:i])
 			}
@@ -164,7 +165,7 @@ func splitBoots(evs []Event) [][]Event {
 func onlyDiscovery(evs []Event) bool {
 	for _, e := range evs {
 		switch e.Kind {
-		case DHCPDiscover, DHCPOffer, ProxyOffer, DHCPIgnored:
+		case DHCPDiscover, DHCPOffer, ProxyOffer, DHCPIgnored, BOOTPRequest, BOOTPRefused:
 		default:
 			return false
 		}

@@ -56,19 +56,19 @@ func (m *machine) update(e Event) {
 	s.LastSeen = e.Time
 	if e.Host != "" {
 		s.Host = e.Host
-	} else if e.ClientName != "" && (s.Host == "" || e.Kind == DHCPDiscover || e.Kind == DHCPRequest) {
+	} else if e.ClientName != "" && (s.Host == "" || e.Kind.startsBoot() || e.Kind == DHCPRequest) {
 		s.Host = e.ClientName
 	}
 	if e.Client.HasArch {
 		s.Arch = e.Client.Arch.String()
 	}
-	if e.IP.IsValid() && (e.Kind == DHCPAck || e.Kind == ProxyAck || !s.IP.IsValid()) {
+	if e.IP.IsValid() && (e.Kind.acknowledges() || !s.IP.IsValid()) {
 		s.IP = e.IP
 	}
 	s.IPs = m.ips
 	st := StepOf(e)
 	switch e.Kind {
-	case DHCPDiscover:
+	case DHCPDiscover, BOOTPRequest:
 		if m.stage != stageDiscovering {
 			// A new boot starts clean, unless the one it ends was refused
 			// by the firmware: the operator sees why the machine tries
@@ -80,11 +80,11 @@ func (m *machine) update(e Event) {
 		m.set(stageOffered, "offered")
 	case DHCPRequest:
 		m.set(stageRequesting, "requesting")
-	case DHCPAck:
+	case DHCPAck, BOOTPReply:
 		m.set(stageLeased, "leased")
 	case ProxyAck:
 		m.set(stageBootServer, "boot server answered")
-	case DHCPNak:
+	case DHCPNak, BOOTPRefused:
 		m.set(stageRefused, "refused")
 		s.Failure = st.Reason
 	case DHCPIgnored:

@@ -95,7 +95,7 @@ func judge(boot, later []Event, now time.Time) Verdict {
 		switch e.Kind {
 		case FileServed, FileFailed, Callback:
 			return VerdictNone // the loader ran and asked for more
-		case DHCPDiscover, DHCPRequest:
+		case DHCPDiscover, DHCPRequest, BOOTPRequest:
 			if e.Client.IPXE && !client.IPXE {
 				return VerdictNone // iPXE chainloaded: the loader was iPXE, and it runs
 			}

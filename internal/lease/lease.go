@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"math"
 	"net"
 	"net/netip"
 	"time"
@@ -45,6 +46,17 @@ type Lease struct {
 	State    State
 	Expires  time.Time
 }
+
+// Forever is the expiry of a lease that never ends on its own: a BOOTP
+// client's (RFC 1534 §2: a BOOTP client does not know of leases, so the
+// address it is given is its own until the operator takes it back). It is
+// the latest time every store keeps exactly: the journal records
+// nanoseconds since 1970 in 64 bits, PostgreSQL and the announcements to
+// other instances microseconds (2262-04-11 23:47:16.854775 UTC).
+var Forever = time.UnixMicro(math.MaxInt64 / 1000).UTC()
+
+// Infinite reports whether l never expires on its own (Forever).
+func (l Lease) Infinite() bool { return !l.Expires.Before(Forever) }
 
 // Active reports whether the lease keeps its address from others at now.
 func (l Lease) Active(now time.Time) bool {

@@ -134,7 +134,7 @@ func (m *Metrics) WatchPools6(pools []Pool6, usage func(lease.Range) (inUse, fre
 
 var (
 	descMessages = prometheus.NewDesc("pxed_dhcp_messages_total",
-		"DHCP requests by message type and what became of them (offer, ack, nak, proxy_offer, proxy_ack, no_reply, store_failed, send_failed, conflict).",
+		"DHCP requests by message type (BOOTP for a BOOTP request, without option 53) and what became of them (offer, ack, nak, proxy_offer, proxy_ack, bootreply, no_reply, store_failed, send_failed, conflict).",
 		[]string{"type", "result"}, nil)
 	descReceived  = prometheus.NewDesc("pxed_dhcp_received_total", "DHCP datagrams read.", nil, nil)
 	descMalformed = prometheus.NewDesc("pxed_dhcp_malformed_total", "DHCP datagrams that did not parse.", nil, nil)
@@ -150,10 +150,16 @@ var (
 var descConflicts = prometheus.NewDesc("pxed_dhcp_lease_conflicts_total",
 	"Leases the store refused because another client got the address first (another pxed sharing the store), answered with a NAK or not at all.", nil, nil)
 
+// descBOOTPRefused says why BOOTP clients went unanswered: the message
+// counts show them as BOOTP no_reply.
+var descBOOTPRefused = prometheus.NewDesc("pxed_dhcp_bootp_refused_total",
+	"BOOTP requests not answered by the configuration, by reason (off: the subnet's bootp is off; not_reserved: no fixed address and bootp is not dynamic; proxy: a ProxyDHCP subnet; exhausted: no free pool address).",
+	[]string{"reason"}, nil)
+
 type dhcpCollector struct{ st *dhcp.Stats }
 
 func (c *dhcpCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descMessages, descReceived, descMalformed, descLimited, descExhausted, descConflicts} {
+	for _, d := range []*prometheus.Desc{descMessages, descReceived, descMalformed, descLimited, descExhausted, descConflicts, descBOOTPRefused} {
 		ch <- d
 	}
 }
@@ -170,6 +176,7 @@ func (c *dhcpCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descLimited, st.GlobalLimited.Load(), "global")
 	counter(descExhausted, st.Exhausted.Load())
 	counter(descConflicts, st.Conflicts.Load())
+	st.BOOTPRefused(func(reason string, n uint64) { counter(descBOOTPRefused, n, reason) })
 }
 
 type poolCollector struct {

@@ -72,12 +72,12 @@ type clients struct {
 const maxSeen = 65536
 
 func (c *clients) record(e events.Event) {
-	if (e.Proto != "dhcp" && e.Proto != "dhcp6") || len(e.MAC) == 0 {
+	if (e.Proto != "dhcp" && e.Proto != "dhcp6" && e.Proto != "bootp") || len(e.MAC) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e.Kind != events.DHCPDiscover && e.Kind != events.DHCPRequest {
+	if e.Kind != events.DHCPDiscover && e.Kind != events.DHCPRequest && e.Kind != events.BOOTPRequest {
 		return
 	}
 	if c.seen == nil || len(c.seen) >= maxSeen {

@@ -24,7 +24,10 @@ type LeaseJSON struct {
 	Hostname string    `json:"hostname,omitempty"`
 	State    string    `json:"state"`
 	Expires  time.Time `json:"expires"`
-	Active   bool      `json:"active"`
+	// Infinite marks a lease that never ends on its own (a BOOTP
+	// client's); Expires is then lease.Forever.
+	Infinite bool `json:"infinite,omitempty"`
+	Active   bool `json:"active"`
 }
 
 // Leases answers GET /api/v1/leases with every recorded lease, ordered by
@@ -47,6 +50,7 @@ func LeaseViews(ls []lease.Lease, now time.Time) []LeaseJSON {
 		j := LeaseJSON{
 			IP: l.IP.String(), Family: "ipv4", MAC: l.MAC.String(),
 			Hostname: l.Hostname, State: l.State.String(), Expires: l.Expires.UTC(), Active: l.Active(now),
+			Infinite: l.Infinite(),
 		}
 		if l.IP.Is6() {
 			j.Family = "ipv6"

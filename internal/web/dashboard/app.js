@@ -85,7 +85,7 @@ async function loadLeases() {
     const id = l.duid ? l.duid + " / " + l.iaid : "";
     tr.append(el("td", "mono", l.ip), el("td", null, l.family === "ipv6" ? "IPv6" : "IPv4"), el("td", "mono", l.mac || ""),
       el("td", "mono duid", id), el("td", null, l.hostname || ""),
-      el("td", null, l.active ? l.state : l.state + " (ended)"), el("td", null, new Date(l.expires).toLocaleString()));
+      el("td", null, l.active ? l.state : l.state + " (ended)"), el("td", null, l.infinite ? "never" : new Date(l.expires).toLocaleString()));
     return tr;
   }));
   document.getElementById("lease-count").textContent = list.length ? "(" + list.length + ")" : "";
@@ -125,6 +125,7 @@ function stepText(s) {
     case "file failed": return (s.proto || "").toUpperCase() + " " + s.file;
     case "OFFER": case "ACK": case "proxy OFFER": case "proxy ACK":
       return "DHCP " + s.kind + (s.ip ? " " + s.ip : "") + (s.file ? ", boot file " + s.file : "");
+    case "BOOTREPLY": return "BOOTP reply" + (s.ip ? " " + s.ip : "") + (s.file ? ", boot file " + s.file : "");
     case "ignored": return "DHCP packet not answered";
     case "callback": return "installer called back";
     default: return (s.proto === "dhcp" ? "DHCP " : "") + s.kind;

@@ -1,0 +1,135 @@
+package dhcp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/lease"
+)
+
+// BOOTP clients (RFC 951, with the vendor extensions of RFC 1497 and the
+// clarifications of RFC 1542): a BOOTREQUEST without a DHCP message type
+// (option 53) comes from a BOOTP client (RFC 1534 §2). It asks once and
+// takes one BOOTREPLY: its address, the boot server (siaddr) and boot file,
+// and the options the configuration gives. It knows nothing of leases, so
+// the address it is given is its own until the operator takes it back
+// (RFC 1534 §2 lets a server make such permanent assignments; ISC dhcpd's
+// dynamic-bootp leases never end either).
+
+// BOOTPRefusal is why a BOOTP request got no reply: a reason an operator
+// acts on, counted by kind (pxed_dhcp_bootp_refused_total) and shown on the
+// machine's timeline as a refused step.
+type BOOTPRefusal uint8
+
+const (
+	BOOTPAnswered    BOOTPRefusal = iota // not refused
+	BOOTPOff                             // the subnet says bootp: off
+	BOOTPNotReserved                     // no fixed address on the subnet, whose bootp is not dynamic
+	BOOTPProxy                           // a ProxyDHCP subnet, or port 4011: no addresses given there
+	BOOTPExhausted                       // bootp: dynamic, and no free address in the pools
+	numBOOTPRefusals
+)
+
+// Label is the refusal as a metric label value: words that stay.
+func (r BOOTPRefusal) Label() string {
+	if r < numBOOTPRefusals {
+		return [...]string{"answered", "off", "not_reserved", "proxy", "exhausted"}[r]
+	}
+	return "unknown"
+}
+
+func (r BOOTPRefusal) String() string { return r.Label() }
+
+func refuse(r BOOTPRefusal, format string, a ...any) Decision {
+	return Decision{Refused: r, Reason: fmt.Sprintf(format, a...)}
+}
+
+// bootp decides the answer to a BOOTP client: its fixed address on this
+// subnet, else (bootp: dynamic) an address of the pools, in both cases a
+// lease that never expires (lease.Forever), committed before the reply.
+func (t *turn) bootp() Decision {
+	switch {
+	case t.sub.proxy || t.in.BootServer:
+		return refuse(BOOTPProxy, "BOOTP request in proxy mode or on the boot server port: pxed gives no addresses here")
+	case t.sub.bootp == config.BOOTPOff:
+		return refuse(BOOTPOff, "BOOTP request on %s, which has bootp: off", t.sub.network)
+	}
+	ip, ok := t.fixed()
+	if !ok {
+		if t.sub.bootp != config.BOOTPDynamic {
+			return refuse(BOOTPNotReserved, "BOOTP client without a fixed address on %s, whose bootp is %s: pool addresses go to BOOTP clients only with bootp: dynamic",
+				t.sub.network, t.sub.bootp)
+		}
+		// A BOOTP client that knows its address says so in ciaddr (RFC
+		// 951 §3); it is kept when it is free, as DHCP's requested address.
+		var err error
+		if ip, err = t.r.alloc.Offer(t.client, t.sub.pools, ip4(t.req.ClientIPAddr)); err != nil {
+			d := refuse(BOOTPExhausted, "BOOTP on %s: %v", t.sub.network, err)
+			d.Exhausted = errors.Is(err, lease.ErrExhausted)
+			return d
+		}
+	}
+	l := lease.Lease{
+		IP: ip, MAC: bytes.Clone(t.client.MAC), ClientID: bytes.Clone(t.client.ID),
+		Hostname: t.hostname(), State: lease.Bound, Expires: lease.Forever,
+	}
+	// No Conflict reply: BOOTP has no NAK. An address another instance
+	// took meanwhile leaves the client unanswered; it asks again and is
+	// given another.
+	return Decision{Reply: t.bootReply(ip), Commit: &l, Reason: "bootreply"}
+}
+
+// bootReply builds the BOOTREPLY (RFC 951 §3) giving yiaddr: siaddr and
+// file from the machine's boot choice, and in the vendor area the RFC 1497
+// magic cookie and the options of the subnet and the host (RFC 2132 codes,
+// the same as for DHCP). Nothing of DHCP's own: no message type, server
+// identifier or lease times (RFC 2132 §9: those are DHCP's), which a BOOTP
+// client does not read and which tell a DHCP client this is a BOOTP reply.
+// RFC 951 §3 fixes the vendor area at 64 octets; the codec pads every
+// message to 300 octets, so a reply is never shorter than a BOOTP client's
+// buffer, and the few options pxed sends make it longer only on a subnet
+// with many options of its own, as ISC dhcpd's replies are (up to 576).
+func (t *turn) bootReply(yiaddr netip.Addr) *dhcpv4.DHCPv4 {
+	resp := t.newReply()
+	resp.ClientIPAddr = t.req.ClientIPAddr
+	resp.YourIPAddr = yiaddr.AsSlice()
+	resp.Options[dhcpv4.OptionSubnetMask.Code()] = t.sub.enc.mask
+	if t.host != nil && t.host.Name != "" {
+		resp.UpdateOption(dhcpv4.OptHostName(t.host.Name))
+	}
+	for _, o := range t.sub.options {
+		resp.Options[o.code] = o.value
+	}
+	if t.host != nil {
+		for _, o := range t.host.RawOptions() {
+			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.Code), o.Value))
+		}
+	}
+	// The boot server and file are what BOOTP is for (RFC 951 §2): always
+	// given, whatever the client asked for. A BOOTP client sends no
+	// architecture (option 93), so it gets the default file.
+	next := t.boot.NextServer
+	if !next.IsValid() {
+		next = t.in.ServerIP
+	}
+	resp.ServerIPAddr = next.AsSlice()
+	if f := t.boot.FileFor(t.pxe.Arch); len(f) < bootFileField {
+		resp.BootFileName = f
+	}
+	if ip4(t.req.GatewayIPAddr).IsValid() && !ip4(t.req.ClientIPAddr).IsValid() {
+		// Through a relay, the relay agent delivers the reply, and by
+		// RFC 1542 §4.1.2 it unicasts to yiaddr and chaddr unless the
+		// BOOTREPLY's broadcast flag is set. A BOOTP client without an
+		// address cannot always take that unicast (Debian's bootpc: its
+		// kernel drops a datagram for an address it does not have yet,
+		// see Route), so the reply asks for a broadcast, as a relayed
+		// DHCPNAK does (RFC 2131 §4.3.2).
+		resp.SetBroadcast()
+	}
+	return resp
+}
