@@ -107,6 +107,10 @@ type pxedOptions struct {
 	// default DHCP (67, or 547 alone) and TFTP (69). A pxed serving one of
 	// them only (DHCP and files on two servers) names its own.
 	Ready []string
+	// DataDir, if set, is the data directory (leases, tokens) instead of
+	// a new one: a pxed started again over it finds what the last one
+	// recorded.
+	DataDir string
 }
 
 // startPxed runs `pxed serve` with examples/seed.yaml inside ns, logging at
@@ -160,7 +164,10 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		}
 	}
 	x := &Pxed{bin: bin, dataDir: filepath.Join(dir, "data"), config: config, pg: opts.Postgres != "", log: filepath.Join(dir, "pxed.log")}
-	if err := os.Mkdir(x.dataDir, 0o755); err != nil {
+	if opts.DataDir != "" {
+		x.dataDir = opts.DataDir
+	}
+	if err := os.MkdirAll(x.dataDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	logFile, err := os.Create(x.log)
@@ -257,6 +264,7 @@ type Lease struct {
 	DUID     string     `json:"duid"` // DHCPv6 leases
 	Hostname string     `json:"hostname"`
 	Expires  time.Time  `json:"expires"`
+	Infinite bool       `json:"infinite"` // a BOOTP client's: never expires
 	State    string     `json:"state"`
 }
 
