@@ -73,6 +73,13 @@ func TestJournalSurvivesReopen(t *testing.T) {
 		}
 		want = append(want, l)
 	}
+	// A BOOTP client's lease never expires, and stays so.
+	forever := bound(60)
+	forever.Expires = Forever
+	if err := j.Commit(ctx, forever); err != nil {
+		t.Fatal(err)
+	}
+	want = append(want, forever)
 	for i := 1; i <= 10; i++ {
 		if err := j.Commit(ctx, bound6(i)); err != nil {
 			t.Fatal(err)

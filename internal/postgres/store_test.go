@@ -94,6 +94,8 @@ func testRoundTrip(t *testing.T, dsn string) {
 		{IP: addr(1), MAC: mac(1), Hostname: "station01", State: lease.Bound, Expires: time.Now().Add(time.Hour).Truncate(time.Microsecond)},
 		{IP: addr(2), MAC: mac(2), ClientID: []byte{1, 0x52, 0x54, 0, 0, 0, 2}, State: lease.Released, Expires: time.Now().Truncate(time.Microsecond)},
 		{IP: addr(300), MAC: mac(3), State: lease.Declined, Expires: time.Now().Add(time.Minute).Truncate(time.Microsecond)},
+		// A BOOTP client's lease, which never expires: kept to the microsecond.
+		{IP: addr(301), MAC: mac(4), Hostname: "bootp", State: lease.Bound, Expires: lease.Forever},
 		// IPv6 leases follow the IPv4 ones (inet orders by family first,
 		// as netip does).
 		bound6(1, mac(1), time.Hour),
@@ -111,6 +113,9 @@ func testRoundTrip(t *testing.T, dsn string) {
 	if d := cmp.Diff(want, got, cmpLease); d != "" {
 		t.Errorf("All (-want +got):\n%s", d)
 	}
+	if l, ok, err := s.Get(ctx, addr(301)); err != nil || !ok || !l.Infinite() {
+		t.Errorf("the BOOTP lease read back: %+v %v %v, want one that never expires", l, ok, err)
+	}
 	l, ok, err := s.Get(ctx, addr(2))
 	if err != nil || !ok {
 		t.Fatalf("Get: %v %v", ok, err)
@@ -125,7 +130,7 @@ func testRoundTrip(t *testing.T, dsn string) {
 	if err != nil || !ok {
 		t.Fatalf("Get of an IPv6 lease: %v %v", ok, err)
 	}
-	if d := cmp.Diff(want[4], l, cmpLease); d != "" {
+	if d := cmp.Diff(want[5], l, cmpLease); d != "" {
 		t.Errorf("Get of an IPv6 lease (-want +got):\n%s", d)
 	}
 }

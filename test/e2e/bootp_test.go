@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pxed/pxed/internal/postgres/pgtest"
 )
 
 // bootpcResult is what Debian's bootpc printed of the BOOTREPLY it took:
@@ -181,8 +183,11 @@ func TestBOOTPDynamic(t *testing.T) {
 // so that dhcrelay broadcasts the BOOTREPLY to bootpc (RFC 1542 §4.1.2): a
 // reserved machine gets its address on the far subnet; an unknown one is
 // refused until that subnet's bootp is dynamic, then gets a pool address.
+// The leases are kept in PostgreSQL here: the BOOTP lease that never
+// expires is committed there before the reply, as in the journal.
 func TestBOOTPRelayed(t *testing.T) {
 	requireTools(t, "bootpc", "dhcrelay")
+	dsn := pgtest.Start(t).NewDatabase(t)
 	server, relay := newVethLab(t) // srv0 (pxed) — cli0 (the relay's upper side)
 	client := newNamespace(t, "cb")
 	relay.ip(t, "link", "add", "rl0", "type", "veth", "peer", "name", "cl0", "netns", client.Name)
@@ -201,7 +206,7 @@ func TestBOOTPRelayed(t *testing.T) {
 		}
 	}
 	data := filepath.Join(t.TempDir(), "data")
-	px := startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: data, Edit: far("")})
+	px := startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: data, Edit: far(""), Postgres: dsn})
 
 	dir := t.TempDir()
 	out := filepath.Join(dir, "dhcrelay.out")
@@ -243,7 +248,7 @@ func TestBOOTPRelayed(t *testing.T) {
 	}
 	px.stop(t)
 
-	px = startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: data, Edit: far("      bootp: dynamic\n")})
+	px = startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: data, Edit: far("      bootp: dynamic\n"), Postgres: dsn})
 	res, err = bootpc(t, client, "cl0", 5)
 	if err != nil {
 		t.Fatalf("unknown machine through the relay with bootp: dynamic: %v", err)
