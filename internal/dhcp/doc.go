@@ -1,5 +1,7 @@
 // Package dhcp is pxed's DHCPv4 server (RFC 2131, RFC 2132) with the PXE
-// extensions (PXE 2.1, RFC 4578).
+// extensions (PXE 2.1, RFC 4578). It answers BOOTP clients too (RFC 951,
+// RFC 1497, RFC 1542; bootp.go): those with a fixed address, and with
+// dynamic-bootp pool addresses where the subnet allows.
 //
 // Responder.Respond is the whole decision: given a parsed request and where it
 // arrived, it returns the reply to send (or the reason to send none) and the
