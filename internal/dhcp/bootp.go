@@ -133,3 +133,45 @@ func (t *turn) bootReply(yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	}
 	return resp
 }
+
+// The BOOTP message of RFC 951 §3: 236 octets of fixed fields (op to
+// file), then the 64-octet vendor area, 300 octets in all.
+const (
+	vendorOffset = 236
+	bootpMinLen  = 300
+)
+
+// rfc1497Cookie opens a vendor area of RFC 1497's tagged format (99.130.83.99),
+// the one DHCP's options keep.
+var rfc1497Cookie = []byte{99, 130, 83, 99}
+
+// foreignVendor reads a BOOTREQUEST whose vendor area does not start with
+// the RFC 1497 cookie: zeros (RFC 951 leaves the area to the vendor, and
+// clients with nothing to say send none) or a vendor's own format. The
+// codec refuses those, so foreignVendor returns a copy of the fixed fields
+// with an RFC 1497 area holding only End, for the decision to read; ok is
+// false for every other packet.
+func foreignVendor(pkt []byte) ([]byte, bool) {
+	if len(pkt) < vendorOffset+len(rfc1497Cookie) || pkt[0] != byte(dhcpv4.OpcodeBootRequest) ||
+		bytes.Equal(pkt[vendorOffset:vendorOffset+4], rfc1497Cookie) {
+		return nil, false
+	}
+	out := make([]byte, bootpMinLen)
+	copy(out, pkt[:vendorOffset])
+	copy(out[vendorOffset:], append(rfc1497Cookie[:4:4], byte(dhcpv4.OptionEnd)))
+	return out, true
+}
+
+// echoVendor gives reply, a BOOTREPLY as the codec wrote it, the vendor
+// area of req, the request foreignVendor read, in place of pxed's options:
+// the client reads that area in a format pxed does not know, so it gets
+// back what it sent and no RFC 1497 options it would misread, as ISC
+// dhcpd answers such clients. The reply is RFC 951's 300 octets.
+func echoVendor(reply, req []byte) []byte {
+	out := make([]byte, bootpMinLen)
+	copy(out, reply[:min(len(reply), vendorOffset)])
+	if len(req) > vendorOffset {
+		copy(out[vendorOffset:], req[vendorOffset:])
+	}
+	return out
+}

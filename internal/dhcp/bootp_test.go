@@ -274,3 +274,58 @@ func TestBOOTPEvents(t *testing.T) {
 		t.Errorf("counts %v", counts)
 	}
 }
+
+// TestBOOTPForeignVendor: a BOOTREQUEST whose vendor area is not RFC
+// 1497's (zeros here, as RFC 951 clients with nothing to say send) is read
+// for its fixed fields and answered with its own vendor area back, in a
+// 300-octet BOOTREPLY; DHCP requests and RFC 1497 ones are left alone.
+func TestBOOTPForeignVendor(t *testing.T) {
+	t.Parallel()
+	wire := bootpRequest(t, station01).ToBytes()
+	for i := vendorOffset; i < len(wire); i++ {
+		wire[i] = 0
+	}
+	fixed, ok := foreignVendor(wire)
+	if !ok {
+		t.Fatal("a zero vendor area is not read")
+	}
+	req, err := dhcpv4.FromBytes(fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newFixture(t, nil).do(req)
+	if d.Reply == nil {
+		t.Fatalf("no reply: %s", d.Reason)
+	}
+	out := echoVendor(d.Reply.ToBytes(), wire)
+	if len(out) != 300 || !bytes.Equal(out[vendorOffset:], make([]byte, 64)) {
+		t.Errorf("reply of %d octets, vendor area % x: want 300 with the zeros sent", len(out), out[vendorOffset:])
+	}
+	r, err := dhcpv4.FromBytes(fixedOrSelf(out))
+	if err != nil || ip4(r.YourIPAddr).String() != "192.168.1.101" || r.BootFileName != "pxelinux.0" || r.OpCode != dhcpv4.OpcodeBootReply {
+		t.Errorf("fixed fields of the reply: %v %v", r, err)
+	}
+	for name, pkt := range map[string][]byte{
+		"RFC 1497":  bootpRequest(t, station01).ToBytes(),
+		"DHCP":      msg(t, dhcpv4.MessageTypeDiscover, station01).ToBytes(),
+		"BOOTREPLY": d.Reply.ToBytes(),
+		"short":     wire[:200],
+	} {
+		if name == "BOOTREPLY" {
+			pkt[vendorOffset] = 0
+		}
+		if _, ok := foreignVendor(pkt); ok {
+			t.Errorf("%s taken for a foreign vendor area", name)
+		}
+	}
+}
+
+// fixedOrSelf reads a message whose vendor area may be foreign.
+func fixedOrSelf(pkt []byte) []byte {
+	if len(pkt) > vendorOffset+4 && !bytes.Equal(pkt[vendorOffset:vendorOffset+4], rfc1497Cookie) {
+		out := append([]byte(nil), pkt...)
+		copy(out[vendorOffset:], append(rfc1497Cookie[:4:4], 255))
+		return out
+	}
+	return pkt
+}

@@ -516,9 +516,15 @@ func FuzzRespond(f *testing.F) {
 		}
 	}
 	f.Add([]byte{1, 1, 6, 0})
+	bootp := msg(f, dhcpv4.MessageTypeDiscover, station01)
+	bootp.Options = dhcpv4.Options{}
+	f.Add(bootp.ToBytes())
+	vendorless := bootp.ToBytes()
+	clear(vendorless[vendorOffset:])
+	f.Add(vendorless)
 	cfg := lab(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		req, err := dhcpv4.FromBytes(b)
+		req, foreign, err := parse(b)
 		if err != nil {
 			return
 		}
@@ -526,7 +532,9 @@ func FuzzRespond(f *testing.F) {
 		// its input alone and no pool runs out over a long run.
 		d := fixtureFor(t, cfg).r.Respond(req, in)
 		if d.Reply != nil {
-			d.Reply.ToBytes()
+			if out := d.Reply.ToBytes(); foreign != nil {
+				echoVendor(out, foreign)
+			}
 			Route(req, d.Reply)
 		}
 		if d.Reply == nil && d.Commit == nil && d.Reason == "" {

@@ -252,13 +252,13 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 	if !s.admit(pkt) {
 		return
 	}
-	req, err := dhcpv4.FromBytes(pkt)
+	req, foreign, err := parse(pkt)
 	if err != nil {
 		s.stats.Malformed.Add(1)
 		s.logger().Debug("dhcp packet dropped", "iface", l.name, "from", from.String(), "reason", "malformed: "+err.Error())
 		return
 	}
-	x := &exchange{req: req, start: time.Now()}
+	x := &exchange{req: req, start: time.Now(), foreign: foreign}
 	x.d = s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
 	x.attrs = requestAttrs(l.name, req, x.d)
 	switch err := s.commit(ctx, x); {
@@ -273,11 +273,31 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 	}
 }
 
+// parse reads a DHCP or BOOTP request. foreign is pkt itself when it is a
+// BOOTP request whose vendor area is not RFC 1497's (foreignVendor): its
+// reply must carry that area back (echoVendor).
+func parse(pkt []byte) (req *dhcpv4.DHCPv4, foreign []byte, err error) {
+	req, err = dhcpv4.FromBytes(pkt)
+	if err != nil {
+		if fixed, ok := foreignVendor(pkt); ok {
+			if r, ferr := dhcpv4.FromBytes(fixed); ferr == nil {
+				return r, pkt, nil
+			}
+		}
+		return nil, nil, err
+	}
+	return req, nil, nil
+}
+
 // exchange is one parsed request on its way through handle.
 type exchange struct {
 	req   *dhcpv4.DHCPv4
 	d     Decision
 	start time.Time
+	// foreign is the request as it came, when it is a BOOTP request whose
+	// vendor area is not RFC 1497's (foreignVendor): its reply carries
+	// that area back (echoVendor).
+	foreign []byte
 	// attrs are the request's log attributes, typed (LogAttrs): a line per
 	// reply is on the hot path, and values passed as `any` would each be
 	// allocated.
@@ -407,7 +427,11 @@ func (s *Server) reply(ctx context.Context, l *link, from netip.AddrPort, boot b
 	if boot {
 		dest, conn = Destination{Kind: KindUnicast, Addr: from}, l.bootConn
 	}
-	if err := s.send(l, conn, dest, x.d.Reply.ToBytes()); err != nil {
+	out := x.d.Reply.ToBytes()
+	if x.foreign != nil {
+		out = echoVendor(out, x.foreign)
+	}
+	if err := s.send(l, conn, dest, out); err != nil {
 		s.stats.countMessage(x.req.MessageType(), ResultSendFailed)
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(x.attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
 		return
