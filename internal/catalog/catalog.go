@@ -121,12 +121,14 @@ func (c *Catalog) Run(ctx context.Context) error {
 	}
 }
 
-// Record implements events.Recorder: a PXE client's DISCOVER from a
-// machine without a host entry makes it a discovered machine. It never
-// blocks: when Run is behind, the sighting is dropped (the machine will
-// ask again).
+// Record implements events.Recorder: a PXE client's DISCOVER, or a BOOTP
+// client's request (BOOTP is a boot protocol: RFC 951), from a machine
+// without a host entry makes it a discovered machine, one the operator
+// may give a host entry and so a reservation. It never blocks: when Run
+// is behind, the sighting is dropped (the machine will ask again).
 func (c *Catalog) Record(e events.Event) {
-	if e.Kind != events.DHCPDiscover || len(e.MAC) != 6 || !(e.Client.PXE || e.Client.HTTP) {
+	booting := (e.Kind == events.DHCPDiscover && (e.Client.PXE || e.Client.HTTP)) || e.Kind == events.BOOTPRequest
+	if !booting || len(e.MAC) != 6 {
 		return
 	}
 	snap := c.Snapshot()

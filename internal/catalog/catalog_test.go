@@ -295,8 +295,8 @@ func TestPutHostRefusesWhatCheckRefuses(t *testing.T) {
 	}
 }
 
-// Unknown PXE clients become discovered machines, durably, with first and
-// last seen; adopting one as a host removes it from the list.
+// Unknown PXE and BOOTP clients become discovered machines, durably, with
+// first and last seen; adopting one as a host removes it from the list.
 func TestDiscovered(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -316,6 +316,12 @@ func TestDiscovered(t *testing.T) {
 	c.Record(events.Event{Time: clock, Kind: events.DHCPDiscover, MAC: unknown, Client: pxeClient})
 	c.Record(events.Event{Time: clock, Kind: events.DHCPDiscover, MAC: mac("00:18:e7:42:84:3a"), Client: pxeClient}) // known
 	c.Record(events.Event{Time: clock, Kind: events.DHCPDiscover, MAC: mac("52:54:00:00:00:77")})                    // not PXE
+	bootp := mac("52:54:00:00:00:78")
+	c.Record(events.Event{Time: clock, Kind: events.BOOTPRequest, MAC: bootp}) // a BOOTP client
+	waitFor(t, func() bool { return len(c.Snapshot().Machines()) == 2 })
+	if err := c.PutHost(context.Background(), config.Host{Name: "bootp-1", MAC: config.MAC{HardwareAddr: bootp}}); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, func() bool { return len(c.Snapshot().Machines()) == 1 })
 	c.Record(events.Event{Time: clock.Add(2 * time.Minute), Kind: events.DHCPDiscover, MAC: unknown, Client: pxeClient})
 	waitFor(t, func() bool { return c.Snapshot().Machines()[0].LastSeen.Equal(clock.Add(2 * time.Minute)) })
