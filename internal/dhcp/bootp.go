@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
@@ -81,7 +83,12 @@ func (t *turn) bootp() Decision {
 	// No Conflict reply: BOOTP has no NAK. An address another instance
 	// took meanwhile leaves the client unanswered; it asks again and is
 	// given another.
-	return Decision{Reply: t.bootReply(ip), Commit: &l, Reason: "bootreply"}
+	reply, room, left := t.bootReply(ip)
+	reason := "bootreply"
+	if len(left) > 0 {
+		reason = fmt.Sprintf("bootreply without options %v: the client's vendor area holds %d octets", left, room)
+	}
+	return Decision{Reply: reply, Commit: &l, Reason: reason}
 }
 
 // bootReply builds the BOOTREPLY (RFC 951 §3) giving yiaddr: siaddr and
@@ -90,12 +97,16 @@ func (t *turn) bootp() Decision {
 // the same as for DHCP). Nothing of DHCP's own: no message type, server
 // identifier or lease times (RFC 2132 §9: those are DHCP's), which a BOOTP
 // client does not read and which tell a DHCP client this is a BOOTP reply.
-// RFC 951 §3 fixes the vendor area at 64 octets; the codec pads every
-// message to 300 octets, so a reply is never shorter than a BOOTP client's
-// buffer, and the few options pxed sends make it longer only on a subnet
-// with many options of its own, as ISC dhcpd's replies are (up to 576).
-func (t *turn) bootReply(yiaddr netip.Addr) *dhcpv4.DHCPv4 {
-	resp := t.newReply()
+// RFC 951 §3 fixes the vendor area at 64 octets, and a BOOTP client reads
+// no more than it sent (bootpc's buffer is RFC 951's 300-octet message):
+// the options must fit in a vendor area as large as the request's, at
+// least 64 octets, as ISC dhcpd sizes it. Those that do not fit are left
+// out (fitVendor), and bootReply returns that room and their codes. The
+// codec pads every message to 300 octets, so a reply is never shorter.
+func (t *turn) bootReply(yiaddr netip.Addr) (resp *dhcpv4.DHCPv4, room int, left []uint8) {
+	resp = t.newReply()
+	// Option 61 is echoed to DHCP clients (RFC 6842), not to BOOTP ones.
+	delete(resp.Options, dhcpv4.OptionClientIdentifier.Code())
 	resp.ClientIPAddr = t.req.ClientIPAddr
 	resp.YourIPAddr = yiaddr.AsSlice()
 	resp.Options[dhcpv4.OptionSubnetMask.Code()] = t.sub.enc.mask
@@ -131,7 +142,53 @@ func (t *turn) bootReply(yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 		// DHCPNAK does (RFC 2131 §4.3.2).
 		resp.SetBroadcast()
 	}
-	return resp
+	room = max(bootpMinLen, t.in.Size) - vendorOffset
+	return resp, room, fitVendor(resp.Options, room)
+}
+
+// vendorFirst are the options a BOOTP client needs most, kept first when
+// the vendor area is too small for all: the subnet mask, routers and DNS
+// servers (what ISC dhcpd puts first too), the root path, which a diskless
+// BOOTP client (what RFC 951 was made for) cannot boot without, and the
+// host name, which a client can also look up by its address (bootpc
+// does). The others follow in code order.
+var vendorFirst = []uint8{1, 3, 6, 17, 12}
+
+// fitVendor leaves out of opts the options that do not fit, after the
+// RFC 1497 cookie and before End, in a vendor area of room octets, trying
+// them in the order of vendorFirst, then by code, each in turn (a small
+// one may fit where a larger one did not). An echoed option 82 stays
+// (RFC 3046 §2.2) and takes its room first. It returns the codes left out.
+func fitVendor(opts dhcpv4.Options, room int) (left []uint8) {
+	used := len(rfc1497Cookie) + 1 // and End
+	if v, ok := opts[dhcpv4.OptionRelayAgentInformation.Code()]; ok {
+		used += encodedSize(len(v))
+	}
+	order := append([]uint8(nil), vendorFirst...)
+	for _, c := range slices.Sorted(maps.Keys(opts)) {
+		if !slices.Contains(vendorFirst, c) && c != dhcpv4.OptionRelayAgentInformation.Code() {
+			order = append(order, c)
+		}
+	}
+	for _, c := range order {
+		v, ok := opts[c]
+		if !ok {
+			continue
+		}
+		if n := encodedSize(len(v)); used+n <= room {
+			used += n
+			continue
+		}
+		delete(opts, c)
+		left = append(left, c)
+	}
+	return left
+}
+
+// encodedSize is the octets an option of n octets takes: code and length
+// for every piece of at most 255 (RFC 3396), and the value.
+func encodedSize(n int) int {
+	return n + 2*max(1, (n+254)/255)
 }
 
 // The BOOTP message of RFC 951 §3: 236 octets of fixed fields (op to

@@ -98,7 +98,11 @@ func TestBOOTPReplyFields(t *testing.T) {
 		c.Hosts[0].Options = []config.Option{{Code: 17, String: &root}}
 	})
 	req := bootpRequest(t, station01, dhcpv4.WithTransactionID(dhcpv4.TransactionID{9, 8, 7, 6}))
-	d := f.do(req)
+	// A request of 576 octets: room for every option (see
+	// TestBOOTPVendorRoom for RFC 951's 64).
+	big := in
+	big.Size = 576
+	d := f.r.Respond(req, big)
 	if d.Reply == nil {
 		t.Fatalf("no reply: %s", d.Reason)
 	}
@@ -328,4 +332,46 @@ func fixedOrSelf(pkt []byte) []byte {
 		return out
 	}
 	return pkt
+}
+
+// TestBOOTPVendorRoom: a BOOTREPLY's vendor area is no larger than the
+// request's (RFC 951's 64 octets for bootpc): what does not fit is left
+// out, the mask, routers, DNS and root path kept first, and the reason
+// says which; a 64-octet area is exactly what comes back.
+func TestBOOTPVendorRoom(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, func(c *config.Config) {
+		c.DHCP.Subnets[0].Routers = []config.Addr{{Addr: netip.MustParseAddr("192.168.1.1")}}
+		c.DHCP.Subnets[0].DNSServers = []config.Addr{{Addr: netip.MustParseAddr("192.168.1.53")}}
+		root := "192.168.1.21:/srv/diskless/root"
+		c.Hosts[0].Options = []config.Option{{Code: 17, String: &root}}
+	})
+	d := f.do(bootpRequest(t, station01))
+	if d.Reply == nil {
+		t.Fatalf("no reply: %s", d.Reason)
+	}
+	wire := d.Reply.ToBytes()
+	if len(wire) != 300 {
+		t.Errorf("reply of %d octets, want RFC 951's 300", len(wire))
+	}
+	r, err := dhcpv4.FromBytes(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []dhcpv4.OptionCode{dhcpv4.OptionSubnetMask, dhcpv4.OptionRouter, dhcpv4.OptionDomainNameServer, dhcpv4.OptionRootPath} {
+		if !r.Options.Has(o) {
+			t.Errorf("%v left out", o)
+		}
+	}
+	// 4 (cookie) + 6 + 6 + 6 + 33 (root path) + 1 (End) = 56: neither the
+	// host name (12) nor the domain (10) fits in 64 any more.
+	if r.Options.Has(dhcpv4.OptionHostName) || r.Options.Has(dhcpv4.OptionDomainName) ||
+		d.Reason != "bootreply without options [12 15]: the client's vendor area holds 64 octets" {
+		t.Errorf("host name or domain sent; reason %q", d.Reason)
+	}
+	for n, want := range map[int]int{0: 2, 1: 3, 255: 257, 256: 260} {
+		if got := encodedSize(n); got != want {
+			t.Errorf("encodedSize(%d) = %d, want %d", n, got, want)
+		}
+	}
 }

@@ -26,6 +26,10 @@ type Ingress struct {
 	ServerIP netip.Addr
 	// BootServer: the request came to port 4011, as ProxyDHCP requests do.
 	BootServer bool
+	// Size is the request's length on the wire, in octets (0: not known,
+	// taken as BOOTP's 300): a BOOTP client's reply gets a vendor area as
+	// large as its request's, and no larger (bootReply).
+	Size int
 }
 
 // Decision is the outcome of one request.

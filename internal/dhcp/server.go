@@ -259,7 +259,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 		return
 	}
 	x := &exchange{req: req, start: time.Now(), foreign: foreign}
-	x.d = s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot})
+	x.d = s.Responder.Respond(req, Ingress{Iface: l.name, ServerIP: l.ip, BootServer: boot, Size: len(pkt)})
 	x.attrs = requestAttrs(l.name, req, x.d)
 	switch err := s.commit(ctx, x); {
 	case errors.Is(err, lease.ErrConflict):

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pxed/pxed/internal/postgres/pgtest"
 )
 
@@ -27,12 +29,13 @@ type bootpcResult map[string]string
 // out of the interface (bootpc broadcasts with a plain UDP socket, which
 // needs a route); the interface keeps no address. An error means no
 // usable reply (bootpc exits 1 with --returniffail).
-func bootpc(t *testing.T, ns *Namespace, ifname string, wait int) (bootpcResult, error) {
+func bootpc(t *testing.T, ns *Namespace, ifname string, wait int, extra ...string) (bootpcResult, error) {
 	t.Helper()
 	ns.ip(t, "route", "replace", "default", "dev", ifname)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Duration(wait+10)*time.Second)
 	defer cancel()
-	out, err := ns.command(ctx, "bootpc", "--dev", ifname, "--returniffail", "--timeoutwait", fmt.Sprint(wait)).CombinedOutput()
+	args := append([]string{"--dev", ifname, "--returniffail", "--timeoutwait", fmt.Sprint(wait)}, extra...)
+	out, err := ns.command(ctx, "bootpc", args...).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("bootpc: %v\n%s", err, out)
 	}
@@ -264,4 +267,74 @@ func TestBOOTPRelayed(t *testing.T) {
 	leases := px.leases(t)
 	expectLease(t, leases, unknown, got)
 	expectInfinite(t, leases, unknown)
+}
+
+// TestBOOTPSameAnswersAsDhcpd serves dhcpd.conf files with BOOTP settings
+// first with ISC dhcpd, then with pxed, and asks both the same questions
+// with bootpc: station-01 (a fixed address) and a machine neither knows.
+// Where dhcpd answers, pxed must answer the same (address or pool,
+// siaddr, boot file, mask, routers, DNS, domain, root path); where dhcpd
+// is silent (no dynamic-bootp range), pxed must be too. bootpc asks with
+// --serverbcast (the broadcast flag) here: dhcpd 4.4 unicasts a BOOTREPLY
+// to a client without the flag, which bootpc cannot receive (tried: "No
+// response from BOOTP server"), where pxed broadcasts.
+func TestBOOTPSameAnswersAsDhcpd(t *testing.T) {
+	requireTools(t, "bootpc", "dhcpd")
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := randomMAC()
+	questions := []struct{ name, mac string }{{"station-01", station01.MAC}, {"unknown", unknown}}
+	ask := func(t *testing.T, client *Namespace) []bootpcResult {
+		var out []bootpcResult
+		for _, q := range questions {
+			setMAC(t, client, "cli0", q.mac)
+			res, err := bootpc(t, client, "cli0", 1, "--serverbcast")
+			if err != nil {
+				res = nil // no answer: compared as such
+			} else if a := netip.MustParseAddr(res["IPADDR"]); inPool(a) {
+				res["IPADDR"] = "a pool address" // which one is the server's choice
+			}
+			out = append(out, res)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		conf    string
+		unknown bool // the unknown machine is answered
+	}{
+		{"internal/dhcpdconf/testdata/bootp.conf", false},
+		{"internal/dhcpdconf/testdata/bootp-dynamic.conf", true},
+	} {
+		t.Run(filepath.Base(c.conf), func(t *testing.T) {
+			file := filepath.Join(root, c.conf)
+			server, client := newVethLab(t)
+			dhcpd := startDhcpd(t, server, file)
+			fromDhcpd := ask(t, client)
+			if _, err := dhcpd.stop(syscall.SIGTERM, 10*time.Second); err != nil && !dhcpd.exited() {
+				t.Fatalf("stopping dhcpd: %v", err)
+			}
+			px := startPxed(t, server, pxedOptions{Interface: "srv0", Config: c.conf, TFTPRoot: bootFilesOf(t, file)})
+			fromPxed := ask(t, client)
+			px.stop(t)
+
+			for i, q := range questions {
+				// pxed sends a host's declared name; dhcpd only with
+				// use-host-decl-names on (docs/dhcpd-conf.md).
+				if _, sent := fromDhcpd[i]["HOSTNAME"]; !sent && fromPxed[i] != nil && fromPxed[i]["HOSTNAME"] == q.name {
+					delete(fromPxed[i], "HOSTNAME")
+				}
+				if diff := cmp.Diff(fromDhcpd[i], fromPxed[i]); diff != "" {
+					t.Errorf("%s: pxed answers differently from dhcpd (-dhcpd +pxed):\n%s", q.name, diff)
+				}
+			}
+			if fromDhcpd[0]["IPADDR"] != station01.IP.String() || fromDhcpd[0]["ROOT_PATH"] != "192.168.1.21:/srv/diskless/root" {
+				t.Errorf("dhcpd's answer to station-01: %v", fromDhcpd[0])
+			}
+			if answered := fromDhcpd[1] != nil; answered != c.unknown {
+				t.Errorf("dhcpd answered the unknown machine: %v, want %v", answered, c.unknown)
+			}
+		})
+	}
 }
