@@ -93,10 +93,12 @@ func (t *turn) bootp() Decision {
 
 // bootReply builds the BOOTREPLY (RFC 951 §3) giving yiaddr: siaddr and
 // file from the machine's boot choice, and in the vendor area the RFC 1497
-// magic cookie and the options of the subnet and the host (RFC 2132 codes,
-// the same as for DHCP). Nothing of DHCP's own: no message type, server
-// identifier or lease times (RFC 2132 §9: those are DHCP's), which a BOOTP
-// client does not read and which tell a DHCP client this is a BOOTP reply.
+// magic cookie and the options a DHCP reply to the machine carries (reply:
+// subnet mask, host name, the subnet's and the host's options, and what
+// else the configuration gives it), the same codes (RFC 2132). Less DHCP's
+// own (dhcpOnly): message type, server identifier, lease times, which a
+// BOOTP client does not read and which tell a DHCP client this is a BOOTP
+// reply.
 // RFC 951 §3 fixes the vendor area at 64 octets, and a BOOTP client reads
 // no more than it sent (bootpc's buffer is RFC 951's 300-octet message):
 // the options must fit in a vendor area as large as the request's, at
@@ -104,21 +106,10 @@ func (t *turn) bootp() Decision {
 // out (fitVendor), and bootReply returns that room and their codes. The
 // codec pads every message to 300 octets, so a reply is never shorter.
 func (t *turn) bootReply(yiaddr netip.Addr) (resp *dhcpv4.DHCPv4, room int, left []uint8) {
-	resp = t.newReply()
-	// Option 61 is echoed to DHCP clients (RFC 6842), not to BOOTP ones.
-	delete(resp.Options, dhcpv4.OptionClientIdentifier.Code())
-	resp.ClientIPAddr = t.req.ClientIPAddr
-	resp.YourIPAddr = yiaddr.AsSlice()
-	resp.Options[dhcpv4.OptionSubnetMask.Code()] = t.sub.enc.mask
-	if t.host != nil && t.host.Name != "" {
-		resp.UpdateOption(dhcpv4.OptHostName(t.host.Name))
-	}
-	for _, o := range t.sub.options {
-		resp.Options[o.code] = o.value
-	}
-	if t.host != nil {
-		for _, o := range t.host.RawOptions() {
-			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.Code), o.Value))
+	resp = t.reply(dhcpv4.MessageTypeAck, yiaddr)
+	for c := range resp.Options {
+		if dhcpOnly(c) {
+			delete(resp.Options, c)
 		}
 	}
 	// The boot server and file are what BOOTP is for (RFC 951 §2): always
@@ -144,6 +135,15 @@ func (t *turn) bootReply(yiaddr netip.Addr) (resp *dhcpv4.DHCPv4, room int, left
 	}
 	room = max(bootpMinLen, t.in.Size) - vendorOffset
 	return resp, room, fitVendor(resp.Options, room)
+}
+
+// dhcpOnly reports whether option code is one of DHCP's own, which RFC
+// 2132 §9 ("DHCP Extensions") defines for DHCP messages alone: requested
+// address to client identifier (50-61, the client identifier echoed by RFC
+// 6842 included), TFTP server name and boot file name (66, 67: BOOTP has
+// sname and file).
+func dhcpOnly(code uint8) bool {
+	return code >= 50 && code <= 61 || code == 66 || code == 67
 }
 
 // vendorFirst are the options a BOOTP client needs most, kept first when
