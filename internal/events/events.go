@@ -65,9 +65,10 @@ func (k Kind) String() string {
 	return kinds[0].name
 }
 
-// acknowledges reports whether an event of kind k gives the machine the
-// address it names: the files it then fetches by that address are its.
-func (k Kind) acknowledges() bool { return k == DHCPAck || k == ProxyAck || k == BOOTPReply }
+// Acknowledges reports whether an event of kind k gives the machine the
+// address it names (a DHCPACK, a ProxyDHCP ACK, a BOOTREPLY): the files it
+// then fetches by that address are its.
+func (k Kind) Acknowledges() bool { return k == DHCPAck || k == ProxyAck || k == BOOTPReply }
 
 // startsBoot reports whether an event of kind k is a machine asking for its
 // address afresh: a DHCPDISCOVER, or a BOOTP client's one request.
@@ -235,7 +236,7 @@ func (g *Log) Record(e Event) {
 	}
 	mac := m.mac
 	e.Machine = mac
-	if f := family(e.IP); e.Kind.acknowledges() && e.IP.IsValid() && e.IP != m.ips[f] {
+	if f := family(e.IP); e.Kind.Acknowledges() && e.IP.IsValid() && e.IP != m.ips[f] {
 		if g.byIP[m.ips[f]] == mac {
 			delete(g.byIP, m.ips[f])
 		}

@@ -62,7 +62,7 @@ func (m *machine) update(e Event) {
 	if e.Client.HasArch {
 		s.Arch = e.Client.Arch.String()
 	}
-	if e.IP.IsValid() && (e.Kind.acknowledges() || !s.IP.IsValid()) {
+	if e.IP.IsValid() && (e.Kind.Acknowledges() || !s.IP.IsValid()) {
 		s.IP = e.IP
 	}
 	s.IPs = m.ips

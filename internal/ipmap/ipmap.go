@@ -53,9 +53,10 @@ func key(ip netip.Addr) netip.Addr { return ip.Unmap().WithZone("") }
 
 // learned is what a boot event teaches the Map: the address a DHCPACK
 // (or a ProxyDHCP ACK, RFC 2131 §4.3.5 / PXE 2.1: the client's own
-// address) gave a MAC. Any other event teaches nothing.
+// address; or a BOOTREPLY) gave a MAC (events.Kind.Acknowledges). Any
+// other event teaches nothing.
 func learned(e events.Event) (netip.Addr, net.HardwareAddr, bool) {
-	if (e.Kind != events.DHCPAck && e.Kind != events.ProxyAck) || len(e.MAC) == 0 || !e.IP.IsValid() {
+	if !e.Kind.Acknowledges() || len(e.MAC) == 0 || !e.IP.IsValid() {
 		return netip.Addr{}, nil, false
 	}
 	return key(e.IP), e.MAC, true

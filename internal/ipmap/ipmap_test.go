@@ -32,6 +32,8 @@ func TestLearned(t *testing.T) {
 	}{
 		{"ACK", events.Event{Kind: events.DHCPAck, MAC: st01, IP: ip01}, true},
 		{"ProxyDHCP ACK", events.Event{Kind: events.ProxyAck, MAC: st01, IP: ip01}, true},
+		{"BOOTREPLY", events.Event{Kind: events.BOOTPReply, MAC: st01, IP: ip01}, true},
+		{"BOOTREQUEST", events.Event{Kind: events.BOOTPRequest, MAC: st01, IP: ip01}, false},
 		{"ACK over a dual-stack socket", events.Event{Kind: events.DHCPAck, MAC: st01, IP: netip.AddrFrom16(ip01.As16())}, true},
 		{"OFFER: not held yet", events.Event{Kind: events.DHCPOffer, MAC: st01, IP: ip01}, false},
 		{"file: names no MAC", events.Event{Kind: events.FileServed, IP: ip01}, false},
