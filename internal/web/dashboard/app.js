@@ -201,8 +201,8 @@ function follow() {
     machines.set(msg.machine.mac, msg.machine);
     refreshMachines();
     if (msg.machine.mac === selected) refreshTimeline();
-    if (msg.step.kind === "ACK") { refreshLeases(); refreshDiscovered(); }
-    if (msg.step.kind === "DISCOVER" && !msg.machine.known) refreshDiscovered();
+    if (msg.step.kind === "ACK" || msg.step.kind === "BOOTREPLY") { refreshLeases(); refreshDiscovered(); }
+    if ((msg.step.kind === "DISCOVER" || msg.step.kind === "BOOTREQUEST") && !msg.machine.known) refreshDiscovered();
   });
 }
 
