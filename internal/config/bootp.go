@@ -55,13 +55,14 @@ func (b *BOOTP) UnmarshalYAML(n *yaml.Node) error {
 func (b BOOTP) MarshalYAML() (any, error) { return b.String(), nil }
 
 // bootp checks each subnet's bootp against what it can give: dynamic needs
-// a pool, and a ProxyDHCP subnet gives no addresses at all.
+// a pool, and a ProxyDHCP subnet gives no addresses at all (off is what it
+// does anyway, and is let be).
 func (v *validator) bootp() {
 	for i, s := range v.c.DHCP.Subnets {
 		p := fmt.Sprintf("dhcp.subnets[%d].bootp", i)
 		switch {
-		case s.BOOTP != BOOTPReserved && s.Proxy:
-			v.add(p, "subnet %s is in proxy mode: pxed gives no addresses there, so bootp: %s would do nothing (leave it out)", s.Network, s.BOOTP)
+		case s.BOOTP == BOOTPDynamic && s.Proxy:
+			v.add(p, "subnet %s is in proxy mode: pxed gives no addresses there, to BOOTP clients neither (leave bootp: dynamic out)", s.Network)
 		case s.BOOTP == BOOTPDynamic && len(s.Pools) == 0:
 			v.add(p, "subnet %s has bootp: dynamic but no pool to give BOOTP clients addresses from: add pools, or use bootp: reserved", s.Network)
 		case s.BOOTP > BOOTPDynamic:

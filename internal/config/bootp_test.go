@@ -20,13 +20,16 @@ func TestBOOTPValidate(t *testing.T) {
       bootp: dynamic
     - network: 192.168.3.0/24
       proxy: true
-      bootp: off
+      bootp: dynamic
     - network: 192.168.4.0/24
       bootp: reserved
+    - network: 192.168.5.0/24
+      proxy: true
+      bootp: off
 `)
 	want := []string{
 		"pxed.yaml:7: subnet 192.168.2.0/24 has bootp: dynamic but no pool to give BOOTP clients addresses from: add pools, or use bootp: reserved",
-		"pxed.yaml:10: subnet 192.168.3.0/24 is in proxy mode: pxed gives no addresses there, so bootp: off would do nothing (leave it out)",
+		"pxed.yaml:10: subnet 192.168.3.0/24 is in proxy mode: pxed gives no addresses there, to BOOTP clients neither (leave bootp: dynamic out)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
