@@ -331,6 +331,9 @@ func printProfile(w io.Writer, p profileView) error {
 	if p.Console != "" {
 		fmt.Fprintf(w, "console: %s\n", p.Console)
 	}
+	if p.RootPath != "" {
+		fmt.Fprintf(w, "root_path: %s\n", p.RootPath)
+	}
 	// One line per architecture entry, in name order.
 	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
 		e := p.Arch[a]
@@ -363,14 +366,15 @@ func setProfile(ctx context.Context, call *catalogCall, edit profileEdit) error 
 // profileEdit is what `pxed profiles set` was asked to change; a flag not
 // given keeps its field.
 type profileEdit struct {
-	kernel, cmdline string
-	initrd          multiFlag
+	kernel, cmdline, rootPath string
+	initrd                    multiFlag
 }
 
 func (e *profileEdit) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.kernel, "kernel", "", "kernel, a path under the TFTP root")
 	fs.Var(&e.initrd, "initrd", "initrd, a path under the TFTP root (repeat for several, in order)")
 	fs.StringVar(&e.cmdline, "cmdline", "", "kernel command line (a template: {{.Hostname}}, {{.CallbackURL}} …)")
+	fs.StringVar(&e.rootPath, "root-path", "", "root path, DHCP option 17 and {{.RootPath}} (a template: {{.Server}}:/srv/diskless/root)")
 }
 
 func (e profileEdit) apply(p *config.Profile) {
@@ -382,6 +386,9 @@ func (e profileEdit) apply(p *config.Profile) {
 	}
 	if e.cmdline != "" {
 		p.Cmdline = e.cmdline
+	}
+	if e.rootPath != "" {
+		p.RootPath = e.rootPath
 	}
 }
 

@@ -175,6 +175,9 @@ type Profile struct {
 	// and the network-wide one; a host's own boot section still wins.
 	// Its profile field must stay empty.
 	Loader *Boot `yaml:"loader" json:"loader,omitempty"`
+	// RootPath is a template for the root path of the machines booting
+	// this profile: DHCP option 17 and {{.RootPath}} (see RootPath).
+	RootPath string `yaml:"root_path" json:"root_path,omitempty"`
 }
 
 // ProfileArch is what a profile boots on one architecture. Kernel and

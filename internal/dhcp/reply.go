@@ -7,6 +7,8 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
+	"github.com/pxed/pxed/internal/cmdline"
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -35,6 +37,11 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	for _, o := range t.sub.options {
 		resp.Options[o.code] = o.value
 	}
+	// RFC 2132 §3.19: the root path of the machine's profile, over the
+	// subnet's option 17; a host's own options, below, still win.
+	if rp := t.rootPath(yiaddr); rp != "" {
+		resp.UpdateOption(dhcpv4.OptRootPath(rp))
+	}
 	if t.host != nil {
 		for _, o := range t.host.RawOptions() {
 			resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(o.Code), o.Value))
@@ -42,6 +49,40 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	}
 	t.bootInfo(resp)
 	return resp
+}
+
+// rootPath is the machine's root path (config.RootPath) as it will be
+// addressed at ip (its yiaddr, or ciaddr for an INFORM), "" for none.
+// The facts are those the profile's configs are rendered with, as DHCP
+// knows them: a root_path that pxed check accepted always renders; one
+// that renders too long for an option is left out.
+func (t *turn) rootPath(ip netip.Addr) string {
+	if t.profile == nil || t.profile.RootPath == "" {
+		return ""
+	}
+	if !ip.IsValid() {
+		ip = ip4(t.req.ClientIPAddr)
+	}
+	f := cmdline.Facts{MAC: net.HardwareAddr(t.req.ClientHWAddr).String(), UUID: pxe.UUIDString(t.pxe.UUID)}
+	if ip.IsValid() {
+		f.IP = ip.String()
+	}
+	if s := t.in.ServerIP; s.IsValid() {
+		f.Server, f.ServerHost = s.String(), s.String()
+	}
+	if t.host != nil {
+		f.Hostname = t.host.Name
+	}
+	p := t.profile.ForArch(t.pxe.Arch, t.pxe.HasArch)
+	if t.pxe.HasArch {
+		f.Arch = t.pxe.Arch.String()
+	}
+	f.Console = p.Console
+	rp, err := config.RootPath(&p, f)
+	if err != nil {
+		return ""
+	}
+	return rp
 }
 
 // newReply starts a reply to the request as dhcpv4.NewReplyFromRequest does:

@@ -184,7 +184,7 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 		mac = req.ClientHWAddr
 	}
 	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
-	t.host, t.boot = dec.Host, dec.Boot
+	t.host, t.boot, t.profile = dec.Host, dec.Boot, dec.Profile
 	return t
 }
 
@@ -219,8 +219,10 @@ type turn struct {
 	client lease.Client
 	host   *catalog.Host // nil: no host entry
 	boot   pxe.Boot      // the boot choice for this machine on this subnet
-	pxe    pxe.Client
-	now    time.Time
+	// profile is what the machine boots (nil: none), for its root path.
+	profile *catalog.Profile
+	pxe     pxe.Client
+	now     time.Time
 	// relayInfo is the option 82 of a trusted relay, echoed in replies.
 	relayInfo []byte
 }
