@@ -69,3 +69,15 @@ func TestExpand(t *testing.T) {
 		t.Error("Expand of an unknown fact succeeded")
 	}
 }
+
+// TestCheckFacts: a template checked against some facts may name only those.
+func TestCheckFacts(t *testing.T) {
+	t.Parallel()
+	if err := CheckFacts("{{.Server}}:/srv/{{.Hostname}}", []string{"Server", "Hostname"}); err != nil {
+		t.Errorf("CheckFacts of allowed facts: %v", err)
+	}
+	err := CheckFacts("{{.RootPath}}", []string{"Server", "Hostname"})
+	if err == nil || !strings.Contains(err.Error(), `map has no entry for key "RootPath" (facts: Server, Hostname)`) {
+		t.Errorf("CheckFacts of a fact left out: %v", err)
+	}
+}
