@@ -339,6 +339,9 @@ func printProfile(w io.Writer, p profileView) error {
 		}
 		fmt.Fprintf(w, "san:     %s (%s)\n", p.SAN.Target, how)
 	}
+	if p.RootPath != "" {
+		fmt.Fprintf(w, "root_path: %s\n", p.RootPath)
+	}
 	// One line per architecture entry, in name order.
 	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
 		e := p.Arch[a]
@@ -371,8 +374,8 @@ func setProfile(ctx context.Context, call *catalogCall, edit profileEdit) error 
 // profileEdit is what `pxed profiles set` was asked to change; a flag not
 // given keeps its field.
 type profileEdit struct {
-	kernel, cmdline string
-	initrd          multiFlag
+	kernel, cmdline, rootPath string
+	initrd                    multiFlag
 	// sanTarget sets san.target ("-" removes the san section); sanHook,
 	// when given, sets san.hook.
 	sanTarget string
@@ -392,6 +395,7 @@ func (e *profileEdit) register(fs *flag.FlagSet) {
 		e.sanHook = &b
 		return nil
 	})
+	fs.StringVar(&e.rootPath, "root-path", "", "root path, DHCP option 17 and {{.RootPath}} (a template: {{.Server}}:/srv/diskless/root)")
 }
 
 func (e profileEdit) apply(p *config.Profile) {
@@ -403,6 +407,9 @@ func (e profileEdit) apply(p *config.Profile) {
 	}
 	if e.cmdline != "" {
 		p.Cmdline = e.cmdline
+	}
+	if e.rootPath != "" {
+		p.RootPath = e.rootPath
 	}
 	if e.sanTarget == "-" {
 		p.SAN = nil

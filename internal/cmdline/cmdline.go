@@ -11,7 +11,8 @@ import (
 
 // Facts are what a profile's command line may use, as {{.MAC}}, {{.IP}},
 // {{.Hostname}}, {{.Server}}, {{.ServerHost}}, {{.Arch}}, {{.Console}}, {{.UUID}},
-// {{.HTTPBase}}, {{.CallbackURL}}. A new field is a new fact: Check accepts it at once.
+// {{.HTTPBase}}, {{.CallbackURL}}, {{.RootPath}}. A new field is a new fact:
+// Check accepts it at once.
 type Facts struct {
 	MAC      string // 00:18:e7:42:84:3a
 	IP       string
@@ -34,6 +35,10 @@ type Facts struct {
 	// is set to netboot once (empty otherwise): after it, the host boots
 	// local.
 	CallbackURL string
+	// RootPath is the machine's root path, the DHCP option 17 pxed sends
+	// it (its profile's root_path rendered from the facts above,
+	// config.RootPath), for nfsroot={{.RootPath}}.
+	RootPath string
 }
 
 // Names lists the facts a template may name, in the order of Facts.
@@ -75,6 +80,13 @@ func Expand(text string, f Facts) (string, error) {
 // that finds no config. The errors name the template "cmdline" and, for an
 // unknown fact, list the facts there are.
 func Check(text string) error {
+	return CheckFacts(text, Names())
+}
+
+// CheckFacts is Check for a template that may name only the facts names: a
+// template that other facts are made from (a profile's root_path) may not
+// name those.
+func CheckFacts(text string, names []string) error {
 	if !strings.Contains(text, "{{") {
 		return nil
 	}
@@ -82,7 +94,6 @@ func Check(text string) error {
 	if err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), "template: "))
 	}
-	names := Names()
 	facts := make(map[string]string, len(names))
 	for _, n := range names {
 		facts[n] = "x"

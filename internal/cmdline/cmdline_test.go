@@ -40,7 +40,7 @@ func TestCheck(t *testing.T) {
 		{"console=ttyS0 ---", ""},
 		{"hostname={{.Hostname}} url={{.CallbackURL}}", ""},
 		{"{{if .UUID}}uuid={{.UUID}}{{end}}", ""},
-		{"hostname={{.Hostnme}}", `cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL)`},
+		{"hostname={{.Hostnme}}", `cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath)`},
 		{"x={{.MAC", "cmdline:1: unclosed action"},
 	} {
 		var got string
@@ -67,5 +67,17 @@ func TestExpand(t *testing.T) {
 	}
 	if _, err := Expand("{{.Nope}}", f); err == nil {
 		t.Error("Expand of an unknown fact succeeded")
+	}
+}
+
+// TestCheckFacts: a template checked against some facts may name only those.
+func TestCheckFacts(t *testing.T) {
+	t.Parallel()
+	if err := CheckFacts("{{.Server}}:/srv/{{.Hostname}}", []string{"Server", "Hostname"}); err != nil {
+		t.Errorf("CheckFacts of allowed facts: %v", err)
+	}
+	err := CheckFacts("{{.RootPath}}", []string{"Server", "Hostname"})
+	if err == nil || !strings.Contains(err.Error(), `map has no entry for key "RootPath" (facts: Server, Hostname)`) {
+		t.Errorf("CheckFacts of a fact left out: %v", err)
 	}
 }

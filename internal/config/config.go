@@ -178,6 +178,9 @@ type Profile struct {
 	Loader *Boot `yaml:"loader" json:"loader,omitempty"`
 	// SAN boots the machines from an iSCSI target instead (san.go).
 	SAN *SAN `yaml:"san" json:"san,omitempty"`
+	// RootPath is a template for the root path of the machines booting
+	// this profile: DHCP option 17 and {{.RootPath}} (see RootPath).
+	RootPath string `yaml:"root_path" json:"root_path,omitempty"`
 }
 
 // ProfileArch is what a profile boots on one architecture. Kernel and

@@ -60,8 +60,10 @@ func (v *validator) san(path string, p *Profile) {
 	switch {
 	case s.Target == "":
 		v.add(path, "profile %q san has no target: give an iSCSI root path, iscsi:<server>:<protocol>:<port>:<LUN>:<target name> (RFC 4173)", p.Name)
-	case cmdline.Check(s.Target) != nil:
-		v.add(path+".target", "profile %q san target: %v", p.Name, cmdline.Check(s.Target))
+	case cmdline.CheckFacts(s.Target, rootPathFacts()) != nil:
+		// A target is a root path: it may name every fact but RootPath,
+		// which it defines.
+		v.add(path+".target", "profile %q san target: %v", p.Name, cmdline.CheckFacts(s.Target, rootPathFacts()))
 	default:
 		if _, err := s.RootPath(exampleFacts()); err != nil {
 			v.add(path+".target", "profile %q: %v", p.Name, err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/pxe"
 )
 
@@ -35,8 +36,10 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	for _, o := range t.sub.options {
 		resp.Options[o.code] = o.value
 	}
-	if rp := t.sanRootPath(yiaddr); rp != "" {
-		resp.Options[dhcpv4.OptionRootPath.Code()] = []byte(rp)
+	// RFC 2132 §3.19: the root path of the machine's profile, over the
+	// subnet's option 17; a host's own options, below, still win.
+	if rp := t.rootPath(yiaddr); rp != "" {
+		resp.UpdateOption(dhcpv4.OptRootPath(rp))
 	}
 	if t.host != nil {
 		for _, o := range t.host.RawOptions() {
@@ -45,6 +48,25 @@ func (t *turn) reply(mt dhcpv4.MessageType, yiaddr netip.Addr) *dhcpv4.DHCPv4 {
 	}
 	t.bootInfo(resp)
 	return resp
+}
+
+// rootPath is the machine's root path (config.RootPath) as it will be
+// addressed at ip (its yiaddr, or ciaddr for an INFORM), "" for none.
+// The facts are those the profile's configs are rendered with, as DHCP
+// knows them: a root_path that pxed check accepted always renders; one
+// that renders too long for an option is left out.
+func (t *turn) rootPath(ip netip.Addr) string {
+	if t.profile == nil {
+		return ""
+	}
+	p := t.profile.ForArch(t.pxe.Arch, t.pxe.HasArch)
+	f := t.facts(ip)
+	f.Console = p.Console
+	rp, err := config.RootPath(&p, f)
+	if err != nil {
+		return ""
+	}
+	return rp
 }
 
 // newReply starts a reply to the request as dhcpv4.NewReplyFromRequest does:

@@ -188,10 +188,7 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 		mac = req.ClientHWAddr
 	}
 	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
-	t.host, t.boot = dec.Host, dec.Boot
-	if dec.Profile != nil {
-		t.profile = &dec.Profile.Profile
-	}
+	t.host, t.boot, t.profile = dec.Host, dec.Boot, dec.Profile
 	return t
 }
 
@@ -230,12 +227,12 @@ type turn struct {
 	client lease.Client
 	host   *catalog.Host // nil: no host entry
 	boot   pxe.Boot      // the boot choice for this machine on this subnet
-	pxe    pxe.Client
-	now    time.Time
+	// profile is what the machine boots (nil: none), for its root path.
+	profile *catalog.Profile
+	pxe     pxe.Client
+	now     time.Time
 	// relayInfo is the option 82 of a trusted relay, echoed in replies.
 	relayInfo []byte
-	// profile is what the machine boots, nil if none (the catalog's).
-	profile *config.Profile
 }
 
 // fixed is the host's reserved address when it lies in this subnet.

@@ -289,3 +289,34 @@ func TestServiceMultiArch(t *testing.T) {
 		t.Errorf("x64 UEFI:\n%s", got)
 	}
 }
+
+// TestServiceRootPath: a profile's root_path, rendered for the machine,
+// is its command line's {{.RootPath}}: the path DHCP sends it as option 17.
+func TestServiceRootPath(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("pxed.yaml", []byte(stations))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profiles = []config.Profile{{
+		Name: "debian-installer", Kernel: "diskless/vmlinuz", Initrd: []string{"diskless/initrd.img"},
+		RootPath: "{{.Server}}:/srv/diskless/{{.Hostname}}",
+		Cmdline:  "root=/dev/nfs nfsroot={{.RootPath}} ip=dhcp systemd.hostname={{.Hostname}}",
+	}}
+	snap, err := catalog.Static(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080}
+	f, err := s.Open(context.Background(), &bootfs.Request{
+		Path: "ipxe/00-18-e7-42-7a-3e.ipxe", Remote: netip.AddrPortFrom(netip.MustParseAddr("192.168.1.103"), 2000), Local: netip.MustParseAddr("192.168.1.21"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+	want := "kernel http://192.168.1.21:8080/diskless/vmlinuz root=/dev/nfs nfsroot=192.168.1.21:/srv/diskless/station-03 ip=dhcp systemd.hostname=station-03\n"
+	if !strings.Contains(string(b), want) {
+		t.Errorf("iPXE script:\n%s\nwant the line\n%s", b, want)
+	}
+}

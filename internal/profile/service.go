@@ -150,6 +150,13 @@ func (s *Service) Open(ctx context.Context, r *bootfs.Request) (bootfs.File, err
 	forArch := p.ForArch(c.Arch, seen && c.HasArch)
 	f := s.facts(mac, host, r, isIPXE)
 	f.Console = forArch.Console
+	// The root path DHCP sends the machine (option 17), made from the
+	// same facts, for nfsroot={{.RootPath}}.
+	rp, err := config.RootPath(&forArch, f)
+	if err != nil {
+		return nil, err
+	}
+	f.RootPath = rp
 	out, err := render(&forArch, f)
 	if err != nil {
 		return nil, err
