@@ -31,6 +31,7 @@ import (
 	"github.com/pxed/pxed/internal/ra"
 	"github.com/pxed/pxed/internal/ramdisk"
 	"github.com/pxed/pxed/internal/ratelimit"
+	"github.com/pxed/pxed/internal/rootimage"
 	"github.com/pxed/pxed/internal/tftp"
 	"github.com/pxed/pxed/internal/tlscert"
 	"github.com/pxed/pxed/internal/web"
@@ -313,15 +314,16 @@ func (s *services) openTFTP(context.Context) error {
 		return fmt.Errorf("tftp root: %w", err)
 	}
 	s.closers = append(s.closers, root)
-	// Generated configs first (pxelinux.cfg/01-<mac> of machines with a
-	// profile), then the files of the root; HTTP serves the same.
-	s.files = bootfs.Chain(s.profiles, root)
+	// Profiles' root images and machines' overlays, generated configs
+	// (pxelinux.cfg/01-<mac> of machines with a profile), then the files
+	// of the root; HTTP serves the same.
+	s.files = bootfs.Chain(s.rootImages(), s.profiles, root)
 	if s.pg != nil {
 		// Before any file, learn who asks from the shared leases, so that
 		// the transfer's events name a machine another instance gave its
 		// address to, even one that asks before that lease's announcement
 		// arrives.
-		s.files = bootfs.Chain(s.who.WhoAsks(), s.profiles, root)
+		s.files = bootfs.Chain(s.who.WhoAsks(), s.files)
 	}
 	t := s.cfg.TFTP
 	srv := &tftp.Server{
@@ -345,6 +347,45 @@ func (s *services) openTFTP(context.Context) error {
 		s.log.Info("tftp serving", "addr", conn.LocalAddr().String(), "root", t.Root)
 	}
 	return nil
+}
+
+// rootImages is the opener of profiles' root images (packed into
+// data_dir/rootimages) and of machines' overlays, rendered from the
+// profile service's facts. The profile service tells it when a machine is
+// given a config naming an image; once pxed serves, the images of the
+// profiles there are then are packed before any machine asks.
+func (s *services) rootImages() *rootimage.Service {
+	cache := &rootimage.Cache{Dir: filepath.Join(s.cfg.DataDir, "rootimages"), Logger: s.log}
+	s.closers = append(s.closers, cache)
+	images := &rootimage.Service{
+		Cache:  cache,
+		Logger: s.log,
+		Image: func(name string) (rootimage.Source, bool) {
+			p, ok := s.cat.Snapshot().Profile(name)
+			if !ok {
+				return rootimage.Source{}, false
+			}
+			return s.cfg.ImageSource(&p.Profile)
+		},
+		Machine: func(r *bootfs.Request, mac net.HardwareAddr) (rootimage.Machine, bool) {
+			p, f, ok := s.profiles.Machine(r, mac)
+			if !ok {
+				return rootimage.Machine{}, false
+			}
+			src, ok := s.cfg.ImageSource(&p)
+			return rootimage.Machine{Profile: p.Name, Image: src, Overlay: p.Overlay, Facts: f}, ok
+		},
+	}
+	s.profiles.Prepare = images.Prepare
+	s.serve = append(s.serve, func(context.Context) error {
+		for _, p := range s.cat.Snapshot().Profiles() {
+			if p.Image != "" {
+				images.Prepare(p.Name)
+			}
+		}
+		return nil
+	})
+	return images
 }
 
 // openHTTP opens the HTTP boot server's listener, when it is on. It serves

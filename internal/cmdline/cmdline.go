@@ -11,8 +11,8 @@ import (
 
 // Facts are what a profile's command line may use, as {{.MAC}}, {{.IP}},
 // {{.Hostname}}, {{.Server}}, {{.ServerHost}}, {{.Arch}}, {{.Console}}, {{.UUID}},
-// {{.HTTPBase}}, {{.CallbackURL}}, {{.RootPath}}. A new field is a new fact:
-// Check accepts it at once.
+// {{.HTTPBase}}, {{.CallbackURL}}, {{.RootPath}}, {{.MachineID}}. A new field is a
+// new fact: Check accepts it at once.
 type Facts struct {
 	MAC      string // 00:18:e7:42:84:3a
 	IP       string
@@ -39,6 +39,10 @@ type Facts struct {
 	// it (its profile's root_path rendered from the facts above,
 	// config.RootPath), for nfsroot={{.RootPath}}.
 	RootPath string
+	// MachineID is the machine's systemd machine ID (machine-id(5): 32
+	// lower-case hex digits), the same on every boot: for a diskless
+	// machine's /etc/machine-id (internal/rootimage.MachineID).
+	MachineID string
 }
 
 // Names lists the facts a template may name, in the order of Facts.

@@ -181,6 +181,11 @@ type Profile struct {
 	// RootPath is a template for the root path of the machines booting
 	// this profile: DHCP option 17 and {{.RootPath}} (see RootPath).
 	RootPath string `yaml:"root_path" json:"root_path,omitempty"`
+	// Image, Overlay, ImageCompression: a root packed into an initramfs
+	// and each machine's files laid over it (rootimage.go).
+	Image            string            `yaml:"image" json:"image,omitempty"`
+	Overlay          map[string]string `yaml:"overlay" json:"overlay,omitempty"`
+	ImageCompression string            `yaml:"image_compression" json:"image_compression,omitempty"`
 }
 
 // ProfileArch is what a profile boots on one architecture. Kernel and

@@ -802,6 +802,7 @@ func (v *validator) profiles() {
 		}
 		v.console(path+".console", p.Name, "", p.Console, p.Cmdline)
 		v.rootPath(path+".root_path", &p)
+		v.rootImage(path, &p)
 		covered := v.profileArches(path, &p)
 		if p.Kernel != "" && On(v.c.TFTP.Enabled) {
 			v.kernels = append(v.kernels, kernelFile{path: path + ".kernel", name: p.Kernel, profile: p.Name, own: true, covered: covered})

@@ -22,6 +22,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/pxe"
+	"github.com/pxed/pxed/internal/rootimage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -59,6 +60,11 @@ func TestPXELINUX(t *testing.T) {
 	live := &config.Profile{Name: "live", Kernel: "/live/vmlinuz", Initrd: []string{"live/initrd.img", "live/extra.img"},
 		Cmdline: "boot=live fetch=http://{{.Server}}/live.squashfs uuid={{.UUID}} arch={{.Arch}}"}
 	local := &config.Profile{Name: "local"}
+	ram := &config.Profile{Name: "diskless-ram", Kernel: "diskless/vmlinuz", Initrd: []string{"diskless/microcode.img"},
+		Image: "/var/lib/pxed/images/debian", Overlay: map[string]string{"/etc/hostname": "{{.Hostname}}\n"},
+		Cmdline: "console=ttyS0,115200 rdinit=/sbin/init"}
+	ramGzip := &config.Profile{Name: "diskless-ram", Kernel: "diskless/vmlinuz", Image: "debian.tar", ImageCompression: "gzip",
+		Cmdline: "rdinit=/sbin/init"}
 	for _, tc := range []struct {
 		golden string
 		render renderer
@@ -73,6 +79,12 @@ func TestPXELINUX(t *testing.T) {
 		{"grub-installer.cfg", GRUB, installer, efi},
 		{"grub-local.cfg", GRUB, local, efi},
 		{"grub-two-initrds.cfg", GRUB, live, efi},
+		// A root image and the machine's overlay come after the profile's
+		// own initrds, over HTTP when the loader can, else TFTP.
+		{"pxelinux-image.cfg", PXELINUX, ram, nil},
+		{"ipxe-image.ipxe", IPXE, ram, httpBase},
+		{"grub-image.cfg", GRUB, ram, efi},
+		{"ipxe-image-gzip.ipxe", IPXE, ramGzip, httpBase},
 	} {
 		f := facts
 		if tc.f != nil {
@@ -318,5 +330,45 @@ func TestServiceRootPath(t *testing.T) {
 	want := "kernel http://192.168.1.21:8080/diskless/vmlinuz root=/dev/nfs nfsroot=192.168.1.21:/srv/diskless/station-03 ip=dhcp systemd.hostname=station-03\n"
 	if !strings.Contains(string(b), want) {
 		t.Errorf("iPXE script:\n%s\nwant the line\n%s", b, want)
+	}
+}
+
+// A machine booting a profile with a root image is told of it when its
+// config is rendered (so that the image is packed before the loader asks),
+// and Machine gives its overlay's facts, machine ID included.
+func TestServiceRootImage(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Parse("pxed.yaml", []byte(stations))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Profiles = []config.Profile{{Name: "debian-installer", Kernel: "diskless/vmlinuz", Image: "/srv/ram.tar",
+		Overlay: map[string]string{"/etc/hostname": "{{.Hostname}}\n"}, Cmdline: "rdinit=/sbin/init"}}
+	snap, err := catalog.Static(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var prepared []string
+	s := &Service{Catalog: func() *catalog.Snapshot { return snap }, HTTPPort: 8080, Prepare: func(p string) { prepared = append(prepared, p) }}
+	st01 := net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x84, 0x3a}
+	r := &bootfs.Request{Path: "ipxe/00-18-e7-42-84-3a.ipxe", Remote: netip.MustParseAddrPort("192.168.1.101:2000"), Local: netip.MustParseAddr("192.168.1.21")}
+	f, err := s.Open(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+	if !strings.Contains(string(b), "initrd http://192.168.1.21:8080/images/debian-installer/00-18-e7-42-84-3a.cpio\n") {
+		t.Errorf("script names no overlay:\n%s", b)
+	}
+	if d := cmp.Diff([]string{"debian-installer"}, prepared); d != "" {
+		t.Errorf("Prepare calls (-want +got):\n%s", d)
+	}
+	p, facts, ok := s.Machine(r, st01)
+	if !ok || p.Image != "/srv/ram.tar" || facts.Hostname != "station-01" || facts.MachineID != rootimage.MachineID(st01) || facts.IP != "192.168.1.101" {
+		t.Errorf("Machine = %+v, %+v, %v", p, facts, ok)
+	}
+	// station-02 boots its disk: no image, no overlay.
+	if p, _, ok := s.Machine(r, net.HardwareAddr{0, 0x18, 0xe7, 0x42, 0x85, 0x21}); ok && p.Image != "" {
+		t.Errorf("station-02 Machine = %+v", p)
 	}
 }

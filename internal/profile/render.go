@@ -3,10 +3,13 @@ package profile
 import (
 	"bytes"
 	"fmt"
+	"net"
+	"slices"
 	"strings"
 
 	"github.com/pxed/pxed/internal/cmdline"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/rootimage"
 )
 
 // loader is what sets one loader's config apart: its first lines, what
@@ -47,13 +50,32 @@ func render(p *config.Profile, f cmdline.Facts, l loader) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	b.WriteString(l.preamble)
-	l.entry(&b, p, f, line)
+	l.entry(&b, withImage(p, f), f, line)
 	return b.Bytes(), nil
 }
 
 // sanAdvice is what an operator does for a SAN profile's machine that
 // loaded a loader without iSCSI (docs/diskless.md, "SAN boot (iSCSI)").
 const sanAdvice = "give this machine iPXE: http.ipxe_script on, and the profile a loader such as undionly.kpxe (BIOS) or snponly.efi (UEFI)"
+
+// withImage is p with its root image, and the machine's overlay when it
+// has one, after the initrds it lists, at the paths pxed serves them
+// (rootimage.ImagePath, OverlayPath). Every loader here hands several
+// initrds to the kernel one after the other in memory, which unpacks each
+// archive over the last (Linux's initramfs buffer format), so the overlay's
+// files replace the image's.
+func withImage(p *config.Profile, f cmdline.Facts) *config.Profile {
+	if p.Image == "" {
+		return p
+	}
+	c, _ := rootimage.ParseCompression(p.ImageCompression)
+	out := *p
+	out.Initrd = append(slices.Clone(p.Initrd), rootimage.ImagePath(p.Name, c))
+	if mac, err := net.ParseMAC(f.MAC); err == nil && len(p.Overlay) > 0 {
+		out.Initrd = append(out.Initrd, rootimage.OverlayPath(p.Name, mac))
+	}
+	return &out
+}
 
 // PXELINUX renders p as a PXELINUX config that boots it at once.
 func PXELINUX(p *config.Profile, f cmdline.Facts) ([]byte, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/logsink"
 	"github.com/pxed/pxed/internal/pxe"
+	"github.com/pxed/pxed/internal/rootimage"
 )
 
 // Service answers loaders' config requests with rendered profiles.
@@ -46,6 +47,10 @@ type Service struct {
 	// Holders tells which machine holds an address (an *ipmap.Map); nil:
 	// grub.cfg by its path alone is never answered.
 	Holders Holders
+	// Prepare, if set, is told the name of each profile with a root image
+	// whose config a machine is given: its loader asks for the image a
+	// few seconds later (rootimage.Service.Prepare).
+	Prepare func(profile string)
 
 	clients clients
 }
@@ -144,19 +149,10 @@ func (s *Service) Open(ctx context.Context, r *bootfs.Request) (bootfs.File, err
 	if !ok {
 		return nil, fs.ErrNotExist
 	}
-	// The machine's architecture picks the profile's files and console
-	// (config.Profile.ForArch): one profile serves x64 and arm64 alike.
-	c, seen := s.clients.client(mac)
-	forArch := p.ForArch(c.Arch, seen && c.HasArch)
-	f := s.facts(mac, host, r, isIPXE)
-	f.Console = forArch.Console
-	// The root path DHCP sends the machine (option 17), made from the
-	// same facts, for nfsroot={{.RootPath}}.
-	rp, err := config.RootPath(&forArch, f)
+	forArch, f, err := s.machine(mac, p, host, r, isIPXE)
 	if err != nil {
 		return nil, err
 	}
-	f.RootPath = rp
 	out, err := render(&forArch, f)
 	if err != nil {
 		return nil, err
@@ -167,7 +163,41 @@ func (s *Service) Open(ctx context.Context, r *bootfs.Request) (bootfs.File, err
 		logsink.Or(s.Logger).Warn("profile boots from iSCSI, which this loader cannot reach: the machine is told to use iPXE",
 			"mac", mac.String(), "file", r.Path, "profile", forArch.Name)
 	}
+	if forArch.Image != "" && s.Prepare != nil {
+		s.Prepare(forArch.Name)
+	}
 	return bootfs.Bytes(out), nil
+}
+
+// machine is what machine mac boots of profile p, for its architecture,
+// and its facts.
+func (s *Service) machine(mac net.HardwareAddr, p *config.Profile, host *catalog.Host, r *bootfs.Request, isIPXE bool) (config.Profile, cmdline.Facts, error) {
+	// The machine's architecture picks the profile's files and console
+	// (config.Profile.ForArch): one profile serves x64 and arm64 alike.
+	c, seen := s.clients.client(mac)
+	forArch := p.ForArch(c.Arch, seen && c.HasArch)
+	f := s.facts(mac, host, r, isIPXE)
+	f.Console = forArch.Console
+	// The root path DHCP sends the machine (option 17), made from the
+	// same facts, for nfsroot={{.RootPath}}.
+	rp, err := config.RootPath(&forArch, f)
+	if err != nil {
+		return forArch, f, err
+	}
+	f.RootPath = rp
+	return forArch, f, nil
+}
+
+// Machine is the profile machine mac boots, asking with r, for its
+// architecture, and the machine's facts: what its root image's overlay is
+// rendered from. False when it boots no profile.
+func (s *Service) Machine(r *bootfs.Request, mac net.HardwareAddr) (config.Profile, cmdline.Facts, bool) {
+	p, host, ok := s.ProfileFor(mac, r.Local)
+	if !ok {
+		return config.Profile{}, cmdline.Facts{}, false
+	}
+	forArch, f, err := s.machine(mac, p, host, r, false)
+	return forArch, f, err == nil
 }
 
 // route finds which machine a path is for and which loader asks for it.
@@ -213,7 +243,7 @@ func macAfter(name, prefix, suffix string) (net.HardwareAddr, bool) {
 // reader always is; a PXELINUX config's reader is when the machine's DHCP
 // request came from iPXE.
 func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Request, ipxe bool) cmdline.Facts {
-	f := cmdline.Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String()}
+	f := cmdline.Facts{MAC: mac.String(), IP: r.Remote.Addr().Unmap().String(), MachineID: rootimage.MachineID(mac)}
 	if r.Local.IsValid() {
 		// Without a zone: it names pxed's interface, not the client's.
 		server := r.Local.Unmap().WithZone("")
