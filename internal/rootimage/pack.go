@@ -230,13 +230,15 @@ func (p *packer) dir(root string) error {
 	})
 }
 
-// tarFile packs a tar archive, in two passes: the first reads the headers
+// tarFile packs a tar archive, in two passes. The first reads the headers
 // only (archive/tar seeks over the content of a plain archive) to count
 // each file's hard links, which a tar header does not carry but the
 // kernel needs on the file's first entry (it links later entries only to
-// an entry whose nlink was 2 or more, init/initramfs.c maybe_link).
+// an entry whose nlink was 2 or more, init/initramfs.c maybe_link), and to
+// find each name's last member: a member appended later (tar -r, -u)
+// replaces an earlier one of the same name, as tar -x would leave it.
 func (p *packer) tarFile(file string) error {
-	links, err := tarLinks(file)
+	links, last, err := tarIndex(file)
 	if err != nil {
 		return err
 	}
@@ -251,7 +253,7 @@ func (p *packer) tarFile(file string) error {
 	}
 	defer done()
 	inodes := map[string]uint64{} // link targets written: name → inode
-	for {
+	for i := 0; ; i++ {
 		h, err := tr.Next()
 		if err == io.EOF {
 			return nil
@@ -260,7 +262,7 @@ func (p *packer) tarFile(file string) error {
 			return fmt.Errorf("reading %s: %w", file, err)
 		}
 		name, ok := tarName(h.Name)
-		if !ok {
+		if !ok || last[name] != i {
 			continue
 		}
 		m := meta{mode: uint64(h.Mode) & 0o7777, uid: uint64(h.Uid), gid: uint64(h.Gid), nlink: 1,
@@ -309,27 +311,30 @@ func (p *packer) tarFile(file string) error {
 	}
 }
 
-// tarLinks counts, for each name of a tar archive that hard links point
-// to, the links to it.
-func tarLinks(file string) (map[string]uint64, error) {
+// tarIndex counts, for each name of a tar archive that hard links point
+// to, the links to it, and finds the index of each name's last member.
+func tarIndex(file string) (links map[string]uint64, last map[string]int, err error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	tr, done, err := tarReader(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer done()
-	links := map[string]uint64{}
-	for {
+	links, last = map[string]uint64{}, map[string]int{}
+	for i := 0; ; i++ {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return links, nil
+			return links, last, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", file, err)
+			return nil, nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		if name, ok := tarName(h.Name); ok {
+			last[name] = i
 		}
 		if h.Typeflag == tar.TypeLink {
 			if target, ok := tarName(h.Linkname); ok {
