@@ -118,7 +118,9 @@ func (c *Cache) due(src Source) *entry {
 		every = defaultCheckEvery
 	}
 	now := c.now()
-	if e.busy == nil && (e.cur == nil || now.Sub(e.checked) >= every || now.Before(e.checked)) {
+	// A source that failed is looked at again no sooner than one that
+	// packed: a broken archive is not packed again on every request.
+	if e.busy == nil && (e.checked.IsZero() || now.Sub(e.checked) >= every || now.Before(e.checked)) {
 		e.checked = now
 		e.busy = make(chan struct{})
 		c.wg.Add(1)

@@ -563,8 +563,9 @@ func TestCacheConcurrentOpens(t *testing.T) {
 	}
 }
 
-// A source that cannot be packed is an error while there is no image; once
-// there is one, a broken change leaves it served.
+// A source that cannot be packed is an error while there is no image (and
+// is looked at again only when a check is due); once there is an image, a
+// broken change leaves it served.
 func TestCacheKeepsLastGoodImage(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "root.tar")
 	clk := &clock{now: time.Unix(1700000000, 0)}
@@ -575,6 +576,9 @@ func TestCacheKeepsLastGoodImage(t *testing.T) {
 		t.Fatal("no error for a missing image")
 	}
 	writeTar(t, src, "plain", debianTar)
+	if _, _, err := c.Open(context.Background(), s); err == nil {
+		t.Fatal("the source was looked at again before the check was due")
+	}
 	clk.add(defaultCheckEvery)
 	_, b1, err := c.Open(context.Background(), s)
 	if err != nil {

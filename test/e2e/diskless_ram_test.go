@@ -95,6 +95,7 @@ func TestDisklessRAM(t *testing.T) {
 	}
 
 	// All three have loaded the image: pxed's peak while serving it.
+	imageDone := `file=images/diskless-ram/root.cpio.zst bytes=` + sizeOf(t, head)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -102,7 +103,7 @@ func TestDisklessRAM(t *testing.T) {
 		defer cancel()
 		waitFor(ctx, 250*time.Millisecond, func() (bool, error) {
 			b, err := os.ReadFile(px.log)
-			return err == nil && bytes.Count(b, []byte(`file=images/diskless-ram/root.cpio.zst bytes=`+sizeOf(t, head))) >= len(stations), nil
+			return err == nil && bytes.Count(b, []byte(imageDone)) >= len(stations), nil
 		})
 	}()
 
