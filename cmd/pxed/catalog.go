@@ -342,6 +342,16 @@ func printProfile(w io.Writer, p profileView) error {
 	if p.RootPath != "" {
 		fmt.Fprintf(w, "root_path: %s\n", p.RootPath)
 	}
+	if p.Image != "" {
+		fmt.Fprintf(w, "image:   %s", p.Image)
+		if p.ImageCompression != "" {
+			fmt.Fprintf(w, " (%s)", p.ImageCompression)
+		}
+		fmt.Fprintln(w)
+	}
+	for _, path := range slices.Sorted(maps.Keys(p.Overlay)) {
+		fmt.Fprintf(w, "overlay %s: %q\n", path, p.Overlay[path])
+	}
 	// One line per architecture entry, in name order.
 	for _, a := range slices.Sorted(maps.Keys(p.Arch)) {
 		e := p.Arch[a]
@@ -378,8 +388,10 @@ type profileEdit struct {
 	initrd                    multiFlag
 	// sanTarget sets san.target ("-" removes the san section); sanHook,
 	// when given, sets san.hook.
-	sanTarget string
-	sanHook   *bool
+	sanTarget       string
+	sanHook         *bool
+	image, compress string
+	overlay         multiFlag // PATH=TEMPLATE
 }
 
 func (e *profileEdit) register(fs *flag.FlagSet) {
@@ -396,6 +408,9 @@ func (e *profileEdit) register(fs *flag.FlagSet) {
 		return nil
 	})
 	fs.StringVar(&e.rootPath, "root-path", "", "root path, DHCP option 17 and {{.RootPath}} (a template: {{.Server}}:/srv/diskless/root)")
+	fs.StringVar(&e.image, "image", "", "root image run from RAM: a directory or tar archive on pxed's machine (\"-\" removes it)")
+	fs.StringVar(&e.compress, "image-compression", "", "how the image is packed: zstd or gzip")
+	fs.Var(&e.overlay, "overlay", "PATH=TEMPLATE, a file each machine gets over the image (repeat for several; replaces the overlay)")
 }
 
 func (e profileEdit) apply(p *config.Profile) {
@@ -410,6 +425,23 @@ func (e profileEdit) apply(p *config.Profile) {
 	}
 	if e.rootPath != "" {
 		p.RootPath = e.rootPath
+	}
+	switch e.image {
+	case "":
+	case "-":
+		p.Image, p.ImageCompression, p.Overlay = "", "", nil
+	default:
+		p.Image = e.image
+	}
+	if e.compress != "" {
+		p.ImageCompression = e.compress
+	}
+	if len(e.overlay) > 0 {
+		p.Overlay = map[string]string{}
+		for _, o := range e.overlay {
+			path, tmpl, _ := strings.Cut(o, "=")
+			p.Overlay[path] = tmpl
+		}
 	}
 	if e.sanTarget == "-" {
 		p.SAN = nil

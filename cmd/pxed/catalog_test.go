@@ -81,6 +81,15 @@ hosts:
 	if code != 1 || !strings.Contains(errs, "is no iSCSI name") || !strings.Contains(errs, "HTTP 422") {
 		t.Errorf("a SAN target that is no root path: %d %q", code, errs)
 	}
+	// A diskless profile: its image and each machine's overlay.
+	if code, out, errs := cli("profiles", "set", "ram", "--kernel", "rescue/linux", "--image", "/srv/ram.tar", "--image-compression", "gzip",
+		"--overlay", "/etc/hostname={{.Hostname}}", "--overlay", "/etc/machine-id={{.MachineID}}"); code != 0 {
+		t.Fatalf("profiles set ram: %d %q %q", code, out, errs)
+	}
+	code, out, errs = cli("profiles", "show", "ram")
+	if code != 0 || !strings.Contains(out, "image:   /srv/ram.tar (gzip)\n") || !strings.Contains(out, `overlay /etc/machine-id: "{{.MachineID}}"`) {
+		t.Errorf("profiles show ram: %d %q %q", code, out, errs)
+	}
 	code, out, _ = cli("profiles", "list")
 	if code != 0 || !strings.Contains(out, "debian-installer") || !strings.Contains(out, "rescue") || !strings.Contains(out, "local") {
 		t.Errorf("profiles list: %d %q", code, out)

@@ -31,7 +31,8 @@ usage:
                 [--netboot always|once|never] [--file F] [--reinstall]|rm NAME|discovered
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed profiles list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]
-                [--san-target ISCSI-URI|-] [--san-hook true|false]|rm NAME
+                [--san-target ISCSI-URI|-] [--san-hook true|false]
+                [--image DIR|TAR|-] [--image-compression zstd|gzip] [--overlay PATH=TEMPLATE]...|rm NAME
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed version

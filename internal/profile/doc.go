@@ -19,4 +19,8 @@
 //     (/debian-installer/amd64/grub/grub.cfg, seen in the lab's captures),
 //     answered for the machine at the requesting address.
 //   - iPXE: ipxe/<mac>.ipxe, over HTTP or TFTP.
+//
+// A profile with a root image (internal/rootimage) gets the packed image
+// and the machine's overlay as its last initrds, at the paths
+// internal/rootimage serves them.
 package profile
