@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -126,15 +125,17 @@ func TestPackDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Chmod(filepath.Join(dir, "root"), 0o700)
+	// Device nodes need root (and Linux's mknod here).
 	devices := os.Geteuid() == 0
 	if devices {
 		if err := os.Mkdir(filepath.Join(dir, "dev"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := syscall.Mknod(filepath.Join(dir, "dev/null"), syscall.S_IFCHR|0o666, int(1<<8|3)); err != nil {
-			t.Fatal(err)
+		if err := mknodChar(filepath.Join(dir, "dev/null"), 0o666, 1, 3); err != nil {
+			t.Logf("no device node: %v", err)
+			devices = false
+			os.Remove(filepath.Join(dir, "dev"))
 		}
-		os.Chmod(filepath.Join(dir, "dev/null"), 0o666)
 	}
 	for _, c := range []Compression{Zstd, Gzip} {
 		data, packed := pack(t, dir, c)
