@@ -38,7 +38,10 @@ func classify(file string) step {
 	switch {
 	case strings.HasPrefix(f, "pxelinux.cfg/"), strings.HasPrefix(base, "grub.cfg"), strings.HasSuffix(base, ".ipxe"):
 		return stepConfig
-	case strings.HasPrefix(base, "initrd"), strings.HasPrefix(base, "initramfs"):
+	case strings.HasPrefix(base, "initrd"), strings.HasPrefix(base, "initramfs"),
+		// A cpio archive is an initramfs: pxed's root images
+		// (images/<profile>/root.cpio.zst) and overlays (<mac>.cpio).
+		strings.HasSuffix(base, ".cpio"), strings.Contains(base, ".cpio."):
 		return stepInitrd
 	case base == "linux", strings.HasPrefix(base, "vmlinuz"), base == "bzimage", base == "kernel":
 		return stepKernel

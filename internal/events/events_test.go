@@ -226,3 +226,22 @@ func TestRecycledMachineStartsEmpty(t *testing.T) {
 		t.Fatalf("new machine's events: %+v", ev)
 	}
 }
+
+// Initramfs archives are initrds by their names: the installer's, and the
+// root image and overlay of a diskless profile.
+func TestClassifyInitrds(t *testing.T) {
+	t.Parallel()
+	for file, want := range map[string]step{
+		"debian-installer/amd64/initrd.gz":           stepInitrd,
+		"images/diskless-ram/root.cpio.zst":          stepInitrd,
+		"/images/diskless-ram/root.cpio.gz":          stepInitrd,
+		"images/diskless-ram/00-18-e7-42-84-3a.cpio": stepInitrd,
+		"diskless/vmlinuz":                           stepKernel,
+		"ipxe/00-18-e7-42-84-3a.ipxe":                stepConfig,
+		"images/diskless-ram/notes.cpiofile":         stepOther,
+	} {
+		if got := classify(file); got != want {
+			t.Errorf("classify(%q) = %d, want %d", file, got, want)
+		}
+	}
+}
