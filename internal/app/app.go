@@ -353,7 +353,8 @@ func (s *services) openTFTP(context.Context) error {
 // data_dir/rootimages) and of machines' overlays, rendered from the
 // profile service's facts. The profile service tells it when a machine is
 // given a config naming an image; once pxed serves, the images of the
-// profiles there are then are packed before any machine asks.
+// profiles there are then are packed before any machine asks, and those of
+// no profile are removed.
 func (s *services) rootImages() *rootimage.Service {
 	cache := &rootimage.Cache{Dir: filepath.Join(s.cfg.DataDir, "rootimages"), Logger: s.log}
 	s.closers = append(s.closers, cache)
@@ -378,11 +379,14 @@ func (s *services) rootImages() *rootimage.Service {
 	}
 	s.profiles.Prepare = images.Prepare
 	s.serve = append(s.serve, func(context.Context) error {
+		var keep []rootimage.Source
 		for _, p := range s.cat.Snapshot().Profiles() {
-			if p.Image != "" {
+			if src, ok := s.cfg.ImageSource(&p.Profile); ok {
+				keep = append(keep, src)
 				images.Prepare(p.Name)
 			}
 		}
+		cache.Prune(keep)
 		return nil
 	})
 	return images

@@ -312,6 +312,32 @@ func (c *Cache) pack(src Source, kind Kind, name string) (Packed, int64, error) 
 	return packed, size, atomicfile.SyncDir(c.Dir)
 }
 
+// Prune removes from Dir the images of every source but keep's: those of
+// profiles that were removed or now name another image, which no change
+// of their own would replace. pxed calls it as it starts, with the images
+// of the profiles it knows.
+func (c *Cache) Prune(keep []Source) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.start() != nil {
+		return
+	}
+	ids := map[string]bool{}
+	for _, s := range keep {
+		ids[s.id()] = true
+	}
+	for s := range c.entries {
+		ids[s.id()] = true
+	}
+	files, _ := filepath.Glob(filepath.Join(c.Dir, "*-*.cpio*"))
+	for _, f := range files {
+		id, _, _ := strings.Cut(filepath.Base(f), "-")
+		if !ids[id] {
+			os.Remove(f)
+		}
+	}
+}
+
 // dirsFile keeps the directory list of image file name.
 func dirsFile(name string) string { return name + ".dirs" }
 

@@ -530,6 +530,41 @@ func TestCacheKeepsImagesAcrossRestarts(t *testing.T) {
 	}
 }
 
+// Prune removes the images of sources no profile names any more, and
+// keeps those of the sources it is given or has served.
+func TestCachePrune(t *testing.T) {
+	dir := t.TempDir()
+	mk := func() Source {
+		src := t.TempDir()
+		mustWrite(t, filepath.Join(src, "etc/issue"), "x\n", 0o644)
+		return Source{Path: src}
+	}
+	gone, kept, served := mk(), mk(), mk()
+	c1 := &Cache{Dir: dir}
+	var files []string
+	for _, s := range []Source{gone, kept, served} {
+		_, b, err := c1.Open(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, b.File)
+	}
+	c1.Close()
+	c2 := &Cache{Dir: dir}
+	defer c2.Close()
+	if _, _, err := c2.Open(context.Background(), served); err != nil {
+		t.Fatal(err)
+	}
+	c2.Prune([]Source{kept})
+	for i, want := range []bool{false, true, true} {
+		_, err := os.Stat(files[i])
+		_, derr := os.Stat(dirsFile(files[i]))
+		if (err == nil) != want || (derr == nil) != want {
+			t.Errorf("%s kept: %v, %v; want %v", files[i], err, derr, want)
+		}
+	}
+}
+
 // Machines asking at once while the image is packed all wait for it and
 // read the same complete file; one pack serves them all.
 func TestCacheConcurrentOpens(t *testing.T) {
