@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -253,6 +254,11 @@ func (c *Cache) build(src Source, cur *Built) (*Built, error) {
 		}
 		start := c.now()
 		packed, size, err := c.pack(src, kind, name)
+		// The compressor's buffers are garbage now: give their memory
+		// back at once rather than when the runtime's scavenger gets to
+		// it, so that pxed serving the image holds only what serving
+		// takes (docs/performance.md, "Diskless").
+		debug.FreeOSMemory()
 		if err != nil {
 			return nil, err
 		}
