@@ -211,26 +211,8 @@ func TestBOOTPRelayed(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "data")
 	px := startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: data, Edit: far(""), Postgres: dsn})
 
-	dir := t.TempDir()
-	out := filepath.Join(dir, "dhcrelay.out")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// -id: the clients' link (giaddr is its address), -iu: pxed's side.
-	cmd := relay.command(context.Background(), "dhcrelay", "-4", "-d", "--no-pid", "-id", "rl0", "-iu", "cli0", "192.168.1.21")
-	cmd.Stdout, cmd.Stderr = f, f
-	p, err := start("dhcrelay", cmd)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.stop(syscall.SIGTERM, 5*time.Second)
-		if t.Failed() {
-			t.Logf("dhcrelay output:\n%s", tail(out, 40))
-		}
-	})
+	startDhcrelay(t, relay, "-4", "-id", "rl0", "-iu", "cli0", "192.168.1.21")
 	waitUDP(t, relay, "67")
 
 	setMAC(t, client, "cl0", farHost)

@@ -47,25 +47,7 @@ func TestDHCPv6Relayed(t *testing.T) {
 
 	// dhcrelay -6: -l the client's link, -u pxed's address on the upper
 	// link; -I adds the Interface-Id option to every Relay-forward.
-	dir := t.TempDir()
-	out := filepath.Join(dir, "dhcrelay.out")
-	f, err := os.Create(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := relay.command(context.Background(), "dhcrelay", "-6", "-d", "-I", "--no-pid", "-l", "rl0", "-u", "2001:db8:2::21%cli0")
-	cmd.Stdout, cmd.Stderr = f, f
-	p, err := start("dhcrelay", cmd)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		p.stop(syscall.SIGTERM, 5*time.Second)
-		if t.Failed() {
-			t.Logf("dhcrelay output:\n%s", tail(out, 40))
-		}
-	})
+	startDhcrelay(t, relay, "-6", "-I", "-l", "rl0", "-u", "2001:db8:2::21%cli0")
 	waitUDP(t, relay, "547")
 
 	setMAC(t, client, "cl0", station01.MAC)
@@ -104,4 +86,29 @@ func TestDHCPv6Relayed(t *testing.T) {
 	leases := px.leases(t)
 	expectLease(t, leases, station01.MAC, netip.MustParseAddr("2001:db8:1::101"))
 	expectLease(t, leases, unknown, other)
+}
+
+// startDhcrelay runs ISC's dhcrelay in ns in the foreground with args
+// (after -d --no-pid); the test's cleanup stops it and, when the test
+// failed, prints what it wrote.
+func startDhcrelay(t *testing.T, ns *Namespace, args ...string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "dhcrelay.out")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := ns.command(context.Background(), "dhcrelay", append([]string{"-d", "--no-pid"}, args...)...)
+	cmd.Stdout, cmd.Stderr = f, f
+	p, err := start("dhcrelay", cmd)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.stop(syscall.SIGTERM, 5*time.Second)
+		if t.Failed() {
+			t.Logf("dhcrelay output:\n%s", tail(out, 40))
+		}
+	})
 }

@@ -129,29 +129,6 @@ func TestDisklessNFS(t *testing.T) {
 // host name, from systemd.hostname= on the command line.
 func (g *Guest) loginPrompt() string { return g.Name + " login:" }
 
-// waitSerialCount waits until the guest's serial console shows want n times,
-// and returns how long that took from power-on.
-func (g *Guest) waitSerialCount(ctx context.Context, want string, n int) (time.Duration, error) {
-	err := waitFor(ctx, 250*time.Millisecond, func() (bool, error) {
-		data, err := os.ReadFile(g.serial)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return false, err
-		}
-		if bytes.Count(data, []byte(want)) >= n {
-			return true, nil
-		}
-		if g.p.exited() {
-			return false, fmt.Errorf("%w: %v", errExited, g.p.err)
-		}
-		return false, nil
-	})
-	took := time.Since(g.started).Round(100 * time.Millisecond)
-	if err != nil {
-		return took, fmt.Errorf("%s (%s) did not show %q (%d times) within %v: %w", g.Name, g.MAC, want, n, took, err)
-	}
-	return took, nil
-}
-
 // monitorCommand sends one command to the guest's QEMU monitor.
 func (g *Guest) monitorCommand(t *testing.T, command string) {
 	t.Helper()

@@ -227,19 +227,9 @@ func (g *Guest) console() []byte {
 func (g *Guest) waitConsole(ctx context.Context, want string, d time.Duration) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	err := waitFor(ctx, 250*time.Millisecond, func() (bool, error) {
-		if bytes.Contains(g.console(), []byte(want)) {
-			return true, nil
-		}
-		if g.p.exited() {
-			return false, fmt.Errorf("%w: %v", errExited, g.p.err)
-		}
-		return false, nil
-	})
-	took := time.Since(g.started).Round(100 * time.Millisecond)
-	if err != nil {
-		return took, fmt.Errorf("%s (%s) did not show %q within %v: %w", g.Name, g.MAC, want, took, err)
+	took, err := g.waitSerialCount(ctx, want, 1)
+	if err == nil {
+		g.reached = true
 	}
-	g.reached = true
-	return took, nil
+	return took, err
 }

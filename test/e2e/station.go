@@ -264,12 +264,22 @@ func bootGuestWith(t *testing.T, ns *Namespace, tap string, st Station, fw Firmw
 // waitKernel waits until the guest's serial console shows the kernel
 // starting, and returns how long that took from power-on.
 func (g *Guest) waitKernel(ctx context.Context) (time.Duration, error) {
+	took, err := g.waitSerialCount(ctx, kernelStarted, 1)
+	if err == nil {
+		g.reached = true
+	}
+	return took, err
+}
+
+// waitSerialCount waits until the guest's serial console shows want n times,
+// and returns how long that took from power-on.
+func (g *Guest) waitSerialCount(ctx context.Context, want string, n int) (time.Duration, error) {
 	err := waitFor(ctx, 250*time.Millisecond, func() (bool, error) {
 		data, err := os.ReadFile(g.serial)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return false, err
 		}
-		if bytes.Contains(data, []byte(kernelStarted)) {
+		if bytes.Count(data, []byte(want)) >= n {
 			return true, nil
 		}
 		if g.p.exited() {
@@ -279,9 +289,8 @@ func (g *Guest) waitKernel(ctx context.Context) (time.Duration, error) {
 	})
 	took := time.Since(g.started).Round(100 * time.Millisecond)
 	if err != nil {
-		return took, fmt.Errorf("%s (%s) did not reach %q within %v: %w", g.Name, g.MAC, kernelStarted, took, err)
+		return took, fmt.Errorf("%s (%s) did not show %q (%d times) within %v: %w", g.Name, g.MAC, want, n, took, err)
 	}
-	g.reached = true
 	return took, nil
 }
 
