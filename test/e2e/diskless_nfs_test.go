@@ -17,18 +17,12 @@ import (
 	"time"
 )
 
-// disklessNFSProfiles are the profiles TestDisklessNFS adds to the
-// reference network: the kernel and NFS initramfs of the diskless root,
-// its root over NFS. diskless-nfs names the root on the command line
-// ({{.RootPath}}); diskless-nfs-auto leaves it to the initramfs to read
-// from DHCP option 17 (nfsroot=auto), which pxed sends from the same
-// root_path. EXPORT is replaced by the exported directory.
-const disklessNFSProfiles = `  - name: diskless-nfs
-    kernel: diskless/vmlinuz
-    initrd: [diskless/initrd.img]
-    root_path: "{{.Server}}:EXPORT"
-    cmdline: console={{.Console}} root=/dev/nfs nfsroot={{.RootPath}} ip=dhcp ro systemd.hostname={{.Hostname}}
-  - name: diskless-nfs-auto
+// disklessNFSAuto is the profile TestDisklessNFS adds to
+// examples/diskless.yaml for station-03: diskless-nfs leaves the root to
+// the initramfs to read from DHCP option 17 (nfsroot=auto), which pxed
+// sends from the same root_path. EXPORT is replaced by the exported
+// directory.
+const disklessNFSAuto = `  - name: diskless-nfs-auto
     kernel: diskless/vmlinuz
     initrd: [diskless/initrd.img]
     root_path: "{{.Server}}:EXPORT"
@@ -53,12 +47,12 @@ func TestDisklessNFS(t *testing.T) {
 	dir := disklessRoot(t)
 	export := filepath.Join(dir, "root")
 	startNFS(t, ns, export)
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: disklessTFTPRoot(t, dir), Edit: func(y string) string {
-		y = replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
-		y = replaceOnce(y, "  profile: debian-installer\n", "  profile: diskless-nfs\n")
-		// The diskless kernel is x64 alone: no arm64 loader leads to it.
-		y = replaceOnce(y, "    efi-arm64: debian-installer/arm64/grubaa64.efi\n", "")
-		y = replaceOnce(y, "profiles:\n", "profiles:\n"+strings.ReplaceAll(disklessNFSProfiles, "EXPORT", export))
+	// examples/diskless.yaml as it is, but for where this machine keeps
+	// the root and its image, and station-03's profile.
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: disklessTFTPRoot(t, dir), Config: "examples/diskless.yaml", Edit: func(y string) string {
+		y = replaceOnce(y, `root_path: "{{.Server}}:/srv/diskless/root"`, `root_path: "{{.Server}}:`+export+`"`)
+		y = replaceOnce(y, "image: /srv/diskless/ram.tar", "image: "+filepath.Join(dir, "ram.tar"))
+		y = replaceOnce(y, "profiles:\n", "profiles:\n"+strings.ReplaceAll(disklessNFSAuto, "EXPORT", export))
 		return replaceOnce(y, "    ip: 192.168.1.103\n", "    ip: 192.168.1.103\n    boot: {profile: diskless-nfs-auto}\n")
 	}})
 

@@ -15,20 +15,6 @@ import (
 	"time"
 )
 
-// disklessRAMProfile boots the Debian root from RAM: pxed packs the image
-// (ram.tar) and lays each machine's overlay over it. agetty prints
-// /etc/issue and /etc/issue.d/*.issue before its prompt, so the overlay's
-// issue file shows on the serial console what the machine got.
-const disklessRAMProfile = `  - name: diskless-ram
-    kernel: diskless/vmlinuz
-    image: IMAGE
-    overlay:
-      /etc/hostname: "{{.Hostname}}\n"
-      /etc/machine-id: "{{.MachineID}}\n"
-      /etc/issue.d/pxed.issue: "pxed overlay: {{.Hostname}} {{.MAC}} machine-id {{.MachineID}}\n"
-    cmdline: console={{.Console}} rdinit=/sbin/init
-`
-
 // loginDeadline bounds power-on to the login prompt for three guests
 // booting at once under TCG on two cores.
 const loginDeadline = 3 * time.Minute
@@ -50,19 +36,21 @@ func TestDisklessRAM(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "diskless"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "cp", filepath.Join(dl, "vmlinuz"), filepath.Join(root, "diskless", "vmlinuz"))
-	run(t, "chmod", "a+r", filepath.Join(root, "diskless", "vmlinuz"))
+	// The kernel, and the NFS initramfs the example's other profile names.
+	for _, f := range []string{"vmlinuz", "initrd.img"} {
+		run(t, "cp", filepath.Join(dl, f), filepath.Join(root, "diskless", f))
+		run(t, "chmod", "a+r", filepath.Join(root, "diskless", f))
+	}
 	work := t.TempDir()
 	image := filepath.Join(work, "image.tar")
 	if err := os.Symlink(filepath.Join(dl, "ram.tar"), image); err != nil {
 		t.Fatal(err)
 	}
-	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: func(y string) string {
-		y = replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
-		y = replaceOnce(y, "  profile: debian-installer\n", "  profile: diskless-ram\n")
-		// The root is amd64's: no arm64 loader for the network's profile.
-		y = replaceOnce(y, "    efi-arm64: debian-installer/arm64/grubaa64.efi\n", "")
-		return replaceOnce(y, "profiles:\n", "profiles:\n"+strings.ReplaceAll(disklessRAMProfile, "IMAGE", image))
+	// examples/diskless.yaml with every machine on its RAM profile, and
+	// the image where this test keeps it.
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Config: "examples/diskless.yaml", Edit: func(y string) string {
+		y = replaceOnce(y, "  profile: diskless-nfs\n", "  profile: diskless-ram\n")
+		return replaceOnce(y, "image: /srv/diskless/ram.tar", "image: "+image)
 	}})
 	pid := px.p.cmd.Process.Pid
 
