@@ -32,7 +32,9 @@ func installOnceConfig(y string) string {
 // (it follows "Linux version") and returns it.
 func commandLine(t *testing.T, g *Guest) string {
 	t.Helper()
-	re := regexp.MustCompile(`Command line: ([^\r\n]*)`)
+	// The line counts once it ends: read while the guest is still writing
+	// it, the serial log holds only its start.
+	re := regexp.MustCompile(`Command line: ([^\r\n]*)\r?\n`)
 	var line string
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
