@@ -18,9 +18,9 @@ const maxRootPath = 255
 // command line names it as {{.RootPath}} (nfsroot={{.RootPath}}), so the
 // kernel and the DHCP reply agree on one path. An error means no option 17.
 //
-// A SAN profile without a root_path sends its iSCSI target (RFC 4173), which
-// firmware with an iSCSI client of its own reads and iPXE attaches before it
-// runs its boot file (see profile.ipxeSAN).
+// A SAN profile (pxed check refuses it a root_path) sends its iSCSI target
+// (RFC 4173), which firmware with an iSCSI client of its own reads and iPXE
+// attaches before it runs its boot file (see profile.ipxeSAN).
 func RootPath(p *Profile, f cmdline.Facts) (string, error) {
 	if p == nil {
 		return "", nil

@@ -69,6 +69,11 @@ func (v *validator) san(path string, p *Profile) {
 			v.add(path+".target", "profile %q: %v", p.Name, err)
 		}
 	}
+	if p.RootPath != "" {
+		// Option 17 of a SAN machine is its target: iPXE attaches the
+		// root path it is given before it runs its script.
+		v.add(path, "profile %q has a root_path and a san: its root path (DHCP option 17) is the SAN target; remove root_path", p.Name)
+	}
 	hasFiles := p.Kernel != "" || len(p.Initrd) > 0 || len(p.Arch) > 0 || p.Cmdline != ""
 	switch {
 	case s.Hook && p.Kernel == "":

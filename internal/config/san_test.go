@@ -41,6 +41,10 @@ func TestValidateSAN(t *testing.T) {
     kernel: d-i/linux
     san:
       target: "iscsi:{{.Server}}::::iqn.2026-12.lan.test:x"
+  - name: root-path-and-san
+    root_path: "{{.Server}}:/srv/root"
+    san:
+      target: "iscsi:{{.Server}}::::iqn.2026-12.lan.test:x"
 dhcp: {enabled: false}
 `)
 	want := []string{
@@ -51,6 +55,7 @@ dhcp: {enabled: false}
 		`pxed.yaml:21: profile "no-name": san target "iscsi:192.168.1.21::::": no target name: RFC 4173 §5 requires the target's iSCSI name (iqn.…)`,
 		`pxed.yaml:25: profile "hook-without-kernel" san hook attaches the disk and then boots the profile's kernel, but it has none`,
 		`pxed.yaml:28: profile "kernel-without-hook" boots its SAN disk, so its kernel, initrds and command line would never be used: remove them, or set san.hook: true to attach the disk and boot the kernel`,
+		`pxed.yaml:32: profile "root-path-and-san" has a root_path and a san: its root path (DHCP option 17) is the SAN target; remove root_path`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
