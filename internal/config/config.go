@@ -219,6 +219,10 @@ type Host struct {
 	Netboot Netboot  `yaml:"netboot" json:"netboot,omitempty"`
 	Boot    *Boot    `yaml:"boot" json:"boot,omitempty"`
 	Options []Option `yaml:"options" json:"options,omitempty"`
+	// Rule is the name of the discovery rule that adopted the machine as
+	// this host (rules[].name), set by pxed; empty for hosts written by
+	// hand or adopted by an operator.
+	Rule string `yaml:"rule" json:"rule,omitempty"`
 }
 
 // Netboot is a host's network-boot policy.

@@ -31,6 +31,21 @@ const (
 	BOOTPRequest
 	BOOTPReply   // the BOOTREPLY: an address for good, siaddr and the boot file
 	BOOTPRefused // a BOOTP request the configuration does not answer (Detail says why)
+	// Discovered is a machine without a host entry seen for the first
+	// time: it waits to be adopted, by a rule or by hand.
+	Discovered
+	// InventoryReceived is the hardware inventory a machine's discovery
+	// boot sent (internal/inventory); Detail sums it up.
+	InventoryReceived
+	// Adopted is a machine given a host entry: Host names it, Detail the
+	// rule that matched, or By the person who adopted it by hand.
+	Adopted
+	// Action is something an operator did to a machine (change its
+	// profile, reinstall, wake it): Detail says what, By who.
+	Action
+	// InstallerLog is a line the machine's installer or system sent to
+	// pxed's syslog receiver; Detail is the line, as sent.
+	InstallerLog
 )
 
 // kinds drives String and Event.Result: a new kind is its constant and one
@@ -41,21 +56,26 @@ var kinds = [...]struct {
 	// none: OutcomeOK unless the kind is itself a failure.
 	failure Outcome
 }{
-	0:            {"unknown", OutcomeOK},
-	DHCPDiscover: {"DISCOVER", OutcomeOK},
-	DHCPOffer:    {"OFFER", OutcomeOK},
-	DHCPRequest:  {"REQUEST", OutcomeOK},
-	DHCPAck:      {"ACK", OutcomeOK},
-	DHCPNak:      {"NAK", OutcomeRefused},
-	DHCPIgnored:  {"ignored", OutcomeOK},
-	FileServed:   {"file", OutcomeOK},
-	FileFailed:   {"file failed", OutcomeError},
-	ProxyOffer:   {"proxy OFFER", OutcomeOK},
-	ProxyAck:     {"proxy ACK", OutcomeOK},
-	Callback:     {"callback", OutcomeOK},
-	BOOTPRequest: {"BOOTREQUEST", OutcomeOK},
-	BOOTPReply:   {"BOOTREPLY", OutcomeOK},
-	BOOTPRefused: {"BOOTP refused", OutcomeRefused},
+	0:                 {"unknown", OutcomeOK},
+	DHCPDiscover:      {"DISCOVER", OutcomeOK},
+	DHCPOffer:         {"OFFER", OutcomeOK},
+	DHCPRequest:       {"REQUEST", OutcomeOK},
+	DHCPAck:           {"ACK", OutcomeOK},
+	DHCPNak:           {"NAK", OutcomeRefused},
+	DHCPIgnored:       {"ignored", OutcomeOK},
+	FileServed:        {"file", OutcomeOK},
+	FileFailed:        {"file failed", OutcomeError},
+	ProxyOffer:        {"proxy OFFER", OutcomeOK},
+	ProxyAck:          {"proxy ACK", OutcomeOK},
+	Callback:          {"callback", OutcomeOK},
+	BOOTPRequest:      {"BOOTREQUEST", OutcomeOK},
+	BOOTPReply:        {"BOOTREPLY", OutcomeOK},
+	BOOTPRefused:      {"BOOTP refused", OutcomeRefused},
+	Discovered:        {"discovered", OutcomeOK},
+	InventoryReceived: {"inventory", OutcomeOK},
+	Adopted:           {"adopted", OutcomeOK},
+	Action:            {"action", OutcomeOK},
+	InstallerLog:      {"log", OutcomeOK},
 }
 
 func (k Kind) String() string {
@@ -104,6 +124,10 @@ type Event struct {
 	// untrusted text, to be shown escaped.
 	Host       string
 	ClientName string
+	// By is who caused the event when a person did ("dashboard
+	// 192.0.2.7", "cli root@admin"), for Adopted and Action events; empty
+	// for what machines and pxed do on their own.
+	By string
 	// Machine is the key the Log filed the event under: the MAC, or
 	// "ip:ADDR" for a file fetched by an address pxed did not lease. Set by
 	// the Log before subscribers see the event.
