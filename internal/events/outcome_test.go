@@ -42,15 +42,16 @@ func TestKindNames(t *testing.T) {
 		DHCPDiscover: "DISCOVER", DHCPOffer: "OFFER", DHCPRequest: "REQUEST", DHCPAck: "ACK", DHCPNak: "NAK",
 		DHCPIgnored: "ignored", FileServed: "file", FileFailed: "file failed", ProxyOffer: "proxy OFFER",
 		ProxyAck: "proxy ACK", Callback: "callback", BOOTPRequest: "BOOTREQUEST", BOOTPReply: "BOOTREPLY",
-		BOOTPRefused: "BOOTP refused", 0: "unknown", 200: "unknown",
+		BOOTPRefused: "BOOTP refused", Discovered: "discovered", InventoryReceived: "inventory",
+		Adopted: "adopted", Action: "action", InstallerLog: "log", 0: "unknown", 200: "unknown",
 	}
 	for k, name := range want {
 		if got := k.String(); got != name {
 			t.Errorf("Kind(%d) = %q, want %q", k, got, name)
 		}
 	}
-	if len(kinds) != int(BOOTPRefused)+1 {
-		t.Errorf("kinds has %d rows for %d kinds", len(kinds), BOOTPRefused+1)
+	if len(kinds) != int(InstallerLog)+1 {
+		t.Errorf("kinds has %d rows for %d kinds", len(kinds), InstallerLog+1)
 	}
 }
 
