@@ -209,24 +209,8 @@ func unicastDst(oob []byte) bool {
 // reply, and record what became of it.
 func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, unicast bool) {
 	s.stats.Received.Add(1)
-	log := s.logger()
-	if rj := parseable(pkt); !rj.ok() {
-		s.stats.Malformed.Add(1)
-		s.stats.Dropped.add(rj.kind)
-		if log.Enabled(ctx, slog.LevelDebug) {
-			log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", rj.kind.String(), "reason", "malformed: "+rj.why)
-		}
-		return
-	}
-	msg, err := dhcpv6.FromBytes(pkt)
-	var req *dhcpv6.Message
-	if err == nil {
-		req, err = msg.GetInnerMessage()
-	}
-	if err != nil {
-		s.stats.Malformed.Add(1)
-		s.stats.Dropped.add(DropMalformed)
-		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", DropMalformed.String(), "reason", "malformed: "+err.Error())
+	msg, req, ok := s.parse(ctx, l, pkt, from)
+	if !ok {
 		return
 	}
 	if k := s.admit(req, from, msg.IsRelay()); k != NotDropped {
@@ -235,51 +219,100 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 		return
 	}
 	start := time.Now()
-	in := Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast}
-	in.Peer = from.Addr()
-	in.Peer = in.Peer.Unmap()
-	if !msg.IsRelay() && in.Peer.IsLinkLocalUnicast() && duidMAC(clientDUID(req)) == nil {
-		// The client's DUID names no MAC (iPXE's DUID-UUID): ask the
-		// kernel what the link said of its address (ClientMAC).
-		in.Neighbour = neighbour(l.index, in.Peer)
-	}
-	d := s.Responder.Respond(msg, in)
+	d := s.Responder.Respond(msg, s.ingress(l, req, msg.IsRelay(), from, unicast))
 	attrs := append(requestAttrs(l.name, req, d), relayAttrs(msg)...)
-	for _, c := range d.Commit {
-		if err := s.Alloc.Commit(ctx, c); err != nil {
-			// RFC 8415 §18.3.2: no Reply for a lease that is not recorded.
-			s.stats.StoreFailed.Add(1)
-			s.stats.countMessage(req.MessageType, ResultStoreFailed)
-			log.LogAttrs(ctx, slog.LevelWarn, "dhcp6 lease not recorded, no reply",
-				append(attrs, slog.String("ip", c.IP.String()), slog.Any("err", err))...)
-			s.record(req, d, "lease not recorded: "+err.Error())
-			return
-		}
+	if !s.commit(ctx, req, d, attrs) {
+		return
 	}
 	if d.Exhausted {
 		s.stats.Exhausted.Add(1)
 	}
 	if d.Reply == nil {
-		s.stats.Ignored.Add(1)
-		s.stats.countMessage(req.MessageType, ResultNoReply)
-		level := slog.LevelDebug
-		if len(d.Commit) > 0 {
-			level = slog.LevelInfo
-		}
-		if d.Drop != NotDropped {
-			s.stats.Dropped.add(d.Drop)
-			attrs = append(attrs, slog.String("drop", d.Drop.String()))
-		}
-		log.LogAttrs(ctx, level, "dhcp6 no reply", append(attrs, slog.String("reason", d.Reason))...)
-		s.record(req, d, d.Reason)
+		s.noReply(ctx, req, d, attrs)
 		return
 	}
+	s.reply(ctx, l, req, d, from, attrs, start)
+}
+
+// parse refuses what is malformed before and after insomniacslk/dhcp reads
+// it, counting and (at debug level) logging the reason; req is the client's
+// message inside any relay messages.
+func (s *Server) parse(ctx context.Context, l *link, pkt []byte, from netip.AddrPort) (msg dhcpv6.DHCPv6, req *dhcpv6.Message, ok bool) {
+	log := s.logger()
+	if rj := parseable(pkt); !rj.ok() {
+		s.stats.Malformed.Add(1)
+		s.stats.Dropped.add(rj.kind)
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", rj.kind.String(), "reason", "malformed: "+rj.why)
+		}
+		return nil, nil, false
+	}
+	msg, err := dhcpv6.FromBytes(pkt)
+	if err == nil {
+		req, err = msg.GetInnerMessage()
+	}
+	if err != nil {
+		s.stats.Malformed.Add(1)
+		s.stats.Dropped.add(DropMalformed)
+		log.Debug("dhcp6 packet dropped", "iface", l.name, "from", from.String(), "drop", DropMalformed.String(), "reason", "malformed: "+err.Error())
+		return nil, nil, false
+	}
+	return msg, req, true
+}
+
+// ingress says where req came in. A client on the link whose DUID names no
+// MAC (iPXE's DUID-UUID) is named by what the kernel's neighbour table
+// learnt of its address (ClientMAC).
+func (s *Server) ingress(l *link, req *dhcpv6.Message, relayed bool, from netip.AddrPort, unicast bool) Ingress {
+	in := Ingress{Iface: l.name, Addr: l.addr, Unicast: unicast, Peer: from.Addr().Unmap()}
+	if !relayed && in.Peer.IsLinkLocalUnicast() && duidMAC(clientDUID(req)) == nil {
+		in.Neighbour = neighbour(l.index, in.Peer)
+	}
+	return in
+}
+
+// commit records every lease of d before its Reply leaves; false (and
+// nothing sent) when one is not recorded: RFC 8415 §18.3.2.
+func (s *Server) commit(ctx context.Context, req *dhcpv6.Message, d Decision, attrs []slog.Attr) bool {
+	for _, c := range d.Commit {
+		if err := s.Alloc.Commit(ctx, c); err != nil {
+			s.stats.StoreFailed.Add(1)
+			s.stats.countMessage(req.MessageType, ResultStoreFailed)
+			s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp6 lease not recorded, no reply",
+				append(attrs, slog.String("ip", c.IP.String()), slog.Any("err", err))...)
+			s.record(req, d, "lease not recorded: "+err.Error())
+			return false
+		}
+	}
+	return true
+}
+
+// noReply counts, logs and records a request the decision answers with
+// nothing.
+func (s *Server) noReply(ctx context.Context, req *dhcpv6.Message, d Decision, attrs []slog.Attr) {
+	s.stats.Ignored.Add(1)
+	s.stats.countMessage(req.MessageType, ResultNoReply)
+	level := slog.LevelDebug
+	if len(d.Commit) > 0 {
+		level = slog.LevelInfo
+	}
+	if d.Drop != NotDropped {
+		s.stats.Dropped.add(d.Drop)
+		attrs = append(attrs, slog.String("drop", d.Drop.String()))
+	}
+	s.logger().LogAttrs(ctx, level, "dhcp6 no reply", append(attrs, slog.String("reason", d.Reason))...)
+	s.record(req, d, d.Reason)
+}
+
+// reply sends d's Reply (to the client on its port, or as a Relay-reply to
+// the relay on the server port: RFC 8415 §19.3), then counts, records and
+// logs it.
+func (s *Server) reply(ctx context.Context, l *link, req *dhcpv6.Message, d Decision, from netip.AddrPort, attrs []slog.Attr, start time.Time) {
 	to := netip.AddrPortFrom(from.Addr(), ClientPort)
 	if d.Relayed {
-		// RFC 8415 §19.3: the Relay-reply goes to the relay that sent the
-		// Relay-forward, on the server port.
 		to = netip.AddrPortFrom(from.Addr(), ServerPort)
 	}
+	log := s.logger()
 	if _, err := l.conn.WriteToUDPAddrPort(d.Reply.ToBytes(), to); err != nil {
 		s.stats.SendFailed.Add(1)
 		s.stats.countMessage(req.MessageType, ResultSendFailed)
