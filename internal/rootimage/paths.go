@@ -44,7 +44,9 @@ func ParsePath(p string) (Request, bool) {
 		return Request{Profile: profile, Ext: ext}, true
 	}
 	name, ok := strings.CutSuffix(file, ".cpio")
-	if !ok || len(name) != 17 {
+	// Only the hyphen form OverlayPath writes: net.ParseMAC would also
+	// take colons, and a name mixing both must not alias an overlay.
+	if !ok || len(name) != 17 || strings.Contains(name, ":") {
 		return Request{}, false
 	}
 	mac, err := net.ParseMAC(strings.ReplaceAll(name, "-", ":"))
