@@ -43,6 +43,13 @@ type Config struct {
 	// the loaders read: PXELINUX and GRUB configs and iPXE scripts.
 	Profiles []Profile `yaml:"profiles"`
 	IPv6     IPv6      `yaml:"ipv6"`
+	// Discovery: the boot of machines without a host entry, and the
+	// rules that adopt them (discovery.go).
+	Discovery Discovery `yaml:"discovery"`
+	// Syslog receives installers' logs (syslog.go).
+	Syslog Syslog `yaml:"syslog"`
+	// Hooks tell other systems of chosen events (hooks.go).
+	Hooks []Hook `yaml:"hooks"`
 
 	// File is the path the configuration was read from ("" when built in code).
 	File string `yaml:"-"`
