@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/inventory"
 )
 
 // Store keeps the catalog's changes durably: the hosts and profiles made
@@ -84,4 +85,10 @@ type Machine struct {
 	UUID      string    `json:"uuid,omitempty"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// Inventory is the hardware its discovery boot reported; nil until
+	// then.
+	Inventory *inventory.Inventory `json:"inventory,omitempty"`
+	// Rule names the discovery rule that matches it once its inventory is
+	// in; empty when none does (it waits to be adopted by hand).
+	Rule string `json:"rule,omitempty"`
 }
