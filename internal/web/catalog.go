@@ -27,6 +27,7 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 	}
 	hosts.register(s, "/api/v1/hosts")
 	s.Handle("POST "+InstalledPattern, Open, InstallCallback(c, ev))
+	s.Handle(AgentPrefix, Open, Agents(c, ev))
 	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, func(w http.ResponseWriter, r *http.Request) {
 		// A netboot-once host installs again.
 		changed(w, c.SetInstalled(r.Context(), r.PathValue("name"), false))
@@ -100,7 +101,7 @@ type catalogAPI struct{ c *catalog.Catalog }
 // listDiscovered answers the machines seen booting without a host entry
 // ([] when there are none).
 func (a catalogAPI) listDiscovered(w http.ResponseWriter, r *http.Request) {
-	ms := a.c.Snapshot().Machines()
+	ms := a.c.Snapshot().Discovered()
 	if ms == nil {
 		ms = []catalog.Machine{}
 	}
