@@ -71,6 +71,17 @@ func TestAgentRoutes(t *testing.T) {
 		t.Errorf("events = %+v", ev.ev)
 	}
 
+	// The API shows the stored record to an API client, not to the agent.
+	code, body = call(t, ts, "GET", "/api/v1/inventory/52:54:00:12:34:56", "api-token", "")
+	if code != 200 || !strings.Contains(body, `"serial": "PXED-1"`) || !strings.Contains(body, `"memory_bytes": 1610612736`) {
+		t.Errorf("inventory: %d %s", code, body)
+	}
+	if code, _ := call(t, ts, "GET", "/api/v1/inventory/52:54:00:12:34:56", tok, ""); code != 401 && code != 403 {
+		t.Errorf("inventory with the agent token: %d, want refused", code)
+	}
+	if code, _ := call(t, ts, "GET", "/api/v1/inventory/52:54:00:00:00:01", "api-token", ""); code != 404 {
+		t.Errorf("inventory of an unknown machine: %d, want 404", code)
+	}
 	if code, _ := call(t, ts, "GET", AgentPrefix+"instruction?mac=52:54:00:12:34:56", otherTok, ""); code != 403 {
 		t.Errorf("poll with another machine's token: %d, want 403", code)
 	}
