@@ -75,6 +75,7 @@ func (c *Config) Validate() []Problem {
 	v.boot("boot", &c.Boot)
 	v.hosts()
 	v.hostsIP6()
+	v.discovery()
 	v.profiles() // before tftp(), which checks the files they name
 	v.proxies()
 	v.bootp()
