@@ -69,7 +69,10 @@ func CompileHostname(text string) (*Template, error) {
 	}
 	if err := t.Execute(&limitWriter{n: maxTemplateOutput}, all); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "template: ")
-		return nil, fmt.Errorf("%s (names: %s)", msg, strings.Join(names, ", "))
+		if errors.As(err, new(template.ExecError)) {
+			return nil, fmt.Errorf("%s (names: %s)", msg, strings.Join(names, ", "))
+		}
+		return nil, errors.New(msg)
 	}
 	return &Template{text: text, t: t}, nil
 }
