@@ -242,7 +242,7 @@ func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner
 	a := &r.Assign
 	if a.Profile != "" {
 		if _, ok := v.c.ProfileByName(a.Profile); !ok {
-			v.add(p+".assign.profile", "%s assigns profile %q, which does not exist", label, a.Profile)
+			v.add(p+".assign.profile", "%s assigns profile %q, which is not defined (profiles: or \"local\")", label, a.Profile)
 		}
 	}
 	if a.IP.IsValid() {

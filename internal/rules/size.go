@@ -20,9 +20,9 @@ var units = [...]struct {
 	name string
 	mult uint64
 }{
-	{"b", 1},
-	{"kib", 1 << 10}, {"mib", 1 << 20}, {"gib", 1 << 30}, {"tib", 1 << 40}, {"pib", 1 << 50},
-	{"kb", 1e3}, {"mb", 1e6}, {"gb", 1e9}, {"tb", 1e12}, {"pb", 1e15},
+	{"B", 1},
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}, {"PiB", 1 << 50},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12}, {"PB", 1e15},
 }
 
 // ParseSize reads a size such as "1536MiB", "1.5 GiB", "500GB" or
@@ -34,7 +34,7 @@ func ParseSize(s string) (Size, error) {
 	for i < len(t) && ('0' <= t[i] && t[i] <= '9' || t[i] == '.') {
 		i++
 	}
-	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	num, unit := t[:i], strings.TrimSpace(t[i:])
 	if num == "" {
 		return 0, fmt.Errorf("size %q does not start with a number", s)
 	}
@@ -43,7 +43,7 @@ func ParseSize(s string) (Size, error) {
 		mult = 1
 	}
 	for _, u := range units {
-		if u.name == unit {
+		if strings.EqualFold(u.name, unit) {
 			mult = u.mult
 		}
 	}
@@ -96,18 +96,16 @@ func fraction(digits string, mult uint64) (uint64, error) {
 	return q, nil
 }
 
-// String writes the size in the largest binary unit that divides it, or
-// in bytes.
+// String writes the size in the unit that divides it and gives the
+// smallest number, binary or decimal: 1536MiB, 2TB, 4097B.
 func (s Size) String() string {
-	for _, u := range []struct {
-		name string
-		mult uint64
-	}{{"PiB", 1 << 50}, {"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
-		if s != 0 && uint64(s)%u.mult == 0 {
-			return strconv.FormatUint(uint64(s)/u.mult, 10) + u.name
+	best := units[0]
+	for _, u := range units[1:] {
+		if s != 0 && uint64(s)%u.mult == 0 && u.mult > best.mult {
+			best = u
 		}
 	}
-	return strconv.FormatUint(uint64(s), 10) + "B"
+	return strconv.FormatUint(uint64(s)/best.mult, 10) + best.name
 }
 
 // SizeRange is an inclusive range of sizes. Max is math.MaxUint64 when
@@ -174,7 +172,7 @@ func ParseSizeRange(s string) (SizeRange, error) {
 			break
 		}
 		if r.Min > r.Max {
-			return SizeRange{}, fmt.Errorf("size range %q runs backwards (%s is above %s)", s, r.Min, r.Max)
+			return SizeRange{}, fmt.Errorf("size range %q runs backwards (%s is above %s)", s, strings.TrimSpace(lo), strings.TrimSpace(hi))
 		}
 	}
 	if err != nil {

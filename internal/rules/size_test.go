@@ -128,3 +128,12 @@ func FuzzParseSizeRange(f *testing.F) {
 		}
 	})
 }
+
+func TestSizeString(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[Size]string{0: "0B", 4097: "4097B", 1536 << 20: "1536MiB", 2e12: "2TB", 1 << 30: "1GiB", 1e9: "1GB", 1 << 50: "1PiB", 1000: "1KB", 1024: "1KiB"} {
+		if got := n.String(); got != want {
+			t.Errorf("Size(%d).String() = %q, want %q", uint64(n), got, want)
+		}
+	}
+}
