@@ -230,6 +230,10 @@ func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner
 	switch j, dup := names[r.Name]; {
 	case r.Name == "":
 		v.add(p, "%s has no name (hosts it adopts record it in hosts[].rule)", label)
+	case !validHostname(r.Name):
+		// The name goes into hosts[].rule, the API's paths and the
+		// dashboard: the characters of a profile's name, which go there too.
+		v.add(p+".name", "%s: use letters, digits and hyphens in its name", label)
 	case dup:
 		v.add(p+".name", "%s: the name is already used%s", label, v.at(fmt.Sprintf("discovery.rules[%d].name", j)))
 	default:

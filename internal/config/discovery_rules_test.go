@@ -104,6 +104,8 @@ discovery:
     - name: unclosed
       assign:
         hostname: "node-{{.Serial"
+    - name: "by serial"
+      assign: {hostname: "d-{{.Serial}}"}
 `,
 			want: []string{
 				`pxed.yaml:4: discovery rule 1 has no name (hosts it adopts record it in hosts[].rule)`,
@@ -111,6 +113,7 @@ discovery:
 				`pxed.yaml:9: discovery rule "no-hostname" assign.hostname: has no assign.hostname (a template such as node-{{.Serial}})`,
 				`pxed.yaml:13: discovery rule "bad-template" assign.hostname: hostname:1:7: executing "hostname" at <.Hostname>: map has no entry for key "Hostname" (names: Serial, Vendor, Product, UUID, MAC, Arch)`,
 				`pxed.yaml:16: discovery rule "unclosed" assign.hostname: hostname:1: unclosed action`,
+				`pxed.yaml:17: discovery rule "by serial": use letters, digits and hyphens in its name`,
 			},
 		},
 		{
