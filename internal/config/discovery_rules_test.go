@@ -56,7 +56,7 @@ discovery:
 		{
 			name: "off needs nothing",
 			src: `dhcp: {enabled: false}
-discovery: {boot: "off"}
+discovery: {boot: off}
 `,
 		},
 		{

@@ -90,7 +90,10 @@ func fraction(digits string, mult uint64) (uint64, error) {
 		digits = digits[:18]
 	}
 	f, _ := strconv.ParseUint(digits, 10, 64) // at most 18 digits: fits
-	den := uint64(math.Pow10(len(digits)))
+	den := uint64(1)
+	for range digits {
+		den *= 10
+	}
 	hi, lo := bits.Mul64(f, mult)
 	q, _ := bits.Div64(hi, lo, den) // f < den, so q < mult: no overflow
 	return q, nil
