@@ -26,5 +26,5 @@ func (Hosted) Cmdline() (string, error) {
 func (Hosted) Up(context.Context, net.HardwareAddr, Sayer) (netip.Prefix, error) {
 	return netip.Prefix{}, nil
 }
-func (Hosted) Root() fs.FS      { return os.DirFS("/") }
+func (Hosted) Root() fs.FS       { return os.DirFS("/") }
 func (Hosted) Halt(Action) error { return ErrHosted }

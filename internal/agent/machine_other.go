@@ -22,7 +22,7 @@ func (Machine) Cmdline() (string, error)             { return "", errors.ErrUnsu
 func (Machine) Up(context.Context, net.HardwareAddr, Sayer) (netip.Prefix, error) {
 	return netip.Prefix{}, errors.ErrUnsupported
 }
-func (Machine) Root() fs.FS      { return os.DirFS("/") }
+func (Machine) Root() fs.FS       { return os.DirFS("/") }
 func (Machine) Halt(Action) error { return errors.ErrUnsupported }
 
 // IsInit reports whether this process is the machine's init (PID 1).
