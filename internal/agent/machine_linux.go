@@ -162,6 +162,13 @@ func (Machine) Up(ctx context.Context, mac net.HardwareAddr, say Sayer) (netip.P
 		return netip.Prefix{}, fmt.Errorf("setting %s up: %w", name, err)
 	}
 	say("NIC %s is %s; asking for an address by DHCP", mac, name)
+	// The DHCP transaction ID comes from crypto/rand, that is
+	// getrandom(2), which blocks until the kernel's random pool is
+	// initialized: at once with a CPU or virtio RNG, perhaps minutes
+	// without one. Say so rather than hang without a word.
+	if _, err := unix.Getrandom(make([]byte, 1), unix.GRND_NONBLOCK); errors.Is(err, unix.EAGAIN) {
+		say("waiting for the kernel's random pool (no hardware RNG?)")
+	}
 	c, err := nclient4.New(name, nclient4.WithTimeout(4*time.Second), nclient4.WithRetry(4))
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("DHCP on %s: %w", name, err)

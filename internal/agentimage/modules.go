@@ -25,8 +25,10 @@ func Drivers() []string {
 		"megaraid_sas", "mpt3sas", "hpsa", "smartpqi", "aacraid", "vmw_pvscsi", "hv_storvsc",
 		"xen_blkfront", "mmc_block", "sdhci_pci", "usb_storage", "uas",
 		"xhci_pci", "ehci_pci",
-		// The agent's own
-		"efivarfs",
+		// The agent's own: Secure Boot's state; a virtual machine's RNG,
+		// without which getrandom(2) may block for minutes where the
+		// CPU has none (DHCP's transaction IDs need it).
+		"efivarfs", "virtio_rng",
 	}
 }
 
