@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -181,7 +180,12 @@ func cpuOf(fsys fs.FS, info *smbios.Info) (inventory.CPU, error) {
 	}
 	c.Sockets, c.Cores = len(sockets), len(cores)
 	if c.Threads > 0 {
-		c.Sockets, c.Cores = max(c.Sockets, 1), max(c.Cores, 1)
+		// A malformed cpuinfo (ids repeated within a processor's block)
+		// must not report more cores than logical CPUs.
+		c.Cores = min(max(c.Cores, 1), c.Threads)
+		c.Sockets = min(max(c.Sockets, 1), c.Cores)
+	} else {
+		c.Sockets, c.Cores = 0, 0
 	}
 	if c.Model == "" && info != nil {
 		if ps, err := info.GetProcessorInfo(); err == nil && len(ps) > 0 {
@@ -337,16 +341,4 @@ func readUint(fsys fs.FS, name string) (uint64, error) {
 		return 0, err
 	}
 	return strconv.ParseUint(s, 10, 64)
-}
-
-// lines reads a file line by line; used for modules lists.
-func lines(b []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" && !strings.HasPrefix(l, "#") {
-			out = append(out, l)
-		}
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
@@ -211,3 +212,14 @@ func (Machine) Halt(a Action) error {
 
 // IsInit reports whether this process is the machine's init (PID 1).
 func IsInit() bool { return os.Getpid() == 1 }
+
+// lines are the non-empty lines of a list, without comments.
+func lines(b []byte) []string {
+	var out []string
+	for l := range strings.Lines(string(b)) {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
