@@ -149,6 +149,9 @@ func testAgent(t *testing.T, mode string) {
 		t.Errorf("reported MAC %s, want %s", rep.MAC, agentMAC)
 	}
 	inv := rep.Inventory
+	if b, err := json.Marshal(inv); err == nil {
+		t.Logf("inventory: %s", b)
+	}
 	type summary struct {
 		Serial   string
 		Firmware string
