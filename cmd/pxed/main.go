@@ -35,13 +35,20 @@ usage:
                 [--image DIR|TAR|-] [--image-compression zstd|gzip] [--overlay PATH=TEMPLATE]...|rm NAME
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
+  pxed agent   [--server URL --token T --mac M]   (the discovery agent; /init of the discovery boot)
   pxed version
 `
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if os.Getpid() == 1 {
+		// The discovery initramfs's /init: the kernel passes no
+		// subcommand (internal/agent).
+		args = []string{"agent"}
+	}
+	os.Exit(run(ctx, args, os.Stdout, os.Stderr))
 }
 
 // run executes one subcommand and returns the exit status.
@@ -70,6 +77,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = profiles(ctx, args[1:], stdout)
 	case "convert":
 		err = convert(args[1:], stdout, stderr)
+	case "agent":
+		err = agentCmd(ctx, args[1:], stdout)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "pxed", versionString())
 		return 0
