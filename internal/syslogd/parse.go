@@ -63,10 +63,10 @@ func (s Severity) String() string {
 // before the others: warning or graver.
 func (s Severity) Notable() bool { return s <= Warning }
 
-// MaxDetail bounds the text a line keeps (Line.Detail): RFC 5424 §6.1 asks
-// receivers to take at least 480 octets and should take 2048; an installer
-// line longer than this is cut, not dropped.
-const MaxDetail = 2048
+// MaxDetail bounds the text a line keeps (Line.Detail), so that the lines
+// a timeline keeps (events.Limits.InstallerLines) stay small: installers
+// write lines of a few dozen characters; a longer one is cut, not dropped.
+const MaxDetail = 1024
 
 // Line is one syslog message as pxed keeps it.
 type Line struct {
