@@ -18,6 +18,7 @@ import (
 
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/web"
 )
 
 // hostView is a host as the API shows it.
@@ -99,7 +100,7 @@ func hosts(ctx context.Context, args []string, stdout io.Writer) error {
 	case "list":
 		return getAndPrint(ctx, call, "/api/v1/hosts", printHosts)
 	case "show":
-		return getAndPrint(ctx, call, hostPath(call.name), printHost)
+		return showHost(ctx, call)
 	case "set":
 		return setHost(ctx, call, edit)
 	case "rm":
@@ -135,15 +136,87 @@ func printHost(w io.Writer, h hostView) error {
 	return tw.Flush()
 }
 
-// printDiscovered writes the machines seen booting that no host matches.
+// printDiscovered writes the machines seen booting that no host matches,
+// with what their discovery boot reported.
 func printDiscovered(w io.Writer, ms []catalog.Machine) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "MAC\tARCH\tUUID\tFIRST SEEN\tLAST SEEN")
+	fmt.Fprintln(tw, "MAC\tARCH\tUUID\tFIRST SEEN\tLAST SEEN\tHARDWARE")
 	for _, m := range ms {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.MAC, orDash(m.Arch), orDash(m.UUID),
-			m.FirstSeen.Local().Format(time.DateTime), m.LastSeen.Local().Format(time.DateTime))
+		hw := "-"
+		if m.Inventory != nil {
+			hw = web.Summary(*m.Inventory)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.MAC, orDash(m.Arch), orDash(m.UUID),
+			m.FirstSeen.Local().Format(time.DateTime), m.LastSeen.Local().Format(time.DateTime), hw)
 	}
 	return tw.Flush()
+}
+
+// showHost prints a host and, when its machine's discovery boot reported,
+// its hardware (with --json, the host as the API has it).
+func showHost(ctx context.Context, call *catalogCall) error {
+	var h hostView
+	if err := call.api.do(ctx, "GET", hostPath(call.name), nil, &h); err != nil {
+		return err
+	}
+	if call.asJSON {
+		return printJSON(call.out, h)
+	}
+	if err := printHost(call.out, h); err != nil {
+		return err
+	}
+	if len(h.MAC.HardwareAddr) == 0 {
+		return nil
+	}
+	var m catalog.Machine
+	if err := call.api.do(ctx, "GET", "/api/v1/inventory/"+h.MAC.String(), nil, &m); err != nil || m.Inventory == nil {
+		return nil // no discovery boot reported for it
+	}
+	return printInventory(call.out, m)
+}
+
+// printInventory writes a machine's hardware, a field per line.
+func printInventory(w io.Writer, m catalog.Machine) error {
+	inv := m.Inventory
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if m.Rule != "" {
+		fmt.Fprintf(tw, "rule:\t%s\n", m.Rule)
+	}
+	fmt.Fprintf(tw, "system:\t%s\nserial:\t%s\nsmbios uuid:\t%s\n",
+		orDash(strings.TrimSpace(inv.DMI.Vendor+" "+inv.DMI.Product)), orDash(inv.DMI.Serial), orDash(inv.DMI.UUID))
+	fw := inv.Firmware.Mode
+	if inv.Firmware.SecureBoot {
+		fw += ", Secure Boot on"
+	}
+	fmt.Fprintf(tw, "firmware:\t%s\ncpu:\t%s (%d sockets, %d cores, %d threads)\nmemory:\t%s\n",
+		orDash(fw), orDash(inv.CPU.Model), inv.CPU.Sockets, inv.CPU.Cores, inv.CPU.Threads, capacity(inv.MemoryBytes))
+	for _, d := range inv.Disks {
+		kind := "ssd"
+		if d.Rotational {
+			kind = "rotational"
+		}
+		fmt.Fprintf(tw, "disk:\t%s %s %s %s serial %s\n", d.Name, capacity(d.SizeBytes), kind, orDash(d.Model), orDash(d.Serial))
+	}
+	for _, n := range inv.NICs {
+		booted := ""
+		if n.Booted {
+			booted = " (booted)"
+		}
+		speed := "-"
+		if n.SpeedMbps > 0 {
+			speed = fmt.Sprintf("%d Mb/s", n.SpeedMbps)
+		}
+		fmt.Fprintf(tw, "nic:\t%s %s %s %s%s\n", n.Name, n.MAC, orDash(n.Driver), speed, booted)
+	}
+	return tw.Flush()
+}
+
+// capacity writes n bytes in binary units, for memory and disks: "1.5 GiB".
+func capacity(n uint64) string {
+	if n < 1<<30 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
 }
 
 // setHost changes the host call names as edit says, creating it if there

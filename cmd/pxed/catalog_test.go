@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/inventory"
 	"github.com/pxed/pxed/internal/web"
 )
 
@@ -132,3 +135,32 @@ hosts:
 }
 
 func netipLAN() netip.Addr { return netip.MustParseAddr("192.168.1.21") }
+
+// A host's hardware prints a field per line, sizes in binary units.
+func TestPrintInventory(t *testing.T) {
+	inv := inventory.Inventory{
+		DMI:         inventory.DMI{Vendor: "QEMU", Product: "Standard PC", Serial: "PXED-1"},
+		Firmware:    inventory.Firmware{Mode: "uefi", SecureBoot: true},
+		CPU:         inventory.CPU{Model: "QEMU Virtual CPU", Sockets: 1, Cores: 2, Threads: 2},
+		MemoryBytes: 1536 << 20,
+		Disks:       []inventory.Disk{{Name: "vda", SizeBytes: 8 << 30, Serial: "DISK0"}},
+		NICs:        []inventory.NIC{{Name: "eth0", MAC: "52:54:00:12:34:56", Driver: "e1000", SpeedMbps: 1000, Booted: true}},
+	}
+	var b strings.Builder
+	if err := printInventory(&b, catalog.Machine{Inventory: &inv, Rule: "by-serial"}); err != nil {
+		t.Fatal(err)
+	}
+	want := `rule:         by-serial
+system:       QEMU Standard PC
+serial:       PXED-1
+smbios uuid:  -
+firmware:     uefi, Secure Boot on
+cpu:          QEMU Virtual CPU (1 sockets, 2 cores, 2 threads)
+memory:       1.5 GiB
+disk:         vda 8.0 GiB ssd - serial DISK0
+nic:          eth0 52:54:00:12:34:56 e1000 1000 Mb/s (booted)
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("printInventory (-want +got):\n%s", diff)
+	}
+}

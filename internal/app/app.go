@@ -119,7 +119,6 @@ func (s *services) openShared(ctx context.Context) error {
 		return err
 	}
 	s.cat = cat
-	s.g.Go(func() error { return cat.Run(ctx) })
 	// Which machine holds an address: learnt from this instance's DHCP
 	// events (bootEvents) and, with a shared database, from the leases of
 	// every instance (followLeases, and a lookup when a file request comes
@@ -128,10 +127,12 @@ func (s *services) openShared(ctx context.Context) error {
 	if s.pg != nil {
 		s.who.Lookup = s.pg.Get
 	}
-	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Holders: s.who, Logger: s.log}
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
 	s.shared = s.timeline(ctx)
 	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)
+	// Run, from here on, tells the recorder of each machine discovered.
+	s.g.Go(func() error { return cat.Run(ctx, s.recorder) })
 	return nil
 }
 
@@ -410,6 +411,7 @@ func (s *services) openHTTP(context.Context) error {
 	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder}
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
+		hs.Agents = web.Agents(s.cat, s.recorder)
 	}
 	if err := s.listenTCP("http", s.cfg.HTTP.Address, hs.Serve, "root", s.cfg.TFTP.Root); err != nil {
 		return err
@@ -687,6 +689,32 @@ func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Ad
 			return ""
 		}
 		return "http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), port) + "/api/v1/hosts/" + url.PathEscape(name) + "/installed?token=" + tok
+	}
+}
+
+// agentArgs gives the discovery agent's command-line arguments for a
+// machine that reached pxed at server: where to report (the HTTP boot
+// server, or the web address, as callbackURL), its agent token and its
+// MAC, which names the NIC it booted from. Nil when the discovery boot is
+// off or there is no web API (its token is the agents' key).
+func agentArgs(cfg *config.Config, cat *catalog.Catalog) func(net.HardwareAddr, netip.Addr) string {
+	if cfg.Discovery.Boot == "" || cfg.Discovery.Boot == config.DiscoveryOff {
+		return nil
+	}
+	addr := cfg.Web.Address
+	if cfg.HTTP.Enabled {
+		addr = cfg.HTTP.Address
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || !config.On(cfg.Web.Enabled) {
+		return nil
+	}
+	return func(mac net.HardwareAddr, server netip.Addr) string {
+		tok, err := cat.AgentToken(mac)
+		if err != nil || !server.IsValid() {
+			return ""
+		}
+		return "pxed.server=http://" + net.JoinHostPort(server.Unmap().WithZone("").String(), port) + " pxed.token=" + tok + " pxed.mac=" + mac.String()
 	}
 }
 

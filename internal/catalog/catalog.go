@@ -37,6 +37,9 @@ type Catalog struct {
 
 	seen chan Machine // discovered machines for Run to store
 
+	adopt  Adopter            // discovery rules; nil: none
+	notify func(events.Event) // hears of machines discovered; nil: no one
+
 	baseProblems map[string]bool // Validate's messages for the file alone
 }
 
@@ -49,6 +52,9 @@ type Options struct {
 	// CallbackKey signs the per-host install callback tokens; pxed uses
 	// its API token, so that a new API token also retires old callbacks.
 	CallbackKey []byte
+	// Adopt decides which discovery rule adopts a machine whose
+	// inventory came in (ReportInventory); nil: none does.
+	Adopt Adopter
 }
 
 // MaxMachines bounds the discovered machines kept: a flood of made-up MACs
@@ -62,7 +68,7 @@ const seenEvery = time.Minute
 // Open loads st's content over base and publishes the first snapshot.
 // base must have passed Validate.
 func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catalog, error) {
-	c := &Catalog{base: base, store: st, now: o.Now, log: logsink.Or(o.Logger), key: o.CallbackKey, seen: make(chan Machine, 64)}
+	c := &Catalog{base: base, store: st, now: o.Now, log: logsink.Or(o.Logger), key: o.CallbackKey, seen: make(chan Machine, 64), adopt: o.Adopt}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -102,8 +108,9 @@ func (c *Catalog) publish(ctx context.Context) error {
 func (c *Catalog) Snapshot() *Snapshot { return c.snap.Load() }
 
 // Run stores discovered machines and follows changes made to the Store by
-// others, until ctx ends.
-func (c *Catalog) Run(ctx context.Context) error {
+// others, until ctx ends. Each machine discovered is told to ev (an
+// events.Discovered event; ev may be nil).
+func (c *Catalog) Run(ctx context.Context, ev events.Recorder) error {
 	changes := c.store.Changes()
 	for {
 		select {
@@ -114,7 +121,7 @@ func (c *Catalog) Run(ctx context.Context) error {
 				c.log.Warn("catalog reload failed; serving the previous one", "err", err)
 			}
 		case m := <-c.seen:
-			if err := c.discover(ctx, m); err != nil {
+			if err := c.discover(ctx, m, ev); err != nil {
 				c.log.Warn("recording a discovered machine failed", "mac", m.MAC.String(), "err", err)
 			}
 		}
@@ -152,10 +159,12 @@ func (c *Catalog) Record(e events.Event) {
 	}
 }
 
-func (c *Catalog) discover(ctx context.Context, m Machine) error {
-	return c.change(ctx, func(ctx context.Context, st *State) error {
-		if old, ok := c.Snapshot().machine(m.MAC.HardwareAddr); ok {
-			m.FirstSeen = old.FirstSeen
+func (c *Catalog) discover(ctx context.Context, m Machine, ev events.Recorder) error {
+	var first bool
+	err := c.change(ctx, func(ctx context.Context, st *State) error {
+		if old, seen := c.Snapshot().machine(m.MAC.HardwareAddr); seen {
+			// What its discovery boot reported stays.
+			m.FirstSeen, m.Inventory, m.Rule, m.Host = old.FirstSeen, old.Inventory, old.Rule, old.Host
 		} else if len(st.Machines) >= MaxMachines {
 			oldest := st.Machines[0]
 			for _, o := range st.Machines {
@@ -166,9 +175,20 @@ func (c *Catalog) discover(ctx context.Context, m Machine) error {
 			if err := c.store.DeleteMachine(ctx, oldest.MAC); err != nil {
 				return err
 			}
+			first = true
+		} else {
+			first = true
 		}
 		return c.store.PutMachine(ctx, m)
 	})
+	if err == nil && first && ev != nil {
+		detail := "no host entry"
+		if m.Arch != "" {
+			detail += " (" + m.Arch + ")"
+		}
+		ev.Record(events.Event{Time: m.FirstSeen, Kind: events.Discovered, MAC: m.MAC.HardwareAddr, Detail: detail})
+	}
+	return err
 }
 
 // change runs f (which writes to the store) and publishes what the store
@@ -257,13 +277,27 @@ func (c *Catalog) PutHost(ctx context.Context, h config.Host) error {
 		}
 		for _, m := range st.Machines {
 			if hm, ok := snap.Match(m.MAC.HardwareAddr, nil); ok && strings.EqualFold(hm.Name, h.Name) {
-				if err := c.store.DeleteMachine(ctx, m.MAC); err != nil {
+				if err := c.adopted(ctx, m, h.Name); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
+}
+
+// adopted records that machine m is now host name: a machine with an
+// inventory keeps its record, marked; any other leaves the discovered
+// machines.
+func (c *Catalog) adopted(ctx context.Context, m Machine, name string) error {
+	if m.Inventory == nil {
+		return c.store.DeleteMachine(ctx, m.MAC)
+	}
+	if m.Host == name {
+		return nil
+	}
+	m.Host = name
+	return c.store.PutMachine(ctx, m)
 }
 
 // DeleteHost removes the API entry called name; a YAML entry of that name

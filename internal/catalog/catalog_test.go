@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -304,7 +306,8 @@ func TestDiscovered(t *testing.T) {
 	c := open(t, dir, func() time.Time { return clock })
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
-	go func() { done <- c.Run(ctx) }()
+	heard := &heard{}
+	go func() { done <- c.Run(ctx, heard) }()
 	stop := func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -319,6 +322,10 @@ func TestDiscovered(t *testing.T) {
 	bootp := mac("52:54:00:00:00:78")
 	c.Record(events.Event{Time: clock, Kind: events.BOOTPRequest, MAC: bootp}) // a BOOTP client
 	waitFor(t, func() bool { return len(c.Snapshot().Machines()) == 2 })
+	// Each new machine is told once, as discovered.
+	if got := heard.kinds(); !slices.Equal(got, []string{"discovered 52:54:00:12:34:56", "discovered 52:54:00:00:00:78"}) {
+		t.Errorf("events = %q, want one discovered event per new machine", got)
+	}
 	if err := c.PutHost(context.Background(), config.Host{Name: "bootp-1", MAC: config.MAC{HardwareAddr: bootp}}); err != nil {
 		t.Fatal(err)
 	}
@@ -379,4 +386,26 @@ func TestCallbackToken(t *testing.T) {
 	if nokey.CheckCallback("station-02", "") {
 		t.Error("without a key an empty token was accepted")
 	}
+}
+
+// heard records the events a Catalog tells.
+type heard struct {
+	mu sync.Mutex
+	ev []events.Event
+}
+
+func (h *heard) Record(e events.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ev = append(h.ev, e)
+}
+
+func (h *heard) kinds() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for _, e := range h.ev {
+		out = append(out, e.Kind.String()+" "+e.MAC.String())
+	}
+	return out
 }

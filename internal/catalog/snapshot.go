@@ -69,6 +69,9 @@ type Snapshot struct {
 	// subnets6[i] is base's DHCPv6 subnet i (config.Subnet6Index).
 	subnets6 []subnetBoot
 	profile  string // network-wide profile name
+	// discovery is the built-in discovery profile; nil when
+	// discovery.boot is off.
+	discovery *Profile
 }
 
 type glob struct {
@@ -140,6 +143,9 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 		s.profiles = append(s.profiles, &Profile{Profile: p, Source: src})
 	})
 
+	if b := base.Discovery.Boot; b != "" && b != config.DiscoveryOff {
+		s.discovery = discoveryProfile(base.Discovery)
+	}
 	s.machines = slices.Clone(st.Machines)
 	slices.SortFunc(s.machines, func(a, b Machine) int { return b.LastSeen.Compare(a.LastSeen) })
 	return s, nil
@@ -260,6 +266,10 @@ func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) D
 		case h.Netboot == config.NetbootOnce && !h.Installed.IsZero():
 			name, why = config.LocalProfile, "installed"
 		}
+	} else if s.discovery != nil && s.discovers(mac) {
+		// A machine no host entry names boots discovery: its agent
+		// reports its hardware, and a rule or an operator adopts it.
+		name, why = config.DiscoveryProfile, "discovery"
 	}
 	if name != "" {
 		d.Profile, _ = s.Profile(name)
@@ -303,6 +313,9 @@ func (s *Snapshot) Profile(name string) (*Profile, bool) {
 	if name == config.LocalProfile {
 		return localProfile, true
 	}
+	if name == config.DiscoveryProfile && s.discovery != nil {
+		return s.discovery, true
+	}
 	for _, p := range s.profiles {
 		if strings.EqualFold(p.Name, name) {
 			return p, true
@@ -324,11 +337,35 @@ func (s *Snapshot) Host(name string) (*Host, bool) {
 // Hosts returns every host entry: the file's in file order, then the API's by name.
 func (s *Snapshot) Hosts() []*Host { return s.hosts }
 
-// Profiles returns every profile, built-in "local" last.
-func (s *Snapshot) Profiles() []*Profile { return append(slices.Clone(s.profiles), localProfile) }
+// Profiles returns every profile, the built-in ones ("local", and
+// "discovery" when discovery.boot is on) last.
+func (s *Snapshot) Profiles() []*Profile {
+	out := append(slices.Clone(s.profiles), localProfile)
+	if s.discovery != nil {
+		out = append(out, s.discovery)
+	}
+	return out
+}
 
-// Machines returns the discovered machines, most recently seen first.
+// Machines returns the machines recorded, most recently seen first: the
+// discovered ones and the adopted ones that keep their inventory.
 func (s *Snapshot) Machines() []Machine { return s.machines }
+
+// Discovered returns the machines that wait to be adopted: recorded, and
+// matched by no host entry. Most recently seen first.
+func (s *Snapshot) Discovered() []Machine {
+	var out []Machine
+	for _, m := range s.machines {
+		if _, known := s.Match(m.MAC.HardwareAddr, nil); !known {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Machine returns the record of the machine with address mac, discovered
+// or adopted.
+func (s *Snapshot) Machine(mac net.HardwareAddr) (Machine, bool) { return s.machine(mac) }
 
 // machine returns the discovered machine with address mac.
 func (s *Snapshot) machine(mac net.HardwareAddr) (Machine, bool) {

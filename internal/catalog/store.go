@@ -88,7 +88,11 @@ type Machine struct {
 	// Inventory is the hardware its discovery boot reported; nil until
 	// then.
 	Inventory *inventory.Inventory `json:"inventory,omitempty"`
-	// Rule names the discovery rule that matches it once its inventory is
-	// in; empty when none does (it waits to be adopted by hand).
+	// Rule names the discovery rule that matched it once its inventory
+	// was in; empty when none did (it waits to be adopted by hand).
 	Rule string `json:"rule,omitempty"`
+	// Host is the host entry it was adopted as. A machine with an
+	// inventory stays recorded after its adoption, so that its host
+	// shows its hardware; one without leaves the record at adoption.
+	Host string `json:"host,omitempty"`
 }

@@ -43,6 +43,10 @@ type Facts struct {
 	// lower-case hex digits), the same on every boot: for a diskless
 	// machine's /etc/machine-id (internal/rootimage.MachineID).
 	MachineID string
+	// Agent is, on a discovery boot only, what pxed's agent needs on the
+	// kernel command line to report back: pxed.server=URL pxed.token=T
+	// pxed.mac=MAC (docs/discovery.md); empty on any other boot.
+	Agent string
 	// LogHost and LogPort are pxed's syslog receiver (syslog.listen) as
 	// the machine reaches it: LogHost is Server, the address pxed has on
 	// the machine's network; both empty when pxed receives no syslog. For

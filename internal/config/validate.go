@@ -766,6 +766,11 @@ func (v *validator) tls() {
 // LocalProfile is the built-in profile that boots the local disk.
 const LocalProfile = "local"
 
+// DiscoveryProfile is the built-in profile of the discovery boot
+// (discovery.boot): the discovery kernel with pxed's agent as its
+// initramfs.
+const DiscoveryProfile = "discovery"
+
 // ProfileByName returns the profile called name; "local" is built in.
 func (c *Config) ProfileByName(name string) (*Profile, bool) {
 	if name == LocalProfile {
@@ -788,6 +793,8 @@ func (v *validator) profiles() {
 			v.add(path+".name", "profile has no name")
 		case p.Name == LocalProfile:
 			v.add(path+".name", "profile name %q is built in (it boots the local disk)", p.Name)
+		case p.Name == DiscoveryProfile:
+			v.add(path+".name", "profile name %q is built in (the discovery boot)", p.Name)
 		case !validHostname(p.Name):
 			v.add(path+".name", "profile name %q: use letters, digits and hyphens", p.Name)
 		case seen[p.Name]:

@@ -37,6 +37,9 @@ type Server struct {
 	// installed machine reaches this server, which is on its network. It
 	// is the one route here that is not a file.
 	Callback http.Handler
+	// Agents, if set, answers the discovery agent's routes under
+	// /api/v1/discovery/ (web.Agents): its inventory report and its polls.
+	Agents http.Handler
 
 	// Limits on slow, idle and stalled clients; zero means the default.
 	// ReadHeaderTimeout bounds reading a request (line and headers; there
@@ -57,6 +60,9 @@ type Server struct {
 	// place the reason can be seen.
 	TLS *tls.Config
 }
+
+// agentPrefix is where Agents' routes live (web.AgentPrefix).
+const agentPrefix = "/api/v1/discovery/"
 
 // MaxHeaderBytes caps a request's line and headers; a boot loader's GET
 // needs a few hundred bytes. Larger requests get 431.
@@ -82,6 +88,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.Callback.ServeHTTP(w, r)
 			return
 		}
+	}
+	if s.Agents != nil && strings.HasPrefix(r.URL.Path, agentPrefix) {
+		s.Agents.ServeHTTP(w, r)
+		return
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")

@@ -452,7 +452,7 @@ func testCatalogShared(t *testing.T, dsn string) {
 			t.Fatal(err)
 		}
 		wg.Add(1)
-		go func() { defer wg.Done(); c.Run(ctx) }()
+		go func() { defer wg.Done(); c.Run(ctx, nil) }()
 		cats = append(cats, c)
 	}
 	t.Cleanup(func() { cancel(); wg.Wait() })

@@ -54,6 +54,10 @@ type Service struct {
 	// whose config a machine is given: its loader asks for the image a
 	// few seconds later (rootimage.Service.Prepare).
 	Prepare func(profile string)
+	// Agent, if set, gives the discovery agent's command-line arguments
+	// for machine mac reaching pxed on server ({{.Agent}}), on a
+	// discovery boot.
+	Agent func(mac net.HardwareAddr, server netip.Addr) string
 
 	clients clients
 }
@@ -181,6 +185,9 @@ func (s *Service) machine(mac net.HardwareAddr, p *config.Profile, host *catalog
 	forArch := p.ForArch(c.Arch, seen && c.HasArch)
 	f := s.facts(mac, host, r, isIPXE)
 	f.Console = forArch.Console
+	if p.Name == config.DiscoveryProfile && s.Agent != nil {
+		f.Agent = s.Agent(mac, r.Local.Unmap())
+	}
 	// The root path DHCP sends the machine (option 17), made from the
 	// same facts, for nfsroot={{.RootPath}}.
 	rp, err := config.RootPath(&forArch, f)

@@ -27,6 +27,7 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 	}
 	hosts.register(s, "/api/v1/hosts")
 	s.Handle("POST "+InstalledPattern, Open, InstallCallback(c, ev))
+	s.Handle(AgentPrefix, Open, Agents(c, ev))
 	s.HandleFunc("DELETE /api/v1/hosts/{name}/installed", Write, func(w http.ResponseWriter, r *http.Request) {
 		// A netboot-once host installs again.
 		changed(w, c.SetInstalled(r.Context(), r.PathValue("name"), false))
@@ -43,6 +44,7 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 	a := catalogAPI{c}
 	s.HandleFunc("GET /api/v1/discovered", Read, a.listDiscovered)
 	s.HandleFunc("DELETE /api/v1/discovered/{mac}", Write, a.forgetDiscovered)
+	s.HandleFunc("GET /api/v1/inventory/{mac}", Read, a.machine)
 }
 
 // collection is a named kind of catalog entry (hosts, profiles) under one
@@ -100,11 +102,23 @@ type catalogAPI struct{ c *catalog.Catalog }
 // listDiscovered answers the machines seen booting without a host entry
 // ([] when there are none).
 func (a catalogAPI) listDiscovered(w http.ResponseWriter, r *http.Request) {
-	ms := a.c.Snapshot().Machines()
+	ms := a.c.Snapshot().Discovered()
 	if ms == nil {
 		ms = []catalog.Machine{}
 	}
 	JSON(w, http.StatusOK, ms)
+}
+
+// machine answers the record of one machine, discovered or adopted: its
+// inventory, the rule that matched it, the host it became.
+func (a catalogAPI) machine(w http.ResponseWriter, r *http.Request) {
+	mac, err := net.ParseMAC(r.PathValue("mac"))
+	if err != nil {
+		Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	m, ok := a.c.Snapshot().Machine(mac)
+	found(w, m, ok, "no machine "+mac.String()+" recorded (its discovery boot has not reported)")
 }
 
 // forgetDiscovered removes a discovered machine, by its MAC in any of the

@@ -211,6 +211,24 @@ func bootGuest(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware)
 // files, say).
 func bootGuestWith(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware, extra []string) *Guest {
 	t.Helper()
+	return bootGuestOpts(t, ns, tap, st, fw, guestOptions{Extra: extra})
+}
+
+// guestOptions change a guest from the lab's default machine.
+type guestOptions struct {
+	// Extra QEMU arguments (firmware config files, disks, more NICs).
+	Extra []string
+	// MemoryMiB is the guest's memory; 0: 1024.
+	MemoryMiB int
+	// Reboot lets the guest reboot (QEMU's -no-reboot is left out): a
+	// machine that restarts by itself into its next boot.
+	Reboot bool
+}
+
+// bootGuestOpts is bootGuest with the options o.
+func bootGuestOpts(t *testing.T, ns *Namespace, tap string, st Station, fw Firmware, o guestOptions) *Guest {
+	t.Helper()
+	extra := o.Extra
 	requireTools(t, fw.qemu(), "socat", "convert")
 	dir := filepath.Join(t.TempDir(), st.Name)
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -236,9 +254,17 @@ func bootGuestWith(t *testing.T, ns *Namespace, tap string, st Station, fw Firmw
 	// There is no KVM on the build machines: QEMU runs under TCG, slower but
 	// the same firmware path. virtio-net with pxe-virtio.rom offers SeaBIOS no
 	// network boot entry; the e1000 with iPXE's ROM does.
-	args := append([]string{"-name", st.Name, "-m", "1024", "-display", "none",
-		"-serial", "file:" + g.serial, "-boot", "n", "-no-reboot",
-		"-monitor", "unix:" + g.monitor + ",server,nowait"}, fwArgs...)
+	mem := o.MemoryMiB
+	if mem == 0 {
+		mem = 1024
+	}
+	args := []string{"-name", st.Name, "-m", fmt.Sprint(mem), "-display", "none",
+		"-serial", "file:" + g.serial, "-boot", "n",
+		"-monitor", "unix:" + g.monitor + ",server,nowait"}
+	if !o.Reboot {
+		args = append(args, "-no-reboot")
+	}
+	args = append(args, fwArgs...)
 	cmd := ns.command(context.Background(), fw.qemu(), args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	g.started = time.Now()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/inventory"
 )
 
 // Opener opens the store under test. Called twice in one test, it must
@@ -45,7 +46,17 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	prof := config.Profile{Name: "rescue", Kernel: "rescue/vmlinuz", Initrd: []string{"rescue/initrd"}, Cmdline: "console={{.Console}}",
 		Console: "ttyS1", Arch: map[string]config.ProfileArch{"efi-arm64": {Kernel: "rescue/arm64", Initrd: []string{"rescue/arm64.img"}, Console: "ttyAMA0"}}}
 	seen := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
-	machine := catalog.Machine{MAC: mac("52:54:00:12:34:56"), Arch: "efi-x64", UUID: "u", FirstSeen: seen, LastSeen: seen.Add(time.Minute)}
+	// A machine with its discovery boot's inventory, adopted by a rule:
+	// every field must come back as stored.
+	machine := catalog.Machine{MAC: mac("52:54:00:12:34:56"), Arch: "efi-x64", UUID: "u", FirstSeen: seen, LastSeen: seen.Add(time.Minute),
+		Inventory: &inventory.Inventory{
+			Collected: seen, DMI: inventory.DMI{Vendor: "QEMU", Product: "Standard PC (i440FX + PIIX, 1996)", Serial: "PXED-1", UUID: "u"},
+			Firmware: inventory.Firmware{Mode: inventory.ModeUEFI, SecureBoot: true}, CPU: inventory.CPU{Model: "QEMU Virtual CPU", Sockets: 1, Cores: 2, Threads: 2},
+			MemoryBytes: 1536 << 20,
+			Disks:       []inventory.Disk{{Name: "sda", SizeBytes: 8 << 30, Model: "QEMU HARDDISK", Serial: "d1", Rotational: true}},
+			NICs:        []inventory.NIC{{Name: "eth0", MAC: "52:54:00:12:34:56", Driver: "e1000", SpeedMbps: 1000, Booted: true}},
+		},
+		Rule: "by-serial", Host: "node-pxed-1"}
 	opts := cmp.Options{
 		cmpopts.EquateEmpty(),
 		cmp.Comparer(func(a, b config.MAC) bool { return a.String() == b.String() }),

@@ -1,0 +1,161 @@
+package catalog
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/inventory"
+)
+
+// Where the discovery boot's kernel and initramfs are served, over TFTP
+// and HTTP alike: the built-in discovery profile names them, and app
+// serves them there.
+const (
+	DiscoveryKernel = "discovery/vmlinuz"
+	DiscoveryInitrd = "discovery/initrd.img"
+)
+
+// discoveryProfile is the built-in profile of the discovery boot: the
+// discovery kernel, pxed's agent as its initramfs, and on its command
+// line what the agent needs to report back ({{.Agent}}).
+func discoveryProfile(d config.Discovery) *Profile {
+	line := "console={{.Console}} {{.Agent}}"
+	if d.Cmdline != "" {
+		line += " " + d.Cmdline
+	}
+	return &Profile{Profile: config.Profile{
+		Name:    config.DiscoveryProfile,
+		Kernel:  DiscoveryKernel,
+		Initrd:  []string{DiscoveryInitrd},
+		Cmdline: line,
+	}, Source: BuiltIn}
+}
+
+// discovers reports whether a machine without a host entry gets the
+// discovery boot: with discovery.boot all, every one; with rules, one
+// that some rule could match by what DHCP tells of it (its MAC: a rule
+// naming no MAC could match any machine, and the rest of the rule is
+// checked once the inventory is in).
+func (s *Snapshot) discovers(mac net.HardwareAddr) bool {
+	switch s.base.Discovery.Boot {
+	case config.DiscoveryAll:
+		return true
+	case config.DiscoveryRules:
+		for _, r := range s.base.Discovery.Rules {
+			if macMatches(r.Match.MAC, mac) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// macMatches reports whether mac is one of list (addresses or prefixes,
+// as RuleMatch.MAC has them); an empty list matches every address.
+func macMatches(list []string, mac net.HardwareAddr) bool {
+	if len(list) == 0 {
+		return true
+	}
+	have := strings.ToLower(mac.String())
+	for _, p := range list {
+		p = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(p), "-", ":"))
+		if p != "" && strings.HasPrefix(have, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Adopter decides whether machine m, its inventory in, is adopted by a
+// discovery rule: the host entry to make and the rule's name. The catalog
+// holds the decision's result; the rules themselves are the caller's
+// (app wires internal/rules over the YAML file's discovery rules).
+type Adopter func(m Machine) (h config.Host, rule string, ok bool)
+
+// ErrNoAgents: without a key (no API token) no agent can be checked.
+var ErrNoAgents = errors.New("the discovery boot needs an API token (web.token_file)")
+
+// AgentToken is machine mac's discovery agent token: an HMAC-SHA256 of
+// the MAC under the catalog's key (the one install callbacks use). pxed
+// puts it on the discovery kernel's command line; the agent sends it back
+// with the inventory. Derived, not stored, so it survives restarts, and it
+// lets only that machine's reports through.
+func (c *Catalog) AgentToken(mac net.HardwareAddr) (string, error) {
+	if len(c.key) == 0 {
+		return "", ErrNoAgents
+	}
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte("pxed discovery agent\x00" + strings.ToLower(mac.String())))
+	return hex.EncodeToString(m.Sum(nil)[:16]), nil
+}
+
+// CheckAgent reports whether token is machine mac's agent token, in
+// constant time.
+func (c *Catalog) CheckAgent(mac net.HardwareAddr, token string) bool {
+	want, err := c.AgentToken(mac)
+	return err == nil && hmac.Equal([]byte(want), []byte(token))
+}
+
+// ReportInventory records the inventory machine mac's discovery boot sent
+// and, when the machine has no host entry yet, lets the Adopter decide
+// whether a rule adopts it: the host entry is then made (held to the same
+// checks as one made through the API) in the same change. It returns the
+// machine's record as stored: Rule and Host set when a rule adopted it.
+func (c *Catalog) ReportInventory(ctx context.Context, mac net.HardwareAddr, inv inventory.Inventory) (Machine, error) {
+	var out Machine
+	err := c.change(ctx, func(ctx context.Context, st *State) error {
+		snap := c.Snapshot()
+		now := c.now().UTC()
+		m, ok := snap.machine(mac)
+		if !ok {
+			m = Machine{MAC: config.MAC{HardwareAddr: mac}, FirstSeen: now}
+		}
+		m.LastSeen, m.Inventory = now, &inv
+		if m.UUID == "" {
+			m.UUID = inv.DMI.UUID
+		}
+		if h, known := snap.Match(mac, nil); known {
+			m.Host = h.Name
+		} else if c.adopt != nil {
+			if h, rule, ok := c.adopt(m); ok {
+				if _, err := c.edited(st, func(n *State) { n.Hosts = putByName(append([]config.Host(nil), st.Hosts...), h, hostName) }); err != nil {
+					return fmt.Errorf("rule %s: %w", rule, err)
+				}
+				if err := c.store.PutHost(ctx, h); err != nil {
+					return err
+				}
+				m.Host, m.Rule = h.Name, rule
+			}
+		}
+		out = m
+		return c.store.PutMachine(ctx, m)
+	})
+	return out, err
+}
+
+// Instruction is what a discovery agent is told to do next.
+type Instruction string
+
+const (
+	// Wait: stay, and ask again (the machine waits to be adopted).
+	Wait Instruction = "wait"
+	// Reboot: the machine has a host entry now; booting again gives it
+	// its profile.
+	Reboot Instruction = "reboot"
+)
+
+// InstructionFor is what machine mac's agent should do now: reboot once a
+// host entry matches it (a rule's or an operator's), else wait.
+func (s *Snapshot) InstructionFor(mac net.HardwareAddr) Instruction {
+	if _, known := s.Match(mac, nil); known {
+		return Reboot
+	}
+	return Wait
+}

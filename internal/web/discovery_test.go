@@ -1,0 +1,96 @@
+package web
+
+import (
+	"encoding/json"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pxed/pxed/internal/events"
+)
+
+// events heard by a test's recorder.
+type heard struct {
+	mu sync.Mutex
+	ev []events.Event
+}
+
+func (h *heard) Record(e events.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ev = append(h.ev, e)
+}
+
+// The agent's routes take the machine's own agent token, not the API
+// token and not another machine's; a report is recorded and answered
+// with the instruction, and a poll answers the same.
+func TestAgentRoutes(t *testing.T) {
+	t.Parallel()
+	ev := &heard{}
+	ts, cat := catalogServer(t, "api-token", ev)
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	tok, err := cat.AgentToken(mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := net.ParseMAC("52:54:00:12:34:57")
+	otherTok, _ := cat.AgentToken(other)
+	report := `{"mac":"52:54:00:12:34:56","inventory":{"dmi":{"vendor":"QEMU","serial":"PXED-1"},"firmware":{"mode":"bios","secure_boot":false},"cpu":{"sockets":1,"cores":2,"threads":2},"memory_bytes":1610612736,"disks":[{"name":"sda","size_bytes":8589934592,"rotational":true}],"nics":[{"name":"eth0","mac":"52:54:00:12:34:56","booted":true}]}}`
+
+	for _, tc := range []struct {
+		name, auth, body string
+		want             int
+	}{
+		{"no token", "", report, 403},
+		{"the API token", "api-token", report, 403},
+		{"another machine's token", otherTok, report, 403},
+		{"not a MAC", tok, `{"mac":"nope","inventory":{}}`, 400},
+		{"unknown field", tok, `{"mac":"52:54:00:12:34:56","inventory":{},"extra":1}`, 400},
+		{"too big", tok, `{"mac":"52:54:00:12:34:56","inventory":{"dmi":{"vendor":"` + strings.Repeat("x", maxInventory) + `"}}}`, 400},
+	} {
+		if code, body := call(t, ts, "POST", AgentPrefix+"inventory", tc.auth, tc.body); code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, code, body, tc.want)
+		}
+	}
+	if len(ev.ev) != 0 {
+		t.Fatalf("refused reports recorded %d events", len(ev.ev))
+	}
+
+	code, body := call(t, ts, "POST", AgentPrefix+"inventory", tok, report)
+	var a AgentAnswer
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != "wait" {
+		t.Fatalf("report: %d %s, want 200 and wait", code, body)
+	}
+	m, ok := cat.Snapshot().Machine(mac)
+	if !ok || m.Inventory == nil || m.Inventory.MemoryBytes != 1536<<20 || len(m.Inventory.Disks) != 1 {
+		t.Fatalf("stored machine = %+v", m)
+	}
+	if len(ev.ev) != 1 || ev.ev[0].Kind != events.InventoryReceived || ev.ev[0].MAC.String() != mac.String() ||
+		ev.ev[0].Detail != "QEMU, serial PXED-1, bios, 2 CPUs, 1.5 GiB, 1 disks, 1 NICs" {
+		t.Errorf("events = %+v", ev.ev)
+	}
+
+	// The API shows the stored record to an API client, not to the agent.
+	code, body = call(t, ts, "GET", "/api/v1/inventory/52:54:00:12:34:56", "api-token", "")
+	if code != 200 || !strings.Contains(body, `"serial": "PXED-1"`) || !strings.Contains(body, `"memory_bytes": 1610612736`) {
+		t.Errorf("inventory: %d %s", code, body)
+	}
+	if code, _ := call(t, ts, "GET", "/api/v1/inventory/52:54:00:12:34:56", tok, ""); code != 401 && code != 403 {
+		t.Errorf("inventory with the agent token: %d, want refused", code)
+	}
+	if code, _ := call(t, ts, "GET", "/api/v1/inventory/52:54:00:00:00:01", "api-token", ""); code != 404 {
+		t.Errorf("inventory of an unknown machine: %d, want 404", code)
+	}
+	if code, _ := call(t, ts, "GET", AgentPrefix+"instruction?mac=52:54:00:12:34:56", otherTok, ""); code != 403 {
+		t.Errorf("poll with another machine's token: %d, want 403", code)
+	}
+	code, body = call(t, ts, "PUT", "/api/v1/hosts/adopted", "api-token", `{"name":"adopted","mac":"52:54:00:12:34:56"}`)
+	if code != 200 && code != 201 {
+		t.Fatalf("adopting: %d %s", code, body)
+	}
+	code, body = call(t, ts, "GET", AgentPrefix+"instruction?mac=52-54-00-12-34-56", tok, "")
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != "reboot" || a.Host != "adopted" {
+		t.Errorf("poll after adoption: %d %s, want reboot as adopted", code, body)
+	}
+}

@@ -1,0 +1,197 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pxed/pxed/internal/catalog"
+)
+
+// discoveryConfig turns the reference network's discovery boot on for
+// every machine without a host entry, with the diskless root's Debian
+// kernel and its module tree, and one rule: a machine whose SMBIOS serial
+// starts PXED- and that has 1 GiB or more becomes node-<serial>, booting
+// the installer profile.
+func discoveryConfig(kernel, modules string) func(string) string {
+	return func(y string) string {
+		return y + fmt.Sprintf(`
+discovery:
+  boot: all
+  kernel: %s
+  modules: %s
+  rules:
+    - name: lab-by-serial
+      match:
+        serial: "PXED-*"
+        memory: ">=1GiB"
+      assign:
+        hostname: "node-{{.Serial}}"
+        profile: debian-installer
+`, kernel, modules)
+	}
+}
+
+// apiGet GETs path from pxed's API inside ns with the API token.
+func apiGet(t *testing.T, ns *Namespace, px *Pxed, path string) ([]byte, error) {
+	t.Helper()
+	tok, err := os.ReadFile(filepath.Join(px.dataDir, "api-token"))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	out, err := ns.command(ctx, "curl", "-fsS", "-H", "Authorization: Bearer "+strings.TrimSpace(string(tok)), "http://127.0.0.1:9069"+path).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("GET %s: %v: %s", path, err, ee.Stderr)
+		}
+		return nil, fmt.Errorf("GET %s: %v", path, err)
+	}
+	return out, nil
+}
+
+// TestDiscovery: an unknown machine (1536 MiB, two disks of 8 and 16 GiB,
+// two NICs, a set SMBIOS serial) network-boots the discovery boot pxed
+// serves by itself; its agent reports its hardware, and the API then holds
+// an inventory that matches QEMU's arguments. A rule matching the serial
+// adopts it as node-<serial> with the installer profile; the agent is told
+// to reboot, and the machine boots the installer by itself. On SeaBIOS +
+// iPXE and on OVMF's UEFI PXE client.
+func TestDiscovery(t *testing.T) {
+	requireTools(t, "curl", "qemu-img")
+	dir := disklessRoot(t)
+	mods, _ := filepath.Glob(filepath.Join(dir, "root/usr/lib/modules/*"))
+	if len(mods) != 1 {
+		t.Fatalf("module trees in the diskless root: %v, want one", mods)
+	}
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: discoveryConfig(filepath.Join(dir, "vmlinuz"), mods[0])})
+
+	for _, tc := range []struct {
+		fw     Firmware
+		mac    string
+		serial string
+		mode   string
+	}{
+		{biosIPXE, "52:54:00:d1:5c:01", "PXED-E2E-BIOS", "bios"},
+		{uefiPXE, "52:54:00:d1:5c:02", "PXED-E2E-UEFI", "uefi"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			disks := t.TempDir()
+			var extra []string
+			for i, size := range []string{"8G", "16G"} {
+				img := filepath.Join(disks, fmt.Sprintf("disk%d.qcow2", i))
+				run(t, "qemu-img", "create", "-q", "-f", "qcow2", img, size)
+				extra = append(extra, "-drive", fmt.Sprintf("file=%s,if=none,id=d%d,format=qcow2", img, i),
+					"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d,serial=DISK%d", i, i))
+			}
+			// The second NIC is on a hub of its own: no link to anything.
+			second := "52:54:00:d1:5d:0" + tc.mac[len(tc.mac)-1:]
+			extra = append(extra, "-netdev", "hubport,id=n1,hubid=9", "-device", "virtio-net-pci,netdev=n1,mac="+second+",romfile=",
+				"-smbios", "type=1,manufacturer=pxed-lab,product=discovery-e2e,serial="+tc.serial)
+			st := Station{Name: "unknown-" + tc.mode, MAC: tc.mac}
+			g := bootGuestOpts(t, ns, taps[0], st, tc.fw, guestOptions{Extra: extra, MemoryMiB: 1536, Reboot: true})
+
+			// 1. The discovery boot reports, and the rule adopts.
+			var m catalog.Machine
+			ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
+			err := waitFor(ctx, time.Second, func() (bool, error) {
+				b, err := apiGet(t, ns, px, "/api/v1/inventory/"+tc.mac)
+				if err != nil {
+					return false, nil // not reported yet
+				}
+				return true, json.Unmarshal(b, &m)
+			})
+			cancel()
+			if err != nil {
+				t.Fatalf("no inventory from %s: %v", tc.mac, err)
+			}
+			took := time.Since(g.started).Round(100 * time.Millisecond)
+			t.Logf("%s: power-on to inventory in %v: %+v", tc.mode, took, *m.Inventory)
+			inv := m.Inventory
+			if inv.DMI.Serial != tc.serial || inv.DMI.Vendor != "pxed-lab" || inv.DMI.Product != "discovery-e2e" {
+				t.Errorf("DMI = %+v, want serial %s from pxed-lab discovery-e2e", inv.DMI, tc.serial)
+			}
+			if inv.Firmware.Mode != tc.mode || inv.Firmware.SecureBoot {
+				t.Errorf("firmware = %+v, want %s without Secure Boot", inv.Firmware, tc.mode)
+			}
+			if inv.MemoryBytes != 1536<<20 {
+				t.Errorf("memory = %d bytes, want 1536 MiB (%d)", inv.MemoryBytes, 1536<<20)
+			}
+			var sizes []uint64
+			for _, d := range inv.Disks {
+				sizes = append(sizes, d.SizeBytes)
+			}
+			if len(sizes) != 2 || sizes[0]+sizes[1] != 24<<30 || (sizes[0] != 8<<30 && sizes[0] != 16<<30) {
+				t.Errorf("disks = %+v, want 8 GiB and 16 GiB", inv.Disks)
+			}
+			nics := map[string]bool{}
+			for _, n := range inv.NICs {
+				nics[n.MAC] = n.Booted
+			}
+			if len(nics) != 2 || !nics[tc.mac] || nics[second] {
+				t.Errorf("NICs = %+v, want %s (booted) and %s", inv.NICs, tc.mac, second)
+			}
+			if inv.CPU.Threads < 1 {
+				t.Errorf("CPU = %+v", inv.CPU)
+			}
+			name := "node-" + strings.ToLower(tc.serial)
+			if m.Rule != "lab-by-serial" || m.Host != name {
+				t.Errorf("machine record: rule %q host %q, want lab-by-serial adopting it as %s", m.Rule, m.Host, name)
+			}
+			b, err := apiGet(t, ns, px, "/api/v1/hosts/"+name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var h catalog.Host
+			if err := json.Unmarshal(b, &h); err != nil {
+				t.Fatal(err)
+			}
+			if h.MAC.String() != tc.mac || h.Rule != "lab-by-serial" || h.Boot == nil || h.Boot.Profile != "debian-installer" {
+				t.Errorf("host %s = %s", name, b)
+			}
+
+			// 2. The agent reboots the machine into the installer.
+			ctx, cancel = context.WithTimeout(t.Context(), kernelDeadline)
+			took, err = g.waitSerialCount(ctx, "priority=critical", 1)
+			cancel()
+			if err != nil {
+				t.Fatalf("after adoption: %v", err)
+			}
+			g.reached = true
+			t.Logf("%s: power-on to the installer's kernel (discovery, adoption, reboot) in %v", tc.mode, took)
+			serial, _ := os.ReadFile(g.serial)
+			if !regexp.MustCompile(`pxed agent: .*reboot`).Match(serial) {
+				t.Errorf("the serial console does not show the agent rebooting")
+			}
+			if n := strings.Count(string(serial), kernelStarted); n < 2 {
+				t.Errorf("%d kernels started, want the discovery kernel then the installer's", n)
+			}
+			// The timeline holds the discovery, the inventory and the
+			// adoption.
+			b, err = apiGet(t, ns, px, "/api/v1/machines/"+tc.mac)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`"inventory"`, `"adopted"`, "by rule lab-by-serial"} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("timeline of %s lacks %s:\n%s", tc.mac, want, b)
+				}
+			}
+			g.powerOff()
+		})
+	}
+}
