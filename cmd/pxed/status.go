@@ -144,6 +144,12 @@ func printTimeline(w io.Writer, m web.MachineDetailJSON) error {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, s := range b.Steps {
+			if s.Kind == "log" {
+				// The line alone, in no column: a long one would widen
+				// every step's.
+				fmt.Fprintf(tw, "  +%.2fs\t%s\n", s.Time.Sub(b.Start).Seconds(), term(stepLine(s)))
+				continue
+			}
 			fmt.Fprintf(tw, "  +%.2fs\t%s\t%s\t%s\n", s.Time.Sub(b.Start).Seconds(), term(stepLine(s)), result(s), size(s.Bytes))
 		}
 		tw.Flush()
@@ -159,6 +165,9 @@ func stepLine(s web.StepJSON) string {
 	switch s.Kind {
 	case "file", "file failed":
 		return strings.ToUpper(s.Proto) + " " + s.File
+	case "log":
+		// A line of the installer's log (syslog): what it said.
+		return "log " + s.Detail
 	case "BOOTREPLY":
 		return "BOOTP reply " + s.IP
 	case "OFFER", "ACK", "proxy OFFER", "proxy ACK":
@@ -191,6 +200,9 @@ func stepLine6(s web.StepJSON) string {
 }
 
 func result(s web.StepJSON) string {
+	if s.Kind == "log" && s.Status == "ok" {
+		return "" // a line of a log is no step that can go well or not
+	}
 	switch s.Status {
 	case "fail":
 		return "FAIL " + term(s.Reason)
@@ -259,7 +271,10 @@ func watchLine(msg web.StreamJSON) string {
 	if msg.Machine.Host != "" {
 		who += " " + msg.Machine.Host
 	}
-	line := fmt.Sprintf("%s  %s  %s  %s", s.Time.Local().Format("15:04:05.000"), who, stepLine(s), result(s))
+	line := fmt.Sprintf("%s  %s  %s", s.Time.Local().Format("15:04:05.000"), who, stepLine(s))
+	if r := result(s); r != "" {
+		line += "  " + r
+	}
 	if s.Bytes > 0 {
 		line += fmt.Sprintf("  %s in %.0f ms", size(s.Bytes), s.DurMS)
 	}

@@ -52,6 +52,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	// every socket is open and privileges are dropped (cfg.User).
 	for _, open := range []func(context.Context) error{
 		s.openShared, s.openDHCP, s.openDHCP6, s.followLeases, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
+		s.openSyslog,
 	} {
 		if err := open(ctx); err != nil {
 			return err
@@ -126,7 +127,7 @@ func (s *services) openShared(ctx context.Context) error {
 	if s.pg != nil {
 		s.who.Lookup = s.pg.Get
 	}
-	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
 	s.shared = s.timeline(ctx)
 	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)

@@ -11,8 +11,8 @@ import (
 
 // Facts are what a profile's command line may use, as {{.MAC}}, {{.IP}},
 // {{.Hostname}}, {{.Server}}, {{.ServerHost}}, {{.Arch}}, {{.Console}}, {{.UUID}},
-// {{.HTTPBase}}, {{.CallbackURL}}, {{.RootPath}}, {{.MachineID}}. A new field is a
-// new fact: Check accepts it at once.
+// {{.HTTPBase}}, {{.CallbackURL}}, {{.RootPath}}, {{.MachineID}}, {{.LogHost}},
+// {{.LogPort}}. A new field is a new fact: Check accepts it at once.
 type Facts struct {
 	MAC      string // 00:18:e7:42:84:3a
 	IP       string
@@ -47,6 +47,12 @@ type Facts struct {
 	// kernel command line to report back: pxed.server=URL pxed.token=T
 	// pxed.mac=MAC (docs/discovery.md); empty on any other boot.
 	Agent string
+	// LogHost and LogPort are pxed's syslog receiver (syslog.listen) as
+	// the machine reaches it: LogHost is Server, the address pxed has on
+	// the machine's network; both empty when pxed receives no syslog. For
+	// the Debian installer's log_host={{.LogHost}} log_port={{.LogPort}}.
+	LogHost string
+	LogPort string
 }
 
 // Names lists the facts a template may name, in the order of Facts.

@@ -40,7 +40,7 @@ func TestCheck(t *testing.T) {
 		{"console=ttyS0 ---", ""},
 		{"hostname={{.Hostname}} url={{.CallbackURL}}", ""},
 		{"{{if .UUID}}uuid={{.UUID}}{{end}}", ""},
-		{"hostname={{.Hostnme}}", `cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent)`},
+		{"hostname={{.Hostnme}}", `cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent, LogHost, LogPort)`},
 		{"x={{.MAC", "cmdline:1: unclosed action"},
 	} {
 		var got string

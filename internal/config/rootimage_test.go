@@ -77,7 +77,7 @@ profiles:
 		`DIR/pxed.yaml:16: profile "broken" image: DIR/notes.txt is not a tar archive: archive/tar: invalid tar header (a directory or a tar archive, plain, gzip or zstd)`,
 		`DIR/pxed.yaml:17: profile "broken": image compression "xz": use zstd or gzip`,
 		`DIR/pxed.yaml:19: profile "broken": overlay path "etc/hostname" is not absolute`,
-		`DIR/pxed.yaml:20: profile "broken" overlay /etc/hosts: cmdline:1:2: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent)`,
+		`DIR/pxed.yaml:20: profile "broken" overlay /etc/hosts: cmdline:1:2: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent, LogHost, LogPort)`,
 		`DIR/pxed.yaml:23: profile "missing" image: stat DIR/nothing: no such file or directory (a directory or a tar archive, plain, gzip or zstd)`,
 		`DIR/pxed.yaml:26: profile "overlay-alone": an overlay is laid over an image: set image`,
 		`DIR/pxed.yaml:30: profile "san-too" has an image and a san: a machine runs its image from RAM or boots its SAN disk, not both`,

@@ -44,6 +44,7 @@ func exampleFacts() cmdline.Facts {
 		Server: "192.168.1.21", ServerHost: "192.168.1.21", Arch: "bios",
 		Console: "ttyS0,115200", UUID: "8a1b7c2e-0000-4000-8000-00000000002a",
 		HTTPBase: "http://192.168.1.21:8080/", CallbackURL: "http://192.168.1.21:8080/api/v1/hosts/station-01/installed?token=x",
+		LogHost: "192.168.1.21", LogPort: "514",
 	}
 }
 

@@ -49,7 +49,7 @@ dhcp: {enabled: false}
 `)
 	want := []string{
 		`pxed.yaml:9: profile "no-target" san has no target: give an iSCSI root path, iscsi:<server>:<protocol>:<port>:<LUN>:<target name> (RFC 4173)`,
-		`pxed.yaml:12: profile "bad-template" san target: cmdline:1:8: executing "cmdline" at <.Servr>: map has no entry for key "Servr" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, MachineID, Agent)`,
+		`pxed.yaml:12: profile "bad-template" san target: cmdline:1:8: executing "cmdline" at <.Servr>: map has no entry for key "Servr" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, MachineID, Agent, LogHost, LogPort)`,
 		`pxed.yaml:15: profile "not-iscsi": san target "192.168.1.21:/srv/root": "192.168.1.21:/srv/root" does not start with "iscsi:"`,
 		`pxed.yaml:18: profile "bad-lun": san target "iscsi:192.168.1.21:::lun1:iqn.2026-12.lan.test:station-01": LUN "lun1": write it in hexadecimal, up to four groups of up to four digits separated by "-" (1, 4752-3a4b)`,
 		`pxed.yaml:21: profile "no-name": san target "iscsi:192.168.1.21::::": no target name: RFC 4173 §5 requires the target's iSCSI name (iqn.…)`,

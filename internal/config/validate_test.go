@@ -240,9 +240,9 @@ dhcp:
   enabled: false
 `,
 			want: []string{
-				`pxed.yaml:7: profile "b" cmdline: cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent)`,
+				`pxed.yaml:7: profile "b" cmdline: cmdline:1:11: executing "cmdline" at <.Hostnme>: map has no entry for key "Hostnme" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent, LogHost, LogPort)`,
 				`pxed.yaml:10: profile "c" cmdline: cmdline:1: unclosed action`,
-				`pxed.yaml:17: profile "e" root_path: cmdline:1:2: executing "cmdline" at <.RootPath>: map has no entry for key "RootPath" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, MachineID, Agent)`,
+				`pxed.yaml:17: profile "e" root_path: cmdline:1:2: executing "cmdline" at <.RootPath>: map has no entry for key "RootPath" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, MachineID, Agent, LogHost, LogPort)`,
 				`pxed.yaml:20: profile "f" root_path: cmdline:1: bad character U+007D '}'`,
 			},
 		},
@@ -813,7 +813,7 @@ tftp:
 				`pxed.yaml:17: profile "multi": write efi-x64, not efi-bc: the efi-x64 entry serves efi-bc machines too`,
 				`pxed.yaml:19: profile "multi" has no kernel for efi-x64`,
 				`pxed.yaml:21: profile "multi" console for efi-x64 "console=ttyS0": write the device alone (ttyS0); the command line says console={{.Console}}`,
-				`pxed.yaml:24: profile "multi" cmdline for bios: cmdline:1:4: executing "cmdline" at <.Consol>: map has no entry for key "Consol" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent)`,
+				`pxed.yaml:24: profile "multi" cmdline for bios: cmdline:1:4: executing "cmdline" at <.Consol>: map has no entry for key "Consol" (facts: MAC, IP, Hostname, Server, ServerHost, Arch, Console, UUID, HTTPBase, CallbackURL, RootPath, MachineID, Agent, LogHost, LogPort)`,
 				`pxed.yaml:25: profile "multi" console for bios "tty S0": one device such as ttyAMA0 or ttyS0,115200, without spaces or quotes`,
 				`pxed.yaml:29: profile "unused-console" sets a console, but its cmdline never names {{.Console}}: the setting would do nothing`,
 				`pxed.yaml:31: profile "unused-console" sets a console for efi-arm64, but its cmdline never names {{.Console}}: the setting would do nothing`,

@@ -173,7 +173,12 @@ func (discard) Record(Event) {}
 // events queued for each.
 type Limits struct {
 	PerMachine int
-	Machines   int
+	// InstallerLines is how many InstallerLog events each machine keeps,
+	// in a ring apart from its boot steps (PerMachine): an install logs
+	// hundreds of lines, and they must not push its boot out of its
+	// timeline.
+	InstallerLines int
+	Machines       int
 	// Subscribers is how many live followers may subscribe at once;
 	// SubscriberQueue how many events each may fall behind before it is
 	// dropped.
@@ -181,9 +186,9 @@ type Limits struct {
 	SubscriberQueue int
 }
 
-// DefaultLimits keep 256 events for each of 4096 machines, and up to 32
-// followers each at most 1024 events behind.
-var DefaultLimits = Limits{PerMachine: 256, Machines: 4096, Subscribers: 32, SubscriberQueue: 1024}
+// DefaultLimits keep 256 events and 128 installer lines for each of 4096
+// machines, and up to 32 followers each at most 1024 events behind.
+var DefaultLimits = Limits{PerMachine: 256, InstallerLines: 128, Machines: 4096, Subscribers: 32, SubscriberQueue: 1024}
 
 // Log keeps recent events per machine in bounded memory.
 type Log struct {
@@ -210,14 +215,19 @@ type machine struct {
 	events []Event // ring buffer
 	next   int
 	full   bool
-	sum    Summary
-	stage  stage // where its last boot stands; sum.State in words
+	// logs are its InstallerLog events, in a ring of their own.
+	logs  ring
+	sum   Summary
+	stage stage // where its last boot stands; sum.State in words
 }
 
 // NewLog returns an empty Log with the given limits.
 func NewLog(l Limits) *Log {
 	if l.PerMachine <= 0 {
 		l.PerMachine = DefaultLimits.PerMachine
+	}
+	if l.InstallerLines <= 0 {
+		l.InstallerLines = DefaultLimits.InstallerLines
 	}
 	if l.Machines <= 0 {
 		l.Machines = DefaultLimits.Machines
@@ -267,7 +277,11 @@ func (g *Log) Record(e Event) {
 		m.ips[f] = e.IP
 		g.byIP[e.IP] = mac
 	}
-	m.add(e, g.limits.PerMachine)
+	if e.Kind == InstallerLog {
+		m.logs.add(e, g.limits.InstallerLines)
+	} else {
+		m.add(e, g.limits.PerMachine)
+	}
 	m.update(e)
 	g.publish(e)
 	var boot Boot
@@ -315,7 +329,8 @@ func (g *Log) touch(key []byte) *machine {
 		m = &machine{}
 	}
 	clear(m.events) // drop what the events refer to
-	*m = machine{mac: mac, events: m.events[:0], sum: Summary{MAC: mac}}
+	clear(m.logs.events)
+	*m = machine{mac: mac, events: m.events[:0], logs: ring{events: m.logs.events[:0]}, sum: Summary{MAC: mac}}
 	g.machines[mac] = g.lru.PushFront(m)
 	return m
 }
@@ -343,12 +358,58 @@ func (m *machine) add(e Event, limit int) {
 	m.full = true
 }
 
-// list returns the events oldest first.
+// list returns the events oldest first: its boot steps and its installer
+// lines merged by time.
 func (m *machine) list() []Event {
+	var steps []Event
 	if !m.full {
-		return append([]Event(nil), m.events...)
+		steps = append([]Event(nil), m.events...)
+	} else {
+		steps = append(append([]Event(nil), m.events[m.next:]...), m.events[:m.next]...)
 	}
-	return append(append([]Event(nil), m.events[m.next:]...), m.events[:m.next]...)
+	if len(m.logs.events) == 0 {
+		return steps
+	}
+	return merge(steps, m.logs.list())
+}
+
+// ring is a bounded ring of events, the oldest overwritten first.
+type ring struct {
+	events []Event
+	next   int
+	full   bool
+}
+
+func (r *ring) add(e Event, limit int) {
+	if len(r.events) < limit {
+		r.events = append(r.events, e)
+		return
+	}
+	r.events[r.next] = e
+	r.next = (r.next + 1) % limit
+	r.full = true
+}
+
+// list returns the events oldest first.
+func (r *ring) list() []Event {
+	if !r.full {
+		return append([]Event(nil), r.events...)
+	}
+	return append(append([]Event(nil), r.events[r.next:]...), r.events[:r.next]...)
+}
+
+// merge merges two lists of events in time order into one, a's first of
+// those recorded at the same time.
+func merge(a, b []Event) []Event {
+	out := make([]Event, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if b[0].Time.Before(a[0].Time) {
+			out, b = append(out, b[0]), b[1:]
+		} else {
+			out, a = append(out, a[0]), a[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // Events returns a machine's recorded events, oldest first.

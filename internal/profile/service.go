@@ -38,6 +38,9 @@ type Service struct {
 	Catalog func() *catalog.Snapshot
 	// HTTPPort is the port of pxed's HTTP boot server, 0 when it is off.
 	HTTPPort int
+	// LogPort is the UDP port of pxed's syslog receiver, 0 when it is
+	// off: the {{.LogHost}} and {{.LogPort}} facts.
+	LogPort int
 	// Callback, if set, returns the install callback URL of the host
 	// called name, for a machine that reached pxed at server ("" if none).
 	Callback func(name string, server netip.Addr) string
@@ -269,6 +272,11 @@ func (s *Service) facts(mac net.HardwareAddr, host *catalog.Host, r *bootfs.Requ
 		}
 		f.UUID = pxe.UUIDString(c.UUID)
 		ipxe = ipxe || c.IPXE
+	}
+	if s.LogPort != 0 && f.Server != "" {
+		// The receiver listens on the address the machine reached pxed
+		// at, as the other servers do.
+		f.LogHost, f.LogPort = f.Server, strconv.Itoa(s.LogPort)
 	}
 	if ipxe && s.HTTPPort != 0 && f.Server != "" {
 		f.HTTPBase = "http://" + net.JoinHostPort(f.Server, strconv.Itoa(s.HTTPPort)) + "/"

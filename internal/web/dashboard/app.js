@@ -128,6 +128,7 @@ function stepText(s) {
     case "BOOTREPLY": return "BOOTP reply" + (s.ip ? " " + s.ip : "") + (s.file ? ", boot file " + s.file : "");
     case "ignored": return "DHCP packet not answered";
     case "callback": return "installer called back";
+    case "log": return "installer log"; // the line itself is the detail
     default: return (s.proto === "dhcp" ? "DHCP " : "") + s.kind;
   }
 }
