@@ -454,4 +454,3 @@ func TestRetryWait(t *testing.T) {
 		}
 	}
 }
-
