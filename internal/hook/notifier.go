@@ -218,6 +218,9 @@ func New(hooks []config.Hook, o Options) *Notifier {
 // Record queues e for every hook whose events include its topic. It never
 // waits: an event that finds a queue full is dropped there and counted.
 func (n *Notifier) Record(e events.Event) {
+	if len(n.sinks) == 0 {
+		return
+	}
 	t := e.Topic()
 	if t == events.TopicNone || n.closed.Load() {
 		return
