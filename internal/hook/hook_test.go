@@ -335,7 +335,7 @@ func TestCommandGetsDocument(t *testing.T) {
 	n.Record(events.Event{Time: at, MAC: mac(1), Kind: events.DHCPDiscover, Client: pxe.Client{PXE: true}})
 	n.Record(events.Event{Time: at, MAC: mac(1), IP: netip.MustParseAddr("192.168.1.50"), Kind: events.InventoryReceived,
 		Proto: "http", Detail: "QEMU Standard PC, 1.5 GiB, 2 disks"})
-	n.Record(events.Event{Time: at, MAC: mac(1), IP: netip.MustParseAddr("192.168.1.50"), Kind: events.FileFailed,
+	n.Record(events.Event{MAC: mac(1), IP: netip.MustParseAddr("192.168.1.50"), Kind: events.FileFailed,
 		Proto: "tftp", File: "linux", Outcome: events.OutcomeTimeout, Detail: "TFTP timeout after block 812"})
 	waitFor(t, "the commands", func() bool {
 		cs := counts(n)
@@ -365,8 +365,9 @@ func TestCommandGetsDocument(t *testing.T) {
 	if err := json.Unmarshal(b, &gotFail); err != nil {
 		t.Fatalf("boot_failed input: %v\n%s", err, b)
 	}
-	if gotFail.Outcome != "timeout" || gotFail.File != "linux" || gotFail.Inventory != nil {
-		t.Errorf("boot_failed document: outcome %q file %q inventory %v; want timeout, linux, none", gotFail.Outcome, gotFail.File, gotFail.Inventory)
+	if gotFail.Outcome != "timeout" || gotFail.File != "linux" || gotFail.Inventory != nil || gotFail.Time.IsZero() {
+		t.Errorf("boot_failed document: outcome %q file %q inventory %v time %s; want timeout, linux, none, the time it was recorded",
+			gotFail.Outcome, gotFail.File, gotFail.Inventory, gotFail.Time)
 	}
 	env, _ := os.ReadFile(filepath.Join(dir, "inventory.env"))
 	if got, want := string(env), "inventory 52:54:00:00:00:01 192.168.1.50"; got != want {

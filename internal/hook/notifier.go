@@ -225,6 +225,11 @@ func (n *Notifier) Record(e events.Event) {
 	if t == events.TopicNone || n.closed.Load() {
 		return
 	}
+	if e.Time.IsZero() {
+		// Some emitters leave the time to the Log, which sets it on its
+		// own copy.
+		e.Time = time.Now()
+	}
 	for _, s := range n.sinks {
 		if s.topics != 0 && s.topics&(1<<t) == 0 {
 			continue
