@@ -21,6 +21,7 @@ import (
 	"github.com/pxed/pxed/internal/dhcp"
 	"github.com/pxed/pxed/internal/dhcp6"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/hook"
 	"github.com/pxed/pxed/internal/httpboot"
 	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/lease"
@@ -130,7 +131,7 @@ func (s *services) openShared(ctx context.Context) error {
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
 	s.shared = s.timeline(ctx)
-	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)
+	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.openHooks(), s.shared)
 	// Run, from here on, tells the recorder of each machine discovered.
 	s.g.Go(func() error { return cat.Run(ctx, s.recorder) })
 	return nil
@@ -161,15 +162,17 @@ func (s *services) timeline(ctx context.Context) *postgres.Timeline {
 // learns from each DHCPACK and names the machine of a file event by its
 // address, then the Log (timelines, the dashboard, the boot log line), the
 // profile service (what each machine's DHCP request said of it), the
-// metrics and the catalog (discovered machines). Each is a parameter of its
-// own type, so that none can be left out unnoticed: the profile service in
-// particular knows whose grub.cfg GRUB asks for only from the address map
-// fed here. shared, when set, takes them to the other instances (timeline).
-func bootEvents(who *ipmap.Map, log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog, shared *postgres.Timeline) events.Recorder {
+// metrics, the catalog (discovered machines) and the hooks (other systems
+// told of chosen events). Each is a parameter of its own type, so that none
+// can be left out unnoticed: the profile service in particular knows whose
+// grub.cfg GRUB asks for only from the address map fed here. shared, when
+// set, takes them to the other instances (timeline); the hooks see only
+// this instance's events, so that no event reaches them twice.
+func bootEvents(who *ipmap.Map, log *events.Log, profiles *profile.Service, met *metrics.Metrics, cat *catalog.Catalog, hooks *hook.Notifier, shared *postgres.Timeline) events.Recorder {
 	if shared == nil {
-		return who.Named(events.Tee(log, profiles, met, cat))
+		return who.Named(events.Tee(log, profiles, met, cat, hooks))
 	}
-	return who.Named(events.Tee(log, profiles, met, cat, shared))
+	return who.Named(events.Tee(log, profiles, met, cat, hooks, shared))
 }
 
 // openDHCP opens the lease store and the DHCP sockets, when DHCP is on

@@ -461,6 +461,7 @@ func (c *Config) ApplyDefaults() {
 	if c.DataDir == "" {
 		c.DataDir = DefaultDataDir
 	}
+	c.hookDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

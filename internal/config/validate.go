@@ -84,6 +84,7 @@ func (c *Config) Validate() []Problem {
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
 	v.tls()
 	v.syslog()
+	v.hooks()
 	if On(c.Web.Enabled) {
 		v.listenAddress("web.address", c.Web.Address, "127.0.0.1:9069")
 	}
