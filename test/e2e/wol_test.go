@@ -236,4 +236,3 @@ func TestWakeOnLAN(t *testing.T) {
 		t.Errorf("station-02 after reinstall: netboot %q, want once", host.Netboot)
 	}
 }
-
