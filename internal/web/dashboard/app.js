@@ -273,7 +273,9 @@ async function apiToken() {
 // forgotten, so that the next write asks again.
 async function write(path, body) {
   const headers = { Accept: "application/json", Authorization: "Bearer " + await apiToken(), "X-Pxed-Actor": "dashboard" };
-  const init = { method: "POST", headers, credentials: "same-origin" };
+  // credentials "omit": the Bearer header is the credential; a refused
+  // token then does not make the browser prompt for Basic credentials.
+  const init = { method: "POST", headers, credentials: "omit" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
