@@ -100,6 +100,8 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	// Who acts, for the machine's timeline (operator actions).
+	req.Header.Set(web.ActorHeader, cliActor())
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

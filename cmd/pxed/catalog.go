@@ -37,9 +37,11 @@ type profileView struct {
 // VERB [NAME] [flags], and the API it talks to.
 type catalogCall struct {
 	verb, name string
-	api        *apiClient
-	asJSON     bool
-	out        io.Writer
+	// rest are the words after NAME (hosts profile NAME PROFILE).
+	rest   []string
+	api    *apiClient
+	asJSON bool
+	out    io.Writer
 }
 
 // parseCatalogCall reads VERB [NAME] [flags] of command cmd, the name before
@@ -48,6 +50,12 @@ type catalogCall struct {
 func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(verb string, fs *flag.FlagSet)) (*catalogCall, error) {
 	verb, args := args[0], args[1:]
 	name, args := leadingName(args)
+	// More words before the flags (hosts profile NAME PROFILE --api URL):
+	// flag parsing would stop at the first.
+	var lead []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		lead, args = append(lead, args[0]), args[1:]
+	}
 	fs := flag.NewFlagSet(cmd+" "+verb, flag.ContinueOnError)
 	var af apiFlags
 	af.register(fs)
@@ -56,14 +64,15 @@ func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(v
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	if name == "" && fs.NArg() > 0 {
-		name = fs.Arg(0)
+	rest := append(lead, fs.Args()...)
+	if name == "" && len(rest) > 0 {
+		name, rest = rest[0], rest[1:]
 	}
 	c, err := af.client()
 	if err != nil {
 		return nil, err
 	}
-	return &catalogCall{verb: verb, name: name, api: c, asJSON: *asJSON, out: out}, nil
+	return &catalogCall{verb: verb, name: name, rest: rest, api: c, asJSON: *asJSON, out: out}, nil
 }
 
 // getAndPrint GETs path and prints what comes back: as JSON with --json,
@@ -82,16 +91,23 @@ func getAndPrint[T any](ctx context.Context, call *catalogCall, path string, tex
 // hosts runs `pxed hosts list|show|set|rm|discovered`.
 func hosts(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME or discovered")}
+		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME, discovered, adopt MAC --name N, profile NAME PROFILE, reinstall NAME or wake NAME")}
 	}
 	var edit hostEdit
+	var adopt adoptFlags
 	call, err := parseCatalogCall("hosts", args, stdout, func(verb string, fs *flag.FlagSet) {
-		if verb == "set" {
+		switch verb {
+		case "set":
 			edit.register(fs)
+		case "adopt":
+			adopt.register(fs)
 		}
 	})
 	if err != nil {
 		return err
+	}
+	if isAction(call.verb) {
+		return hostAction(ctx, call, adopt)
 	}
 	if call.name == "" && slices.Contains([]string{"show", "set", "rm"}, call.verb) {
 		return usageError{fmt.Errorf("hosts %s needs a host name", call.verb)}
@@ -108,7 +124,7 @@ func hosts(ctx context.Context, args []string, stdout io.Writer) error {
 	case "discovered":
 		return getAndPrint(ctx, call, "/api/v1/discovered", printDiscovered)
 	}
-	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered)", call.verb)}
+	return usageError{fmt.Errorf("unknown hosts command %q (list, show, set, rm, discovered, adopt, profile, reinstall, wake)", call.verb)}
 }
 
 // hostPath is the API path of the host called name.

@@ -497,6 +497,7 @@ func (s *services) openWeb(context.Context) error {
 	web.RegisterScope(ws, web.ScopeOf(serves.DHCP, serves.TFTP, serves.HTTP, s.shared != nil))
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
+	(&web.Actions{Catalog: s.cat, Events: s.recorder, Waker: &waker{cfg: s.cfg, evlog: s.evlog, log: s.log}}).Register(ws)
 	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)
 }
 

@@ -40,6 +40,8 @@ type Step struct {
 	// Detail is what the event said besides (architecture, why a packet
 	// was ignored, what an installer reported).
 	Detail string
+	// By is who acted, for an operator's action (Event.By).
+	By string
 }
 
 // BootLog is one boot attempt of a machine, from its first DISCOVER.
@@ -102,7 +104,7 @@ func shimProbe(base string) bool {
 // decide nothing.
 func StepOf(e Event) Step {
 	s := Step{Time: e.Time, Kind: e.Kind, Proto: e.Proto, File: e.File, IP: e.IP, Bytes: e.Bytes,
-		Dur: e.Dur, Retransmits: e.Retransmits, Status: StatusOK, Detail: e.Detail}
+		Dur: e.Dur, Retransmits: e.Retransmits, Status: StatusOK, Detail: e.Detail, By: e.By}
 	if o := e.Result(); o.Failed() {
 		s.Status, s.Reason = status(o, e.File), reason(e, o)
 	}

@@ -67,6 +67,8 @@ type StepJSON struct {
 	Status      string    `json:"status"` // ok, miss (an expected lookup), fail
 	Reason      string    `json:"reason,omitempty"`
 	Detail      string    `json:"detail,omitempty"`
+	// By is who acted, for an operator's action.
+	By string `json:"by,omitempty"`
 }
 
 // BootJSON is one boot attempt.
@@ -114,7 +116,7 @@ func (m *Machines) row(s events.Summary) MachineJSON {
 func step(s events.Step) StepJSON {
 	j := StepJSON{Time: s.Time.UTC(), Kind: s.Kind.String(), Proto: s.Proto, File: s.File, Bytes: s.Bytes,
 		DurMS: float64(s.Dur.Microseconds()) / 1000, Retransmits: s.Retransmits, Status: string(s.Status),
-		Reason: s.Reason, Detail: s.Detail}
+		Reason: s.Reason, Detail: s.Detail, By: s.By}
 	if s.IP.IsValid() {
 		j.IP = s.IP.String()
 	}

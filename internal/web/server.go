@@ -78,8 +78,25 @@ func (s *Server) HandleFunc(pattern string, a Access, h func(http.ResponseWriter
 }
 
 func (s *Server) guard(a Access, h http.Handler) http.Handler {
+	// A browser that holds the token (the dashboard keeps it for the
+	// session) must not be made to use it by another site's page: a write
+	// whose Sec-Fetch-Site says cross-site, or whose Origin is not this
+	// server, is refused before the token is looked at. The token is never
+	// a cookie, so a browser does not add it to a foreign request by
+	// itself; this is the second lock. CLI and scripts send neither
+	// header and pass.
+	var cop *http.CrossOriginProtection
+	if a == Write {
+		cop = http.NewCrossOriginProtection()
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		if cop != nil {
+			if err := cop.Check(r); err != nil {
+				Error(w, http.StatusForbidden, "refused: "+err.Error())
+				return
+			}
+		}
 		if !s.allowed(a, r) {
 			if a == Write && len(s.Token) == 0 {
 				Error(w, http.StatusForbidden, "changes are disabled: no API token is configured (web.token_file)")

@@ -104,7 +104,7 @@ async function loadDiscovered() {
   body.replaceChildren(...list.map(m => {
     const tr = el("tr");
     tr.append(el("td", "mono", m.mac), el("td", null, m.arch || ""), el("td", "mono", m.uuid || ""),
-      el("td", null, new Date(m.first_seen).toLocaleString()), el("td", null, ago(m.last_seen)));
+      el("td", null, new Date(m.first_seen).toLocaleString()), el("td", null, ago(m.last_seen)), adoptCell(m));
     return tr;
   }));
   document.getElementById("discovered-count").textContent = list.length ? "(" + list.length + ")" : "";
@@ -129,6 +129,8 @@ function stepText(s) {
     case "ignored": return "DHCP packet not answered";
     case "callback": return "installer called back";
     case "log": return "installer log"; // the line itself is the detail
+    case "adopted": return "adopted as a host";
+    case "action": return "operator: " + (s.proto === "wol" ? "wake" : "action");
     default: return (s.proto === "dhcp" ? "DHCP " : "") + s.kind;
   }
 }
@@ -146,6 +148,7 @@ async function loadTimeline() {
   section.hidden = false;
   document.getElementById("timeline-mac").textContent = m.mac;
   document.getElementById("timeline-host").textContent = m.host || "";
+  showHostActions(m);
   const boots = m.boots.map((b, i) => {
     const div = el("div", "boot" + (b.failure ? " failed" : ""));
     const title = (i === 0 ? "Last boot" : "Earlier boot") + ", " + new Date(b.start).toLocaleString();
@@ -162,6 +165,7 @@ async function loadTimeline() {
       if (s.status === "miss") result += " (expected: config search)";
       if (s.detail && s.status === "ok" && s.kind !== "file") result += " · " + s.detail;
       if (s.retransmits) result += " · " + s.retransmits + " resent";
+      if (s.by) result += " · by " + s.by;
       tr.append(el("td", "mono", ((Date.parse(s.time) - t0) / 1000).toFixed(2)), el("td", "mono", stepText(s)),
         el("td", "result", result), el("td", null, size(s.bytes)), el("td", null, s.dur_ms ? s.dur_ms.toFixed(1) + " ms" : ""));
       t.append(tr);
@@ -215,6 +219,215 @@ async function loadScope() {
   span.textContent = s.note || "";
   span.hidden = !s.note;
 }
+
+// --- actions ---
+// Operator actions (docs/discovery.md, "Acting on machines"): adopt a
+// discovered machine, change a host's profile, reinstall it, wake it. A
+// write carries the API token as a Bearer header. The token is asked once
+// and kept in this tab's sessionStorage, never in a cookie, so a page of
+// another site cannot make the browser send it; pxed refuses cross-origin
+// writes as well.
+
+const tokenKey = "pxed-api-token";
+
+// askToken shows the token dialog and resolves with what was typed.
+function askToken() {
+  return new Promise((resolve, reject) => {
+    const d = document.getElementById("token-dialog");
+    const input = document.getElementById("token-input");
+    const ok = document.getElementById("token-ok");
+    const cancel = document.getElementById("token-cancel");
+    input.value = "";
+    const finish = given => {
+      ok.removeEventListener("click", onOK);
+      cancel.removeEventListener("click", onCancel);
+      input.removeEventListener("keydown", onKey);
+      d.removeEventListener("cancel", onCancel);
+      if (d.open) d.close();
+      const tok = input.value.trim();
+      input.value = "";
+      if (given && tok) resolve(tok); else reject(new Error("no API token given"));
+    };
+    const onOK = () => finish(true);
+    const onCancel = () => finish(false);
+    const onKey = e => { if (e.key === "Enter") { e.preventDefault(); finish(true); } };
+    ok.addEventListener("click", onOK);
+    cancel.addEventListener("click", onCancel);
+    input.addEventListener("keydown", onKey);
+    d.addEventListener("cancel", onCancel);
+    d.showModal();
+    input.focus();
+  });
+}
+
+async function apiToken() {
+  let tok = sessionStorage.getItem(tokenKey);
+  if (!tok) {
+    tok = await askToken();
+    sessionStorage.setItem(tokenKey, tok);
+  }
+  return tok;
+}
+
+// write POSTs body (JSON, if given) to path with the token and answers the
+// decoded reply; an error carries pxed's reason. A refused token is
+// forgotten, so that the next write asks again.
+async function write(path, body) {
+  const headers = { Accept: "application/json", Authorization: "Bearer " + await apiToken(), "X-Pxed-Actor": "dashboard" };
+  // credentials "omit": the Bearer header is the credential; a refused
+  // token then does not make the browser prompt for Basic credentials.
+  const init = { method: "POST", headers, credentials: "omit" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  let data = null;
+  try { data = await r.json(); } catch (e) { /* no body */ }
+  if (r.status === 401) sessionStorage.removeItem(tokenKey);
+  if (!r.ok) throw new Error((data && data.error) || "HTTP " + r.status);
+  return data;
+}
+
+function actionStatus(msg, isError) {
+  const s = document.getElementById("action-status");
+  s.textContent = msg;
+  s.className = "action-status" + (isError ? " error" : "");
+  s.hidden = false;
+  clearTimeout(actionStatus.timer);
+  actionStatus.timer = setTimeout(() => { s.hidden = true; }, 8000);
+}
+
+// act runs f, an action that answers what it did, and says how it went.
+async function act(what, f) {
+  try {
+    actionStatus(await f(), false);
+  } catch (e) {
+    actionStatus(what + ": " + e.message, true);
+  }
+}
+
+let profileNames = [];
+async function loadProfiles() {
+  try {
+    profileNames = (await getJSON("/api/v1/profiles")).map(p => p.name);
+  } catch (e) {
+    profileNames = [];
+  }
+}
+
+function fillProfiles(sel, current) {
+  sel.replaceChildren(...profileNames.map(n => {
+    const o = el("option", null, n);
+    o.value = n;
+    o.selected = n === current;
+    return o;
+  }));
+}
+
+function adoptCell(m) {
+  const b = el("button", "adopt", "Adopt");
+  b.type = "button";
+  b.dataset.mac = m.mac;
+  b.addEventListener("click", () => openAdopt(m.mac));
+  const td = el("td");
+  td.append(b);
+  return td;
+}
+
+let adoptMAC = "";
+async function openAdopt(mac) {
+  adoptMAC = mac;
+  await loadProfiles();
+  document.getElementById("adopt-mac").textContent = mac;
+  document.getElementById("adopt-name").value = "";
+  fillProfiles(document.getElementById("adopt-profile"), "");
+  document.getElementById("adopt-dialog").showModal();
+  document.getElementById("adopt-name").focus();
+}
+
+async function adopt() {
+  const name = document.getElementById("adopt-name").value.trim();
+  const profile = document.getElementById("adopt-profile").value;
+  if (!name) { actionStatus("Adopt: give the machine a host name", true); return; }
+  document.getElementById("adopt-dialog").close();
+  const mac = adoptMAC;
+  await act("Adopt " + mac, async () => {
+    const h = await write("/api/v1/discovered/" + encodeURIComponent(mac) + "/adopt", { name, profile });
+    loadDiscovered();
+    loadMachines().then(() => select(mac)).catch(() => {});
+    return "Adopted " + mac + " as " + h.name + (profile ? ", profile " + profile : "");
+  });
+}
+
+// showHostActions shows the buttons for the machine m of the timeline, when
+// it is a host.
+function showHostActions(m) {
+  const bar = document.getElementById("host-actions");
+  const host = m.known ? m.host : "";
+  bar.hidden = !host;
+  if (bar.dataset.host === host) return; // a refresh: keep what is being chosen
+  bar.dataset.host = host;
+  disarmReinstall();
+  if (host) loadProfiles().then(() => fillProfiles(document.getElementById("act-profile"), m.profile));
+}
+
+function hostPath(verb) {
+  return "/api/v1/hosts/" + encodeURIComponent(document.getElementById("host-actions").dataset.host) + "/" + verb;
+}
+
+// Reinstall asks to be clicked twice: it makes the machine install again.
+let reinstallTimer = null;
+function disarmReinstall() {
+  const b = document.getElementById("act-reinstall");
+  clearTimeout(reinstallTimer);
+  b.classList.remove("confirm");
+  b.textContent = "Reinstall";
+}
+
+async function reinstall() {
+  const b = document.getElementById("act-reinstall");
+  if (!b.classList.contains("confirm")) {
+    b.classList.add("confirm");
+    b.textContent = "Confirm reinstall";
+    reinstallTimer = setTimeout(disarmReinstall, 5000);
+    return;
+  }
+  disarmReinstall();
+  const host = document.getElementById("host-actions").dataset.host;
+  await act("Reinstall " + host, async () => {
+    const r = await write(hostPath("reinstall"));
+    refreshTimeline();
+    return host + " installs again at its next boot" + (r.wake ? "; woken (" + r.wake.sent_to.join(", ") + ")" : "; not woken: " + r.wake_error);
+  });
+}
+
+function initActions() {
+  document.getElementById("adopt-ok").addEventListener("click", adopt);
+  document.getElementById("adopt-name").addEventListener("keydown", e => { if (e.key === "Enter") { e.preventDefault(); adopt(); } });
+  document.getElementById("adopt-cancel").addEventListener("click", () => document.getElementById("adopt-dialog").close());
+  document.getElementById("act-reinstall").addEventListener("click", reinstall);
+  document.getElementById("act-set-profile").addEventListener("click", () => {
+    const profile = document.getElementById("act-profile").value;
+    const host = document.getElementById("host-actions").dataset.host;
+    act("Change profile of " + host, async () => {
+      await write(hostPath("profile"), { profile });
+      loadMachines().catch(() => {});
+      refreshTimeline();
+      return host + " boots " + profile + " from its next boot";
+    });
+  });
+  document.getElementById("act-wake").addEventListener("click", () => {
+    const host = document.getElementById("host-actions").dataset.host;
+    act("Wake " + host, async () => {
+      const w = await write(hostPath("wake"));
+      refreshTimeline();
+      return "Magic packet for " + host + " sent to " + w.sent_to.join(", ");
+    });
+  });
+}
+document.addEventListener("DOMContentLoaded", initActions);
+// --- end of actions ---
 
 document.addEventListener("DOMContentLoaded", () => {
   loadScope().catch(() => {});
