@@ -22,6 +22,7 @@ import (
 	"github.com/pxed/pxed/internal/dhcp6"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/httpboot"
+	"github.com/pxed/pxed/internal/inflight"
 	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/metrics"
@@ -84,6 +85,8 @@ type services struct {
 	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
 	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
+	inflight *inflight.Registry            // file transfers running now, for the dashboard
+	dhcpStat *dhcp.Stats                   // the DHCPv4 server's counts; nil with DHCP off
 	serve    []func(context.Context) error // started once every socket is open
 	closers  []io.Closer                   // closed last opened first when Run ends
 }
@@ -129,6 +132,7 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), Callback: callbackURL(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
+	s.inflight = &inflight.Registry{}
 	s.shared = s.timeline(ctx)
 	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.shared)
 	return nil
@@ -191,6 +195,7 @@ func (s *services) openDHCP(ctx context.Context) error {
 	srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
 		RateLimit: dhcp.RateLimit{PerMAC: s.cfg.DHCP.RatePerMAC, Global: s.cfg.DHCP.RateGlobal}, Workers: s.cfg.DHCP.Workers}
 	s.met.WatchDHCP(srv.Stats())
+	s.dhcpStat = srv.Stats()
 	s.met.WatchPools(poolsOf(s.cfg), alloc.Usage)
 	if err := srv.Listen(s.cfg.Interfaces); err != nil {
 		return err
@@ -336,6 +341,7 @@ func (s *services) openTFTP(context.Context) error {
 		Retries:       t.Retries,
 		SinglePort:    t.SinglePort,
 		OnTransfer:    func(tr tftp.Transfer) { s.recorder.Record(transferEvent("tftp", tr)) },
+		Tracker:       s.inflight,
 	}
 	conns, err := tftp.Listen(t.Address)
 	if err != nil {
@@ -406,7 +412,7 @@ func (s *services) openHTTP(context.Context) error {
 		Dir:    filepath.Join(s.cfg.DataDir, "images"),
 		Logger: s.log,
 	}
-	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder}
+	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder, Tracker: s.inflight}
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
 	}
@@ -491,6 +497,7 @@ func (s *services) openWeb(context.Context) error {
 	web.RegisterScope(ws, web.ScopeOf(serves.DHCP, serves.TFTP, serves.HTTP, s.shared != nil))
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
+	s.viewRoutes(ws)
 	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)
 }
 
