@@ -26,8 +26,9 @@ const progressRate = "24mbit"
 // installer's kernel and initrd over HTTP) boot through a link slowed by
 // a token bucket (tc tbf; the lab kernel has no netem) with the dashboard
 // open: while the initrd is in flight its progress bar shows it part-way
-// (strictly between 0 and 100 %, read from the DOM) and the screenshot of
-// that moment is docs/dashboard-progress.png; once the kernel runs, the
+// (strictly between 0 and 100 %, read from the DOM), the boot's waterfall
+// draws it growing, and the screenshot of that moment is
+// docs/dashboard-progress.png; once the kernel runs, the
 // boot's waterfall has one bar per step of its timeline, the failed ones
 // red; and the reference network's pool is drawn with its 50 addresses.
 func TestDashboardProgress(t *testing.T) {
@@ -56,6 +57,7 @@ func TestDashboardProgress(t *testing.T) {
 	if want := fileSize(t, filepath.Join(root, initrd)); int64(max) != want {
 		t.Errorf("initrd progress bar's whole is %.0f bytes, want the initrd's Content-Length, %d", max, want)
 	}
+	b.waitJS(t, "the initrd growing in the waterfall", fmt.Sprintf(`[...document.querySelectorAll('#timeline .boot:first-child .wf-row.running')].some(r => r.textContent.includes(%q))`, initrd), 10*time.Second)
 	shot := b.screenshot(t, "dashboard-progress.png")
 	if *updateDocs && shot != "" {
 		png, err := os.ReadFile(shot)
@@ -71,6 +73,7 @@ func TestDashboardProgress(t *testing.T) {
 	b.waitJS(t, "the initrd in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#timeline .boot:first-child tr.ok')].some(r => r.cells[1].textContent.includes(%q))`, initrd), 30*time.Second)
 	b.waitJS(t, "no transfer in flight", `document.querySelectorAll('#transfers tbody tr').length === 0`, 30*time.Second)
 	const boot = `document.querySelector('#timeline .boot:first-child')`
+	b.waitJS(t, "the waterfall with nothing running", boot+`.querySelectorAll('.wf-bar.running').length === 0`, 10*time.Second)
 	steps := eval[int](t, b, boot+`.querySelectorAll('table.steps tr[data-status]').length`)
 	bars := eval[int](t, b, boot+`.querySelectorAll('.waterfall .wf-bar').length`)
 	failed := eval[int](t, b, boot+`.querySelectorAll('table.steps tr.fail').length`)

@@ -146,6 +146,7 @@ async function loadTimeline() {
   section.hidden = false;
   document.getElementById("timeline-mac").textContent = m.mac;
   document.getElementById("timeline-host").textContent = m.host || "";
+  lastBoot = m.boots.length ? m.boots[0] : null;
   const boots = m.boots.map((b, i) => {
     const div = el("div", "boot" + (b.failure ? " failed" : ""));
     const title = (i === 0 ? "Last boot" : "Earlier boot") + ", " + new Date(b.start).toLocaleString();
@@ -166,7 +167,7 @@ async function loadTimeline() {
         el("td", "result", result), el("td", null, size(s.bytes)), el("td", null, s.dur_ms ? s.dur_ms.toFixed(1) + " ms" : ""));
       t.append(tr);
     }
-    div.append(waterfall(b), t);
+    div.append(waterfall(b, i === 0 ? runningOf(m.mac) : []), t);
     return div;
   });
   document.getElementById("timeline").replaceChildren(...boots);
@@ -244,14 +245,28 @@ function viewsDiscovered(list) {
 
 function pct(x) { return (Math.max(0, Math.min(1, x)) * 100).toFixed(3) + "%"; }
 
+let lastBoot = null;   // the selected machine's last boot, as last fetched
+let inflightNow = [];  // GET /api/v1/transfers, as last fetched
+
+// runningOf is the transfers in flight to machine mac.
+function runningOf(mac) { return inflightNow.filter(t => t.mac === mac); }
+
 // waterfall draws a boot as a browser's network panel does: one bar per
 // step on a time axis from the boot's first step to its last. A step's
 // time is when it ended; a transfer's bar starts its duration earlier.
-function waterfall(b) {
+// Transfers still running (the last boot's) are drawn up to now, striped;
+// one the timeline already has as a step is not drawn twice.
+function waterfall(b, running) {
   const spans = b.steps.map(s => {
     const end = Date.parse(s.time);
     return { s, start: end - (s.dur_ms || 0), end };
   });
+  for (const t of running || []) {
+    const start = Date.parse(t.started);
+    if (spans.some(x => x.s.file === t.file && x.end >= start)) continue;
+    spans.push({ s: { kind: "file", proto: t.proto, file: t.file, bytes: t.sent, status: "running", reason: "in flight" },
+      start, end: Math.max(start + 1, Date.now()) });
+  }
   const t0 = Math.min(Date.parse(b.start), ...spans.map(x => x.start));
   const t1 = Math.max(t0 + 1, ...spans.map(x => x.end));
   const total = t1 - t0;
@@ -271,7 +286,7 @@ function waterfall(b) {
     const row = el("div", "wf-row " + s.status);
     row.append(el("span", "wf-label mono", stepText(s)));
     const track = el("div", "wf-track");
-    const bar = el("div", "wf-bar " + s.status + (s.dur_ms ? "" : " instant"));
+    const bar = el("div", "wf-bar " + s.status + (s.dur_ms || s.status === "running" ? "" : " instant"));
     bar.dataset.status = s.status;
     bar.style.left = pct((start - t0) / total);
     bar.style.width = pct((end - start) / total);
@@ -322,6 +337,14 @@ async function loadTransfers() {
     tr.append(cell);
     return tr;
   }));
+  // The selected machine's running transfers grow in its last boot's
+  // waterfall, drawn again whenever it has any or just had some.
+  const had = selected && runningOf(selected).length > 0;
+  inflightNow = list;
+  if (selected && lastBoot && (had || runningOf(selected).length)) {
+    const old = document.querySelector("#timeline .boot .waterfall");
+    if (old) old.replaceWith(waterfall(lastBoot, runningOf(selected)));
+  }
   document.getElementById("transfer-count").textContent = list.length ? "(" + list.length + ")" : "";
   document.getElementById("no-transfers").hidden = list.length > 0;
   transfersTimer = setTimeout(loadTransfers, document.hidden ? 10000 : list.length ? 500 : 2000);
