@@ -3,12 +3,24 @@
 package e2e
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/insomniacslk/dhcp/dhcpv4"
+
+	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/inventory"
 )
 
 // updateDocs rewrites the screenshots kept in docs/ (go test -tags e2e
@@ -105,4 +117,146 @@ func fileSize(t *testing.T, path string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestDashboardViews: a machine pxed discovered before, whose discovery
+// boot reported its hardware (the catalog it starts with holds it), boots
+// as a PXE client, fetches pxelinux.0, misses pxelinux.cfg/default, then
+// declines its address (DHCPDECLINE). With the dashboard open on it: its
+// inventory shows every fact reported and the rule that matched; its boot's
+// waterfall has one bar per step, the failed one red; and the pool's bar
+// counts the declined address, listed as held back by that machine.
+func TestDashboardViews(t *testing.T) {
+	requireTools(t, "busybox", "ss", "socat")
+	server, client := newVethLab(t)
+	mac := randomMAC()
+	hw, err := net.ParseMAC(mac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	seedCatalog(t, dataDir, catalog.Machine{
+		MAC: config.MAC{HardwareAddr: hw}, Arch: "efi-x64", FirstSeen: time.Now(), LastSeen: time.Now(), Rule: "rack-a",
+		Inventory: &inventory.Inventory{
+			DMI:         inventory.DMI{Vendor: "QEMU", Product: "Standard PC (Q35 + ICH9, 2009)", Serial: "PXED-VIEWS-0001"},
+			Firmware:    inventory.Firmware{Mode: inventory.ModeUEFI, SecureBoot: true},
+			CPU:         inventory.CPU{Model: "QEMU Virtual CPU version 2.5+", Sockets: 1, Cores: 2, Threads: 2},
+			MemoryBytes: 1536 << 20,
+			Disks: []inventory.Disk{
+				{Name: "vda", SizeBytes: 8 << 30, Serial: "disk-a"},
+				{Name: "vdb", SizeBytes: 16 << 30, Serial: "disk-b", Rotational: true},
+			},
+			NICs: []inventory.NIC{
+				{Name: "eth0", MAC: mac, Driver: "e1000", SpeedMbps: 1000, Booted: true},
+				{Name: "eth1", MAC: "52:54:00:00:00:02", Driver: "virtio_net"},
+			},
+		},
+	})
+	px := startPxed(t, server, pxedOptions{Interface: "srv0", DataDir: dataDir, Edit: func(y string) string {
+		return replaceOnce(y, "tftp:\n", "tftp:\n  timeout: 100ms\n  retries: 2\n")
+	}})
+	l := &dashLab{server: server, client: client, px: px, token: waitWeb(t, server, px)}
+	ip := l.machine(t, mac, "rack-a-01")
+	if !l.fetch(t, "pxelinux.0") {
+		t.Fatal("pxelinux.0 was not served")
+	}
+	if l.fetch(t, "pxelinux.cfg/default") {
+		t.Fatal("pxelinux.cfg/default was served; the test root has none")
+	}
+	decline(t, client, hw, ip)
+
+	b := startBrowser(t, server, l.token)
+	b.navigate(t, dashboardURL+"#"+mac)
+	b.waitJS(t, "the inventory", `!document.getElementById('inventory').hidden`, 30*time.Second)
+	facts := eval[map[string]string](t, b, `Object.fromEntries([...document.querySelectorAll('#inventory dt')].map(d => [d.textContent, d.nextElementSibling.textContent]))`)
+	delete(facts, "Reported")
+	wantFacts := map[string]string{
+		"System":   "QEMU Standard PC (Q35 + ICH9, 2009)",
+		"Serial":   "PXED-VIEWS-0001",
+		"Firmware": "UEFI, Secure Boot on",
+		"CPU":      "QEMU Virtual CPU version 2.5+, 1 socket, 2 cores, 2 threads",
+		"Memory":   "1.5 GiB",
+		"Rule":     "rack-a",
+	}
+	if d := cmp.Diff(wantFacts, facts); d != "" {
+		t.Errorf("inventory facts (-want +got):\n%s", d)
+	}
+	rows := func(table string) []string {
+		return eval[[]string](t, b, `[...document.querySelectorAll('#inventory table.`+table+` tr')].slice(1).map(r => [...r.cells].map(c => c.textContent).join('|'))`)
+	}
+	if d := cmp.Diff([]string{"vda|8 GiB||disk-a|solid state", "vdb|16 GiB||disk-b|rotational"}, rows("inv-disks")); d != "" {
+		t.Errorf("disks (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"eth0|" + mac + "|e1000|1000 Mb/s|booted", "eth1|52:54:00:00:00:02|virtio_net||"}, rows("inv-nics")); d != "" {
+		t.Errorf("NICs (-want +got):\n%s", d)
+	}
+
+	const boot = `document.querySelector('#timeline .boot:first-child')`
+	b.waitJS(t, "the failed step", boot+` !== null && `+boot+`.querySelectorAll('table.steps tr.fail').length > 0`, 30*time.Second)
+	steps := eval[int](t, b, boot+`.querySelectorAll('table.steps tr[data-status]').length`)
+	bars := eval[int](t, b, boot+`.querySelectorAll('.waterfall .wf-bar').length`)
+	red := eval[[]string](t, b, `[...`+boot+`.querySelectorAll('.waterfall .wf-row.fail')].map(r => r.querySelector('.wf-label').textContent + ' ' + getComputedStyle(r.querySelector('.wf-bar')).backgroundColor)`)
+	t.Logf("last boot: %d steps, %d bars, red: %q", steps, bars, red)
+	if bars != steps {
+		t.Errorf("waterfall has %d bars for %d steps, want one per step", bars, steps)
+	}
+	if d := cmp.Diff([]string{"TFTP pxelinux.cfg/default rgb(185, 28, 28)"}, red); d != "" {
+		t.Errorf("red waterfall bars (-want +got):\n%s", d)
+	}
+
+	pool := `document.querySelector('#pools .pool[data-first="192.168.1.150"]')`
+	b.waitJS(t, "the declined address held back", pool+` !== null && `+pool+`.textContent.includes('held back after a DECLINE')`, 30*time.Second)
+	text := eval[string](t, b, pool+`.querySelector('.pool-text').textContent`)
+	if want := "1 of 50 in use (2 %) · 1 held back after a DECLINE · 1 declined in all"; text != want {
+		t.Errorf("pool reads %q, want %q", text, want)
+	}
+	squatters := eval[[]string](t, b, `[...`+pool+`.querySelectorAll('.squatters li')].map(l => l.textContent)`)
+	if len(squatters) != 1 || !strings.HasPrefix(squatters[0], ip.String()+" declined by "+mac+", held until ") {
+		t.Errorf("squatters listed: %q, want %s declined by %s", squatters, ip, mac)
+	}
+	if w := eval[float64](t, b, pool+`.querySelector('.pool-squat').getBoundingClientRect().width`); w <= 0 {
+		t.Errorf("the squatter's part of the pool bar is %v px wide", w)
+	}
+	if n := b.Dialogs.Load(); n != 0 {
+		t.Errorf("%d script dialogs opened", n)
+	}
+	b.screenshot(t, "dashboard-views.png")
+}
+
+// seedCatalog writes the catalog pxed finds in dataDir when it starts:
+// machines discovered before.
+func seedCatalog(t *testing.T, dataDir string, ms ...catalog.Machine) {
+	t.Helper()
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(catalog.State{Machines: ms})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, catalog.FileName), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// decline sends, from the client namespace, the DHCPDECLINE of the client
+// with hardware address hw for ip (RFC 2131 §4.4.4: requested address
+// option 50, server identifier option 54, no ciaddr), to the server.
+func decline(t *testing.T, ns *Namespace, hw net.HardwareAddr, ip netip.Addr) {
+	t.Helper()
+	m, err := dhcpv4.New(dhcpv4.WithMessageType(dhcpv4.MessageTypeDecline), dhcpv4.WithHwAddr(hw),
+		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(ip.AsSlice())),
+		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.ParseIP("192.168.1.21"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "decline")
+	if err := os.WriteFile(file, m.ToBytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if out, err := ns.command(ctx, "socat", "-u", "OPEN:"+file, "UDP4-DATAGRAM:192.168.1.21:67,sourceport=68").CombinedOutput(); err != nil {
+		t.Fatalf("sending DHCPDECLINE: %v: %s", err, out)
+	}
 }
