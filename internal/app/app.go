@@ -23,6 +23,7 @@ import (
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/hook"
 	"github.com/pxed/pxed/internal/httpboot"
+	"github.com/pxed/pxed/internal/inflight"
 	"github.com/pxed/pxed/internal/ipmap"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/metrics"
@@ -86,6 +87,8 @@ type services struct {
 	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
 	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
+	inflight *inflight.Registry            // file transfers running now, for the dashboard
+	dhcpStat *dhcp.Stats                   // the DHCPv4 server's counts; nil with DHCP off
 	serve    []func(context.Context) error // started once every socket is open
 	closers  []io.Closer                   // closed last opened first when Run ends
 }
@@ -130,6 +133,7 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
+	s.inflight = &inflight.Registry{}
 	s.shared = s.timeline(ctx)
 	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.openHooks(), s.shared)
 	// Run, from here on, tells the recorder of each machine discovered.
@@ -196,6 +200,7 @@ func (s *services) openDHCP(ctx context.Context) error {
 	srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
 		RateLimit: dhcp.RateLimit{PerMAC: s.cfg.DHCP.RatePerMAC, Global: s.cfg.DHCP.RateGlobal}, Workers: s.cfg.DHCP.Workers}
 	s.met.WatchDHCP(srv.Stats())
+	s.dhcpStat = srv.Stats()
 	s.met.WatchPools(poolsOf(s.cfg), alloc.Usage)
 	if err := srv.Listen(s.cfg.Interfaces); err != nil {
 		return err
@@ -341,6 +346,7 @@ func (s *services) openTFTP(context.Context) error {
 		Retries:       t.Retries,
 		SinglePort:    t.SinglePort,
 		OnTransfer:    func(tr tftp.Transfer) { s.recorder.Record(transferEvent("tftp", tr)) },
+		Tracker:       s.inflight,
 	}
 	conns, err := tftp.Listen(t.Address)
 	if err != nil {
@@ -411,7 +417,7 @@ func (s *services) openHTTP(context.Context) error {
 		Dir:    filepath.Join(s.cfg.DataDir, "images"),
 		Logger: s.log,
 	}
-	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder}
+	hs := &httpboot.Server{Files: images, Logger: s.log, Events: s.recorder, Tracker: s.inflight}
 	if config.On(s.cfg.Web.Enabled) {
 		hs.Callback = web.InstallCallback(s.cat, s.recorder)
 		hs.Agents = web.Agents(s.cat, s.recorder)
@@ -498,6 +504,7 @@ func (s *services) openWeb(context.Context) error {
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
 	web.CatalogRoutes(ws, s.cat, s.recorder)
 	(&web.Actions{Catalog: s.cat, Events: s.recorder, Waker: &waker{cfg: s.cfg, evlog: s.evlog, log: s.log}}).Register(ws)
+	s.viewRoutes(ws)
 	return s.listenTCP("web", s.cfg.Web.Address, ws.Serve, "public_read", s.cfg.Web.PublicRead)
 }
 

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -59,6 +60,19 @@ type Server struct {
 	// certificate hangs up without a word on the wire, so this is the only
 	// place the reason can be seen.
 	TLS *tls.Config
+
+	// Tracker, if set, follows each GET of a file while its body is sent
+	// (the dashboard's progress bars).
+	Tracker Tracker
+}
+
+// Tracker follows transfers while they run. Begin is called as a file's
+// response starts, with the Content-Length the client was told (the
+// range's, for a Range request); sent is then called with the body bytes
+// written so far after each write, and end once when the response is done.
+// sent is called on every write, so it must be cheap.
+type Tracker interface {
+	Begin(proto, file string, client netip.AddrPort, size int64) (sent func(bytes int64), end func())
 }
 
 // agentPrefix is where Agents' routes live (web.AgentPrefix).
@@ -140,6 +154,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", t.ContentType())
 	}
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
+	if s.Tracker != nil && r.Method == http.MethodGet {
+		cw.begin = func(size int64) (func(int64), func()) { return s.Tracker.Begin(proto, name, remote, size) }
+		defer cw.end()
+	}
 	// ServeContent handles Range, If-Modified-Since and HEAD, and sets
 	// Content-Length; the zero modification time leaves Last-Modified out.
 	http.ServeContent(cw, r, name, time.Time{}, io.NewSectionReader(f, 0, f.Size()))
@@ -180,13 +198,36 @@ type countingWriter struct {
 	rc    *http.ResponseController
 	stall time.Duration
 	n     int64
+
+	// begin, when set, starts tracking the body at its first write, once
+	// ServeContent has set Content-Length; sent and done are what it gave.
+	begin func(size int64) (sent func(int64), done func())
+	sent  func(int64)
+	done  func()
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
+	if c.begin != nil && c.sent == nil {
+		size, err := strconv.ParseInt(c.Header().Get("Content-Length"), 10, 64)
+		if err != nil {
+			size = -1
+		}
+		c.sent, c.done = c.begin(size)
+	}
 	_ = c.rc.SetWriteDeadline(time.Now().Add(c.stall))
 	n, err := c.ResponseWriter.Write(p)
 	c.n += int64(n)
+	if c.sent != nil {
+		c.sent(c.n)
+	}
 	return n, err
+}
+
+// end ends the tracking of the body, if it began.
+func (c *countingWriter) end() {
+	if c.done != nil {
+		c.done()
+	}
 }
 
 // Serve serves on an open listener until ctx ends.

@@ -35,10 +35,14 @@ type link interface {
 // ignored as malformed.
 const maxInbound = 516
 
-// run drives a sender over its link until the transfer ends.
-func run(ctx context.Context, lk link, snd *sender) error {
+// run drives a sender over its link until the transfer ends, telling
+// progress (if set) the bytes sent after each packet from the client.
+func run(ctx context.Context, lk link, snd *sender, progress func(sent int64)) error {
 	if err := snd.start(time.Now()); err != nil {
 		return err
+	}
+	if progress == nil {
+		progress = func(int64) {}
 	}
 	for {
 		b, err := lk.recv(ctx, snd.deadline)
@@ -55,6 +59,7 @@ func run(ctx context.Context, lk link, snd *sender) error {
 			return err
 		}
 		done, err := snd.receive(b, time.Now())
+		progress(snd.bytes)
 		if done || err != nil {
 			return err
 		}

@@ -77,10 +77,23 @@ type Server struct {
 	// §4 asks for a new server TID per transfer; clients accept port 69 as
 	// the TID, and a client must then use a distinct port per transfer.
 	SinglePort bool
+	// Tracker, if set, follows each transfer while it runs (the
+	// dashboard's progress bars).
+	Tracker Tracker
 
 	once     sync.Once
 	sem      chan struct{}
 	blocking chan struct{} // slots for transfers read with blocking calls; see openLink
+}
+
+// Tracker follows transfers while they run. Begin is called once a file is
+// open, with the size the client is sent (its tsize; -1 for netascii, whose
+// size is not known ahead); sent is then called with the payload bytes
+// sent so far as the client acknowledges blocks, and end once when the
+// transfer ends. sent is called from the transfer's goroutine on every
+// acknowledgement, so it must be cheap.
+type Tracker interface {
+	Begin(proto, file string, client netip.AddrPort, size int64) (sent func(bytes int64), end func())
 }
 
 // Transfer describes one finished transfer, for logs, events and metrics.
@@ -447,7 +460,13 @@ func (s *Server) serveRead(ctx context.Context, l *listener, in inbound, p packe
 
 	snd := newSender(out, f, mode == "netascii", neg,
 		orDefault(s.Timeout, DefaultTimeout), orDefault(s.Retries, DefaultRetries))
-	tr.Err = run(ctx, out, snd)
+	var progress func(int64)
+	if s.Tracker != nil {
+		sent, end := s.Tracker.Begin("tftp", p.Filename, in.src, lim.size)
+		defer end()
+		progress = sent
+	}
+	tr.Err = run(ctx, out, snd, progress)
 	tr.Bytes, tr.Retransmits, tr.Acked = snd.bytes, snd.resent, snd.acked
 }
 

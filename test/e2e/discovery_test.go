@@ -42,8 +42,8 @@ discovery:
 	}
 }
 
-// apiGet GETs path from pxed's API inside ns with the API token.
-func apiGet(t *testing.T, ns *Namespace, px *Pxed, path string) ([]byte, error) {
+// apiFetch GETs path from pxed's API inside ns with the API token.
+func apiFetch(t *testing.T, ns *Namespace, px *Pxed, path string) ([]byte, error) {
 	t.Helper()
 	tok, err := os.ReadFile(filepath.Join(px.dataDir, "api-token"))
 	if err != nil {
@@ -109,7 +109,7 @@ func TestDiscovery(t *testing.T) {
 			var m catalog.Machine
 			ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
 			err := waitFor(ctx, time.Second, func() (bool, error) {
-				b, err := apiGet(t, ns, px, "/api/v1/inventory/"+tc.mac)
+				b, err := apiFetch(t, ns, px, "/api/v1/inventory/"+tc.mac)
 				if err != nil {
 					return false, nil // not reported yet
 				}
@@ -152,7 +152,7 @@ func TestDiscovery(t *testing.T) {
 			if m.Rule != "lab-by-serial" || m.Host != name {
 				t.Errorf("machine record: rule %q host %q, want lab-by-serial adopting it as %s", m.Rule, m.Host, name)
 			}
-			b, err := apiGet(t, ns, px, "/api/v1/hosts/"+name)
+			b, err := apiFetch(t, ns, px, "/api/v1/hosts/"+name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func TestDiscovery(t *testing.T) {
 			}
 			// The timeline holds the discovery, the inventory and the
 			// adoption.
-			b, err = apiGet(t, ns, px, "/api/v1/machines/"+tc.mac)
+			b, err = apiFetch(t, ns, px, "/api/v1/machines/"+tc.mac)
 			if err != nil {
 				t.Fatal(err)
 			}

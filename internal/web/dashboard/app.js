@@ -100,6 +100,7 @@ async function loadDiscovered() {
     document.getElementById("discovered-section").hidden = true; // no catalog
     return;
   }
+  viewsDiscovered(list);
   const body = document.querySelector("#discovered tbody");
   body.replaceChildren(...list.map(m => {
     const tr = el("tr");
@@ -149,6 +150,7 @@ async function loadTimeline() {
   document.getElementById("timeline-mac").textContent = m.mac;
   document.getElementById("timeline-host").textContent = m.host || "";
   showHostActions(m);
+  lastBoot = m.boots.length ? m.boots[0] : null;
   const boots = m.boots.map((b, i) => {
     const div = el("div", "boot" + (b.failure ? " failed" : ""));
     const title = (i === 0 ? "Last boot" : "Earlier boot") + ", " + new Date(b.start).toLocaleString();
@@ -170,10 +172,11 @@ async function loadTimeline() {
         el("td", "result", result), el("td", null, size(s.bytes)), el("td", null, s.dur_ms ? s.dur_ms.toFixed(1) + " ms" : ""));
       t.append(tr);
     }
-    div.append(t);
+    div.append(waterfall(b, i === 0 ? runningOf(m.mac) : []), t);
     return div;
   });
   document.getElementById("timeline").replaceChildren(...boots);
+  renderInventory(m.mac);
 }
 
 function select(mac) {
@@ -203,6 +206,7 @@ function follow() {
   es.onerror = () => { live.textContent = "reconnecting…"; live.className = "live off"; };
   es.addEventListener("step", ev => {
     const msg = JSON.parse(ev.data);
+    viewsStep(msg.step);
     machines.set(msg.machine.mac, msg.machine);
     refreshMachines();
     if (msg.machine.mac === selected) refreshTimeline();
@@ -438,3 +442,249 @@ document.addEventListener("DOMContentLoaded", () => {
   follow();
   setInterval(renderMachines, 10000); // keeps "last seen" true
 });
+
+// --- views ---
+// The boot waterfall, transfers in flight, pool use and the machine's
+// inventory (issue 19 item 7). Text from the network goes in as
+// textContent; positions are set through the CSSOM (el.style), which the
+// page's Content-Security-Policy allows where style attributes are not.
+
+const discoveredByMAC = new Map(); // MAC → catalog.Machine (GET /api/v1/discovered)
+
+function viewsDiscovered(list) {
+  discoveredByMAC.clear();
+  for (const m of list) discoveredByMAC.set(m.mac, m);
+  if (selected) renderInventory(selected);
+}
+
+function pct(x) { return (Math.max(0, Math.min(1, x)) * 100).toFixed(3) + "%"; }
+
+let lastBoot = null;   // the selected machine's last boot, as last fetched
+let inflightNow = [];  // GET /api/v1/transfers, as last fetched
+
+// runningOf is the transfers in flight to machine mac.
+function runningOf(mac) { return inflightNow.filter(t => t.mac === mac); }
+
+// waterfall draws a boot as a browser's network panel does: one bar per
+// step on a time axis from the boot's first step to its last. A step's
+// time is when it ended; a transfer's bar starts its duration earlier.
+// Transfers still running (the last boot's) are drawn up to now, striped;
+// one the timeline already has as a step is not drawn twice.
+function waterfall(b, running) {
+  const spans = b.steps.map(s => {
+    const end = Date.parse(s.time);
+    return { s, start: end - (s.dur_ms || 0), end };
+  });
+  for (const t of running || []) {
+    const start = Date.parse(t.started);
+    if (spans.some(x => x.s.file === t.file && x.end >= start)) continue;
+    spans.push({ s: { kind: "file", proto: t.proto, file: t.file, bytes: t.sent, status: "running", reason: "in flight" },
+      start, end: Math.max(start + 1, Date.now()) });
+  }
+  const t0 = Math.min(Date.parse(b.start), ...spans.map(x => x.start));
+  const t1 = Math.max(t0 + 1, ...spans.map(x => x.end));
+  const total = t1 - t0;
+  const wf = el("div", "waterfall");
+  wf.setAttribute("role", "img");
+  wf.setAttribute("aria-label", "boot waterfall, " + (total / 1000).toFixed(2) + " s");
+  const axis = el("div", "wf-axis");
+  for (let i = 0; i <= 4; i++) {
+    const tick = el("span", "wf-tick", ((total * i / 4) / 1000).toFixed(2) + " s");
+    tick.style.left = pct(i / 4);
+    axis.append(tick);
+  }
+  const head = el("div", "wf-row wf-head");
+  head.append(el("span", "wf-label", "step"), axis);
+  wf.append(head);
+  for (const { s, start, end } of spans) {
+    const row = el("div", "wf-row " + s.status);
+    row.append(el("span", "wf-label mono", stepText(s)));
+    const track = el("div", "wf-track");
+    const bar = el("div", "wf-bar " + s.status + (s.dur_ms || s.status === "running" ? "" : " instant"));
+    bar.dataset.status = s.status;
+    bar.style.left = pct((start - t0) / total);
+    bar.style.width = pct((end - start) / total);
+    bar.title = stepText(s) + ": " + (s.status === "ok" ? "ok" : s.reason || s.status) +
+      (s.dur_ms ? ", " + s.dur_ms.toFixed(1) + " ms" : "") + (s.bytes ? ", " + size(s.bytes) : "");
+    track.append(bar);
+    row.append(track);
+    wf.append(row);
+  }
+  return wf;
+}
+
+// Transfers in flight: a progress bar each, bytes sent of the size the
+// client was told. Polled while the page is visible: faster while any
+// runs.
+let transfersTimer = null;
+
+async function loadTransfers() {
+  clearTimeout(transfersTimer);
+  let list = [];
+  try {
+    list = (await getJSON("/api/v1/transfers")).transfers || [];
+  } catch (e) {
+    document.getElementById("transfers-section").hidden = true;
+    return;
+  }
+  document.getElementById("transfers-section").hidden = false;
+  const body = document.querySelector("#transfers tbody");
+  body.replaceChildren(...list.map(t => {
+    const tr = el("tr");
+    tr.dataset.file = t.file;
+    tr.dataset.mac = t.mac || "";
+    const who = machines.get(t.mac);
+    tr.append(el("td", "mono", t.mac || t.ip), el("td", null, who && who.host ? who.host : ""),
+      el("td", null, t.proto.toUpperCase()), el("td", "mono", t.file));
+    const cell = el("td", "progress");
+    const bar = el("progress");
+    const secs = Math.max(0.001, (Date.now() - Date.parse(t.started)) / 1000);
+    const rate = size(Math.round(t.sent / secs));
+    if (t.size > 0) {
+      bar.max = t.size;
+      bar.value = Math.min(t.sent, t.size);
+      cell.append(bar, el("span", "muted", " " + Math.floor(100 * t.sent / t.size) + " % · " +
+        (size(t.sent) || "0 B") + " of " + size(t.size) + (rate ? " · " + rate + "/s" : "")));
+    } else {
+      cell.append(bar, el("span", "muted", " " + (size(t.sent) || "0 B") + " (size not told)")); // indeterminate
+    }
+    tr.append(cell);
+    return tr;
+  }));
+  // The selected machine's running transfers grow in its last boot's
+  // waterfall, drawn again whenever it has any or just had some.
+  const had = selected && runningOf(selected).length > 0;
+  inflightNow = list;
+  if (selected && lastBoot && (had || runningOf(selected).length)) {
+    const old = document.querySelector("#timeline .boot .waterfall");
+    if (old) old.replaceWith(waterfall(lastBoot, runningOf(selected)));
+  }
+  document.getElementById("transfer-count").textContent = list.length ? "(" + list.length + ")" : "";
+  document.getElementById("no-transfers").hidden = list.length > 0;
+  transfersTimer = setTimeout(loadTransfers, document.hidden ? 10000 : list.length ? 500 : 2000);
+}
+
+// Pools: each pool's use as a bar, with the addresses held back after a
+// DECLINE (squatters) marked and listed.
+async function loadPools() {
+  let p;
+  try {
+    p = await getJSON("/api/v1/pools");
+  } catch (e) {
+    document.getElementById("pools-section").hidden = true; // DHCP off
+    return;
+  }
+  document.getElementById("pools-section").hidden = false;
+  const totals = [];
+  if (p.declines) totals.push(p.declines + " DECLINE" + (p.declines === 1 ? "" : "s") + " received");
+  if (p.conflicts) totals.push(p.conflicts + " store conflict" + (p.conflicts === 1 ? "" : "s"));
+  document.getElementById("pool-totals").textContent = totals.join(" · ");
+  const list = document.getElementById("pools");
+  list.replaceChildren(...p.pools.map(pl => {
+    const div = el("div", "pool");
+    div.dataset.first = pl.first;
+    const total = pl.in_use + pl.free;
+    const squat = pl.squatters.length;
+    div.append(el("div", "pool-name mono", pl.first + " – " + pl.last), el("span", "muted", " " + pl.subnet));
+    const bar = el("div", "pool-bar");
+    bar.setAttribute("role", "meter");
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", String(total));
+    bar.setAttribute("aria-valuenow", String(pl.in_use));
+    const used = el("div", "pool-used");
+    used.style.width = pct(total ? (pl.in_use - squat) / total : 0);
+    const held = el("div", "pool-squat");
+    held.style.width = pct(total ? squat / total : 0);
+    bar.append(used, held);
+    div.append(bar);
+    let text = pl.in_use + " of " + total + " in use (" + (total ? Math.round(100 * pl.in_use / total) : 0) + " %)";
+    if (squat) text += " · " + squat + " held back after a DECLINE";
+    if (pl.declines) text += " · " + pl.declines + " declined in all";
+    div.append(el("div", "pool-text", text));
+    if (squat) {
+      const ul = el("ul", "squatters");
+      for (const s of pl.squatters) {
+        const li = el("li", "mono", s.ip + (s.mac ? " declined by " + s.mac : "") + ", held until " + new Date(s.until).toLocaleString());
+        ul.append(li);
+      }
+      div.append(ul);
+    }
+    return div;
+  }));
+  document.getElementById("no-pools").hidden = p.pools.length > 0;
+}
+
+const refreshPools = later(loadPools, 1000);
+
+function viewsStep(step) {
+  if (step.kind === "ACK" || step.kind === "BOOTREPLY" || step.kind === "DECLINE" || step.kind === "NAK" || step.kind === "RELEASE") refreshPools();
+  // A transfer may have started since the last look.
+  if (step.kind === "ACK" || step.kind === "file" || step.kind === "file failed") loadTransfers();
+}
+
+function fmtBytes(n) {
+  if (!n) return "";
+  const gib = n / 1073741824;
+  return gib >= 1 ? (Number.isInteger(gib) ? gib : gib.toFixed(1)) + " GiB" : Math.round(n / 1048576) + " MiB";
+}
+
+// renderInventory shows what a machine's discovery boot reported of its
+// hardware, and the rule that matched it, when the catalog has it.
+function renderInventory(mac) {
+  const box = document.getElementById("inventory");
+  const m = discoveredByMAC.get(mac);
+  const inv = m && m.inventory;
+  if (!inv) { box.hidden = true; box.replaceChildren(); return; }
+  box.hidden = false;
+  const dl = el("dl", "facts");
+  const fact = (k, v) => { if (v !== undefined && v !== null && v !== "") dl.append(el("dt", null, k), el("dd", null, v)); };
+  const d = inv.dmi || {};
+  fact("System", [d.vendor, d.product].filter(Boolean).join(" "));
+  fact("Serial", d.serial);
+  fact("UUID", d.uuid);
+  const fw = inv.firmware || {};
+  fact("Firmware", (fw.mode || "").toUpperCase() + (fw.mode === "uefi" ? ", Secure Boot " + (fw.secure_boot ? "on" : "off") : ""));
+  const c = inv.cpu || {};
+  fact("CPU", [c.model, c.sockets ? c.sockets + " socket" + (c.sockets > 1 ? "s" : "") : "", c.cores ? c.cores + " cores" : "",
+    c.threads ? c.threads + " threads" : ""].filter(Boolean).join(", "));
+  fact("Memory", fmtBytes(inv.memory_bytes));
+  fact("Rule", m.rule || "none matched (adopt by hand)");
+  if (inv.collected) fact("Reported", new Date(inv.collected).toLocaleString());
+  const h = el("h3", null, "Inventory");
+  const parts = [h, dl];
+  if (inv.disks && inv.disks.length) {
+    const t = el("table", "inv-disks");
+    const head = el("tr");
+    for (const x of ["disk", "size", "model", "serial", "kind"]) head.append(el("th", null, x));
+    t.append(head);
+    for (const k of inv.disks) {
+      const tr = el("tr");
+      tr.append(el("td", "mono", k.name), el("td", null, fmtBytes(k.size_bytes)), el("td", null, k.model || ""),
+        el("td", "mono", k.serial || ""), el("td", null, k.rotational ? "rotational" : "solid state"));
+      t.append(tr);
+    }
+    parts.push(t);
+  }
+  if (inv.nics && inv.nics.length) {
+    const t = el("table", "inv-nics");
+    const head = el("tr");
+    for (const x of ["NIC", "MAC", "driver", "link", ""]) head.append(el("th", null, x));
+    t.append(head);
+    for (const n of inv.nics) {
+      const tr = el("tr");
+      tr.append(el("td", "mono", n.name), el("td", "mono", n.mac), el("td", null, n.driver || ""),
+        el("td", null, n.speed_mbps ? n.speed_mbps + " Mb/s" : ""), el("td", null, n.booted ? "booted" : ""));
+      t.append(tr);
+    }
+    parts.push(t);
+  }
+  box.replaceChildren(...parts);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  loadTransfers();
+  loadPools();
+  setInterval(loadPools, 15000); // holds end by themselves
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) loadTransfers(); });
+});
+// --- end views ---
