@@ -14,6 +14,7 @@ import (
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/inventory"
+	"github.com/pxed/pxed/internal/pxe"
 	"github.com/pxed/pxed/internal/web"
 )
 
@@ -103,7 +104,7 @@ hosts:
 	if code != 0 || out != "host station-02: 00:18:e7:42:85:21, profile rescue, netboot once\n" {
 		t.Fatalf("hosts set: %d %q %q", code, out, errs)
 	}
-	if d := cat.Snapshot().Resolve([]byte{0, 0x18, 0xe7, 0x42, 0x85, 0x21}, nil, netipLAN()); d.Profile == nil || d.Profile.Name != "rescue" || d.Host.IP.String() != "192.168.1.102" {
+	if d := cat.Snapshot().Resolve([]byte{0, 0x18, 0xe7, 0x42, 0x85, 0x21}, pxe.Client{}, netipLAN()); d.Profile == nil || d.Profile.Name != "rescue" || d.Host.IP.String() != "192.168.1.102" {
 		t.Errorf("after hosts set: %+v", d)
 	}
 	code, out, _ = cli("hosts", "list")

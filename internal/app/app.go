@@ -328,6 +328,14 @@ func (s *services) openTFTP(context.Context) error {
 	// (pxelinux.cfg/01-<mac> of machines with a profile), then the files
 	// of the root; HTTP serves the same.
 	s.files = bootfs.Chain(s.rootImages(), s.profiles, root)
+	disc, err := s.discoveryFiles()
+	if err != nil {
+		return err
+	}
+	if disc != nil {
+		// The discovery kernel and initramfs, before the root's files.
+		s.files = bootfs.Chain(disc, s.files)
+	}
 	if s.pg != nil {
 		// Before any file, learn who asks from the shared leases, so that
 		// the transfer's events name a machine another instance gave its
@@ -678,7 +686,7 @@ func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, lo
 		}
 		st = f
 	}
-	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
+	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key, Adopt: catalog.RuleAdopter(&cfg.Discovery, log)})
 }
 
 // callbackURL gives the install callback URL of a host at the address the

@@ -30,7 +30,7 @@ func hookFacts(cat *catalog.Catalog) func(events.Event) hook.Facts {
 			return f
 		}
 		snap := cat.Snapshot()
-		d := snap.Resolve(e.MAC, e.Client.UUID, e.IP)
+		d := snap.Resolve(e.MAC, e.Client, e.IP)
 		if d.Host != nil {
 			f.Host = d.Host.Name
 		}

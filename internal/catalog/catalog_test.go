@@ -137,7 +137,7 @@ func TestResolve(t *testing.T) {
 	snap := c.Snapshot()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := snap.Resolve(mac(tt.mac), tt.uuid, tt.link)
+			d := snap.Resolve(mac(tt.mac), pxe.Client{UUID: tt.uuid}, tt.link)
 			host := ""
 			if d.Host != nil {
 				host = d.Host.Name
@@ -168,7 +168,7 @@ func TestInstallOnceAcrossRestart(t *testing.T) {
 	ctx := context.Background()
 	m := mac("00:18:e7:42:85:21")
 	profile := func(c *catalog.Catalog) string {
-		return c.Snapshot().Resolve(m, nil, netip.MustParseAddr("192.168.1.21")).Profile.Name
+		return c.Snapshot().Resolve(m, pxe.Client{}, netip.MustParseAddr("192.168.1.21")).Profile.Name
 	}
 	c := open(t, dir, now)
 	if got := profile(c); got != "debian-installer" {
@@ -215,7 +215,7 @@ func TestOverlay(t *testing.T) {
 	if err := c.PutHost(ctx, over); err != nil {
 		t.Fatal(err)
 	}
-	d := c.Snapshot().Resolve(m, nil, lan)
+	d := c.Snapshot().Resolve(m, pxe.Client{}, lan)
 	if d.Profile.Name != "rescue" || d.Host.Source != catalog.FromAPI || d.Host.IP.Addr != over.IP.Addr {
 		t.Fatalf("after override: %s from %s ip %s", d.Profile.Name, d.Host.Source, d.Host.IP)
 	}
@@ -225,7 +225,7 @@ func TestOverlay(t *testing.T) {
 	if err := c.DeleteHost(ctx, "station-01"); err != nil {
 		t.Fatal(err)
 	}
-	d = c.Snapshot().Resolve(m, nil, lan)
+	d = c.Snapshot().Resolve(m, pxe.Client{}, lan)
 	if d.Profile.Name != "debian-installer" || d.Host.Source != catalog.FromConfig {
 		t.Fatalf("after deleting the override: %s from %s", d.Profile.Name, d.Host.Source)
 	}
@@ -241,11 +241,11 @@ func TestOverlay(t *testing.T) {
 	if err := c.PutHost(ctx, nh); err != nil {
 		t.Fatal(err)
 	}
-	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, nil, lan); d.Profile == nil || d.Profile.Name != "memtest" {
+	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, pxe.Client{}, lan); d.Profile == nil || d.Profile.Name != "memtest" {
 		t.Fatalf("new host: %+v", d)
 	}
 	c = open(t, dir, time.Now)
-	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, nil, lan); d.Profile == nil || d.Profile.Name != "memtest" {
+	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, pxe.Client{}, lan); d.Profile == nil || d.Profile.Name != "memtest" {
 		t.Fatalf("new host after restart: %+v", d)
 	}
 	// An API host deleted after its install callback: a new host of that
@@ -263,7 +263,7 @@ func TestOverlay(t *testing.T) {
 	if err := c.PutHost(ctx, nh); err != nil {
 		t.Fatal(err)
 	}
-	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, nil, lan); d.Profile.Name != "memtest" || !d.Host.Installed.IsZero() {
+	if d := c.Snapshot().Resolve(nh.MAC.HardwareAddr, pxe.Client{}, lan); d.Profile.Name != "memtest" || !d.Host.Installed.IsZero() {
 		t.Fatalf("re-created lab-9 boots %s (installed %v), want memtest, not installed", d.Profile.Name, d.Host.Installed)
 	}
 	// The profile is in use: deleting it would leave lab-9 pointing nowhere.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/inventory"
+	"github.com/pxed/pxed/internal/pxe"
+	"github.com/pxed/pxed/internal/rules"
 )
 
 // Where the discovery boot's kernel and initramfs are served, over TFTP
@@ -38,37 +40,18 @@ func discoveryProfile(d config.Discovery) *Profile {
 	}, Source: BuiltIn}
 }
 
-// discovers reports whether a machine without a host entry gets the
-// discovery boot: with discovery.boot all, every one; with rules, one
-// that some rule could match by what DHCP tells of it (its MAC: a rule
-// naming no MAC could match any machine, and the rest of the rule is
-// checked once the inventory is in).
-func (s *Snapshot) discovers(mac net.HardwareAddr) bool {
+// discovers reports whether the unknown machine mac, as its DHCP request
+// classified it (c), is sent to the discovery boot: every one under
+// discovery.boot "all"; under "rules", one that a rule could take by its
+// DHCP facts (MAC, architecture), including a rule that must first see
+// its inventory.
+func (s *Snapshot) discovers(mac net.HardwareAddr, c pxe.Client) bool {
 	switch s.base.Discovery.Boot {
 	case config.DiscoveryAll:
 		return true
 	case config.DiscoveryRules:
-		for _, r := range s.base.Discovery.Rules {
-			if macMatches(r.Match.MAC, mac) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// macMatches reports whether mac is one of list (addresses or prefixes,
-// as RuleMatch.MAC has them); an empty list matches every address.
-func macMatches(list []string, mac net.HardwareAddr) bool {
-	if len(list) == 0 {
-		return true
-	}
-	have := strings.ToLower(mac.String())
-	for _, p := range list {
-		p = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(p), "-", ":"))
-		if p != "" && strings.HasPrefix(have, p) {
-			return true
-		}
+		_, r := rules.First(s.rules, rules.Facts{MAC: mac, Arch: c.Arch, HasArch: c.HasArch})
+		return r != rules.NoMatch
 	}
 	return false
 }

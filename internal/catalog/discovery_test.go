@@ -12,6 +12,7 @@ import (
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/inventory"
+	"github.com/pxed/pxed/internal/pxe"
 )
 
 // openDiscovery opens a catalog over the test base with discovery.boot
@@ -20,7 +21,7 @@ import (
 func openDiscovery(t *testing.T, boot string, adopt catalog.Adopter) *catalog.Catalog {
 	t.Helper()
 	cfg := parse(t)
-	cfg.Discovery = config.Discovery{Boot: boot, Kernel: "/boot/vmlinuz", Rules: []config.Rule{{Name: "qemu", Match: config.RuleMatch{MAC: []string{"52:54:00"}}}}}
+	cfg.Discovery = config.Discovery{Boot: boot, Kernel: "/boot/vmlinuz", Rules: []config.Rule{{Name: "qemu", Match: config.RuleMatch{MAC: []string{"52:54:00"}}, Assign: config.RuleAssign{Hostname: "qemu-{{.MAC}}"}}}}
 	st, err := catalog.OpenFile(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +53,7 @@ func TestResolveDiscovery(t *testing.T) {
 		{config.DiscoveryRules, "0a:00:00:00:00:01", "debian-installer"},
 	} {
 		c := openDiscovery(t, tc.boot, nil)
-		d := c.Snapshot().Resolve(mac(tc.mac), nil, link)
+		d := c.Snapshot().Resolve(mac(tc.mac), pxe.Client{}, link)
 		if d.Profile == nil || d.Profile.Name != tc.want {
 			t.Errorf("boot %s, %s: profile %v, want %s", tc.boot, tc.mac, d.Profile, tc.want)
 			continue
@@ -62,6 +63,47 @@ func TestResolveDiscovery(t *testing.T) {
 			if p.Kernel != catalog.DiscoveryKernel || len(p.Initrd) != 1 || p.Initrd[0] != catalog.DiscoveryInitrd || !strings.Contains(p.Cmdline, "{{.Agent}}") || d.Why != "discovery" {
 				t.Errorf("discovery profile = %+v (why %q)", p, d.Why)
 			}
+		}
+	}
+}
+
+// Under discovery.boot "rules" the DHCP facts decide who boots discovery:
+// an architecture rule takes only machines that asked with that
+// architecture (an x64 UEFI machine also when it asks for HTTP Boot), and
+// a rule that asks about the inventory alone could take any machine.
+func TestResolveDiscoveryByRuleFacts(t *testing.T) {
+	t.Parallel()
+	link := netip.MustParseAddr("192.168.1.21")
+	uefi := pxe.Client{PXE: true, Arch: pxe.ArchX64UEFI, HasArch: true}
+	uefiHTTP := pxe.Client{HTTP: true, Arch: pxe.ArchX64HTTP, HasArch: true}
+	bios := pxe.Client{PXE: true, Arch: pxe.ArchBIOS, HasArch: true}
+	for _, tc := range []struct {
+		name  string
+		match config.RuleMatch
+		c     pxe.Client
+		want  string
+	}{
+		{"arch matches", config.RuleMatch{Arch: []string{"efi-x64"}}, uefi, config.DiscoveryProfile},
+		{"arch names the machine, HTTP Boot too", config.RuleMatch{Arch: []string{"efi-x64"}}, uefiHTTP, config.DiscoveryProfile},
+		{"another arch", config.RuleMatch{Arch: []string{"efi-x64"}}, bios, "debian-installer"},
+		{"no option 93", config.RuleMatch{Arch: []string{"efi-x64"}}, pxe.Client{PXE: true}, "debian-installer"},
+		{"inventory only", config.RuleMatch{Serial: "PXED-*"}, bios, config.DiscoveryProfile},
+		{"MAC and inventory, MAC refuses", config.RuleMatch{MAC: []string{"00:18:e7"}, Serial: "PXED-*"}, bios, "debian-installer"},
+	} {
+		cfg := parse(t)
+		cfg.Discovery = config.Discovery{Boot: config.DiscoveryRules, Kernel: "/boot/vmlinuz",
+			Rules: []config.Rule{{Name: "r", Match: tc.match, Assign: config.RuleAssign{Hostname: "n-{{.Serial}}"}}}}
+		st, err := catalog.OpenFile(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := catalog.Open(context.Background(), cfg, st, catalog.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := c.Snapshot().Resolve(mac("52:54:00:12:34:56"), tc.c, link)
+		if d.Profile == nil || d.Profile.Name != tc.want {
+			t.Errorf("%s: profile %v, want %s", tc.name, d.Profile, tc.want)
 		}
 	}
 }
@@ -124,7 +166,7 @@ func TestReportInventory(t *testing.T) {
 	if got := snap.InstructionFor(adopted); got != catalog.Reboot {
 		t.Errorf("instruction for the adopted machine = %s, want reboot", got)
 	}
-	if d := snap.Resolve(adopted, nil, netip.MustParseAddr("192.168.1.21")); d.Profile == nil || d.Profile.Name != "debian-installer" {
+	if d := snap.Resolve(adopted, pxe.Client{}, netip.MustParseAddr("192.168.1.21")); d.Profile == nil || d.Profile.Name != "debian-installer" {
 		t.Errorf("adopted machine boots %v, want debian-installer", d.Profile)
 	}
 

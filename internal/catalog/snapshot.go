@@ -12,6 +12,7 @@ import (
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/pxe"
+	"github.com/pxed/pxed/internal/rules"
 )
 
 // Source says where an entry comes from.
@@ -72,6 +73,8 @@ type Snapshot struct {
 	// discovery is the built-in discovery profile; nil when
 	// discovery.boot is off.
 	discovery *Profile
+	// rules are the discovery rules compiled, in their order.
+	rules []rules.Rule
 }
 
 type glob struct {
@@ -145,6 +148,9 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 
 	if b := base.Discovery.Boot; b != "" && b != config.DiscoveryOff {
 		s.discovery = discoveryProfile(base.Discovery)
+		// A configuration that passed Validate compiles; one that did not
+		// sends no machine by rule.
+		s.rules, _ = base.Discovery.CompileRules()
 	}
 	s.machines = slices.Clone(st.Machines)
 	slices.SortFunc(s.machines, func(a, b Machine) int { return b.LastSeen.Compare(a.LastSeen) })
@@ -242,10 +248,12 @@ type Decision struct {
 	Why string
 }
 
-// Resolve decides for the machine with hardware address mac and option 97
-// uuid (nil if it sent none) that reached pxed for subnet link: a DHCPv4
-// subnet's address, or a DHCPv6 one's.
-func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) Decision {
+// Resolve decides for the machine with hardware address mac, as its last
+// request classified it (c: its option 97 UUID, and its option 93
+// architecture, which a discovery rule may ask for), that reached pxed
+// for subnet link: a DHCPv4 subnet's address, or a DHCPv6 one's.
+func (s *Snapshot) Resolve(mac net.HardwareAddr, c pxe.Client, link netip.Addr) Decision {
+	uuid := c.UUID
 	d := Decision{Boot: s.global}
 	name, why := s.profile, "global"
 	if sb, ok := s.subnetBoot(link); ok {
@@ -266,7 +274,7 @@ func (s *Snapshot) Resolve(mac net.HardwareAddr, uuid []byte, link netip.Addr) D
 		case h.Netboot == config.NetbootOnce && !h.Installed.IsZero():
 			name, why = config.LocalProfile, "installed"
 		}
-	} else if s.discovery != nil && s.discovers(mac) {
+	} else if s.discovery != nil && s.discovers(mac, c) {
 		// A machine no host entry names boots discovery: its agent
 		// reports its hardware, and a rule or an operator adopts it.
 		name, why = config.DiscoveryProfile, "discovery"

@@ -187,7 +187,7 @@ func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, lin
 	if req.HWType == iana.HWTypeEthernet {
 		mac = req.ClientHWAddr
 	}
-	dec := r.Catalog().Resolve(mac, t.pxe.UUID, link)
+	dec := r.Catalog().Resolve(mac, t.pxe, link)
 	t.host, t.boot, t.profile = dec.Host, dec.Boot, dec.Profile
 	return t
 }

@@ -239,7 +239,7 @@ func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, 
 		return t, rj
 	}
 	t.pxe, t.enterprise = classify(req)
-	dec := r.Catalog().Resolve(t.mac, nil, link)
+	dec := r.Catalog().Resolve(t.mac, t.pxe, link)
 	t.host, t.boot = dec.Host, dec.Boot
 	return t, rejection{}
 }

@@ -120,7 +120,7 @@ func (s *Service) ProfileFor(mac net.HardwareAddr, local netip.Addr) (*config.Pr
 // local, with the UUID its last DHCP request sent.
 func (s *Service) Resolve(mac net.HardwareAddr, local netip.Addr) catalog.Decision {
 	c, _ := s.clients.client(mac)
-	return s.Catalog().Resolve(mac, c.UUID, local)
+	return s.Catalog().Resolve(mac, c, local)
 }
 
 // ScriptURL is the http:// URL of machine mac's iPXE script on server, or

@@ -13,6 +13,7 @@ import (
 	"github.com/pxed/pxed/internal/catalog"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
+	"github.com/pxed/pxed/internal/pxe"
 )
 
 const catalogBase = `dhcp:
@@ -114,7 +115,7 @@ func TestCatalogAPI(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `"name": "lab-1"`) || !strings.Contains(body, `"mac": "52:54:00:00:00:01"`) {
 		t.Fatalf("PUT host: %d %s", code, body)
 	}
-	if d := cat.Snapshot().Resolve([]byte{0x52, 0x54, 0, 0, 0, 1}, nil, netipLAN); d.Profile == nil || d.Profile.Name != "rescue" {
+	if d := cat.Snapshot().Resolve([]byte{0x52, 0x54, 0, 0, 0, 1}, pxe.Client{}, netipLAN); d.Profile == nil || d.Profile.Name != "rescue" {
 		t.Errorf("the new host does not boot rescue: %+v", d)
 	}
 	code, body = call(t, ts, "GET", "/api/v1/hosts", tok, "")

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/web"
 )
 
 // discoveryConfig turns the reference network's discovery boot on for
@@ -25,7 +26,12 @@ import (
 // the installer profile.
 func discoveryConfig(kernel, modules string) func(string) string {
 	return func(y string) string {
+		// The installer sends its log to pxed (log_host), and pxed
+		// receives syslog.
+		y = strings.Replace(y, "priority=critical ---", "log_host={{.LogHost}} log_port={{.LogPort}} priority=critical ---", 1)
 		return y + fmt.Sprintf(`
+syslog:
+  listen: ":`+syslogPort+`"
 discovery:
   boot: all
   kernel: %s
@@ -70,7 +76,7 @@ func apiFetch(t *testing.T, ns *Namespace, px *Pxed, path string) ([]byte, error
 // to reboot, and the machine boots the installer by itself. On SeaBIOS +
 // iPXE and on OVMF's UEFI PXE client.
 func TestDiscovery(t *testing.T) {
-	requireTools(t, "curl", "qemu-img")
+	requireTools(t, "curl", "qemu-system-x86_64")
 	dir := disklessRoot(t)
 	mods, _ := filepath.Glob(filepath.Join(dir, "root/usr/lib/modules/*"))
 	if len(mods) != 1 {
@@ -85,23 +91,32 @@ func TestDiscovery(t *testing.T) {
 		mac    string
 		serial string
 		mode   string
+		uuid   string
 	}{
-		{biosIPXE, "52:54:00:d1:5c:01", "PXED-E2E-BIOS", "bios"},
-		{uefiPXE, "52:54:00:d1:5c:02", "PXED-E2E-UEFI", "uefi"},
+		{biosIPXE, "52:54:00:d1:5c:01", "PXED-E2E-BIOS", "bios", "5a3e0001-0000-4000-8000-00000000d15c"},
+		{uefiPXE, "52:54:00:d1:5c:02", "PXED-E2E-UEFI", "uefi", "5a3e0002-0000-4000-8000-00000000d15c"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
 			disks := t.TempDir()
 			var extra []string
-			for i, size := range []string{"8G", "16G"} {
-				img := filepath.Join(disks, fmt.Sprintf("disk%d.qcow2", i))
-				run(t, "qemu-img", "create", "-q", "-f", "qcow2", img, size)
-				extra = append(extra, "-drive", fmt.Sprintf("file=%s,if=none,id=d%d,format=qcow2", img, i),
+			for i, size := range []int64{8 << 30, 16 << 30} {
+				img := filepath.Join(disks, fmt.Sprintf("disk%d.raw", i))
+				if err := os.WriteFile(img, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(img, size); err != nil { // sparse
+					t.Fatal(err)
+				}
+				extra = append(extra, "-drive", fmt.Sprintf("file=%s,if=none,id=d%d,format=raw", img, i),
 					"-device", fmt.Sprintf("virtio-blk-pci,drive=d%d,serial=DISK%d", i, i))
 			}
+			// QEMU's default CPU under TCG has no RDRAND: without an RNG
+			// device the agent's kernel takes minutes to seed its pool.
+			extra = append(extra, "-device", "virtio-rng-pci")
 			// The second NIC is on a hub of its own: no link to anything.
 			second := "52:54:00:d1:5d:0" + tc.mac[len(tc.mac)-1:]
 			extra = append(extra, "-netdev", "hubport,id=n1,hubid=9", "-device", "virtio-net-pci,netdev=n1,mac="+second+",romfile=",
-				"-smbios", "type=1,manufacturer=pxed-lab,product=discovery-e2e,serial="+tc.serial)
+				"-smbios", "type=1,manufacturer=pxed-lab,product=discovery-e2e,serial="+tc.serial, "-uuid", tc.uuid)
 			st := Station{Name: "unknown-" + tc.mode, MAC: tc.mac}
 			g := bootGuestOpts(t, ns, taps[0], st, tc.fw, guestOptions{Extra: extra, MemoryMiB: 1536, Reboot: true})
 
@@ -111,9 +126,13 @@ func TestDiscovery(t *testing.T) {
 			err := waitFor(ctx, time.Second, func() (bool, error) {
 				b, err := apiFetch(t, ns, px, "/api/v1/inventory/"+tc.mac)
 				if err != nil {
-					return false, nil // not reported yet
+					return false, nil // not discovered yet
 				}
-				return true, json.Unmarshal(b, &m)
+				m = catalog.Machine{}
+				if err := json.Unmarshal(b, &m); err != nil {
+					return false, err
+				}
+				return m.Inventory != nil, nil // a record, but no report yet
 			})
 			cancel()
 			if err != nil {
@@ -122,8 +141,8 @@ func TestDiscovery(t *testing.T) {
 			took := time.Since(g.started).Round(100 * time.Millisecond)
 			t.Logf("%s: power-on to inventory in %v: %+v", tc.mode, took, *m.Inventory)
 			inv := m.Inventory
-			if inv.DMI.Serial != tc.serial || inv.DMI.Vendor != "pxed-lab" || inv.DMI.Product != "discovery-e2e" {
-				t.Errorf("DMI = %+v, want serial %s from pxed-lab discovery-e2e", inv.DMI, tc.serial)
+			if inv.DMI.Serial != tc.serial || inv.DMI.Vendor != "pxed-lab" || inv.DMI.Product != "discovery-e2e" || inv.DMI.UUID != tc.uuid {
+				t.Errorf("DMI = %+v, want serial %s, UUID %s from pxed-lab discovery-e2e", inv.DMI, tc.serial, tc.uuid)
 			}
 			if inv.Firmware.Mode != tc.mode || inv.Firmware.SecureBoot {
 				t.Errorf("firmware = %+v, want %s without Secure Boot", inv.Firmware, tc.mode)
@@ -180,6 +199,36 @@ func TestDiscovery(t *testing.T) {
 			if n := strings.Count(string(serial), kernelStarted); n < 2 {
 				t.Errorf("%d kernels started, want the discovery kernel then the installer's", n)
 			}
+			// 3. The installer's own syslog lines (log_host) reach the
+			// machine's timeline.
+			ctx, cancel = context.WithTimeout(t.Context(), time.Minute)
+			var lines []string
+			err = waitFor(ctx, 500*time.Millisecond, func() (bool, error) {
+				b, err := apiFetch(t, ns, px, "/api/v1/machines/"+tc.mac)
+				if err != nil {
+					return false, err
+				}
+				var d web.MachineDetailJSON
+				if err := json.Unmarshal(b, &d); err != nil {
+					return false, err
+				}
+				lines = lines[:0]
+				for _, b := range d.Boots {
+					for _, s := range b.Steps {
+						if s.Kind == "log" && s.Proto == "syslog" {
+							lines = append(lines, s.Detail)
+						}
+					}
+				}
+				return len(lines) > 0, nil
+			})
+			cancel()
+			if err != nil {
+				t.Errorf("no installer log line on %s's timeline: %v", tc.mac, err)
+			} else {
+				t.Logf("%s: %d installer log lines on the timeline, the first %q", tc.mode, len(lines), lines[0])
+			}
+
 			// The timeline holds the discovery, the inventory and the
 			// adoption.
 			b, err = apiFetch(t, ns, px, "/api/v1/machines/"+tc.mac)
