@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/inventory"
@@ -65,24 +67,49 @@ type Adopter func(m Machine) (h config.Host, rule string, ok bool)
 // ErrNoAgents: without a key (no API token) no agent can be checked.
 var ErrNoAgents = errors.New("the discovery boot needs an API token (web.token_file)")
 
-// AgentToken is machine mac's discovery agent token: an HMAC-SHA256 of
-// the MAC under the catalog's key (the one install callbacks use). pxed
-// puts it on the discovery kernel's command line; the agent sends it back
-// with the inventory. Derived, not stored, so it survives restarts, and it
-// lets only that machine's reports through.
+// AgentTokenLife is how long an agent token is good for after pxed
+// rendered it into a discovery boot's command line: long enough for a
+// machine to wait days for an operator, short enough that a token read
+// off a console or a capture stops working.
+const AgentTokenLife = 7 * 24 * time.Hour
+
+// AgentToken is a discovery agent token for machine mac, issued now: the
+// time of issue (Unix seconds, hex) and an HMAC-SHA256 of the MAC and that
+// time under the catalog's key (the one install callbacks use). pxed puts
+// it on the discovery kernel's command line each time it renders one, so
+// every boot carries its own; the agent sends it back with the inventory.
+// Derived, not stored, so it survives restarts; it lets only that
+// machine's reports through, for AgentTokenLife.
 func (c *Catalog) AgentToken(mac net.HardwareAddr) (string, error) {
+	return c.agentToken(mac, c.now().Unix())
+}
+
+func (c *Catalog) agentToken(mac net.HardwareAddr, issued int64) (string, error) {
 	if len(c.key) == 0 {
 		return "", ErrNoAgents
 	}
 	m := hmac.New(sha256.New, c.key)
-	m.Write([]byte("pxed discovery agent\x00" + strings.ToLower(mac.String())))
-	return hex.EncodeToString(m.Sum(nil)[:16]), nil
+	fmt.Fprintf(m, "pxed discovery agent\x00%s\x00%d", strings.ToLower(mac.String()), issued)
+	return strconv.FormatInt(issued, 16) + "-" + hex.EncodeToString(m.Sum(nil)[:16]), nil
 }
 
-// CheckAgent reports whether token is machine mac's agent token, in
-// constant time.
+// CheckAgent reports whether token is an agent token of machine mac that
+// is still good: issued no more than AgentTokenLife ago (and not more than
+// a minute ahead of the clock), its HMAC compared in constant time.
 func (c *Catalog) CheckAgent(mac net.HardwareAddr, token string) bool {
-	want, err := c.AgentToken(mac)
+	ts, _, ok := strings.Cut(token, "-")
+	if !ok {
+		return false
+	}
+	issued, err := strconv.ParseInt(ts, 16, 64)
+	if err != nil || strconv.FormatInt(issued, 16) != ts {
+		return false
+	}
+	age := c.now().Sub(time.Unix(issued, 0))
+	if age > AgentTokenLife || age < -time.Minute {
+		return false
+	}
+	want, err := c.agentToken(mac, issued)
 	return err == nil && hmac.Equal([]byte(want), []byte(token))
 }
 

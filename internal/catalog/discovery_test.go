@@ -3,6 +3,8 @@ package catalog_test
 import (
 	"context"
 	"net/netip"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -115,7 +117,7 @@ func TestAgentToken(t *testing.T) {
 	c := openDiscovery(t, config.DiscoveryAll, nil)
 	a, b := mac("52:54:00:12:34:56"), mac("52:54:00:12:34:57")
 	tok, err := c.AgentToken(a)
-	if err != nil || len(tok) != 32 {
+	if err != nil || !regexp.MustCompile(`^[0-9a-f]+-[0-9a-f]{32}$`).MatchString(tok) {
 		t.Fatalf("AgentToken = %q, %v", tok, err)
 	}
 	if !c.CheckAgent(a, tok) || c.CheckAgent(b, tok) || c.CheckAgent(a, "") || c.CheckAgent(a, strings.ToUpper(tok)) {
@@ -131,6 +133,43 @@ func TestAgentToken(t *testing.T) {
 	}
 	if _, err := nokey.AgentToken(a); err == nil {
 		t.Error("a catalog without a key made an agent token")
+	}
+}
+
+// Each boot's token carries when it was issued: it is good for
+// AgentTokenLife, not after, and not when its time is altered.
+func TestAgentTokenExpires(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	st, err := catalog.OpenFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := catalog.Open(context.Background(), parse(t), st, catalog.Options{Now: func() time.Time { return now }, CallbackKey: []byte("api-token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := mac("52:54:00:12:34:56")
+	tok, err := c.AgentToken(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, sum, _ := strings.Cut(tok, "-")
+	n, _ := strconv.ParseInt(issued, 16, 64)
+	later := strconv.FormatInt(n+3600, 16) + "-" + sum
+	now = now.Add(time.Hour)
+	if next, _ := c.AgentToken(a); next == tok {
+		t.Error("two boots an hour apart were given the same token")
+	}
+	if !c.CheckAgent(a, tok) {
+		t.Error("a token an hour old is refused")
+	}
+	if c.CheckAgent(a, later) {
+		t.Error("a token whose issue time was changed passes")
+	}
+	now = now.Add(catalog.AgentTokenLife)
+	if c.CheckAgent(a, tok) {
+		t.Errorf("a token %v old passes", catalog.AgentTokenLife+time.Hour)
 	}
 }
 

@@ -27,8 +27,10 @@ import (
 func discoveryConfig(kernel, modules string) func(string) string {
 	return func(y string) string {
 		// The installer sends its log to pxed (log_host), and pxed
-		// receives syslog.
-		y = strings.Replace(y, "priority=critical ---", "log_host={{.LogHost}} log_port={{.LogPort}} priority=critical ---", 1)
+		// receives syslog. Its syslogd forwards once the installer has
+		// configured the network: the language and keyboard given here
+		// let it get there without a question.
+		y = strings.Replace(y, "priority=critical ---", "log_host={{.LogHost}} log_port={{.LogPort}} locale=en_US.UTF-8 keymap=us netcfg/choose_interface=auto priority=critical ---", 1)
 		return y + fmt.Sprintf(`
 syslog:
   listen: ":`+syslogPort+`"
@@ -82,11 +84,11 @@ func TestDiscovery(t *testing.T) {
 	if len(mods) != 1 {
 		t.Fatalf("module trees in the diskless root: %v, want one", mods)
 	}
-	ns, taps := newBridgeLab(t, 1)
+	ns, taps := newBridgeLab(t, 2) // the two machines boot at once
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: discoveryConfig(filepath.Join(dir, "vmlinuz"), mods[0])})
 
-	for _, tc := range []struct {
+	for i, tc := range []struct {
 		fw     Firmware
 		mac    string
 		serial string
@@ -97,6 +99,7 @@ func TestDiscovery(t *testing.T) {
 		{uefiPXE, "52:54:00:d1:5c:02", "PXED-E2E-UEFI", "uefi", "5a3e0002-0000-4000-8000-00000000d15c"},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
+			t.Parallel()
 			disks := t.TempDir()
 			var extra []string
 			for i, size := range []int64{8 << 30, 16 << 30} {
@@ -118,7 +121,7 @@ func TestDiscovery(t *testing.T) {
 			extra = append(extra, "-netdev", "hubport,id=n1,hubid=9", "-device", "virtio-net-pci,netdev=n1,mac="+second+",romfile=",
 				"-smbios", "type=1,manufacturer=pxed-lab,product=discovery-e2e,serial="+tc.serial, "-uuid", tc.uuid)
 			st := Station{Name: "unknown-" + tc.mode, MAC: tc.mac}
-			g := bootGuestOpts(t, ns, taps[0], st, tc.fw, guestOptions{Extra: extra, MemoryMiB: 1536, Reboot: true})
+			g := bootGuestOpts(t, ns, taps[i], st, tc.fw, guestOptions{Extra: extra, MemoryMiB: 1536, Reboot: true})
 
 			// 1. The discovery boot reports, and the rule adopts.
 			var m catalog.Machine
