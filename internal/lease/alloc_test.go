@@ -538,3 +538,35 @@ func TestAllocatorSkipsOversizeRange(t *testing.T) {
 		t.Errorf("%d pool indexes, want 1 (none for the /64)", len(a.pools))
 	}
 }
+
+// One machine whose boot stages differ in option 61 keeps one address:
+// iPXE sends a client identifier that is its MAC (type 1), a later DHCP
+// client (the discovery agent, a UEFI PXE client) sends none. A client
+// identifier of another form stays a client of its own.
+func TestAllocatorMACClientID(t *testing.T) {
+	t.Parallel()
+	c := &testClock{t: t0}
+	a := newAllocT(t, c)
+	ctx := context.Background()
+	ipxe := client(7)
+	ipxe.ID = append([]byte{1}, ipxe.MAC...)
+	ip, err := a.Offer(ipxe, slash16, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Commit(ctx, Lease{IP: ip, MAC: ipxe.MAC, ClientID: ipxe.ID, State: Bound, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	bare := client(7)
+	if got, err := a.Offer(bare, slash16, netip.Addr{}); err != nil || got != ip {
+		t.Errorf("the same MAC without option 61: offered %s, %v; want its %s", got, err, ip)
+	}
+	if l, ok := a.Lookup(bare); !ok || l.IP != ip {
+		t.Errorf("Lookup without option 61 = %s, %v; want %s", l.IP, ok, ip)
+	}
+	other := client(7)
+	other.ID = []byte{0, 'h', 'o', 's', 't'} // type 0: a name, not the MAC
+	if got, _ := a.Offer(other, slash16, netip.Addr{}); got == ip {
+		t.Errorf("a client identifier of another form was offered the MAC's %s", ip)
+	}
+}

@@ -73,8 +73,15 @@ type Client struct {
 	ID  []byte
 }
 
-// Key is a map key for the client.
+// Key is a map key for the client. A client identifier that is only the
+// client's Ethernet address (type 1, RFC 2132 §9.14: what iPXE and udhcpc
+// send) names the same client as that address alone (what a UEFI PXE
+// client, or a DHCP client without option 61, sends): one machine whose
+// boot stages differ in this keeps one address.
 func (c Client) Key() string {
+	if len(c.ID) == len(c.MAC)+1 && c.ID[0] == 1 && bytes.Equal(c.ID[1:], c.MAC) {
+		return "hw:" + string(c.MAC)
+	}
 	if len(c.ID) > 0 {
 		return "id:" + string(c.ID)
 	}

@@ -203,8 +203,10 @@ func TestDiscovery(t *testing.T) {
 				t.Errorf("%d kernels started, want the discovery kernel then the installer's", n)
 			}
 			// 3. The installer's own syslog lines (log_host) reach the
-			// machine's timeline.
-			ctx, cancel = context.WithTimeout(t.Context(), time.Minute)
+			// machine's timeline. Its syslogd forwards from the moment the
+			// installer has an address (netcfg), about a minute after its
+			// kernel starts under TCG.
+			ctx, cancel = context.WithTimeout(t.Context(), 3*time.Minute)
 			var lines []string
 			err = waitFor(ctx, 500*time.Millisecond, func() (bool, error) {
 				b, err := apiFetch(t, ns, px, "/api/v1/machines/"+tc.mac)
