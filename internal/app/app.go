@@ -689,17 +689,26 @@ func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, lo
 	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key, Adopt: catalog.RuleAdopter(&cfg.Discovery, log)})
 }
 
-// callbackURL gives the install callback URL of a host at the address the
-// machine reached pxed on: on the HTTP boot server, which machines reach by
-// design, else on the web address (which then must listen where machines
-// reach it; pxed check says so).
-func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Addr) string {
+// machineAPIPort is the port on which machines reach the routes they call
+// (install callbacks, discovery agents): the HTTP boot server's, which
+// machines reach by design, else the web address's. Not ok without the web
+// API, whose token keys both.
+func machineAPIPort(cfg *config.Config) (string, bool) {
 	addr := cfg.Web.Address
 	if cfg.HTTP.Enabled {
 		addr = cfg.HTTP.Address
 	}
 	_, port, err := net.SplitHostPort(addr)
-	if err != nil || !config.On(cfg.Web.Enabled) {
+	return port, err == nil && config.On(cfg.Web.Enabled)
+}
+
+// callbackURL gives the install callback URL of a host at the address the
+// machine reached pxed on: on the HTTP boot server, which machines reach by
+// design, else on the web address (which then must listen where machines
+// reach it; pxed check says so).
+func callbackURL(cfg *config.Config, cat *catalog.Catalog) func(string, netip.Addr) string {
+	port, ok := machineAPIPort(cfg)
+	if !ok {
 		return nil
 	}
 	return func(name string, server netip.Addr) string {
@@ -720,12 +729,8 @@ func agentArgs(cfg *config.Config, cat *catalog.Catalog) func(net.HardwareAddr, 
 	if cfg.Discovery.Boot == "" || cfg.Discovery.Boot == config.DiscoveryOff {
 		return nil
 	}
-	addr := cfg.Web.Address
-	if cfg.HTTP.Enabled {
-		addr = cfg.HTTP.Address
-	}
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil || !config.On(cfg.Web.Enabled) {
+	port, ok := machineAPIPort(cfg)
+	if !ok {
 		return nil
 	}
 	return func(mac net.HardwareAddr, server netip.Addr) string {
