@@ -31,19 +31,19 @@ func (f *adoptFlags) register(fs *flag.FlagSet) {
 // isAction reports whether verb is one of `pxed hosts`' operator actions.
 func isAction(verb string) bool {
 	switch verb {
-	case "adopt", "profile", "reinstall", "wake":
+	case "adopt", "profile", "reinstall", "wake", "poweroff":
 		return true
 	}
 	return false
 }
 
-// hostAction runs an operator action of `pxed hosts`: adopt MAC, profile
-// NAME PROFILE, reinstall NAME, wake NAME. Each is recorded on the
+// hostAction runs an operator action of `pxed hosts`: adopt MAC, poweroff
+// MAC, profile NAME PROFILE, reinstall NAME, wake NAME. Each is recorded on the
 // machine's timeline with who did it (the API's X-Pxed-Actor).
 func hostAction(ctx context.Context, call *catalogCall, adopt adoptFlags) error {
 	if call.name == "" {
 		what := "a host name"
-		if call.verb == "adopt" {
+		if call.verb == "adopt" || call.verb == "poweroff" {
 			what = "the MAC of a discovered machine"
 		}
 		return usageError{fmt.Errorf("hosts %s needs %s", call.verb, what)}
@@ -62,6 +62,18 @@ func hostAction(ctx context.Context, call *catalogCall, adopt adoptFlags) error 
 			return err
 		}
 		return printOne(call, h, printHost)
+	case "poweroff":
+		if _, err := net.ParseMAC(call.name); err != nil {
+			return usageError{fmt.Errorf("hosts poweroff %s: %w", call.name, err)}
+		}
+		var out web.PowerOffJSON
+		if err := call.api.do(ctx, "POST", "/api/v1/discovered/"+url.PathEscape(call.name)+"/poweroff", nil, &out); err != nil {
+			return err
+		}
+		return printOne(call, out, func(w io.Writer, out web.PowerOffJSON) error {
+			_, err := fmt.Fprintf(w, "%s switches off at its discovery agent's next poll\n", out.MAC)
+			return err
+		})
 	case "profile":
 		if len(call.rest) != 1 {
 			return usageError{errors.New("say hosts profile NAME PROFILE")}

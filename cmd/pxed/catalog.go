@@ -91,7 +91,7 @@ func getAndPrint[T any](ctx context.Context, call *catalogCall, path string, tex
 // hosts runs `pxed hosts list|show|set|rm|discovered`.
 func hosts(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME, discovered, adopt MAC --name N, profile NAME PROFILE, reinstall NAME or wake NAME")}
+		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME, discovered, adopt MAC --name N, poweroff MAC, profile NAME PROFILE, reinstall NAME or wake NAME")}
 	}
 	var edit hostEdit
 	var adopt adoptFlags

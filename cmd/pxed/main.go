@@ -30,7 +30,7 @@ usage:
   pxed hosts    list|show NAME|set NAME [--mac M] [--macs M,GLOB] [--uuid U] [--ip IP] [--profile P]
                 [--netboot always|once|never] [--file F] [--reinstall]|rm NAME|discovered
                 |adopt MAC --name N [--profile P] [--ip IP] [--netboot M]|profile NAME PROFILE
-                |reinstall NAME|wake NAME
+                |reinstall NAME|wake NAME|poweroff MAC
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed profiles list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]
                 [--san-target ISCSI-URI|-] [--san-hook true|false]

@@ -37,7 +37,13 @@ type Catalog struct {
 
 	seen chan Machine // discovered machines for Run to store
 
-	adopt  Adopter            // discovery rules; nil: none
+	adopt Adopter // discovery rules; nil: none
+	// orders are operators' pending instructions to discovery agents,
+	// by lower-case MAC (PowerOff).
+	orders struct {
+		sync.Mutex
+		m map[string]Instruction
+	}
 	notify func(events.Event) // hears of machines discovered; nil: no one
 
 	baseProblems map[string]bool // Validate's messages for the file alone

@@ -159,7 +159,49 @@ const (
 	// Reboot: the machine has a host entry now; booting again gives it
 	// its profile.
 	Reboot Instruction = "reboot"
+	// Poweroff: an operator asked for the machine to be switched off
+	// while it waits (PowerOff); Wake-on-LAN or its power button brings
+	// it back into discovery.
+	Poweroff Instruction = "poweroff"
 )
+
+// ErrNotDiscovered: no discovered machine has that MAC.
+var ErrNotDiscovered = errors.New("no discovered machine with that MAC")
+
+// PowerOff orders machine mac's discovery agent to switch the machine off
+// at its next poll. The order is kept in memory, given once, and dropped
+// when the machine is adopted first; a pxed restart forgets it (the agent
+// then goes on waiting).
+func (c *Catalog) PowerOff(mac net.HardwareAddr) error {
+	if _, ok := c.Snapshot().Machine(mac); !ok {
+		return ErrNotDiscovered
+	}
+	c.orders.Lock()
+	defer c.orders.Unlock()
+	if c.orders.m == nil {
+		c.orders.m = make(map[string]Instruction)
+	}
+	c.orders.m[strings.ToLower(mac.String())] = Poweroff
+	return nil
+}
+
+// Instruction is what machine mac's agent is told now: reboot once a host
+// entry names it, else an operator's pending order (given once), else
+// wait.
+func (c *Catalog) Instruction(mac net.HardwareAddr) Instruction {
+	key := strings.ToLower(mac.String())
+	c.orders.Lock()
+	defer c.orders.Unlock()
+	if in := c.Snapshot().InstructionFor(mac); in != Wait {
+		delete(c.orders.m, key)
+		return in
+	}
+	if in, ok := c.orders.m[key]; ok {
+		delete(c.orders.m, key)
+		return in
+	}
+	return Wait
+}
 
 // InstructionFor is what machine mac's agent should do now: reboot once a
 // host entry matches it (a rule's or an operator's), else wait.

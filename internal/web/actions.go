@@ -48,6 +48,7 @@ type Actions struct {
 // Register adds the action routes to s.
 func (a *Actions) Register(s *Server) {
 	s.HandleFunc("POST /api/v1/discovered/{mac}/adopt", Write, a.adopt)
+	s.HandleFunc("POST /api/v1/discovered/{mac}/poweroff", Write, a.powerOff)
 	s.HandleFunc("POST /api/v1/hosts/{name}/profile", Write, a.setProfile)
 	s.HandleFunc("POST /api/v1/hosts/{name}/reinstall", Write, a.reinstall)
 	s.HandleFunc("POST /api/v1/hosts/{name}/wake", Write, a.wake)
@@ -132,6 +133,33 @@ func (a *Actions) adopt(w http.ResponseWriter, r *http.Request) {
 	}
 	a.record(r, events.Event{Kind: events.Adopted, MAC: mac, Host: got.Name, Detail: detail})
 	JSON(w, http.StatusCreated, got)
+}
+
+// PowerOffJSON answers a power-off order.
+type PowerOffJSON struct {
+	MAC    string              `json:"mac"`
+	Action catalog.Instruction `json:"action"`
+}
+
+// powerOff orders a discovered machine's agent to switch it off at its
+// next poll: 202 (it happens when the agent asks), 404 if no discovered
+// machine has the MAC.
+func (a *Actions) powerOff(w http.ResponseWriter, r *http.Request) {
+	mac, err := net.ParseMAC(r.PathValue("mac"))
+	if err != nil {
+		Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if err := a.Catalog.PowerOff(mac); err != nil {
+		if errors.Is(err, catalog.ErrNotDiscovered) {
+			Error(w, http.StatusNotFound, "no discovered machine "+mac.String())
+			return
+		}
+		catalogError(w, err)
+		return
+	}
+	a.record(r, events.Event{Kind: events.Action, MAC: mac, Proto: "agent", Detail: "power off (at the agent's next poll)"})
+	JSON(w, http.StatusAccepted, PowerOffJSON{MAC: mac.String(), Action: catalog.Poweroff})
 }
 
 // discovered finds the discovered machine with address mac.

@@ -80,9 +80,8 @@ func Agents(c *catalog.Catalog, ev events.Recorder) http.Handler {
 
 // answer is machine mac's instruction now.
 func answer(c *catalog.Catalog, mac net.HardwareAddr) AgentAnswer {
-	snap := c.Snapshot()
-	a := AgentAnswer{Action: snap.InstructionFor(mac)}
-	if h, ok := snap.Match(mac, nil); ok {
+	a := AgentAnswer{Action: c.Instruction(mac)}
+	if h, ok := c.Snapshot().Match(mac, nil); ok {
 		a.Host = h.Name
 	}
 	return a

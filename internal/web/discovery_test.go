@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/pxed/pxed/internal/catalog"
+	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 )
 
@@ -92,5 +96,66 @@ func TestAgentRoutes(t *testing.T) {
 	code, body = call(t, ts, "GET", AgentPrefix+"instruction?mac=52-54-00-12-34-56", tok, "")
 	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != "reboot" || a.Host != "adopted" {
 		t.Errorf("poll after adoption: %d %s, want reboot as adopted", code, body)
+	}
+}
+
+// An operator's power-off order reaches the machine's agent at its next
+// poll, once; it is recorded with who gave it. A machine pxed has not
+// discovered cannot be ordered, and the order needs the API token.
+func TestAgentPowerOff(t *testing.T) {
+	t.Parallel()
+	ev := &heard{}
+	cfg, err := config.Parse("pxed.yaml", []byte(catalogBase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := catalog.OpenFile(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := catalog.Open(context.Background(), cfg, st, catalog.Options{CallbackKey: []byte("api-token")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Token: []byte("api-token")}
+	CatalogRoutes(s, cat, ev)
+	(&Actions{Catalog: cat, Events: ev}).Register(s)
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+
+	mac, _ := net.ParseMAC("52:54:00:12:34:56")
+	tok, _ := cat.AgentToken(mac)
+	if code, body := call(t, ts, "POST", "/api/v1/discovered/52:54:00:12:34:56/poweroff", "api-token", ""); code != 404 {
+		t.Errorf("power off before discovery: %d %s, want 404", code, body)
+	}
+	report := `{"mac":"52:54:00:12:34:56","inventory":{"firmware":{"mode":"bios"}}}`
+	if code, body := call(t, ts, "POST", AgentPrefix+"inventory", tok, report); code != 200 {
+		t.Fatalf("report: %d %s", code, body)
+	}
+	if code, _ := call(t, ts, "POST", "/api/v1/discovered/52:54:00:12:34:56/poweroff", "", ""); code != 401 {
+		t.Errorf("power off without the token: %d, want 401", code)
+	}
+	code, body := call(t, ts, "POST", "/api/v1/discovered/52:54:00:12:34:56/poweroff", "api-token", "")
+	var p PowerOffJSON
+	if code != 202 || json.Unmarshal([]byte(body), &p) != nil || p.Action != catalog.Poweroff {
+		t.Fatalf("power off: %d %s, want 202", code, body)
+	}
+	var got []catalog.Instruction
+	for range 2 {
+		code, body := call(t, ts, "GET", AgentPrefix+"instruction?mac=52:54:00:12:34:56", tok, "")
+		var a AgentAnswer
+		if code != 200 || json.Unmarshal([]byte(body), &a) != nil {
+			t.Fatalf("poll: %d %s", code, body)
+		}
+		got = append(got, a.Action)
+	}
+	if got[0] != catalog.Poweroff || got[1] != catalog.Wait {
+		t.Errorf("polls after the order = %v, want poweroff once, then wait", got)
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	last := ev.ev[len(ev.ev)-1]
+	if last.Kind != events.Action || last.Proto != "agent" || !strings.Contains(last.Detail, "power off") || last.By == "" {
+		t.Errorf("recorded %+v, want the order with who gave it", last)
 	}
 }

@@ -131,7 +131,7 @@ function stepText(s) {
     case "callback": return "installer called back";
     case "log": return "installer log"; // the line itself is the detail
     case "adopted": return "adopted as a host";
-    case "action": return "operator: " + (s.proto === "wol" ? "wake" : "action");
+    case "action": return "operator: " + (s.proto === "wol" ? "wake" : s.proto === "agent" ? "order to the agent" : "action");
     default: return (s.proto === "dhcp" ? "DHCP " : "") + s.kind;
   }
 }
@@ -334,9 +334,31 @@ function adoptCell(m) {
   b.type = "button";
   b.dataset.mac = m.mac;
   b.addEventListener("click", () => openAdopt(m.mac));
+  const off = el("button", "poweroff", "Power off");
+  off.type = "button";
+  off.dataset.mac = m.mac;
+  off.title = "tell its discovery agent to switch it off (click twice)";
+  off.addEventListener("click", () => powerOff(off, m.mac));
   const td = el("td");
-  td.append(b);
+  td.append(b, " ", off);
   return td;
+}
+
+// powerOff asks to be clicked twice, then orders the machine's discovery
+// agent to switch it off at its next poll.
+async function powerOff(b, mac) {
+  if (!b.classList.contains("confirm")) {
+    b.classList.add("confirm");
+    b.textContent = "Confirm power off";
+    setTimeout(() => { b.classList.remove("confirm"); b.textContent = "Power off"; }, 5000);
+    return;
+  }
+  b.classList.remove("confirm");
+  b.textContent = "Power off";
+  await act("Power off " + mac, async () => {
+    await write("/api/v1/discovered/" + encodeURIComponent(mac) + "/poweroff");
+    return mac + " switches off at its agent's next poll";
+  });
 }
 
 let adoptMAC = "";
