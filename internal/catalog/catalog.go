@@ -258,6 +258,7 @@ func (c *Catalog) edited(st *State, edit func(*State)) (State, error) {
 
 func hostName(h config.Host) string       { return h.Name }
 func profileName(p config.Profile) string { return p.Name }
+func ruleName(r config.Rule) string       { return r.Name }
 
 // PutHost adds h through the store, or replaces the entry of its name (an
 // API entry, or a YAML one it then overrides). A host adopted this way
