@@ -686,7 +686,7 @@ func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, lo
 		}
 		st = f
 	}
-	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key, Adopt: catalog.RuleAdopter(&cfg.Discovery, log)})
+	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
 }
 
 // callbackURL gives the install callback URL of a host at the address the
