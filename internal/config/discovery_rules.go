@@ -1,11 +1,15 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/pxed/pxed/internal/rules"
 )
@@ -270,4 +274,20 @@ func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner
 	default:
 		v.add(p+".assign.netboot", "%s netboot %q: use always, once or never", label, a.Netboot)
 	}
+}
+
+// ParseRule reads one discovery rule, as it would stand in discovery.rules,
+// from YAML (or JSON, which YAML reads too), strictly: an unknown field is
+// an error, as it is in the file.
+func ParseRule(file string, data []byte) (Rule, error) {
+	var r Rule
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Rule{}, fmt.Errorf("%s: no rule in it", file)
+		}
+		return Rule{}, yamlError(file, err)
+	}
+	return r, nil
 }
