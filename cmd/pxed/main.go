@@ -36,6 +36,8 @@ usage:
                 [--san-target ISCSI-URI|-] [--san-hook true|false]
                 [--image DIR|TAR|-] [--image-compression zstd|gzip] [--overlay PATH=TEMPLATE]...|rm NAME
                 [--config FILE | --api URL] [--token-file FILE] [--json]
+  pxed rules    list|show NAME|put FILE|delete NAME   (discovery rules; FILE: one rule, YAML or JSON)
+                [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
   pxed agent   [--server URL --token T --mac M]   (the discovery agent; /init of the discovery boot)
   pxed version
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = hosts(ctx, args[1:], stdout)
 	case "profiles":
 		err = profiles(ctx, args[1:], stdout)
+	case "rules":
+		err = rules(ctx, args[1:], stdout)
 	case "convert":
 		err = convert(args[1:], stdout, stderr)
 	case "agent":

@@ -686,7 +686,7 @@ func openCatalog(ctx context.Context, cfg *config.Config, pg *postgres.Store, lo
 		}
 		st = f
 	}
-	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key, Adopt: catalog.RuleAdopter(&cfg.Discovery, log)})
+	return catalog.Open(ctx, cfg, st, catalog.Options{Now: time.Now, Logger: log, CallbackKey: key})
 }
 
 // machineAPIPort is the port on which machines reach the routes they call

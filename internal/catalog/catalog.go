@@ -37,7 +37,6 @@ type Catalog struct {
 
 	seen chan Machine // discovered machines for Run to store
 
-	adopt Adopter // discovery rules; nil: none
 	// orders are operators' pending instructions to discovery agents,
 	// by lower-case MAC (PowerOff).
 	orders struct {
@@ -58,9 +57,6 @@ type Options struct {
 	// CallbackKey signs the per-host install callback tokens; pxed uses
 	// its API token, so that a new API token also retires old callbacks.
 	CallbackKey []byte
-	// Adopt decides which discovery rule adopts a machine whose
-	// inventory came in (ReportInventory); nil: none does.
-	Adopt Adopter
 }
 
 // MaxMachines bounds the discovered machines kept: a flood of made-up MACs
@@ -74,7 +70,7 @@ const seenEvery = time.Minute
 // Open loads st's content over base and publishes the first snapshot.
 // base must have passed Validate.
 func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catalog, error) {
-	c := &Catalog{base: base, store: st, now: o.Now, log: logsink.Or(o.Logger), key: o.CallbackKey, seen: make(chan Machine, 64), adopt: o.Adopt}
+	c := &Catalog{base: base, store: st, now: o.Now, log: logsink.Or(o.Logger), key: o.CallbackKey, seen: make(chan Machine, 64)}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -224,7 +220,7 @@ func (e *InvalidError) Error() string {
 // with the store's entries laid over it, as the snapshot would serve it.
 // The same checks as `pxed check`, so an API entry is held to the rules of
 // a YAML one (unique MAC and address, address outside pools, profile
-// defined, boot files present ...).
+// defined, boot files present, discovery rules that parse ...).
 func (c *Catalog) check(st State) error {
 	snap, err := build(c.base, st)
 	if err != nil {
@@ -238,6 +234,10 @@ func (c *Catalog) check(st State) error {
 	cand.Profiles = nil
 	for _, p := range snap.profiles {
 		cand.Profiles = append(cand.Profiles, p.Profile)
+	}
+	cand.Discovery.Rules = nil
+	for _, r := range snap.rules {
+		cand.Discovery.Rules = append(cand.Discovery.Rules, r.Rule)
 	}
 	// Only what the change adds counts: problems the file has on its own
 	// (pxed refuses to start with any, but a store may hold entries made
@@ -264,6 +264,7 @@ func (c *Catalog) edited(st *State, edit func(*State)) (State, error) {
 
 func hostName(h config.Host) string       { return h.Name }
 func profileName(p config.Profile) string { return p.Name }
+func ruleName(r config.Rule) string       { return r.Name }
 
 // PutHost adds h through the store, or replaces the entry of its name (an
 // API entry, or a YAML one it then overrides). A host adopted this way

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -52,17 +53,11 @@ func (s *Snapshot) discovers(mac net.HardwareAddr, c pxe.Client) bool {
 	case config.DiscoveryAll:
 		return true
 	case config.DiscoveryRules:
-		_, r := rules.First(s.rules, rules.Facts{MAC: mac, Arch: c.Arch, HasArch: c.HasArch})
+		_, r := rules.First(s.compiled, rules.Facts{MAC: mac, Arch: c.Arch, HasArch: c.HasArch})
 		return r != rules.NoMatch
 	}
 	return false
 }
-
-// Adopter decides whether machine m, its inventory in, is adopted by a
-// discovery rule: the host entry to make and the rule's name. The catalog
-// holds the decision's result; the rules themselves are the caller's
-// (app wires internal/rules over the YAML file's discovery rules).
-type Adopter func(m Machine) (h config.Host, rule string, ok bool)
 
 // ErrNoAgents: without a key (no API token) no agent can be checked.
 var ErrNoAgents = errors.New("the discovery boot needs an API token (web.token_file)")
@@ -114,9 +109,12 @@ func (c *Catalog) CheckAgent(mac net.HardwareAddr, token string) bool {
 }
 
 // ReportInventory records the inventory machine mac's discovery boot sent
-// and, when the machine has no host entry yet, lets the Adopter decide
-// whether a rule adopts it: the host entry is then made (held to the same
-// checks as one made through the API) in the same change. It returns the
+// and, when the machine has no host entry yet, lets the discovery rules in
+// effect (the file's and the API's, Snapshot.Rules) decide whether one
+// adopts it: the host entry is then made (held to the same checks as one
+// made through the API) in the same change. A rule whose host-name
+// template gives nothing for this machine (its serial number empty)
+// adopts nothing: that is logged, and the machine waits for an operator. It returns the
 // machine's record as stored: Rule and Host set when a rule adopted it.
 func (c *Catalog) ReportInventory(ctx context.Context, mac net.HardwareAddr, inv inventory.Inventory) (Machine, error) {
 	var out Machine
@@ -133,16 +131,16 @@ func (c *Catalog) ReportInventory(ctx context.Context, mac net.HardwareAddr, inv
 		}
 		if h, known := snap.Match(mac, nil); known {
 			m.Host = h.Name
-		} else if c.adopt != nil {
-			if h, rule, ok := c.adopt(m); ok {
-				if _, err := c.edited(st, func(n *State) { n.Hosts = putByName(append([]config.Host(nil), st.Hosts...), h, hostName) }); err != nil {
-					return fmt.Errorf("rule %s: %w", rule, err)
-				}
-				if err := c.store.PutHost(ctx, h); err != nil {
-					return err
-				}
-				m.Host, m.Rule = h.Name, rule
+		} else if h, ok, err := snap.adopt(m); err != nil {
+			c.log.Warn("discovery rule adopts nothing", "mac", m.MAC.String(), "err", err)
+		} else if ok {
+			if _, err := c.edited(st, func(n *State) { n.Hosts = putByName(slices.Clone(st.Hosts), h, hostName) }); err != nil {
+				return fmt.Errorf("rule %s: %w", h.Rule, err)
 			}
+			if err := c.store.PutHost(ctx, h); err != nil {
+				return err
+			}
+			m.Host, m.Rule = h.Name, h.Rule
 		}
 		out = m
 		return c.store.PutMachine(ctx, m)

@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -17,19 +18,25 @@ import (
 	"github.com/pxed/pxed/internal/pxe"
 )
 
-// openDiscovery opens a catalog over the test base with discovery.boot
-// set to boot (and one rule naming the MAC prefix 52:54:00), adopting
-// with adopt.
-func openDiscovery(t *testing.T, boot string, adopt catalog.Adopter) *catalog.Catalog {
+// openDiscovery opens a catalog in dir over the test base with
+// discovery.boot set to boot and the discovery rules rs in its file (by
+// default one rule naming the MAC prefix 52:54:00).
+func openDiscovery(t *testing.T, dir, boot string, rs ...config.Rule) *catalog.Catalog {
 	t.Helper()
 	cfg := parse(t)
-	cfg.Discovery = config.Discovery{Boot: boot, Kernel: "/boot/vmlinuz", Rules: []config.Rule{{Name: "qemu", Match: config.RuleMatch{MAC: []string{"52:54:00"}}, Assign: config.RuleAssign{Hostname: "qemu-{{.MAC}}"}}}}
-	st, err := catalog.OpenFile(t.TempDir())
+	if rs == nil {
+		rs = []config.Rule{{Name: "qemu", Match: config.RuleMatch{MAC: []string{"52:54:00"}}, Assign: config.RuleAssign{Hostname: "qemu-{{.MAC}}"}}}
+	}
+	cfg.Discovery = config.Discovery{Boot: boot, Kernel: "/boot/vmlinuz", Rules: rs}
+	if ps := cfg.Validate(); len(ps) > 0 {
+		t.Fatal(config.JoinProblems(ps))
+	}
+	st, err := catalog.OpenFile(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	clock := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
-	c, err := catalog.Open(context.Background(), cfg, st, catalog.Options{Now: func() time.Time { return clock }, CallbackKey: []byte("api-token"), Adopt: adopt})
+	c, err := catalog.Open(context.Background(), cfg, st, catalog.Options{Now: func() time.Time { return clock }, CallbackKey: []byte("api-token")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +61,7 @@ func TestResolveDiscovery(t *testing.T) {
 		{config.DiscoveryRules, "52:54:00:12:34:56", config.DiscoveryProfile},
 		{config.DiscoveryRules, "0a:00:00:00:00:01", "debian-installer"},
 	} {
-		c := openDiscovery(t, tc.boot, nil)
+		c := openDiscovery(t, t.TempDir(), tc.boot)
 		d := c.Snapshot().Resolve(mac(tc.mac), pxe.Client{}, link)
 		if d.Profile == nil || d.Profile.Name != tc.want {
 			t.Errorf("boot %s, %s: profile %v, want %s", tc.boot, tc.mac, d.Profile, tc.want)
@@ -114,7 +121,7 @@ func TestResolveDiscoveryByRuleFacts(t *testing.T) {
 // another key, does not pass; without a key there are none.
 func TestAgentToken(t *testing.T) {
 	t.Parallel()
-	c := openDiscovery(t, config.DiscoveryAll, nil)
+	c := openDiscovery(t, t.TempDir(), config.DiscoveryAll)
 	a, b := mac("52:54:00:12:34:56"), mac("52:54:00:12:34:57")
 	tok, err := c.AgentToken(a)
 	if err != nil || !regexp.MustCompile(`^[0-9a-f]+-[0-9a-f]{32}$`).MatchString(tok) {
@@ -180,13 +187,8 @@ func TestAgentTokenExpires(t *testing.T) {
 func TestReportInventory(t *testing.T) {
 	t.Parallel()
 	inv := inventory.Inventory{DMI: inventory.DMI{Vendor: "QEMU", Serial: "PXED-7"}, Firmware: inventory.Firmware{Mode: inventory.ModeBIOS}, MemoryBytes: 1536 << 20}
-	adopt := func(m catalog.Machine) (config.Host, string, bool) {
-		if m.Inventory == nil || m.Inventory.DMI.Serial != "PXED-7" {
-			return config.Host{}, "", false
-		}
-		return config.Host{Name: "node-" + strings.ToLower(m.Inventory.DMI.Serial), MAC: m.MAC, Boot: &config.Boot{Profile: "debian-installer"}, Rule: "by-serial"}, "by-serial", true
-	}
-	c := openDiscovery(t, config.DiscoveryAll, adopt)
+	bySerial := config.Rule{Name: "by-serial", Match: config.RuleMatch{Serial: "PXED-7"}, Assign: config.RuleAssign{Hostname: "node-{{.Serial}}", Profile: "debian-installer"}}
+	c := openDiscovery(t, t.TempDir(), config.DiscoveryAll, bySerial)
 	ctx := context.Background()
 	adopted, waiting := mac("52:54:00:00:00:07"), mac("52:54:00:00:00:08")
 
@@ -242,19 +244,140 @@ func TestReportInventory(t *testing.T) {
 }
 
 // A rule's host that breaks the configuration (an address another host
-// has) is refused as an API entry would be, and nothing is stored.
+// has) is refused as an API entry would be, and nothing is stored: a rule
+// with an address adopts its first machine, and a second clashes with it.
 func TestReportInventoryInvalidHost(t *testing.T) {
 	t.Parallel()
-	adopt := func(m catalog.Machine) (config.Host, string, bool) {
-		return config.Host{Name: "clash", MAC: m.MAC, IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.101")}}, "clash-rule", true
+	rule := config.Rule{Name: "clash-rule", Match: config.RuleMatch{Serial: "PXED-*"},
+		Assign: config.RuleAssign{Hostname: "n-{{.Serial}}", IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.140")}}}
+	c := openDiscovery(t, t.TempDir(), config.DiscoveryAll, rule)
+	ctx := context.Background()
+	first, err := c.ReportInventory(ctx, mac("52:54:00:00:00:08"), inventory.Inventory{DMI: inventory.DMI{Serial: "PXED-8"}})
+	if err != nil || first.Host != "n-pxed-8" {
+		t.Fatalf("first machine = %+v, %v; want adopted as n-pxed-8", first, err)
 	}
-	c := openDiscovery(t, config.DiscoveryAll, adopt)
 	m := mac("52:54:00:00:00:09")
-	_, err := c.ReportInventory(context.Background(), m, inventory.Inventory{})
+	_, err = c.ReportInventory(ctx, m, inventory.Inventory{DMI: inventory.DMI{Serial: "PXED-9"}})
 	if err == nil || !strings.Contains(err.Error(), "clash-rule") {
 		t.Fatalf("err = %v, want the rule's host refused", err)
 	}
 	if _, known := c.Snapshot().Match(m, nil); known {
 		t.Error("the refused host was stored")
+	}
+}
+
+// Discovery rules made through the API lay over the file's as hosts do:
+// the file's in file order, an API rule of the same name in its place,
+// the other API rules after them by name. They are held to the checks of
+// `pxed check`, adopt machines as the file's do, and survive a restart.
+func TestRulesThroughAPI(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	fileRules := []config.Rule{
+		{Name: "qemu", Match: config.RuleMatch{MAC: []string{"52:54:00"}, Serial: "QEMU-*"}, Assign: config.RuleAssign{Hostname: "qemu-{{.Serial}}"}},
+		{Name: "uefi", Match: config.RuleMatch{Arch: []string{"efi-x64"}, Serial: "UEFI-*"}, Assign: config.RuleAssign{Hostname: "uefi-{{.Serial}}"}},
+	}
+	c := openDiscovery(t, dir, config.DiscoveryRules, fileRules...)
+	order := func(c *catalog.Catalog) []string {
+		var out []string
+		for _, r := range c.Snapshot().Rules() {
+			out = append(out, r.Name+"/"+string(r.Source))
+		}
+		return out
+	}
+	put := func(r config.Rule) {
+		t.Helper()
+		if err := c.PutRule(ctx, r); err != nil {
+			t.Fatalf("PutRule %s: %v", r.Name, err)
+		}
+	}
+	put(config.Rule{Name: "zeta", Match: config.RuleMatch{Serial: "ZETA-*"}, Assign: config.RuleAssign{Hostname: "z-{{.Serial}}"}})
+	put(config.Rule{Name: "Alpha", Match: config.RuleMatch{MAC: []string{"0a:00:00"}, Serial: "ALPHA-*"}, Assign: config.RuleAssign{Hostname: "a-{{.Serial}}", Profile: "rescue"}})
+	// Replaces the file's "qemu" in place, its name in another case.
+	put(config.Rule{Name: "QEMU", Match: config.RuleMatch{MAC: []string{"52:54:00"}, Serial: "QEMU-*"}, Assign: config.RuleAssign{Hostname: "vm-{{.Serial}}", Profile: "debian-installer"}})
+	want := []string{"QEMU/api", "uefi/config", "Alpha/api", "zeta/api"}
+	if diff := cmp.Diff(want, order(c)); diff != "" {
+		t.Errorf("rules (-want +got):\n%s", diff)
+	}
+
+	// The API rule decides who boots discovery: 0a:00:00 did not before.
+	link := netip.MustParseAddr("192.168.1.21")
+	if d := c.Snapshot().Resolve(mac("0a:00:00:00:00:01"), pxe.Client{PXE: true}, link); d.Profile == nil || d.Profile.Name != config.DiscoveryProfile {
+		t.Errorf("a machine an API rule names boots %v, want discovery", d.Profile)
+	}
+	// And adopts: the replaced file rule no longer does, its API rule does.
+	m, err := c.ReportInventory(ctx, mac("52:54:00:00:00:11"), inventory.Inventory{DMI: inventory.DMI{Serial: "QEMU-11"}})
+	if err != nil || m.Host != "vm-qemu-11" || m.Rule != "QEMU" {
+		t.Errorf("adopted by the API rule = %+v, %v; want host vm-qemu-11 by rule QEMU", m, err)
+	}
+	if m, err = c.ReportInventory(ctx, mac("0a:00:00:00:00:01"), inventory.Inventory{DMI: inventory.DMI{Serial: "ALPHA-1"}}); err != nil || m.Host != "a-alpha-1" {
+		t.Errorf("adopted by a new API rule = %+v, %v", m, err)
+	}
+	if h, ok := c.Snapshot().Host("a-alpha-1"); !ok || h.Rule != "Alpha" || h.Boot == nil || h.Boot.Profile != "rescue" {
+		t.Errorf("host of the API rule = %+v, %v", h, ok)
+	}
+
+	// Refused as `pxed check` refuses a rule in the file; nothing changes.
+	for _, tt := range []struct {
+		name string
+		r    config.Rule
+	}{
+		{"bad name", config.Rule{Name: "a b", Assign: config.RuleAssign{Hostname: "x-{{.Serial}}"}}},
+		{"no host-name template", config.Rule{Name: "nameless"}},
+		{"bad template", config.Rule{Name: "tpl", Assign: config.RuleAssign{Hostname: "{{.Nope"}}},
+		{"bad MAC prefix", config.Rule{Name: "mac", Match: config.RuleMatch{MAC: []string{"zz:00"}}, Assign: config.RuleAssign{Hostname: "m-{{.MAC}}"}}},
+		{"bad memory range", config.Rule{Name: "mem", Match: config.RuleMatch{Memory: "lots"}, Assign: config.RuleAssign{Hostname: "m-{{.MAC}}"}}},
+		{"unknown profile", config.Rule{Name: "prof", Assign: config.RuleAssign{Hostname: "p-{{.MAC}}", Profile: "nope"}}},
+		{"address of a host", config.Rule{Name: "ip", Assign: config.RuleAssign{Hostname: "i-{{.MAC}}", IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.101")}}}},
+		{"address in the pool", config.Rule{Name: "pool", Assign: config.RuleAssign{Hostname: "i-{{.MAC}}", IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.160")}}}},
+		{"bad netboot", config.Rule{Name: "nb", Assign: config.RuleAssign{Hostname: "n-{{.MAC}}", Netboot: "sometimes"}}},
+	} {
+		var inv *catalog.InvalidError
+		if err := c.PutRule(ctx, tt.r); !errors.As(err, &inv) {
+			t.Errorf("%s: PutRule = %v, want InvalidError", tt.name, err)
+		}
+	}
+	if diff := cmp.Diff(want, order(c)); diff != "" {
+		t.Errorf("rules after refused changes (-want +got):\n%s", diff)
+	}
+	// A profile an API rule assigns stays while the rule does.
+	if err := c.PutProfile(ctx, config.Profile{Name: "memtest", Kernel: "memtest86+.bin"}); err != nil {
+		t.Fatal(err)
+	}
+	put(config.Rule{Name: "zeta", Match: config.RuleMatch{Serial: "ZETA-*"}, Assign: config.RuleAssign{Hostname: "z-{{.Serial}}", Profile: "memtest"}})
+	var inv *catalog.InvalidError
+	if err := c.DeleteProfile(ctx, "memtest"); !errors.As(err, &inv) {
+		t.Errorf("deleting a profile an API rule assigns = %v, want InvalidError", err)
+	}
+
+	// A restart keeps the API rules, in their places.
+	c = openDiscovery(t, dir, config.DiscoveryRules, fileRules...)
+	if diff := cmp.Diff(want, order(c)); diff != "" {
+		t.Errorf("rules after a restart (-want +got):\n%s", diff)
+	}
+	if r, ok := c.Snapshot().Rule("zeta"); !ok || r.Assign.Profile != "memtest" || r.Source != catalog.FromAPI {
+		t.Errorf("rule zeta after a restart = %+v, %v", r, ok)
+	}
+
+	// A file rule can only be overridden: deleting its override brings it
+	// back, deleting it is refused; an unknown rule is not found.
+	if err := c.DeleteRule(ctx, "qemu"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteRule(ctx, "qemu"); !errors.Is(err, catalog.ErrNotFound) || !strings.Contains(err.Error(), "can only be overridden") {
+		t.Errorf("deleting a file rule = %v, want ErrNotFound saying it can only be overridden", err)
+	}
+	if err := c.DeleteRule(ctx, "nowhere"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("deleting an unknown rule = %v, want ErrNotFound", err)
+	}
+	if err := c.DeleteRule(ctx, "ALPHA"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"qemu/config", "uefi/config", "zeta/api"}, order(c)); diff != "" {
+		t.Errorf("rules after deletes (-want +got):\n%s", diff)
+	}
+	if _, ok := c.Snapshot().Host("a-alpha-1"); !ok {
+		t.Error("the host a deleted rule adopted went with it")
 	}
 }

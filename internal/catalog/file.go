@@ -77,6 +77,7 @@ func (s *FileStore) change(f func(st *State) error) error {
 	next := s.state
 	next.Hosts = append([]config.Host(nil), s.state.Hosts...)
 	next.Profiles = append([]config.Profile(nil), s.state.Profiles...)
+	next.Rules = append([]config.Rule(nil), s.state.Rules...)
 	next.Machines = append([]Machine(nil), s.state.Machines...)
 	next.Installed = make(map[string]time.Time, len(s.state.Installed))
 	for k, v := range s.state.Installed {
@@ -132,6 +133,24 @@ func (s *FileStore) DeleteProfile(_ context.Context, name string) error {
 		st.Profiles, ok = deleteByName(st.Profiles, name, func(p config.Profile) string { return p.Name })
 		if !ok {
 			return fmt.Errorf("profile %q: %w", name, ErrNotFound)
+		}
+		return nil
+	})
+}
+
+func (s *FileStore) PutRule(_ context.Context, r config.Rule) error {
+	return s.change(func(st *State) error {
+		st.Rules = putByName(st.Rules, r, ruleName)
+		return nil
+	})
+}
+
+func (s *FileStore) DeleteRule(_ context.Context, name string) error {
+	return s.change(func(st *State) error {
+		var ok bool
+		st.Rules, ok = deleteByName(st.Rules, name, ruleName)
+		if !ok {
+			return fmt.Errorf("rule %q: %w", name, ErrNotFound)
 		}
 		return nil
 	})

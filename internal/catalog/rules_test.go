@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"bytes"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -13,7 +11,9 @@ import (
 	"github.com/pxed/pxed/internal/inventory"
 )
 
-func TestRuleAdopter(t *testing.T) {
+// The first rule that matches a machine makes its host entry, from the
+// machine's facts.
+func TestAdoptByRules(t *testing.T) {
 	t.Parallel()
 	c, err := config.Parse("pxed.yaml", []byte(`dhcp:
   subnets:
@@ -38,8 +38,10 @@ discovery:
 	if ps := c.Validate(); len(ps) > 0 {
 		t.Fatalf("Validate: %v", config.JoinProblems(ps))
 	}
-	var logs bytes.Buffer
-	adopt := RuleAdopter(&c.Discovery, slog.New(slog.NewTextHandler(&logs, nil)))
+	snap, err := Static(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mac, _ := net.ParseMAC("52:54:00:12:34:56")
 	machine := func(arch, serial string, mem uint64) Machine {
 		return Machine{MAC: config.MAC{HardwareAddr: mac}, Arch: arch, Inventory: &inventory.Inventory{DMI: inventory.DMI{Serial: serial}, MemoryBytes: mem}}
@@ -63,28 +65,30 @@ discovery:
 		{"a serial with nothing to name", machine("bios", "PXED-", 1536<<20), adoption{"pxed", "lab-by-serial", "debian-installer", true}},
 	}
 	for _, tt := range tests {
-		h, rule, ok := adopt(tt.m)
-		got := adoption{Name: h.Name, Rule: rule, OK: ok}
+		h, ok, err := snap.adopt(tt.m)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		got := adoption{Name: h.Name, Rule: h.Rule, OK: ok}
 		if h.Boot != nil {
 			got.Profile = h.Boot.Profile
 		}
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("%s: (-want +got):\n%s", tt.name, diff)
 		}
-		if ok && (h.Rule != rule || h.MAC.String() != mac.String()) {
-			t.Errorf("%s: host %+v does not name rule %s and MAC %s", tt.name, h, rule, mac)
+		if ok && h.MAC.String() != mac.String() {
+			t.Errorf("%s: host %+v does not have MAC %s", tt.name, h, mac)
 		}
 	}
-	if logs.Len() != 0 {
-		t.Errorf("logged: %s", logs.String())
-	}
 
-	// A template that leaves nothing of this machine's facts is logged.
+	// A template that leaves nothing of this machine's facts adopts
+	// nothing, and says why.
 	c.Discovery.Rules[1].Assign.Hostname = "{{.Vendor}}"
-	if _, _, ok := adopt(machine("bios", "PXED-0042", 1536<<20)); ok {
-		t.Error("a machine named from nothing was adopted")
+	if snap, err = Static(c); err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(logs.String(), "has no letter or digit") {
-		t.Errorf("log says %q, want why the rule adopts nothing", logs.String())
+	_, ok, err := snap.adopt(machine("bios", "PXED-0042", 1536<<20))
+	if ok || err == nil || !strings.Contains(err.Error(), "has no letter or digit") {
+		t.Errorf("adopt = %v, %v; want no adoption and why", ok, err)
 	}
 }

@@ -51,6 +51,12 @@ type Profile struct {
 	Source Source `json:"source"`
 }
 
+// Rule is a discovery rule as served.
+type Rule struct {
+	config.Rule
+	Source Source `json:"source"`
+}
+
 // Snapshot is the catalog at one moment: immutable, so any number of
 // goroutines read it without locks. Catalog.Snapshot returns the current one.
 type Snapshot struct {
@@ -73,8 +79,12 @@ type Snapshot struct {
 	// discovery is the built-in discovery profile; nil when
 	// discovery.boot is off.
 	discovery *Profile
-	// rules are the discovery rules compiled, in their order.
-	rules []rules.Rule
+	// rules are the discovery rules in effect (see build).
+	rules []*Rule
+	// compiled are those of rules that compile, in their order, for
+	// rules.First; compiledOf[i] is the rule compiled[i] was made of.
+	compiled   []rules.Rule
+	compiledOf []*Rule
 }
 
 type glob struct {
@@ -146,11 +156,25 @@ func build(base *config.Config, st State) (*Snapshot, error) {
 		s.profiles = append(s.profiles, &Profile{Profile: p, Source: src})
 	})
 
+	// Discovery rules as hosts: the file's in file order (the first that
+	// matches wins), each replaced in place by an API rule of its name,
+	// then the API-only ones by name.
+	rapi := slices.Clone(st.Rules)
+	slices.SortFunc(rapi, func(a, b config.Rule) int { return cmp.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)) })
+	overlay(base.Discovery.Rules, rapi, ruleName, func(r config.Rule, src Source) {
+		s.rules = append(s.rules, &Rule{Rule: r, Source: src})
+	})
+	for _, r := range s.rules {
+		// The file's rules passed Validate and the API's the same checks,
+		// so each compiles; one that does not (stored by another version
+		// of pxed) adopts no machine, and the others still do.
+		if c, err := r.Compile(); err == nil {
+			s.compiled = append(s.compiled, c)
+			s.compiledOf = append(s.compiledOf, r)
+		}
+	}
 	if b := base.Discovery.Boot; b != "" && b != config.DiscoveryOff {
 		s.discovery = discoveryProfile(base.Discovery)
-		// A configuration that passed Validate compiles; one that did not
-		// sends no machine by rule.
-		s.rules, _ = base.Discovery.CompileRules()
 	}
 	s.machines = slices.Clone(st.Machines)
 	slices.SortFunc(s.machines, func(a, b Machine) int { return b.LastSeen.Compare(a.LastSeen) })
@@ -344,6 +368,21 @@ func (s *Snapshot) Host(name string) (*Host, bool) {
 
 // Hosts returns every host entry: the file's in file order, then the API's by name.
 func (s *Snapshot) Hosts() []*Host { return s.hosts }
+
+// Rules returns the discovery rules in effect, in the order they are
+// tried: the file's in file order (an API rule of the same name in its
+// place), then the API's by name.
+func (s *Snapshot) Rules() []*Rule { return s.rules }
+
+// Rule returns the discovery rule called name (ignoring case).
+func (s *Snapshot) Rule(name string) (*Rule, bool) {
+	for _, r := range s.rules {
+		if strings.EqualFold(r.Name, name) {
+			return r, true
+		}
+	}
+	return nil, false
+}
 
 // Profiles returns every profile, the built-in ones ("local", and
 // "discovery" when discovery.boot is on) last.

@@ -9,8 +9,9 @@ import (
 	"github.com/pxed/pxed/internal/inventory"
 )
 
-// Store keeps the catalog's changes durably: the hosts and profiles made
-// through the API (the overlay over the YAML file), the install-once state
+// Store keeps the catalog's changes durably: the hosts, profiles and
+// discovery rules made through the API (the overlay over the YAML file),
+// the install-once state
 // of hosts, and the machines seen booting without a host entry. pxed has
 // two: the file in the data directory (OpenFile), and the PostgreSQL
 // database several instances share (internal/postgres); storetest.Run
@@ -21,7 +22,7 @@ import (
 // are called from one goroutine at a time per Catalog, but a Store shared
 // by several pxed instances sees them concurrently.
 //
-// Names (of hosts and profiles, and the host of SetInstalled) are compared
+// Names (of hosts, profiles and rules, and the host of SetInstalled) are compared
 // ignoring case, as host names are (RFC 4343): Put replaces an entry whose
 // name differs only in case, and Delete removes it.
 type Store interface {
@@ -38,6 +39,13 @@ type Store interface {
 	PutProfile(ctx context.Context, p config.Profile) error
 	// DeleteProfile removes the profile called name; ErrNotFound if none.
 	DeleteProfile(ctx context.Context, name string) error
+
+	// PutRule stores discovery rule r, replacing the rule with the same
+	// name.
+	PutRule(ctx context.Context, r config.Rule) error
+	// DeleteRule removes the discovery rule called name; ErrNotFound if
+	// none.
+	DeleteRule(ctx context.Context, name string) error
 
 	// SetInstalled records that host reported its installation done at
 	// at; a zero at clears the record (the host installs again).
@@ -63,10 +71,12 @@ var ErrNotFound = errors.New("not found")
 
 // State is the content of a Store.
 type State struct {
-	// Hosts and Profiles are the entries made through the API. A name that
-	// is also in the YAML file overrides it (see Catalog).
+	// Hosts, Profiles and Rules (discovery rules) are the entries made
+	// through the API. A name that is also in the YAML file overrides it
+	// (see Catalog).
 	Hosts    []config.Host    `json:"hosts,omitempty"`
 	Profiles []config.Profile `json:"profiles,omitempty"`
+	Rules    []config.Rule    `json:"rules,omitempty"`
 	// Installed maps a host name, in lower case, to when its installed
 	// system called back.
 	Installed map[string]time.Time `json:"installed,omitempty"`

@@ -1,11 +1,15 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/pxed/pxed/internal/rules"
 )
@@ -201,7 +205,7 @@ func (v *validator) discovery() {
 	for i := range v.c.Hosts {
 		if a := v.c.Hosts[i].IP; a.IsValid() {
 			if _, ok := ips[a.Addr]; !ok {
-				ips[a.Addr] = ipOwner{fmt.Sprintf("hosts[%d].ip", i), hostLabel(v.c, i)}
+				ips[a.Addr] = ipOwner{fmt.Sprintf("hosts[%d].ip", i), hostLabel(v.c, i), v.c.Hosts[i].Rule}
 			}
 		}
 	}
@@ -220,8 +224,8 @@ func ruleLabel(d *Discovery, i int) string {
 }
 
 // ipOwner is the host or rule that has an address: the path of its field
-// and its label.
-type ipOwner struct{ path, label string }
+// and its label; rule is the rule that adopted the host, if one did.
+type ipOwner struct{ path, label, rule string }
 
 func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner) {
 	r := &v.c.Discovery.Rules[i]
@@ -250,10 +254,14 @@ func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner
 		}
 	}
 	if a.IP.IsValid() {
-		if other, dup := ips[a.IP.Addr]; dup {
+		switch other, dup := ips[a.IP.Addr]; {
+		case dup && other.rule != "" && other.rule == r.Name:
+			// The host this rule adopted has the rule's address: that
+			// is the rule doing its work, not a clash.
+		case dup:
 			v.add(p+".assign.ip", "%s assigns IP %s, which %s has too%s", label, a.IP, other.label, v.at(other.path))
-		} else {
-			ips[a.IP.Addr] = ipOwner{p + ".assign.ip", label}
+		default:
+			ips[a.IP.Addr] = ipOwner{p + ".assign.ip", label, ""}
 		}
 		v.fixedIP(p+".assign.ip", label, a.IP.Addr)
 	}
@@ -266,4 +274,20 @@ func (v *validator) rule(i int, names map[string]int, ips map[netip.Addr]ipOwner
 	default:
 		v.add(p+".assign.netboot", "%s netboot %q: use always, once or never", label, a.Netboot)
 	}
+}
+
+// ParseRule reads one discovery rule, as it would stand in discovery.rules,
+// from YAML (or JSON, which YAML reads too), strictly: an unknown field is
+// an error, as it is in the file.
+func ParseRule(file string, data []byte) (Rule, error) {
+	var r Rule
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&r); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Rule{}, fmt.Errorf("%s: no rule in it", file)
+		}
+		return Rule{}, yamlError(file, err)
+	}
+	return r, nil
 }

@@ -54,6 +54,25 @@ discovery:
 `,
 		},
 		{
+			// The host a rule with an address adopted holds that address:
+			// the catalog checks the rule against it again on every change.
+			name: "the host a rule adopted has its address",
+			src: `dhcp:
+  subnets:
+    - network: 192.168.1.0/24
+      pools: [192.168.1.150-192.168.1.199]
+hosts:
+  - name: node-pxed-1
+    mac: 52:54:00:00:00:01
+    ip: 192.168.1.120
+    rule: lab
+discovery:
+  rules:
+    - name: lab
+      assign: {hostname: "node-{{.Serial}}", ip: 192.168.1.120}
+`,
+		},
+		{
 			name: "off needs nothing",
 			src: `dhcp: {enabled: false}
 discovery: {boot: off}

@@ -15,7 +15,7 @@ import (
 )
 
 // Store implements catalog.Store as well as lease.Store: the hosts,
-// profiles, install-once state and discovered machines of every instance
+// profiles, discovery rules, install-once state and discovered machines of every instance
 // sharing the database. Each change is one statement, durable when it
 // returns; Changes tells of changes made by anyone, this Store included.
 
@@ -29,6 +29,9 @@ func (s *Store) Load(ctx context.Context) (catalog.State, error) {
 		}
 		if err := loadJSON(ctx, tx, "SELECT entry FROM catalog_profiles", &st.Profiles); err != nil {
 			return fmt.Errorf("profiles: %w", err)
+		}
+		if err := loadJSON(ctx, tx, "SELECT entry FROM catalog_rules", &st.Rules); err != nil {
+			return fmt.Errorf("rules: %w", err)
 		}
 		if err := loadJSON(ctx, tx, "SELECT entry FROM catalog_machines", &st.Machines); err != nil {
 			return fmt.Errorf("machines: %w", err)
@@ -131,6 +134,14 @@ func (s *Store) DeleteProfile(ctx context.Context, name string) error {
 	return s.remove(ctx, "catalog_profiles", "name_key", nameKey(name))
 }
 
+func (s *Store) PutRule(ctx context.Context, r config.Rule) error {
+	return s.put(ctx, "catalog_rules", "name_key", nameKey(r.Name), r)
+}
+
+func (s *Store) DeleteRule(ctx context.Context, name string) error {
+	return s.remove(ctx, "catalog_rules", "name_key", nameKey(name))
+}
+
 // SetInstalled records when host reported its installation done; a zero
 // at clears the record.
 func (s *Store) SetInstalled(ctx context.Context, host string, at time.Time) error {
@@ -172,6 +183,11 @@ func importCatalog(ctx context.Context, db execer, st catalog.State) error {
 	}
 	for _, p := range st.Profiles {
 		if err := put(ctx, db, "catalog_profiles", "name_key", nameKey(p.Name), p); err != nil {
+			return err
+		}
+	}
+	for _, r := range st.Rules {
+		if err := put(ctx, db, "catalog_rules", "name_key", nameKey(r.Name), r); err != nil {
 			return err
 		}
 	}

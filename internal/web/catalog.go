@@ -13,8 +13,9 @@ import (
 	"github.com/pxed/pxed/internal/events"
 )
 
-// CatalogRoutes registers the hosts, profiles and discovered-machines API
-// on s (docs/profiles.md lists them). Changes go through c, which stores
+// CatalogRoutes registers the hosts, profiles, discovery rules and
+// discovered-machines API on s (docs/profiles.md and docs/discovery.md
+// list them). Changes go through c, which stores
 // them durably before it answers and publishes them to the DHCP and TFTP
 // paths at once. An accepted install callback is recorded to ev (if not
 // nil), so that it ends the machine's boot timeline.
@@ -41,13 +42,21 @@ func CatalogRoutes(s *Server, c *catalog.Catalog, ev events.Recorder) {
 	}
 	profiles.register(s, "/api/v1/profiles")
 
+	rules := collection[config.Rule, *catalog.Rule]{
+		kind: "rule", c: c,
+		list: (*catalog.Snapshot).Rules, get: (*catalog.Snapshot).Rule,
+		put: c.PutRule, del: c.DeleteRule,
+		name: func(r *config.Rule) *string { return &r.Name },
+	}
+	rules.register(s, "/api/v1/rules")
+
 	a := catalogAPI{c}
 	s.HandleFunc("GET /api/v1/discovered", Read, a.listDiscovered)
 	s.HandleFunc("DELETE /api/v1/discovered/{mac}", Write, a.forgetDiscovered)
 	s.HandleFunc("GET /api/v1/inventory/{mac}", Read, a.machine)
 }
 
-// collection is a named kind of catalog entry (hosts, profiles) under one
+// collection is a named kind of catalog entry (hosts, profiles, rules) under one
 // path: list, get, put (add or replace) and delete by name. In is what a
 // PUT carries, Out what the catalog answers with.
 type collection[In any, Out any] struct {
@@ -67,8 +76,13 @@ func (k collection[In, Out]) register(s *Server, path string) {
 	s.HandleFunc("DELETE "+path+"/{name}", Write, k.deleteOne)
 }
 
+// listAll answers every entry, [] when there are none.
 func (k collection[In, Out]) listAll(w http.ResponseWriter, r *http.Request) {
-	JSON(w, http.StatusOK, k.list(k.c.Snapshot()))
+	all := k.list(k.c.Snapshot())
+	if all == nil {
+		all = []Out{}
+	}
+	JSON(w, http.StatusOK, all)
 }
 
 func (k collection[In, Out]) getOne(w http.ResponseWriter, r *http.Request) {

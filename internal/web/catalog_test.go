@@ -194,6 +194,69 @@ func TestCatalogAPI(t *testing.T) {
 	}
 }
 
+// Discovery rules through the API: listed after the file's, put, got and
+// deleted by name; refused as `pxed check` refuses them (422), a body that
+// names another rule or does not decode (400), a missing one (404), a
+// change without the token (401). Reading needs the token too, once one
+// is set, as for hosts.
+func TestRulesAPI(t *testing.T) {
+	t.Parallel()
+	const tok = "s3cret"
+	ts, cat := catalogServer(t, tok, nil)
+	if code, body := call(t, ts, "GET", "/api/v1/rules", tok, ""); code != 200 || strings.TrimSpace(body) != "[]" {
+		t.Errorf("GET rules of none: %d %s, want 200 []", code, body)
+	}
+	rule := `{"match": {"mac": ["52:54:00"], "serial": "PXED-*"}, "assign": {"hostname": "node-{{.Serial}}", "profile": "debian-installer"}}`
+	if code, _ := call(t, ts, "PUT", "/api/v1/rules/lab", "", rule); code != 401 {
+		t.Errorf("PUT rule without token: %d, want 401", code)
+	}
+	code, body := call(t, ts, "PUT", "/api/v1/rules/lab", tok, rule)
+	var got struct {
+		config.Rule
+		Source string `json:"source"`
+	}
+	if err := json.Unmarshal([]byte(body), &got); code != 200 || err != nil || got.Name != "lab" || got.Source != "api" ||
+		got.Assign.Profile != "debian-installer" || got.Match.Serial != "PXED-*" {
+		t.Fatalf("PUT rule: %d %s", code, body)
+	}
+	if r, ok := cat.Snapshot().Rule("LAB"); !ok || r.Assign.Hostname != "node-{{.Serial}}" {
+		t.Errorf("catalog after PUT: %+v, %v", r, ok)
+	}
+	if code, body := call(t, ts, "GET", "/api/v1/rules/Lab", tok, ""); code != 200 || !strings.Contains(body, `"source": "api"`) {
+		t.Errorf("GET rule: %d %s", code, body)
+	}
+	if code, body := call(t, ts, "GET", "/api/v1/rules", tok, ""); code != 200 || !strings.Contains(body, `"name": "lab"`) {
+		t.Errorf("GET rules: %d %s", code, body)
+	}
+	for _, tt := range []struct {
+		name, path, body string
+		want             int
+	}{
+		{"another name in the body", "/api/v1/rules/lab", `{"name": "other", "assign": {"hostname": "x-{{.MAC}}"}}`, 400},
+		{"not JSON", "/api/v1/rules/lab", `{"assign": `, 400},
+		{"unknown field", "/api/v1/rules/lab", `{"asign": {"hostname": "x-{{.MAC}}"}}`, 400},
+		{"unknown profile", "/api/v1/rules/lab", `{"assign": {"hostname": "x-{{.MAC}}", "profile": "nope"}}`, 422},
+		{"bad match", "/api/v1/rules/lab", `{"match": {"memory": "lots"}, "assign": {"hostname": "x-{{.MAC}}"}}`, 422},
+		{"address of a host", "/api/v1/rules/lab", `{"assign": {"hostname": "x-{{.MAC}}", "ip": "192.168.1.102"}}`, 422},
+	} {
+		if code, body := call(t, ts, "PUT", tt.path, tok, tt.body); code != tt.want {
+			t.Errorf("%s: PUT %d %s, want %d", tt.name, code, body, tt.want)
+		}
+	}
+	if code, _ := call(t, ts, "DELETE", "/api/v1/rules/lab", "", ""); code != 401 {
+		t.Errorf("DELETE rule without token: %d, want 401", code)
+	}
+	if code, _ := call(t, ts, "DELETE", "/api/v1/rules/lab", tok, ""); code != 204 {
+		t.Errorf("DELETE rule: %d", code)
+	}
+	if code, _ := call(t, ts, "DELETE", "/api/v1/rules/lab", tok, ""); code != 404 {
+		t.Errorf("DELETE of a deleted rule: %d, want 404", code)
+	}
+	if code, _ := call(t, ts, "GET", "/api/v1/rules/lab", tok, ""); code != 404 {
+		t.Errorf("GET of a deleted rule: %d, want 404", code)
+	}
+}
+
 // Without a configured token, no change is possible (403), and no
 // callback either: there is no key to check its token against.
 func TestCatalogAPIWithoutToken(t *testing.T) {

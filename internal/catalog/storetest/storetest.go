@@ -45,6 +45,12 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 	}
 	prof := config.Profile{Name: "rescue", Kernel: "rescue/vmlinuz", Initrd: []string{"rescue/initrd"}, Cmdline: "console={{.Console}}",
 		Console: "ttyS1", Arch: map[string]config.ProfileArch{"efi-arm64": {Kernel: "rescue/arm64", Initrd: []string{"rescue/arm64.img"}, Console: "ttyAMA0"}}}
+	// A discovery rule with every field set: all must come back.
+	rule := config.Rule{Name: "lab-by-serial",
+		Match: config.RuleMatch{MAC: []string{"52:54:00"}, Arch: []string{"bios", "efi-x64"}, Vendor: "QEMU", Product: "Standard*",
+			Serial: "PXED-*", Firmware: "uefi", Memory: ">=1GiB", Disk: "8GiB-64GiB"},
+		Assign: config.RuleAssign{Hostname: "node-{{.Serial}}", IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.140")},
+			Profile: "debian-installer", Netboot: config.NetbootOnce}}
 	seen := time.Date(2026, 11, 25, 3, 0, 0, 0, time.UTC)
 	// A machine with its discovery boot's inventory, adopted by a rule:
 	// every field must come back as stored.
@@ -93,11 +99,12 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		s := open(t)
 		must(t, s.PutHost(ctx, host))
 		must(t, s.PutProfile(ctx, prof))
+		must(t, s.PutRule(ctx, rule))
 		must(t, s.SetInstalled(ctx, "Station-02", seen))
 		must(t, s.PutMachine(ctx, machine))
 		must(t, s.Close())
 		want := catalog.State{
-			Hosts: []config.Host{host}, Profiles: []config.Profile{prof},
+			Hosts: []config.Host{host}, Profiles: []config.Profile{prof}, Rules: []config.Rule{rule},
 			Installed: map[string]time.Time{"station-02": seen}, Machines: []catalog.Machine{machine},
 		}
 		if diff := cmp.Diff(want, load(t, open(t)), opts); diff != "" {
@@ -122,9 +129,17 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		if diff := cmp.Diff([]config.Profile{p2}, load(t, s).Profiles, opts); diff != "" {
 			t.Errorf("PutProfile of the same name did not replace (-want +got):\n%s", diff)
 		}
+		must(t, s.PutRule(ctx, rule))
+		r2 := rule
+		r2.Name, r2.Assign.Netboot = "Lab-By-Serial", config.NetbootNever
+		must(t, s.PutRule(ctx, r2))
+		if diff := cmp.Diff([]config.Rule{r2}, load(t, s).Rules, opts); diff != "" {
+			t.Errorf("PutRule of the same name did not replace (-want +got):\n%s", diff)
+		}
 		must(t, s.DeleteHost(ctx, "station-02"))
 		must(t, s.DeleteProfile(ctx, "Rescue"))
-		if st := load(t, s); len(st.Hosts)+len(st.Profiles) != 0 {
+		must(t, s.DeleteRule(ctx, "LAB-by-serial"))
+		if st := load(t, s); len(st.Hosts)+len(st.Profiles)+len(st.Rules) != 0 {
 			t.Errorf("after delete: %+v", st)
 		}
 		if err := s.DeleteHost(ctx, "station-02"); !errors.Is(err, catalog.ErrNotFound) {
@@ -132,6 +147,9 @@ func Run(t *testing.T, fresh func(t *testing.T) Opener) {
 		}
 		if err := s.DeleteProfile(ctx, "rescue"); !errors.Is(err, catalog.ErrNotFound) {
 			t.Errorf("DeleteProfile of a missing profile = %v, want ErrNotFound", err)
+		}
+		if err := s.DeleteRule(ctx, "lab-by-serial"); !errors.Is(err, catalog.ErrNotFound) {
+			t.Errorf("DeleteRule of a missing rule = %v, want ErrNotFound", err)
 		}
 	})
 
