@@ -131,21 +131,74 @@ func (c *Catalog) ReportInventory(ctx context.Context, mac net.HardwareAddr, inv
 		}
 		if h, known := snap.Match(mac, nil); known {
 			m.Host = h.Name
-		} else if h, ok, err := snap.adopt(m); err != nil {
-			c.log.Warn("discovery rule adopts nothing", "mac", m.MAC.String(), "err", err)
-		} else if ok {
-			if _, err := c.edited(st, func(n *State) { n.Hosts = putByName(slices.Clone(st.Hosts), h, hostName) }); err != nil {
-				return fmt.Errorf("rule %s: %w", h.Rule, err)
-			}
-			if err := c.store.PutHost(ctx, h); err != nil {
-				return err
-			}
-			m.Host, m.Rule = h.Name, h.Rule
+		} else if err := c.adoptByRule(ctx, st, snap, &m); err != nil {
+			return err
 		}
 		out = m
 		return c.store.PutMachine(ctx, m)
 	})
 	return out, err
+}
+
+// adoptByRule lets the snapshot's rules adopt m, a machine without a host
+// entry, inside a change of st: the host entry a rule makes is stored and
+// m names it and the rule. A rule that cannot name the machine is logged
+// and adopts nothing.
+func (c *Catalog) adoptByRule(ctx context.Context, st *State, snap *Snapshot, m *Machine) error {
+	h, ok, err := snap.adopt(*m)
+	if err != nil {
+		c.log.Warn("discovery rule adopts nothing", "mac", m.MAC.String(), "err", err)
+		return nil
+	}
+	if !ok {
+		return nil
+	}
+	if _, err := c.edited(st, func(n *State) { n.Hosts = putByName(slices.Clone(st.Hosts), h, hostName) }); err != nil {
+		return fmt.Errorf("rule %s: %w", h.Rule, err)
+	}
+	if err := c.store.PutHost(ctx, h); err != nil {
+		return err
+	}
+	m.Host, m.Rule = h.Name, h.Rule
+	return nil
+}
+
+// AdoptWaiting gives the rules another look at machine mac, waiting in
+// discovery with its inventory in and no host entry: a rule added or
+// changed (through the API) since it reported adopts it now. It says
+// whether a rule did, with the machine's record. The agent's polls call
+// it, so a waiting machine is adopted within a poll of the new rule.
+func (c *Catalog) AdoptWaiting(ctx context.Context, mac net.HardwareAddr) (Machine, bool, error) {
+	snap := c.Snapshot()
+	m, ok := snap.machine(mac)
+	if !ok || m.Inventory == nil || m.Host != "" {
+		return Machine{}, false, nil
+	}
+	if _, known := snap.Match(mac, nil); known {
+		return Machine{}, false, nil
+	}
+	if _, ok, err := snap.adopt(m); err != nil || !ok {
+		return Machine{}, false, nil // decided again, and logged, in a change
+	}
+	var out Machine
+	adopted := false
+	err := c.change(ctx, func(ctx context.Context, st *State) error {
+		snap := c.Snapshot()
+		m, ok := snap.machine(mac)
+		if !ok || m.Inventory == nil {
+			return nil
+		}
+		if _, known := snap.Match(mac, nil); known {
+			return nil // adopted meanwhile
+		}
+		if err := c.adoptByRule(ctx, st, snap, &m); err != nil || m.Rule == "" {
+			return err
+		}
+		m.LastSeen = c.now().UTC()
+		out, adopted = m, true
+		return c.store.PutMachine(ctx, m)
+	})
+	return out, adopted, err
 }
 
 // Instruction is what a discovery agent is told to do next.

@@ -73,6 +73,15 @@ func Agents(c *catalog.Catalog, ev events.Recorder) http.Handler {
 		if !ok {
 			return
 		}
+		// A rule made since the machine reported may adopt it now.
+		m, adopted, err := c.AdoptWaiting(r.Context(), mac)
+		if err != nil {
+			catalogError(w, err)
+			return
+		}
+		if adopted && ev != nil {
+			ev.Record(events.Event{Kind: events.Adopted, Proto: "http", MAC: mac, IP: remoteIP(r), Host: m.Host, Detail: "by rule " + m.Rule})
+		}
 		JSON(w, http.StatusOK, answer(c, mac))
 	})
 	return mux

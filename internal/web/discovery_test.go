@@ -159,3 +159,46 @@ func TestAgentPowerOff(t *testing.T) {
 		t.Errorf("recorded %+v, want the order with who gave it", last)
 	}
 }
+
+// A machine waiting in discovery, which no rule took when it reported, is
+// adopted at its agent's next poll by a rule put through the API after
+// that; the poll answers reboot and the adoption is recorded.
+func TestAgentPollAdoptsByNewRule(t *testing.T) {
+	t.Parallel()
+	ev := &heard{}
+	ts, cat := catalogServer(t, "api-token", ev)
+	mac, _ := net.ParseMAC("52:54:00:12:34:58")
+	tok, _ := cat.AgentToken(mac)
+	report := `{"mac":"52:54:00:12:34:58","inventory":{"dmi":{"serial":"RACK7-01"},"firmware":{"mode":"uefi"},"memory_bytes":1073741824}}`
+	code, body := call(t, ts, "POST", AgentPrefix+"inventory", tok, report)
+	var a AgentAnswer
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != catalog.Wait {
+		t.Fatalf("report: %d %s, want wait", code, body)
+	}
+	code, body = call(t, ts, "GET", AgentPrefix+"instruction?mac=52:54:00:12:34:58", tok, "")
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != catalog.Wait {
+		t.Fatalf("poll before the rule: %d %s, want wait", code, body)
+	}
+	rule := `{"match": {"serial": "RACK7-*"}, "assign": {"hostname": "r7-{{.Serial}}", "profile": "debian-installer"}}`
+	if code, body := call(t, ts, "PUT", "/api/v1/rules/rack7", "api-token", rule); code != 200 {
+		t.Fatalf("PUT rule: %d %s", code, body)
+	}
+	code, body = call(t, ts, "GET", AgentPrefix+"instruction?mac=52:54:00:12:34:58", tok, "")
+	if code != 200 || json.Unmarshal([]byte(body), &a) != nil || a.Action != catalog.Reboot || a.Host != "r7-rack7-01" {
+		t.Fatalf("poll after the rule: %d %s, want reboot as r7-rack7-01", code, body)
+	}
+	if h, ok := cat.Snapshot().Host("r7-rack7-01"); !ok || h.Rule != "rack7" || h.MAC.String() != mac.String() {
+		t.Errorf("host = %+v, %v", h, ok)
+	}
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	var adopted int
+	for _, e := range ev.ev {
+		if e.Kind == events.Adopted && e.Detail == "by rule rack7" {
+			adopted++
+		}
+	}
+	if adopted != 1 {
+		t.Errorf("%d adoptions recorded, want 1: %+v", adopted, ev.ev)
+	}
+}
