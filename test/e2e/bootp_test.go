@@ -96,8 +96,7 @@ func TestBOOTPReserved(t *testing.T) {
 	leases := px.leases(t)
 	expectLease(t, leases, station01.MAC, station01.IP)
 	expectInfinite(t, leases, station01.MAC)
-	log, _ := os.ReadFile(px.log)
-	if !regexp.MustCompile(`mac=` + station01.MAC + ` .*msg=BOOTREQUEST .*reply=BOOTREPLY ip=` + regexp.QuoteMeta(station01.IP.String()) + ` .*to=255\.255\.255\.255:68`).Match(log) {
+	if !loggedMatch(t, px, regexp.MustCompile(`mac=`+station01.MAC+` .*msg=BOOTREQUEST .*reply=BOOTREPLY ip=`+regexp.QuoteMeta(station01.IP.String())+` .*to=255\.255\.255\.255:68`), 3*time.Second) {
 		t.Errorf("pxed's log has no broadcast BOOTREPLY to station-01")
 	}
 }
@@ -227,8 +226,7 @@ func TestBOOTPRelayed(t *testing.T) {
 	if res, err := bootpc(t, client, "cl0", 1); err == nil {
 		t.Fatalf("unknown machine through the relay got %s from a subnet whose bootp is reserved", res["IPADDR"])
 	}
-	log, _ := os.ReadFile(px.log)
-	if !regexp.MustCompile(`msg="dhcp bootp refused" .*mac=` + unknown + ` .*refused=not_reserved`).Match(log) {
+	if !loggedMatch(t, px, regexp.MustCompile(`msg="dhcp bootp refused" .*mac=`+unknown+` .*refused=not_reserved`), 3*time.Second) {
 		t.Errorf("pxed's log has no refusal of %s", unknown)
 	}
 	px.stop(t)
@@ -242,8 +240,7 @@ func TestBOOTPRelayed(t *testing.T) {
 	if got.Compare(netip.MustParseAddr("192.168.2.150")) < 0 || got.Compare(netip.MustParseAddr("192.168.2.199")) > 0 {
 		t.Errorf("unknown machine through the relay got %s, want an address of 192.168.2.150-199", got)
 	}
-	log, _ = os.ReadFile(px.log)
-	if !regexp.MustCompile(`mac=` + unknown + ` .*msg=BOOTREQUEST .*reply=BOOTREPLY .*to=192\.168\.2\.1:67`).Match(log) {
+	if !loggedMatch(t, px, regexp.MustCompile(`mac=`+unknown+` .*msg=BOOTREQUEST .*reply=BOOTREPLY .*to=192\.168\.2\.1:67`), 3*time.Second) {
 		t.Errorf("pxed's log has no BOOTREPLY to the relay for %s", unknown)
 	}
 	leases := px.leases(t)
@@ -318,5 +315,20 @@ func TestBOOTPSameAnswersAsDhcpd(t *testing.T) {
 				t.Errorf("dhcpd answered the unknown machine: %v, want %v", answered, c.unknown)
 			}
 		})
+	}
+}
+
+// loggedMatch reports whether a line of pxed's log matches re within d:
+// pxed writes its log through a coalescing writer, so a line may land a
+// moment after the reply it tells of.
+func loggedMatch(t *testing.T, px *Pxed, re *regexp.Regexp, d time.Duration) bool {
+	t.Helper()
+	for deadline := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		if b, err := os.ReadFile(px.log); err == nil && re.Match(b) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
 	}
 }
