@@ -9,6 +9,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4"
 
 	"github.com/pxed/pxed/internal/config"
+	"github.com/pxed/pxed/internal/lease"
 )
 
 // TestReload: a reloaded configuration serves from the next request on;
@@ -45,4 +46,68 @@ func TestReload(t *testing.T) {
 	if ip := bind(t, f, stranger2); ip != "192.168.1.200" {
 		t.Errorf("a new client after the reload got %s, want the new pool's 192.168.1.200", ip)
 	}
+}
+
+// TestSetRateLimit: a reloaded rate limit holds from the next packet on.
+func TestSetRateLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	s := &Server{Responder: f.r, Alloc: f.alloc}
+	pkt := make([]byte, 300)
+	copy(pkt[28:], stranger)
+	s.SetRateLimit(RateLimit{PerMAC: 0.001, Burst: 2})
+	var admitted int
+	for range 5 {
+		if s.admit(pkt) {
+			admitted++
+		}
+	}
+	if admitted != 2 {
+		t.Errorf("a burst of 2: %d of 5 packets admitted", admitted)
+	}
+	s.SetRateLimit(RateLimit{PerMAC: -1}) // no limit
+	for i := range 5 {
+		if !s.admit(pkt) {
+			t.Fatalf("packet %d refused after the limit was lifted", i)
+		}
+	}
+}
+
+// TestReloadWhileServing: requests decided while reloads swap the plan
+// each get an offer from one plan or the other, never a mix or nothing
+// (run with -race, it also checks the swap is safe).
+func TestReloadWhileServing(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, nil)
+	a := lab(t)
+	b := lab(t)
+	b.DHCP.Subnets[0].Pools = []config.Range{{First: netip.MustParseAddr("192.168.1.200"), Last: netip.MustParseAddr("192.168.1.249")}}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			next := a
+			if i%2 == 0 {
+				next = b
+			}
+			if err := f.r.Reload(next); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	// Fewer clients than either pool has addresses: each offer is held.
+	inA, inB := lease.Range(a.DHCP.Subnets[0].Pools[0]), lease.Range(b.DHCP.Subnets[0].Pools[0])
+	for i := range 45 {
+		mac := net.HardwareAddr{0x02, 0, 0, 0, byte(i >> 8), byte(i)}
+		d := f.r.Respond(msg(t, dhcpv4.MessageTypeDiscover, mac), in)
+		if d.Reply == nil {
+			t.Fatalf("DISCOVER %d during reloads: no offer (%s)", i, d.Reason)
+		}
+		ip, _ := netip.AddrFromSlice(d.Reply.YourIPAddr.To4())
+		if !inA.Contains(ip) && !inB.Contains(ip) {
+			t.Fatalf("DISCOVER %d during reloads: offered %s, in neither plan's pool", i, ip)
+		}
+	}
+	<-done
 }

@@ -66,7 +66,11 @@ func (s *Server) SetRateLimit(rl RateLimit) {
 	if old := s.buckets.Load(); old != nil && old.rl == rl {
 		return
 	}
-	s.buckets.Store(&buckets{rl: rl, perMAC: ratelimit.NewPerClient(rl.limits()), global: ratelimit.NewGlobal(rl.Global)})
+	s.buckets.Store(newBuckets(rl))
+}
+
+func newBuckets(rl RateLimit) *buckets {
+	return &buckets{rl: rl, perMAC: ratelimit.NewPerClient(rl.limits()), global: ratelimit.NewGlobal(rl.Global)}
 }
 
 // Stats returns the server's counters, live.
@@ -109,9 +113,8 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 			l.close()
 		}
 	}()
-	if s.buckets.Load() == nil {
-		s.SetRateLimit(s.RateLimit)
-	}
+	// RateLimit's, unless SetRateLimit came first.
+	s.buckets.CompareAndSwap(nil, newBuckets(s.RateLimit))
 	s.exhausted.interval = 10 * time.Second
 	g, ctx := errgroup.WithContext(ctx)
 	for _, l := range links {
