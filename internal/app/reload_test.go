@@ -112,6 +112,7 @@ func TestReloadApplies(t *testing.T) {
 	if !res.Applied {
 		t.Fatalf("reload refused: %v", res.Problems)
 	}
+	t.Logf("reloaded in %s", res.Duration)
 	if d := cmp.Diff([]string{"dhcp.subnets", "hosts"}, res.Changed); d != "" {
 		t.Errorf("changed (-want +got):\n%s", d)
 	}
