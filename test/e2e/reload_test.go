@@ -67,7 +67,11 @@ func TestReloadWhileBooting(t *testing.T) {
 	g := bootStation(t, ns, taps[0], station01)
 	initrd := "debian-installer/amd64/initrd.gz"
 	inFlight := waitTransfer(t, ns, token, initrd, 3*time.Minute)
-	before := px.leases(t)
+	// Read while pxed serves (px.leases would stop it if that failed).
+	before, err := px.readLeases(t)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// The new file, written whole, then SIGHUP.
 	orig, err := os.ReadFile(px.config)
@@ -117,7 +121,10 @@ func TestReloadWhileBooting(t *testing.T) {
 
 	// No lease lost: each one held before is held still, and the pool
 	// client comes back to its address.
-	after := px.leases(t)
+	after, err := px.readLeases(t)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, l := range before {
 		if l.State == "bound" && l.IP.Is4() {
 			expectLease(t, after, l.MAC, l.IP)
