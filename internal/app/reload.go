@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/pxed/pxed/internal/catalog"
@@ -99,6 +100,11 @@ func (s *services) notServing(next *config.Config) []string {
 	}
 	if s.dhcp6 == nil && next.DHCP6.On() {
 		out = append(out, "dhcp6 (not running)")
+	}
+	d := s.cfg.Discovery
+	if s.root != nil && next.TFTP.Root != s.cfg.TFTP.Root && d.Boot != "" && d.Boot != config.DiscoveryOff && !filepath.IsAbs(d.Kernel) {
+		// discoveryFiles found the kernel under the root pxed started with.
+		out = append(out, "discovery.kernel (under the tftp.root pxed started with)")
 	}
 	return out
 }
