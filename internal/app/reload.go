@@ -61,6 +61,8 @@ func (s *services) Reload(ctx context.Context) web.Reload {
 	}
 	res.Duration = time.Since(start).Round(time.Microsecond).String()
 	if err != nil {
+		// Nothing changed: only the problems are said.
+		res.Changed, res.NeedsRestart = nil, nil
 		res.Problems = problemsOf(err)
 		s.log.Error("config reload refused; the running config stays", "file", s.cfg.File,
 			"problems", len(res.Problems), "dur", res.Duration)

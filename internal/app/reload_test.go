@@ -159,6 +159,9 @@ func TestReloadRefused(t *testing.T) {
 	if f.s.Last().Applied {
 		t.Error("Last says the refused file applied")
 	}
+	if res.Changed != nil || res.NeedsRestart != nil {
+		t.Errorf("a refused reload says %v changed, %v need a restart", res.Changed, res.NeedsRestart)
+	}
 
 	// A file that does not parse at all: refused as well.
 	f.write(t, reloadBase+"bogus: [\n")
