@@ -96,10 +96,10 @@ func (c *Catalog) Reload(ctx context.Context, base *config.Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	old, oldProblems := c.base, c.baseProblems
+	// base passed Validate: it has no problems of its own, and every one
+	// check finds comes from the store's entries laid over it (validating
+	// the file again here would read its boot files a second time).
 	c.base, c.baseProblems = base, map[string]bool{}
-	for _, p := range base.Validate() {
-		c.baseProblems[p.Msg] = true
-	}
 	err := c.check(c.state)
 	if err == nil {
 		err = c.publish(ctx)
