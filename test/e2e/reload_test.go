@@ -156,6 +156,15 @@ func TestReloadWhileBooting(t *testing.T) {
 		t.Errorf("/metrics after the refusal: reloads refused %v, last successful %v; want 1, 0",
 			m[`pxed_config_reloads_total{result="refused"}`], m["pxed_config_last_reload_successful"])
 	}
+	// The API (which the dashboard's banner reads) says so too.
+	var last struct {
+		Applied  bool     `json:"applied"`
+		Problems []string `json:"problems"`
+	}
+	apiGet(t, ns, token, "/api/v1/reload", &last)
+	if last.Applied || len(last.Problems) != 1 || !strings.HasPrefix(last.Problems[0], where) {
+		t.Errorf("GET /api/v1/reload after the refusal: %+v; want applied false and the problem at %s", last, where)
+	}
 	// pxed reload says the same, and fails.
 	out, err := ns.command(t.Context(), px.bin, "reload", "--api", "http://127.0.0.1:9069",
 		"--token-file", filepath.Join(px.dataDir, "api-token")).CombinedOutput()
