@@ -153,6 +153,7 @@ type apiError struct {
 	method, path string
 	status       int
 	msg          string // the answer's "error", if it had one
+	body         []byte // the answer, for a command that knows its shape
 }
 
 // newAPIError reads the {"error": ...} body the API answers errors with.
@@ -161,7 +162,7 @@ func newAPIError(method, path string, status int, body []byte) *apiError {
 		Error string `json:"error"`
 	}
 	json.Unmarshal(body, &e) // a body of another shape leaves msg empty
-	return &apiError{method: method, path: path, status: status, msg: e.Error}
+	return &apiError{method: method, path: path, status: status, msg: e.Error, body: body}
 }
 
 func (e *apiError) Error() string {

@@ -27,6 +27,7 @@ usage:
   pxed migrate --config FILE --from-data-dir DIR
   pxed status  [--config FILE | --api URL] [--token-file FILE] [--json] [MAC]
   pxed watch   [--config FILE | --api URL] [--token-file FILE] [--json]
+  pxed reload  [--config FILE | --api URL] [--token-file FILE] [--json]   (the running pxed reads its config again)
   pxed hosts    list|show NAME|set NAME [--mac M] [--macs M,GLOB] [--uuid U] [--ip IP] [--profile P]
                 [--netboot always|once|never] [--file F] [--reinstall]|rm NAME|discovered
                 |adopt MAC --name N [--profile P] [--ip IP] [--netboot M]|profile NAME PROFILE
@@ -75,6 +76,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = status(ctx, args[1:], stdout, stderr)
 	case "watch":
 		err = watch(ctx, args[1:], stdout, stderr)
+	case "reload":
+		err = reload(ctx, args[1:], stdout, stderr)
 	case "hosts":
 		err = hosts(ctx, args[1:], stdout)
 	case "profiles":

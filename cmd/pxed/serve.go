@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/pxed/pxed/internal/app"
 	"github.com/pxed/pxed/internal/config"
@@ -49,17 +52,26 @@ func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, e
 	if path == "" {
 		return nil, usageError{fmt.Errorf("--config FILE is required")}
 	}
-	cfg, err := loadConfig(path)
+	cfg, err := loadValid(path, o)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return nil, errProblems
 	}
+	return cfg, nil
+}
+
+// loadValid loads the config, applies the flags and validates the result:
+// serve at the start and at each reload, and check. Its error is the
+// file's that could not be read or parsed, or every problem Validate
+// found, joined (config.JoinProblems).
+func loadValid(path string, o *overrides) (*config.Config, error) {
+	cfg, err := loadConfig(path)
+	if err != nil {
+		return nil, err
+	}
 	o.apply(cfg)
 	if ps := cfg.Validate(); len(ps) > 0 {
-		for _, p := range ps {
-			fmt.Fprintln(stderr, p)
-		}
-		return nil, errProblems
+		return nil, config.JoinProblems(ps)
 	}
 	return cfg, nil
 }
@@ -94,7 +106,19 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	for _, n := range cfg.Notes() {
 		log.Warn("config note", "note", n.Error())
 	}
-	if err := app.Run(ctx, cfg, log); err != nil {
+	// SIGHUP reloads the file (systemctl reload; pxed reload and the API
+	// ask the running pxed directly).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	reread := func() (*config.Config, error) {
+		c, err := loadValid(*path, &o)
+		if err == nil && *level != "" {
+			c.Log.Level = *level
+		}
+		return c, err
+	}
+	if err := app.Run(ctx, cfg, log, app.Options{Load: reread, Hangup: hup}); err != nil {
 		return err
 	}
 	log.Info("pxed stopped")

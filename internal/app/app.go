@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -46,9 +48,14 @@ import (
 // and dropping privileges sets no_new_privs, both Linux calls. Elsewhere
 // pxed builds (its decisions and tests are portable) and Run fails with
 // errors.ErrUnsupported at the first of them.
-func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+//
+// opts.Load and opts.Hangup let it reload the config file while it serves
+// (Reload).
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
 	g, ctx := errgroup.WithContext(ctx)
-	s := &services{cfg: cfg, log: log, g: g}
+	s := &services{cfg: cfg, log: log, g: g, opts: opts}
+	s.live.Store(cfg)
+	s.last.Store(&web.Reload{At: time.Now(), Applied: true})
 	defer s.close()
 	// Each service opens its sockets here, in turn; they all serve once
 	// every socket is open and privileges are dropped (cfg.User).
@@ -66,15 +73,24 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	for _, serve := range s.serve {
 		g.Go(func() error { return serve(ctx) })
 	}
+	g.Go(func() error { return s.reloads(ctx) })
 	return g.Wait()
 }
 
 // services is one run of pxed: what the servers share, each server's loop
 // once its sockets are open, and what to close when Run ends.
 type services struct {
-	cfg *config.Config
-	log *slog.Logger
-	g   *errgroup.Group
+	// cfg is the config pxed started with: what its sockets, store and
+	// servers were opened with. live is the one serving now, a reloaded
+	// file's (Reload).
+	cfg  *config.Config
+	live atomic.Pointer[config.Config]
+	opts Options
+	log  *slog.Logger
+	g    *errgroup.Group
+
+	reloadMu sync.Mutex                 // one Reload at a time
+	last     atomic.Pointer[web.Reload] // how the last reading of the file went
 
 	pg       *postgres.Store // the shared database; nil without one
 	who      *ipmap.Map      // which machine holds each address
@@ -89,6 +105,9 @@ type services struct {
 	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
 	inflight *inflight.Registry            // file transfers running now, for the dashboard
 	dhcpStat *dhcp.Stats                   // the DHCPv4 server's counts; nil with DHCP off
+	dhcp     *dhcpServing                  // the DHCPv4 server, for reloads; nil with DHCP off
+	dhcp6    *dhcp6.Responder              // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
+	root     *bootfs.Root                  // the TFTP root; nil with TFTP off
 	serve    []func(context.Context) error // started once every socket is open
 	closers  []io.Closer                   // closed last opened first when Run ends
 }
@@ -133,6 +152,7 @@ func (s *services) openShared(ctx context.Context) error {
 	}
 	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
 	s.met = metrics.New()
+	s.met.ConfigLoaded(time.Now())
 	s.inflight = &inflight.Registry{}
 	s.shared = s.timeline(ctx)
 	s.recorder = bootEvents(s.who, s.evlog, s.profiles, s.met, s.cat, s.openHooks(), s.shared)
@@ -198,10 +218,11 @@ func (s *services) openDHCP(ctx context.Context) error {
 		resp.IPXEScript = s.profiles.ScriptURL
 	}
 	srv := &dhcp.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
-		RateLimit: dhcp.RateLimit{PerMAC: s.cfg.DHCP.RatePerMAC, Global: s.cfg.DHCP.RateGlobal}, Workers: s.cfg.DHCP.Workers}
+		RateLimit: dhcpRateLimit(s.cfg), Workers: s.cfg.DHCP.Workers}
 	s.met.WatchDHCP(srv.Stats())
 	s.dhcpStat = srv.Stats()
-	s.met.WatchPools(poolsOf(s.cfg), alloc.Usage)
+	s.dhcp = &dhcpServing{resp: resp, srv: srv}
+	s.met.WatchPools(func() []metrics.Pool { return poolsOf(s.live.Load()) }, alloc.Usage)
 	if err := srv.Listen(s.cfg.Interfaces); err != nil {
 		return err
 	}
@@ -235,7 +256,8 @@ func (s *services) openDHCP6(ctx context.Context) error {
 	srv := &dhcp6.Server{Responder: resp, Alloc: alloc, Logger: s.log, Events: s.recorder,
 		RateLimit: ratelimit.Limits{PerClient: s.cfg.DHCP6.RatePerClient}, GlobalRate: s.cfg.DHCP6.RateGlobal}
 	s.met.WatchDHCP6(srv.Stats())
-	s.met.WatchPools6(pools6Of(s.cfg), alloc.Usage)
+	s.dhcp6 = resp
+	s.met.WatchPools6(func() []metrics.Pool6 { return pools6Of(s.live.Load()) }, alloc.Usage)
 	if err := srv.Listen(s.cfg.Interfaces); err != nil {
 		return err
 	}
@@ -324,6 +346,7 @@ func (s *services) openTFTP(context.Context) error {
 		return fmt.Errorf("tftp root: %w", err)
 	}
 	s.closers = append(s.closers, root)
+	s.root = root
 	// Profiles' root images and machines' overlays, generated configs
 	// (pxelinux.cfg/01-<mac> of machines with a profile), then the files
 	// of the root; HTTP serves the same.
@@ -510,6 +533,7 @@ func (s *services) openWeb(context.Context) error {
 	serves := s.cfg.Serves()
 	web.RegisterScope(ws, web.ScopeOf(serves.DHCP, serves.TFTP, serves.HTTP, s.shared != nil))
 	ws.Handle("GET /metrics", web.Read, s.met.Handler())
+	web.RegisterReload(ws, s)
 	web.CatalogRoutes(ws, s.cat, s.recorder)
 	(&web.Actions{Catalog: s.cat, Events: s.recorder, Waker: &waker{cfg: s.cfg, evlog: s.evlog, log: s.log}}).Register(ws)
 	s.viewRoutes(ws)
@@ -594,6 +618,18 @@ func machineInfo(profiles *profile.Service, mac net.HardwareAddr) web.MachineInf
 		info.Install = "netboot never"
 	}
 	return info
+}
+
+// dhcpServing is the DHCPv4 server and its decisions, which a reload
+// gives a new config.
+type dhcpServing struct {
+	resp *dhcp.Responder
+	srv  *dhcp.Server
+}
+
+// dhcpRateLimit is the DHCPv4 rate limits cfg asks for.
+func dhcpRateLimit(cfg *config.Config) dhcp.RateLimit {
+	return dhcp.RateLimit{PerMAC: cfg.DHCP.RatePerMAC, Global: cfg.DHCP.RateGlobal}
 }
 
 // poolsOf lists the address pools of cfg's subnets, for metrics.

@@ -16,17 +16,22 @@ func (s *services) viewRoutes(ws *web.Server) {
 	if s.alloc == nil || s.store == nil {
 		return
 	}
-	src := web.PoolSource{Usage: s.alloc.Usage, All: s.store.All, Now: time.Now}
-	for _, sub := range s.cfg.DHCP.Subnets {
-		for _, r := range sub.Pools {
-			src.Pools = append(src.Pools, web.Pool{Subnet: sub.Network.Prefix, Range: lease.Range(r)})
+	src := web.PoolSource{Usage: s.alloc.Usage, All: s.store.All, Now: time.Now, Pools: func() []web.Pool {
+		// The pools of the config serving now, a reloaded one's.
+		cfg := s.live.Load()
+		var pools []web.Pool
+		for _, sub := range cfg.DHCP.Subnets {
+			for _, r := range sub.Pools {
+				pools = append(pools, web.Pool{Subnet: sub.Network.Prefix, Range: lease.Range(r)})
+			}
 		}
-	}
-	for _, sub := range s.cfg.DHCP6.Subnets {
-		for _, r := range sub.Pools {
-			src.Pools = append(src.Pools, web.Pool{Subnet: sub.Prefix.Prefix, Range: lease.Range(r)})
+		for _, sub := range cfg.DHCP6.Subnets {
+			for _, r := range sub.Pools {
+				pools = append(pools, web.Pool{Subnet: sub.Prefix.Prefix, Range: lease.Range(r)})
+			}
 		}
-	}
+		return pools
+	}}
 	if st := s.dhcpStat; st != nil {
 		src.Counters = func() (declines, conflicts uint64) {
 			st.Messages(func(msgType string, _ dhcp.Result, n uint64) {

@@ -8,13 +8,16 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync/atomic"
 	"syscall"
 )
 
 // Root serves the regular files under one directory. Create it with
-// OpenRoot and Close it when the servers are done.
+// OpenRoot and Close it when the servers are done; Reopen moves it to
+// another directory while it serves.
 type Root struct {
-	root *os.Root
+	root atomic.Pointer[os.Root]
+	dir  atomic.Pointer[string]
 }
 
 // OpenRoot returns a Root serving the files under dir. Every open goes
@@ -25,11 +28,31 @@ func OpenRoot(dir string) (*Root, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening boot root: %w", err)
 	}
-	return &Root{root: r}, nil
+	root := &Root{}
+	root.root.Store(r)
+	root.dir.Store(&dir)
+	return root, nil
+}
+
+// Dir is the directory served.
+func (r *Root) Dir() string { return *r.dir.Load() }
+
+// Reopen serves the files under dir from the next open on (a reloaded
+// tftp.root). Files open already stay open and readable to their end: a
+// transfer in flight finishes from the directory it started in. On an
+// error the root serves the directory it served.
+func (r *Root) Reopen(dir string) error {
+	nr, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("opening boot root: %w", err)
+	}
+	old := r.root.Swap(nr)
+	r.dir.Store(&dir)
+	return old.Close()
 }
 
 // Close releases the root directory.
-func (r *Root) Close() error { return r.root.Close() }
+func (r *Root) Close() error { return r.root.Load().Close() }
 
 // Open opens the regular file that req names under the root.
 func (r *Root) Open(_ context.Context, req *Request) (File, error) {
@@ -39,7 +62,14 @@ func (r *Root) Open(_ context.Context, req *Request) (File, error) {
 	}
 	// openFlags has O_NONBLOCK on unix: opening a FIFO must not wait for a
 	// writer. It does not change reads of regular files.
-	f, err := r.root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	root := r.root.Load()
+	f, err := root.OpenFile(name, os.O_RDONLY|openFlags, 0)
+	if errors.Is(err, os.ErrClosed) {
+		if now := r.root.Load(); now != root {
+			// Reopen closed the root this open began in: the new one serves.
+			f, err = now.OpenFile(name, os.O_RDONLY|openFlags, 0)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return nil, err

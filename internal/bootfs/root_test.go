@@ -175,3 +175,56 @@ func TestChain(t *testing.T) {
 		}
 	}
 }
+
+// TestReopen: a root moved to another directory serves that one's files
+// from the next open, while a file opened before (a transfer in flight)
+// reads to its end.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	a, b := t.TempDir(), t.TempDir()
+	for dir, data := range map[string]string{a: "old kernel", b: "new kernel"} {
+		if err := os.WriteFile(filepath.Join(dir, "linux"), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(a, "only-old"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := OpenRoot(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+	inFlight, err := r.Open(ctx, &Request{Path: "linux"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inFlight.Close()
+	if err := r.Reopen(b); err != nil {
+		t.Fatal(err)
+	}
+	if r.Dir() != b {
+		t.Errorf("Dir after Reopen = %s, want %s", r.Dir(), b)
+	}
+	if got, err := io.ReadAll(io.NewSectionReader(inFlight, 0, inFlight.Size())); err != nil || string(got) != "old kernel" {
+		t.Errorf("the file open before the move read %q, %v; want its whole content", got, err)
+	}
+	f, err := r.Open(ctx, &Request{Path: "linux"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, _ := io.ReadAll(io.NewSectionReader(f, 0, f.Size())); string(got) != "new kernel" {
+		t.Errorf("after the move, linux reads %q, want the new root's", got)
+	}
+	if _, err := r.Open(ctx, &Request{Path: "only-old"}); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a file only in the old root opens after the move: %v", err)
+	}
+	if err := r.Reopen(filepath.Join(b, "missing")); err == nil {
+		t.Error("Reopen of a missing directory succeeded")
+	}
+	if r.Dir() != b {
+		t.Errorf("a failed Reopen moved the root to %s", r.Dir())
+	}
+}

@@ -84,6 +84,33 @@ func Open(ctx context.Context, base *config.Config, st Store, o Options) (*Catal
 	return c, nil
 }
 
+// Reload makes base, a configuration re-read from the file that has
+// passed Validate, the catalog's new base: its hosts, profiles, discovery
+// rules and boot sections, with the store's entries laid over them as
+// before. The store is not touched. Refused, with the catalog unchanged,
+// when the store's entries and the new file together are not a valid
+// configuration (an API host taking an address the file now reserves): an
+// *InvalidError whose problems say why, for the operator to fix the file or
+// the entry.
+func (c *Catalog) Reload(ctx context.Context, base *config.Config) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old, oldProblems := c.base, c.baseProblems
+	// base passed Validate: it has no problems of its own, and every one
+	// check finds comes from the store's entries laid over it (validating
+	// the file again here would read its boot files a second time).
+	c.base, c.baseProblems = base, map[string]bool{}
+	err := c.check(c.state)
+	if err == nil {
+		err = c.publish(ctx)
+	}
+	if err != nil {
+		c.base, c.baseProblems = old, oldProblems
+		return err
+	}
+	return nil
+}
+
 func (c *Catalog) reload(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -408,4 +409,72 @@ func (h *heard) kinds() []string {
 		out = append(out, e.Kind.String()+" "+e.MAC.String())
 	}
 	return out
+}
+
+// TestReload: a file read again replaces the file's hosts and profiles;
+// the API's entries stay laid over it; a file that clashes with an API
+// entry is refused and the catalog keeps serving the old one.
+func TestReload(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := open(t, t.TempDir(), time.Now)
+	lan := netip.MustParseAddr("192.168.1.21")
+	api := config.Host{Name: "lab-9", MAC: config.MAC{HardwareAddr: mac("52:54:00:00:00:09")},
+		IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.109")}}
+	if err := c.PutHost(ctx, api); err != nil {
+		t.Fatal(err)
+	}
+	reparse := func(t *testing.T, src string) *config.Config {
+		t.Helper()
+		cfg, err := config.Parse("pxed.yaml", []byte(src))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ps := cfg.Validate(); len(ps) > 0 {
+			t.Fatal(config.JoinProblems(ps))
+		}
+		return cfg
+	}
+
+	// station-01 leaves the file, station-09 comes; the installer's
+	// command line changes.
+	next := strings.Replace(base, "  - name: station-01\n    mac: 00:18:e7:42:84:3a\n    ip: 192.168.1.101\n",
+		"  - name: station-09\n    mac: 52:54:00:00:01:09\n    ip: 192.168.1.119\n", 1)
+	next = strings.Replace(next, "priority=critical", "priority=low", 1)
+	if err := c.Reload(ctx, reparse(t, next)); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.Snapshot()
+	if _, ok := snap.Host("station-01"); ok {
+		t.Error("station-01, gone from the file, is still a host")
+	}
+	if h, ok := snap.Host("station-09"); !ok || h.IP.Addr != netip.MustParseAddr("192.168.1.119") || h.Source != catalog.FromConfig {
+		t.Errorf("station-09 after the reload: %+v, %v", h, ok)
+	}
+	if h, ok := snap.Host("lab-9"); !ok || h.Source != catalog.FromAPI {
+		t.Errorf("the API's lab-9 after the reload: %+v, %v", h, ok)
+	}
+	if d := snap.Resolve(mac("52:54:00:00:01:09"), pxe.Client{}, lan); d.Profile == nil || d.Profile.Cmdline != "priority=low ---" {
+		t.Errorf("station-09's profile after the reload: %+v", d.Profile)
+	}
+
+	// A file reserving the API host's address for another host is
+	// refused: the catalog stays as it was.
+	clash := strings.Replace(next, "ip: 192.168.1.119", "ip: 192.168.1.109", 1)
+	err := c.Reload(ctx, reparse(t, clash))
+	var invalid *catalog.InvalidError
+	if !errors.As(err, &invalid) || !strings.Contains(err.Error(), "192.168.1.109") {
+		t.Fatalf("reload with a clashing address = %v, want an InvalidError naming 192.168.1.109", err)
+	}
+	if c.Snapshot() != snap {
+		t.Error("a refused reload published a new snapshot")
+	}
+	if h, _ := c.Snapshot().Host("station-09"); h.IP.Addr != netip.MustParseAddr("192.168.1.119") {
+		t.Errorf("station-09 after a refused reload: %s", h.IP)
+	}
+	// The old base is still the one changes are checked against.
+	if err := c.PutHost(ctx, config.Host{Name: "lab-10", MAC: config.MAC{HardwareAddr: mac("52:54:00:00:00:10")},
+		IP: config.Addr{Addr: netip.MustParseAddr("192.168.1.119")}}); err == nil {
+		t.Error("an API host on station-09's address was accepted after a refused reload")
+	}
 }

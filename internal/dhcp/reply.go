@@ -171,9 +171,9 @@ func (t *turn) httpBoot(resp *dhcpv4.DHCPv4, file string, secure bool, requested
 		// boot.http_image: the image pxed builds around the file (internal/ramdisk).
 		file = pxe.ImagePath(t.pxe.Arch, t.req.ClientHWAddr)
 	}
-	port := t.r.plan.httpPort
+	port := t.plan.httpPort
 	if secure {
-		port = t.r.plan.httpsPort
+		port = t.plan.httpsPort
 	}
 	url := pxe.HTTPBootURL(file, t.in.ServerIP, port, secure)
 	if url == "" {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -62,7 +63,9 @@ type Decision struct {
 
 // Responder decides what to answer. It is safe for concurrent use.
 type Responder struct {
-	plan  *plan
+	// plan is the configuration compiled; Reload replaces it whole, and
+	// each request reads the one of its moment.
+	plan  atomic.Pointer[plan]
 	alloc *lease.Allocator
 	now   func() time.Time
 
@@ -88,7 +91,24 @@ func NewResponder(cfg *config.Config, alloc *lease.Allocator, now func() time.Ti
 	if err != nil {
 		return nil, err
 	}
-	return &Responder{plan: p, alloc: alloc, now: now, Catalog: func() *catalog.Snapshot { return snap }}, nil
+	r := &Responder{alloc: alloc, now: now, Catalog: func() *catalog.Snapshot { return snap }}
+	r.plan.Store(p)
+	return r, nil
+}
+
+// Reload compiles cfg, a configuration read again from the file that has
+// passed Validate, and serves it from the next request on: its subnets,
+// pools, options and server settings. Requests being decided finish with
+// the plan they started with; the allocator's leases stay as they are (a
+// pool is only the range the allocator is asked to choose from). On an
+// error the plan in use stays.
+func (r *Responder) Reload(cfg *config.Config) error {
+	p, err := compile(cfg)
+	if err != nil {
+		return err
+	}
+	r.plan.Store(p)
+	return nil
 }
 
 // Known reports whether mac is the hardware address of a host (by its mac,
@@ -108,15 +128,16 @@ func (r *Responder) Respond(req *dhcpv4.DHCPv4, in Ingress) Decision {
 	if why := unservable(req); why != "" {
 		return Decision{Reason: why}
 	}
-	link, relayInfo, why := r.arrival(req, in)
+	p := r.plan.Load()
+	link, relayInfo, why := p.arrival(req, in)
 	if why != "" {
 		return Decision{Reason: why}
 	}
-	sub := r.plan.subnetFor(link)
+	sub := p.subnetFor(link)
 	if sub == nil {
 		return drop("no subnet configured for %s", link)
 	}
-	t := r.newTurn(req, in, sub, link, relayInfo)
+	t := r.newTurn(req, in, p, sub, link, relayInfo)
 	d := t.decide(mt)
 	d.Client = t.pxe
 	if t.host != nil {
@@ -145,7 +166,7 @@ func unservable(req *dhcpv4.DHCPv4) string {
 // echo in replies, or why a relayed request is not served. RFC 2131 §4.3.1:
 // a relayed request is for the subnet of giaddr; a direct one for the
 // subnet of the interface it came in on.
-func (r *Responder) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, relayInfo []byte, refused string) {
+func (p *plan) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, relayInfo []byte, refused string) {
 	gi := ip4(req.GatewayIPAddr)
 	if !gi.IsValid() {
 		// With giaddr 0 no relay agent handled the request (a relay sets
@@ -161,7 +182,7 @@ func (r *Responder) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, re
 	// option 82 only where DHCP traffic enters through trusted relays: with
 	// dhcp.trusted_relays set, a request naming another relay is not served
 	// at all.
-	if r.plan.trustedRelays != nil && !r.plan.trustedRelays[gi] {
+	if p.trustedRelays != nil && !p.trustedRelays[gi] {
 		return netip.Addr{}, nil, fmt.Sprintf("relay %s is not in dhcp.trusted_relays", gi)
 	}
 	// RFC 3046 §2.2: the relay agent's option is echoed in every reply.
@@ -172,14 +193,14 @@ func (r *Responder) arrival(req *dhcpv4.DHCPv4, in Ingress) (link netip.Addr, re
 // client is (its lease identity, its network-boot identity) and what the
 // catalog says of it (host entry, boot choice).
 // It returns the turn by value, so that it stays on Respond's stack.
-func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, sub *subnetPlan, link netip.Addr, relayInfo []byte) turn {
+func (r *Responder) newTurn(req *dhcpv4.DHCPv4, in Ingress, p *plan, sub *subnetPlan, link netip.Addr, relayInfo []byte) turn {
 	client := lease.Client{MAC: req.ClientHWAddr, ID: req.Options.Get(dhcpv4.OptionClientIdentifier)}
 	// An empty client identifier identifies nobody (RFC 2132 §9.14 asks
 	// for at least 2 octets): fall back to the hardware address.
 	if len(client.ID) < 2 {
 		client.ID = nil
 	}
-	t := turn{r: r, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
+	t := turn{r: r, plan: p, req: req, in: in, sub: sub, client: client, now: r.now(), relayInfo: relayInfo}
 	t.pxe = pxe.Classify(req.Options)
 	// Host entries match Ethernet addresses (and UUIDs); the one decision
 	// of host, boot file and profile is the catalog's.
@@ -221,6 +242,7 @@ func (t *turn) decide(mt dhcpv4.MessageType) Decision {
 // turn is one request being decided.
 type turn struct {
 	r      *Responder
+	plan   *plan // the configuration this request is decided by
 	req    *dhcpv4.DHCPv4
 	in     Ingress
 	sub    *subnetPlan
@@ -346,7 +368,7 @@ func (t *turn) request() Decision {
 		// RFC 2131 §4.3.2: wrong address or wrong network → DHCPNAK; a
 		// server that is not authoritative stays silent and lets the one
 		// that is answer.
-		if t.r.plan.authoritative || state == "selecting" {
+		if t.plan.authoritative || state == "selecting" {
 			return Decision{Reply: t.nak(why), Reason: state + " nak: " + why}
 		}
 		return drop("%s: %s (not authoritative: silent)", state, why)
@@ -360,7 +382,7 @@ func (t *turn) request() Decision {
 	// (above): RFC 2131 §3.1 step 4, the selected server that cannot
 	// satisfy the REQUEST "SHOULD respond with a DHCPNAK"; in the other
 	// states only an authoritative server NAKs.
-	if t.r.plan.authoritative || state == "selecting" {
+	if t.plan.authoritative || state == "selecting" {
 		d.Conflict = t.nak(fmt.Sprintf("%s was just given to another client", ip))
 	}
 	return d
@@ -377,7 +399,7 @@ func (t *turn) decline() Decision {
 	if !ok || !l.Holds(t.client) {
 		return drop("DECLINE of %s from a client that does not hold it", ip)
 	}
-	l.State, l.Expires = lease.Declined, t.now.Add(t.r.plan.declineHold)
+	l.State, l.Expires = lease.Declined, t.now.Add(t.plan.declineHold)
 	return Decision{Commit: &l, Reason: fmt.Sprintf("declined %s: quarantined", ip)}
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
@@ -43,11 +44,33 @@ type Server struct {
 	// and, if set, for all unknown clients together.
 	RateLimit RateLimit
 
-	stats     Stats
-	limit     *ratelimit.PerClient
-	global    *ratelimit.Global
+	stats Stats
+	// buckets are the rate limits in force: RateLimit's when Serve starts,
+	// then SetRateLimit's.
+	buckets   atomic.Pointer[buckets]
 	exhausted warnEvery // one pool-exhausted warning per 10 s
 	links     []*link   // opened by Listen
+}
+
+// buckets are a RateLimit's token buckets.
+type buckets struct {
+	rl     RateLimit
+	perMAC *ratelimit.PerClient
+	global *ratelimit.Global
+}
+
+// SetRateLimit puts rl in force from the next request on (a reloaded
+// configuration's): new limits start with full buckets; the same limits
+// again keep the buckets they have.
+func (s *Server) SetRateLimit(rl RateLimit) {
+	if old := s.buckets.Load(); old != nil && old.rl == rl {
+		return
+	}
+	s.buckets.Store(newBuckets(rl))
+}
+
+func newBuckets(rl RateLimit) *buckets {
+	return &buckets{rl: rl, perMAC: ratelimit.NewPerClient(rl.limits()), global: ratelimit.NewGlobal(rl.Global)}
 }
 
 // Stats returns the server's counters, live.
@@ -90,8 +113,8 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 			l.close()
 		}
 	}()
-	s.limit = ratelimit.NewPerClient(s.RateLimit.limits())
-	s.global = ratelimit.NewGlobal(s.RateLimit.Global)
+	// RateLimit's, unless SetRateLimit came first.
+	s.buckets.CompareAndSwap(nil, newBuckets(s.RateLimit))
 	s.exhausted.interval = 10 * time.Second
 	g, ctx := errgroup.WithContext(ctx)
 	for _, l := range links {
@@ -313,11 +336,12 @@ func (s *Server) admit(pkt []byte) bool {
 		return true
 	}
 	now := time.Now()
-	if !s.limit.Allow(mac, now) {
+	l := s.buckets.Load()
+	if !l.perMAC.Allow(mac, now) {
 		s.stats.RateLimited.Add(1)
 		return false
 	}
-	if s.global != nil && !s.Responder.Known(mac) && !s.global.Allow(now) {
+	if l.global != nil && !s.Responder.Known(mac) && !l.global.Allow(now) {
 		s.stats.GlobalLimited.Add(1)
 		return false
 	}

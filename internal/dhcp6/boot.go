@@ -44,9 +44,9 @@ func (t *turn) bootOptions(resp *dhcpv6.Message, oro dhcpv6.OptionCodes) {
 			// boot.http_image: the image pxed builds around the file.
 			file = pxe.ImagePath(t.pxe.Arch, t.mac)
 		}
-		port := t.r.plan.httpPort
+		port := t.plan.httpPort
 		if t.boot.HTTPS {
-			port = t.r.plan.httpsPort
+			port = t.plan.httpsPort
 		}
 		if url = pxe.HTTPBootURL(file, server, port, t.boot.HTTPS); url == "" {
 			return

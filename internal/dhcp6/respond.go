@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv6"
@@ -87,7 +88,9 @@ type Decision struct {
 
 // Responder decides what to answer. It is safe for concurrent use.
 type Responder struct {
-	plan  *plan
+	// plan is the configuration compiled; Reload replaces it whole, and
+	// each message reads the one of its moment.
+	plan  atomic.Pointer[plan]
 	alloc *lease.Allocator
 	now   func() time.Time
 	// serverID is pxed's DUID as sent in option 2.
@@ -110,10 +113,20 @@ func NewResponder(cfg *config.Config, alloc *lease.Allocator, serverID dhcpv6.DU
 	if err != nil {
 		return nil, err
 	}
-	return &Responder{
-		plan: compile(cfg), alloc: alloc, now: now, duid: serverID, serverID: serverID.ToBytes(),
+	r := &Responder{
+		alloc: alloc, now: now, duid: serverID, serverID: serverID.ToBytes(),
 		Catalog: func() *catalog.Snapshot { return snap },
-	}, nil
+	}
+	r.plan.Store(compile(cfg))
+	return r, nil
+}
+
+// Reload serves cfg, a configuration read again from the file that has
+// passed Validate, from the next message on: its subnets, pools and
+// server settings. Messages being decided finish with the plan they
+// started with; leases stay as they are.
+func (r *Responder) Reload(cfg *config.Config) {
+	r.plan.Store(compile(cfg))
 }
 
 // Known reports whether mac is the hardware address of a host.
@@ -137,11 +150,12 @@ func (r *Responder) Respond(msg dhcpv6.DHCPv6, in Ingress) Decision {
 		d.Request = req
 		return d
 	}
-	sub := r.plan.subnetFor(link)
+	p := r.plan.Load()
+	sub := p.subnetFor(link)
 	if sub == nil {
 		return Decision{Reason: fmt.Sprintf("no dhcp6 subnet for link %s", link), Drop: DropNoSubnet, Request: req}
 	}
-	t, rj := r.newTurn(req, relays, in, sub, link)
+	t, rj := r.newTurn(req, relays, in, p, sub, link)
 	if !rj.ok() {
 		d := rj.decision()
 		d.Request, d.MAC, d.MACFrom = req, t.mac, t.macFrom
@@ -209,6 +223,7 @@ func (r *Responder) link(relays []*dhcpv6.RelayMessage, in Ingress) (netip.Addr,
 // turn is one message being decided.
 type turn struct {
 	r      *Responder
+	plan   *plan // the configuration this message is decided by
 	req    *dhcpv6.Message
 	relays []*dhcpv6.RelayMessage
 	in     Ingress
@@ -229,8 +244,8 @@ type turn struct {
 
 // newTurn starts deciding req: who the client is and what the catalog says
 // of it. It returns why req is not served when it fails RFC 8415 §16.
-func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, in Ingress, sub *subnetPlan, link netip.Addr) (turn, rejection) {
-	t := turn{r: r, req: req, relays: relays, in: in, sub: sub, link: link, now: r.now()}
+func (r *Responder) newTurn(req *dhcpv6.Message, relays []*dhcpv6.RelayMessage, in Ingress, p *plan, sub *subnetPlan, link netip.Addr) (turn, rejection) {
+	t := turn{r: r, plan: p, req: req, relays: relays, in: in, sub: sub, link: link, now: r.now()}
 	if o := req.Options.GetOne(dhcpv6.OptionClientID); o != nil {
 		t.duid = o.ToBytes()
 	}
@@ -512,7 +527,7 @@ func (t *turn) lease(iaid [4]byte, ip netip.Addr) lease.Lease {
 // a Reply when the client asks for Rapid Commit and pxed is configured to
 // give it (§21.14): then the leases are committed as for a Request.
 func (t *turn) solicit() Decision {
-	rapid := t.r.plan.rapidCommit && t.req.GetOneOption(dhcpv6.OptionRapidCommit) != nil
+	rapid := t.plan.rapidCommit && t.req.GetOneOption(dhcpv6.OptionRapidCommit) != nil
 	mt := dhcpv6.MessageTypeAdvertise
 	if rapid {
 		mt = dhcpv6.MessageTypeReply
@@ -535,7 +550,7 @@ func (t *turn) solicit() Decision {
 	}
 	// §18.3.1: the Preference option, so a client with several servers
 	// can choose; 255 tells it to stop waiting for others (§18.2.1).
-	resp.AddOption(dhcpv6.OptPreference(t.r.plan.preference))
+	resp.AddOption(dhcpv6.OptPreference(t.plan.preference))
 	return Decision{Message: resp, Reason: "advertise"}
 }
 
@@ -661,7 +676,7 @@ func (t *turn) end(state lease.State, until time.Time, what string) Decision {
 func (t *turn) release() Decision { return t.end(lease.Released, t.now, "released") }
 
 func (t *turn) decline() Decision {
-	return t.end(lease.Declined, t.now.Add(t.r.plan.declineHold), "declined")
+	return t.end(lease.Declined, t.now.Add(t.plan.declineHold), "declined")
 }
 
 // inform answers an Information-request (RFC 8415 §18.3.6): the options

@@ -59,8 +59,10 @@ func TestDHCPv6Metrics(t *testing.T) {
 	m := New()
 	m.WatchDHCP6(srv.Stats())
 	pool := lease.Range{First: netip.MustParseAddr("2001:db8:1::1000"), Last: netip.MustParseAddr("2001:db8:1::10ff")}
-	m.WatchPools6([]Pool6{{Prefix: netip.MustParsePrefix("2001:db8:1::/64"),
-		Pool: Pool{Name: "2001:db8:1::1000-2001:db8:1::10ff", Range: pool}}}, alloc.Usage)
+	m.WatchPools6(func() []Pool6 {
+		return []Pool6{{Prefix: netip.MustParsePrefix("2001:db8:1::/64"),
+			Pool: Pool{Name: "2001:db8:1::1000-2001:db8:1::10ff", Range: pool}}}
+	}, alloc.Usage)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)

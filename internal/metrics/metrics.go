@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,6 +24,10 @@ type Metrics struct {
 	retrans  prometheus.Counter
 	duration *prometheus.HistogramVec
 	callback prometheus.Counter
+
+	reloads      *prometheus.CounterVec
+	reloadedAt   prometheus.Gauge
+	reloadFileOK prometheus.Gauge
 }
 
 // New returns Metrics on a new registry, with the Go runtime's and the
@@ -52,10 +57,46 @@ func New() *Metrics {
 			Name: "pxed_install_callbacks_total",
 			Help: "Calls back from installers.",
 		}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pxed_config_reloads_total",
+			Help: "Reloads of the config file (SIGHUP, pxed reload, POST /api/v1/reload) by result: ok, or refused (the file has problems; the running config stays).",
+		}, []string{"result"}),
+		reloadedAt: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pxed_config_last_reload_success_timestamp_seconds",
+			Help: "When the running config was read from the file: the start, or the last reload that applied.",
+		}),
+		reloadFileOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pxed_config_last_reload_successful",
+			Help: "1 when the last reading of the config file was served (at the start or by a reload); 0 when the last reload was refused and an older config serves.",
+		}),
 	}
-	m.reg.MustRegister(m.files, m.bytes, m.retrans, m.duration, m.callback,
+	// Both results from the start, so that a rate over them is defined
+	// before the first reload.
+	m.reloads.WithLabelValues("ok")
+	m.reloads.WithLabelValues("refused")
+	m.reloadFileOK.Set(1)
+	m.reg.MustRegister(m.files, m.bytes, m.retrans, m.duration, m.callback, m.reloads, m.reloadedAt, m.reloadFileOK,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// ConfigLoaded records that the config file read at t serves: at the
+// start, and after each reload that applied.
+func (m *Metrics) ConfigLoaded(t time.Time) {
+	m.reloadedAt.Set(float64(t.UnixNano()) / 1e9)
+	m.reloadFileOK.Set(1)
+}
+
+// Reloaded counts a reload of the config file at t: applied (refused
+// false), or refused, the older config serving on.
+func (m *Metrics) Reloaded(t time.Time, refused bool) {
+	if refused {
+		m.reloads.WithLabelValues("refused").Inc()
+		m.reloadFileOK.Set(0)
+		return
+	}
+	m.reloads.WithLabelValues("ok").Inc()
+	m.ConfigLoaded(t)
 }
 
 // Registry is where the metrics live, for tests and for adding more.
@@ -109,8 +150,9 @@ type Pool struct {
 }
 
 // WatchPools reports, at every scrape, the addresses of each pool that are
-// in use and free, as usage counts them (an Allocator's Usage).
-func (m *Metrics) WatchPools(pools []Pool, usage func(lease.Range) (inUse, free int)) {
+// in use and free, as usage counts them (an Allocator's Usage). pools gives
+// the pools of the config serving at that scrape.
+func (m *Metrics) WatchPools(pools func() []Pool, usage func(lease.Range) (inUse, free int)) {
 	m.reg.MustRegister(&poolCollector{pools: pools, usage: usage})
 }
 
@@ -128,7 +170,7 @@ type Pool6 struct {
 
 // WatchPools6 reports, at every scrape, the addresses of each DHCPv6 pool
 // that are in use and free, by prefix and pool, as usage counts them.
-func (m *Metrics) WatchPools6(pools []Pool6, usage func(lease.Range) (inUse, free int)) {
+func (m *Metrics) WatchPools6(pools func() []Pool6, usage func(lease.Range) (inUse, free int)) {
 	m.reg.MustRegister(&pool6Collector{pools: pools, usage: usage})
 }
 
@@ -180,14 +222,14 @@ func (c *dhcpCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 type poolCollector struct {
-	pools []Pool
+	pools func() []Pool
 	usage func(lease.Range) (int, int)
 }
 
 func (c *poolCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descLeases }
 
 func (c *poolCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, p := range c.pools {
+	for _, p := range c.pools() {
 		use, free := c.usage(p.Range)
 		ch <- prometheus.MustNewConstMetric(descLeases, prometheus.GaugeValue, float64(use), p.Name, "in_use")
 		ch <- prometheus.MustNewConstMetric(descLeases, prometheus.GaugeValue, float64(free), p.Name, "free")
@@ -232,14 +274,14 @@ func (c *dhcp6Collector) Collect(ch chan<- prometheus.Metric) {
 }
 
 type pool6Collector struct {
-	pools []Pool6
+	pools func() []Pool6
 	usage func(lease.Range) (int, int)
 }
 
 func (c *pool6Collector) Describe(ch chan<- *prometheus.Desc) { ch <- desc6Pool }
 
 func (c *pool6Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, p := range c.pools {
+	for _, p := range c.pools() {
 		use, free := c.usage(p.Range)
 		prefix := p.Prefix.String()
 		ch <- prometheus.MustNewConstMetric(desc6Pool, prometheus.GaugeValue, float64(use), prefix, p.Name, "in_use")

@@ -88,7 +88,7 @@ func TestDHCPAndPoolMetrics(t *testing.T) {
 	st.Conflicts.Add(2)
 	m.WatchDHCP(&st)
 	r := lease.Range{First: netip.MustParseAddr("10.0.0.10"), Last: netip.MustParseAddr("10.0.0.19")}
-	m.WatchPools([]Pool{{Name: "10.0.0.10-10.0.0.19", Range: r}}, func(got lease.Range) (int, int) {
+	m.WatchPools(func() []Pool { return []Pool{{Name: "10.0.0.10-10.0.0.19", Range: r}} }, func(got lease.Range) (int, int) {
 		if got != r {
 			t.Errorf("usage asked for %v", got)
 		}
@@ -145,4 +145,30 @@ func grep(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestReloadMetrics: what an operator alerts on after editing the file:
+// the refused reloads, and whether the running config is the file's.
+func TestReloadMetrics(t *testing.T) {
+	t.Parallel()
+	m := New()
+	start := time.Unix(1_800_000_000, 0)
+	m.ConfigLoaded(start)
+	m.Reloaded(start.Add(time.Minute), false)
+	m.Reloaded(start.Add(2*time.Minute), true)
+	body := scrape(t, m)
+	for _, want := range []string{
+		`pxed_config_reloads_total{result="ok"} 1`,
+		`pxed_config_reloads_total{result="refused"} 1`,
+		"pxed_config_last_reload_success_timestamp_seconds 1.80000006e+09",
+		"pxed_config_last_reload_successful 0",
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("missing %q in:\n%s", want, grep(body, "pxed_config"))
+		}
+	}
+	m.Reloaded(start.Add(3*time.Minute), false)
+	if body := scrape(t, m); !strings.Contains(body, "pxed_config_last_reload_successful 1\n") {
+		t.Errorf("after a reload that applied:\n%s", grep(body, "pxed_config"))
+	}
 }

@@ -55,7 +55,8 @@ type PoolsJSON struct {
 
 // PoolSource is what the pools route reads.
 type PoolSource struct {
-	Pools []Pool
+	// Pools lists the pools of the config serving now.
+	Pools func() []Pool
 	// Usage counts a range's addresses in use and free (the allocator's).
 	Usage func(lease.Range) (inUse, free int)
 	// All lists the recorded leases (the store's).
@@ -78,7 +79,7 @@ func Pools(src PoolSource) http.HandlerFunc {
 		if src.Now != nil {
 			now = src.Now
 		}
-		out := PoolsView(src.Pools, src.Usage, ls, now())
+		out := PoolsView(src.Pools(), src.Usage, ls, now())
 		if src.Counters != nil {
 			out.Declines, out.Conflicts = src.Counters()
 		}

@@ -91,7 +91,9 @@ func TestPoolsRoute(t *testing.T) {
 	}
 	var fail error
 	src := PoolSource{
-		Pools:    []Pool{{Subnet: netip.MustParsePrefix("192.168.1.0/24"), Range: r4}, {Subnet: netip.MustParsePrefix("2001:db8:1::/64"), Range: r6}},
+		Pools: func() []Pool {
+			return []Pool{{Subnet: netip.MustParsePrefix("192.168.1.0/24"), Range: r4}, {Subnet: netip.MustParsePrefix("2001:db8:1::/64"), Range: r6}}
+		},
 		Usage:    usage,
 		All:      func(context.Context) ([]lease.Lease, error) { return ls, fail },
 		Counters: func() (uint64, uint64) { return 3, 1 },

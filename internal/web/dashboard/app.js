@@ -224,6 +224,19 @@ async function loadScope() {
   span.hidden = !s.note;
 }
 
+// loadReload warns when the config file's last reload was refused: the
+// running config is then not the file's (GET /api/v1/reload). Problems
+// are set as text, never as HTML.
+async function loadReload() {
+  const r = await getJSON("/api/v1/reload");
+  const p = document.getElementById("reload-banner");
+  p.hidden = r.applied;
+  if (!r.applied) {
+    p.textContent = "The config file's reload at " + new Date(r.at).toLocaleString() +
+      " was refused; the config read before still serves.\n" + (r.problems || []).join("\n");
+  }
+}
+
 // --- actions ---
 // Operator actions (docs/discovery.md, "Acting on machines"): adopt a
 // discovered machine, change a host's profile, reinstall it, wake it. A
@@ -457,6 +470,8 @@ document.addEventListener("DOMContentLoaded", initActions);
 
 document.addEventListener("DOMContentLoaded", () => {
   loadScope().catch(() => {});
+  loadReload().catch(() => {});
+  setInterval(() => loadReload().catch(() => {}), 15000);
   loadMachines().then(() => { if (!selected && machines.size) select(machines.keys().next().value); }).catch(() => {});
   loadLeases();
   loadDiscovered();
