@@ -136,6 +136,8 @@ ipv6:
   advertise:
     - interface: br0
       prefixes: [fe80::/64]
+tftp:
+  root: ` + dir + ` # the test's own: the default, /srv/tftp, is this machine's business
 `)
 	code, _, stderr := runCLI("check", "--config", cfg)
 	want := []string{
