@@ -15,7 +15,8 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; when
+// it is not, pxed takes its version from the build info (version.go).
 var version = ""
 
 const usage = `pxed: a PXE network-boot server (DHCP + TFTP)
@@ -86,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "agent":
 		err = agentCmd(ctx, args[1:], stdout)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "pxed", versionString())
+		fmt.Fprint(stdout, versionText(version, readBuildInfo()))
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
