@@ -57,9 +57,11 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// pxed check refuses a config whose root is missing: say so before
+	// anything is sent.
 	loaders, err := draft.FindLoaders(os.DirFS(absRoot))
 	if err != nil {
-		fmt.Fprintf(stderr, "pxed init: looking for boot programs: %v\n", err)
+		return fmt.Errorf("TFTP root %s: %w (name the directory of the boot programs with --tftp-root)", absRoot, err)
 	}
 	fmt.Fprintf(stderr, "pxed init: %s (%s): asking for a DHCP server for %v\n", link.Interface, link.Addr, *listen)
 	offer, err := draft.Listen(ctx, link.Interface, *listen)

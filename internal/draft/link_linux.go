@@ -62,6 +62,9 @@ func Probe(name string) (Link, error) {
 		l.Addr = netip.PrefixFrom(ip, ones)
 		break
 	}
+	if !l.Addr.IsValid() {
+		return Link{}, fmt.Errorf("%s has no IPv4 address: pxed serves the subnet of the interface's address", l.Interface)
+	}
 	if def != nil && def.LinkIndex == link.Attrs().Index && def.Gw != nil {
 		l.Gateway, _ = netip.AddrFromSlice(def.Gw.To4())
 	}

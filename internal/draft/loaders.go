@@ -1,6 +1,7 @@
 package draft
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -14,12 +15,17 @@ import (
 // SYSLINUX's PXELINUX (and its lwIP build), then iPXE's PXE builds.
 var biosLoaders = []string{"pxelinux.0", "lpxelinux.0", "undionly.kpxe", "undionly.kkpxe", "ipxe.pxe"}
 
-// efiLoaders are the UEFI boot programs it looks for, best first, "*" for
-// the architecture's suffix (x64, aa64, ia32): a signed shim (Debian's
-// netboot tree calls its own bootnet*), the removable-media default
-// name, GRUB, then iPXE's builds. Their architecture comes from their PE
-// header, not their name: snponly.efi says none.
-var efiLoaders = []string{"shim*.efi", "bootnet*.efi", "boot*.efi", "grubnet*.efi", "grub*.efi", "snponly.efi", "ipxe.efi"}
+// efiLoaders are the UEFI boot programs it looks for, best first, "%s"
+// standing for an architecture's suffix (efiSuffixes): a signed shim
+// (Debian's netboot tree calls its own bootnet%s.efi), the removable-media
+// default name, GRUB (a network build first), then iPXE's builds. Their
+// architecture comes from their PE header, not their name: snponly.efi
+// says none, and a name can lie.
+var efiLoaders = []string{"shim%s.efi", "bootnet%s.efi", "boot%s.efi", "grubnet%s.efi", "grub%s.efi", "snponly.efi", "ipxe.efi"}
+
+// efiSuffixes are the architecture suffixes of UEFI file names (UEFI 2.10
+// §3.5.1.1, the removable-media boot file names).
+var efiSuffixes = []string{"x64", "aa64", "ia32", "arm", "riscv64", "loongarch64"}
 
 // maxDepth bounds how deep under the root FindLoaders looks: loaders sit
 // at the root or in a distribution's tree (debian-installer/amd64/).
@@ -31,9 +37,17 @@ func rank(p string) int {
 	if i := slices.Index(biosLoaders, name); i >= 0 {
 		return i
 	}
-	for i, pat := range efiLoaders {
-		if ok, _ := path.Match(pat, name); ok {
-			return i
+	for i, tmpl := range efiLoaders {
+		if !strings.Contains(tmpl, "%s") {
+			if name == tmpl {
+				return i
+			}
+			continue
+		}
+		for _, sfx := range efiSuffixes {
+			if name == fmt.Sprintf(tmpl, sfx) {
+				return i
+			}
 		}
 	}
 	return len(efiLoaders)
