@@ -141,6 +141,7 @@ func (d *Draft) boot(found []Loader) {
 		return
 	}
 	b := &d.Config.Boot
+	var grub []string
 	for _, arch := range slices.Sorted(maps.Keys(best)) {
 		l := best[arch]
 		if arch == pxe.ArchBIOS {
@@ -151,6 +152,16 @@ func (d *Draft) boot(found []Loader) {
 			b.Files = map[string]string{}
 		}
 		b.Files[arch.String()] = l.Path
+		if rank(l.Path) < slices.Index(efiLoaders, "snponly.efi") {
+			grub = append(grub, l.Path)
+		}
+	}
+	// Behind ProxyDHCP, Debian 12's GRUB takes its server only from the
+	// address server's DHCPACK, finds no config and stops at grub>
+	// (docs/firmware.md, OVMF UEFI PXE beside dnsmasq).
+	if d.Proxy && len(grub) > 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("behind ProxyDHCP, GRUB (%s) may not find its config: UEFI machines may need iPXE's snponly.efi instead (docs/deploy.md, UEFI machines through iPXE)",
+			strings.Join(grub, ", ")))
 	}
 }
 

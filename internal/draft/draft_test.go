@@ -97,7 +97,10 @@ boot:
     efi-arm64: debian-installer/arm64/bootnetaa64.efi
     efi-x64: debian-installer/amd64/bootnetx64.efi
 `,
-		notes: []string{"a DHCP server at 192.168.1.1 answered (offered 192.168.1.57): writing a ProxyDHCP config; pxed will add boot information only"},
+		notes: []string{
+			"a DHCP server at 192.168.1.1 answered (offered 192.168.1.57): writing a ProxyDHCP config; pxed will add boot information only",
+			"behind ProxyDHCP, GRUB (debian-installer/amd64/bootnetx64.efi, debian-installer/arm64/bootnetaa64.efi) may not find its config",
+		},
 	}, {
 		name: "gateway off the subnet, only the local resolver, nothing seen, no loaders, default root",
 		facts: Facts{
