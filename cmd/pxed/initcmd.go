@@ -34,7 +34,10 @@ func initCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	root := flags.String("tftp-root", config.DefaultTFTPRoot, "directory to look for boot programs in, written as tftp.root")
 	out := flags.String("out", "", "file to write (default: standard output)")
 	force := flags.Bool("force", false, "replace --out if it exists")
-	listen := flags.Duration("listen", 3*time.Second, "how long to wait for another DHCP server's offer")
+	// dnsmasq pings an address for 3 s before it first offers it (its
+	// PING_WAIT; ISC dhcpd's ping-timeout is 1 s): a shorter wait misses
+	// its offer and writes a second DHCP server onto its link.
+	listen := flags.Duration("listen", 5*time.Second, "how long to wait for another DHCP server's offer")
 	if err := flags.Parse(args); err != nil {
 		return err
 	}

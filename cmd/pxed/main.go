@@ -40,7 +40,7 @@ usage:
   pxed rules    list|show NAME|put FILE|delete NAME   (discovery rules; FILE: one rule, YAML or JSON)
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
-  pxed init    [--interface NAME] [--tftp-root DIR] [--out FILE [--force]] [--listen 3s]
+  pxed init    [--interface NAME] [--tftp-root DIR] [--out FILE [--force]] [--listen 5s]
                                  (writes a first config for the link; proxy mode if a DHCP server answers)
   pxed agent   [--server URL --token T --mac M]   (the discovery agent; /init of the discovery boot)
   pxed version
