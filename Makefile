@@ -40,7 +40,7 @@ fuzz:
 # pxed serves on Linux only (internal/app.Run says why), but it builds
 # elsewhere, and the decision packages compile their tests there too.
 CROSS_OS = darwin freebsd
-CROSS_PKGS = ./internal/dhcp/ ./internal/lease/ ./internal/pxe/
+CROSS_PKGS = ./internal/dhcp/ ./internal/lease/ ./internal/pxe/ ./internal/draft/
 cross:
 	for os in $(CROSS_OS); do \
 		GOOS=$$os go vet ./... && \

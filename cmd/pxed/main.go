@@ -15,7 +15,8 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X main.version=..."; when
+// it is not, pxed takes its version from the build info (version.go).
 var version = ""
 
 const usage = `pxed: a PXE network-boot server (DHCP + TFTP)
@@ -40,6 +41,8 @@ usage:
   pxed rules    list|show NAME|put FILE|delete NAME   (discovery rules; FILE: one rule, YAML or JSON)
                 [--config FILE | --api URL] [--token-file FILE] [--json]
   pxed convert DHCPD.CONF        (prints the equivalent pxed YAML)
+  pxed init    [--interface NAME] [--tftp-root DIR] [--out FILE [--force]] [--listen 5s]
+                                 (writes a first config for the link; proxy mode if a DHCP server answers)
   pxed agent   [--server URL --token T --mac M]   (the discovery agent; /init of the discovery boot)
   pxed version
 `
@@ -86,10 +89,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = rules(ctx, args[1:], stdout)
 	case "convert":
 		err = convert(args[1:], stdout, stderr)
+	case "init":
+		err = initCmd(ctx, args[1:], stdout, stderr)
 	case "agent":
 		err = agentCmd(ctx, args[1:], stdout)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "pxed", versionString())
+		fmt.Fprint(stdout, versionText(version, readBuildInfo()))
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,24 +78,8 @@ func expectTransfer(t *testing.T, px *Pxed, proto, file string) {
 func bootProxy(t *testing.T, st Station, fw Firmware, edit func(string) string, prep func(*testing.T, string)) *Pxed {
 	requireTools(t, "dnsmasq")
 	ns, taps := newBridgeLab(t, 1)
-
-	// The address server: another machine on the LAN, 192.168.1.1.
-	other := newNamespace(t, "dhcp")
-	ns.ip(t, "link", "add", "to-dhcp", "type", "veth", "peer", "name", "lan0", "netns", other.Name)
-	ns.ip(t, "link", "set", "to-dhcp", "master", "br0")
-	ns.ip(t, "link", "set", "to-dhcp", "up")
-	other.ip(t, "addr", "add", "192.168.1.1/24", "dev", "lan0")
-	other.ip(t, "link", "set", "lan0", "up")
-	dir := t.TempDir()
+	dir := lanDHCPServer(t, ns)
 	leases := filepath.Join(dir, "dnsmasq.leases")
-	cmd := other.command(context.Background(), "dnsmasq", "--no-daemon", "--port=0", "--interface=lan0", "--bind-interfaces",
-		"--dhcp-range=192.168.1.50,192.168.1.99,1h", "--dhcp-leasefile="+leases, "--user=root", "--log-dhcp",
-		"--log-facility="+filepath.Join(dir, "dnsmasq.log"))
-	p, err := start("dnsmasq", cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.stop(syscall.SIGTERM, 5*time.Second) })
 
 	root := prepareTFTPRoot(t)
 	if prep != nil {
@@ -126,6 +111,42 @@ func bootProxy(t *testing.T, st Station, fw Firmware, edit func(string) string, 
 		t.Logf("pxed's DHCP answers:\n%s", strings.Join(answered, "\n"))
 	}
 	return px
+}
+
+// lanDHCPServer starts the lab LAN's own DHCP server: dnsmasq on another
+// machine of the LAN (a namespace of its own linked to br0), at
+// 192.168.1.1, leasing 192.168.1.50-99. It returns the directory of its
+// lease file (dnsmasq.leases) and log (dnsmasq.log).
+func lanDHCPServer(t *testing.T, ns *Namespace) string {
+	t.Helper()
+	other := newNamespace(t, "dhcp")
+	ns.ip(t, "link", "add", "to-dhcp", "type", "veth", "peer", "name", "lan0", "netns", other.Name)
+	ns.ip(t, "link", "set", "to-dhcp", "master", "br0")
+	ns.ip(t, "link", "set", "to-dhcp", "up")
+	other.ip(t, "addr", "add", "192.168.1.1/24", "dev", "lan0")
+	other.ip(t, "link", "set", "lan0", "up")
+	dir := t.TempDir()
+	cmd := other.command(context.Background(), "dnsmasq", "--no-daemon", "--port=0", "--interface=lan0", "--bind-interfaces",
+		"--dhcp-range=192.168.1.50,192.168.1.99,1h", "--dhcp-leasefile="+filepath.Join(dir, "dnsmasq.leases"), "--user=root", "--log-dhcp",
+		"--log-facility="+filepath.Join(dir, "dnsmasq.log"))
+	p, err := start("dnsmasq", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.stop(syscall.SIGTERM, 5*time.Second) })
+	// Serving once its socket on port 67 is bound.
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if err := waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		if p.exited() {
+			return false, fmt.Errorf("dnsmasq exited: %s", tail(filepath.Join(dir, "dnsmasq.log"), 20))
+		}
+		out, err := other.command(ctx, "ss", "-Hlun").Output()
+		return err == nil && listensUDP(string(out), "67"), nil
+	}); err != nil {
+		t.Fatalf("dnsmasq not serving: %v", err)
+	}
+	return dir
 }
 
 // proxyMode turns the reference network into a ProxyDHCP one: no pool, no

@@ -96,7 +96,7 @@ type pxedOptions struct {
 	// Edit, if set, changes the text of examples/seed.yaml before pxed reads it.
 	Edit func(yaml string) string
 	// Config, if set, is served instead of examples/seed.yaml (a path
-	// relative to the repository root).
+	// relative to the repository root, or an absolute one).
 	Config string
 	// Postgres, if set, is the DSN of a PostgreSQL database that keeps the
 	// leases (store.postgres.dsn); `pxed leases` then reads it.
@@ -123,7 +123,9 @@ func startPxed(t *testing.T, ns *Namespace, opts pxedOptions) *Pxed {
 		t.Fatal(err)
 	}
 	config := seedConfig(t)
-	if opts.Config != "" {
+	if filepath.IsAbs(opts.Config) {
+		config = opts.Config
+	} else if opts.Config != "" {
 		root, err := repoRoot()
 		if err != nil {
 			t.Fatal(err)
