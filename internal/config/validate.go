@@ -933,6 +933,9 @@ func (v *validator) proxies() {
 		if !s.Proxy {
 			continue
 		}
+		if s.Authoritative != nil && *s.Authoritative {
+			v.add(fmt.Sprintf("dhcp.subnets[%d].authoritative", i), "subnet %s is in proxy mode: pxed gives no addresses there and so NAKs none (leave authoritative out)", s.Network)
+		}
 		if len(s.Pools) > 0 {
 			v.add(fmt.Sprintf("dhcp.subnets[%d].pools", i), "subnet %s is in proxy mode and has a pool: in proxy mode another DHCP server gives the addresses", s.Network)
 		}
