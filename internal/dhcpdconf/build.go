@@ -176,6 +176,12 @@ func (b *builder) subnet(blk *block) {
 		}
 	}
 	b.bootp(s, p, cmp.Or(one["bootp"], b.globalBOOTP), dynamic, plain)
+	// A subnet's own "authoritative;" or "not authoritative;" replaces the
+	// top level's there (dhcpd.conf(5), "The authoritative statement").
+	if st := one["authoritative"]; st != nil {
+		s.Authoritative = ptrTo(st.key == "authoritative")
+		b.line(p+".authoritative", st.line)
+	}
 	if d, ok := b.leaseTime(one["default-lease-time"], one["max-lease-time"], b.globalDef, b.globalMax); ok {
 		s.LeaseTime = d
 		b.line(p+".lease_time", b.leaseLine(one["default-lease-time"], one["max-lease-time"]))
