@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -279,6 +280,9 @@ func (b *builder) class(blk *block) {
 		b.errorf(o.line, "option %s in class %q: pxed sets no options per class (set them in the subnet or the hosts)", o.name, blk.name)
 	}
 	m := one["match"]
+	if m == nil && slices.Contains(blk.failed, "match") {
+		return // its match statement is reported already
+	}
 	if m == nil {
 		b.errorf(blk.line, "class %q has no match statement: pxed reads classes that match if substring(option vendor-class-identifier, 0, 9) = \"PXEClient\"", blk.name)
 		return
@@ -367,11 +371,16 @@ func (b *builder) hosts(blk *block, groups []*block) {
 		case blockSubnet:
 			b.hosts(ch, nil) // dhcpd hosts are global: the subnet applies through the address
 		case blockGroup:
-			if !hasHost(ch) {
+			if !hasHost(ch) && !slices.Contains(ch.failed, "host") {
 				b.errorf(ch.line, "group has no hosts: its statements would apply to nothing")
 			}
 			b.hosts(ch, append(groups[:len(groups):len(groups)], ch))
 		case blockHost:
+			if slices.Contains(ch.failed, "hardware") {
+				// A host whose hardware statement has an error is left
+				// out: Validate would only report its MAC missing.
+				continue
+			}
 			b.host(ch, groups)
 		}
 	}

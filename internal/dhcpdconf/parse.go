@@ -42,6 +42,10 @@ type block struct {
 	network  netip.Prefix // subnet
 	stmts    []stmt
 	children []*block // subnets, groups, hosts, classes in file order
+	// failed are the keywords of the statements in it that had errors and
+	// were skipped: the builder does not then report them missing, as
+	// that would only repeat the error.
+	failed []string
 }
 
 // stmt is one statement of the subset. key is the statement's keyword
@@ -105,37 +109,31 @@ func builtinOption(name string) (optDef, bool) {
 	return optDef{}, false
 }
 
-// maxErrors bounds the errors of one file: after that many, the rest are
-// most likely echoes of the first.
-const maxErrors = 30
-
 type parser struct {
-	file  string
-	toks  []token
-	pos   int
-	defs  map[string]optDef // options declared with "option NAME code N = TYPE;"
-	rules map[string]stmtRule
-	errs  []config.Problem
+	file     string
+	toks     []token
+	pos      int
+	comments map[int]bool      // lines with a '#' comment (lexed.comments)
+	defs     map[string]optDef // options declared with "option NAME code N = TYPE;"
+	rules    map[string]stmtRule
+	errs     []config.Problem
 }
 
 // parseTree parses a whole file. Problems come in file order.
 func parseTree(file string, data []byte) (*block, []config.Problem) {
-	toks, lexErr := lex(file, data)
-	p := &parser{file: file, toks: toks, defs: map[string]optDef{}, rules: statementRules()}
+	l := lex(file, data)
+	p := &parser{file: file, toks: l.toks, comments: l.comments, defs: map[string]optDef{}, rules: statementRules()}
 	root := &block{kind: blockGlobal, line: 1}
 	p.body(root)
-	if lexErr != nil {
+	errs := append(p.errs, l.stray...)
+	if l.fatal != nil {
 		// The tokens end where the lexer gave up; what the parser then says
 		// about the end of the file is an echo of the lexer's error.
-		errs := p.errs[:0]
-		for _, e := range p.errs {
-			if e.Line < lexErr.Line {
-				errs = append(errs, e)
-			}
-		}
-		p.errs = append(errs, *lexErr)
+		errs = slices.DeleteFunc(errs, func(e config.Problem) bool { return e.Line >= l.fatal.Line })
+		errs = append(errs, *l.fatal)
 	}
-	return root, p.errs
+	slices.SortStableFunc(errs, func(x, y config.Problem) int { return x.Line - y.Line })
+	return root, errs
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -158,15 +156,8 @@ func (p *parser) prevLine() int {
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
-	switch {
-	case len(p.errs) < maxErrors:
-		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
-	case len(p.errs) == maxErrors:
-		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: "too many errors; stopping here"})
-	}
+	p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
-
-func (p *parser) full() bool { return len(p.errs) > maxErrors }
 
 func (p *parser) isPunct(s string) bool {
 	t := p.peek()
@@ -174,15 +165,21 @@ func (p *parser) isPunct(s string) bool {
 }
 
 // endStatement expects the ';' that ends the statement described by what.
-// When it is missing the error says so at the statement's line, and parsing
-// goes on as if it were there: a forgotten ';' is the classic mistake, and
-// the next line is usually a statement of its own.
+// When it is missing the error says so at the statement's line. If what
+// follows is on a later line, or closes the block, parsing goes on as if
+// the ';' were there: a forgotten ';' is the classic mistake, and the next
+// line is usually a statement of its own. If it is on the same line, the
+// statement itself goes on in a way pxed does not read (a list without its
+// commas, a word too many), and the rest of it is skipped.
 func (p *parser) endStatement(what string) {
 	if p.isPunct(";") {
 		p.next()
 		return
 	}
 	p.errorf(p.prevLine(), "expected ';' after %s, got %s", what, p.peek().describe())
+	if t := p.peek(); t.line == p.prevLine() && !p.isPunct("}") && !p.isPunct("{") {
+		p.skipStatement()
+	}
 }
 
 // skipStatement skips the rest of an unsupported or malformed statement: to
@@ -220,7 +217,7 @@ func (p *parser) skipStatement() {
 // body parses statements into b until its closing '}' (or the end of the
 // file for the top level).
 func (p *parser) body(b *block) {
-	for !p.full() {
+	for {
 		t := p.peek()
 		switch {
 		case t.kind == tokEOF:
@@ -295,7 +292,13 @@ func (p *parser) statement(b *block) {
 		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
 		p.skipStatement()
 	default:
+		n, stmts, children := len(p.errs), len(b.stmts), len(b.children)
 		r.parse(p, b, kw, k)
+		// A statement with an error that added nothing was skipped (a
+		// missing ';' alone keeps it).
+		if len(p.errs) > n && len(b.stmts) == stmts && len(b.children) == children {
+			b.failed = append(b.failed, k)
+		}
 	}
 }
 

@@ -1,0 +1,131 @@
+package dhcpdconf
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestEveryProblem checks that one run reports every problem of a file:
+// each syntax error, after which the parser goes on at the next statement,
+// and the problems Validate finds in what parsed, in the order of their
+// lines, as pxed check prints them.
+func TestEveryProblem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		conf string
+		want []string
+	}{
+		{
+			// The example of the issue: a missing ';' used to hide the
+			// duplicate address.
+			name: "missing semicolon and a shared fixed address",
+			conf: `subnet 192.168.1.0 netmask 255.255.255.0 {
+  range 192.168.1.150 192.168.1.199;
+  next-server 192.168.1.21
+  filename "pxelinux.0";
+}
+host station-01 {
+  hardware ethernet 00:18:e7:42:84:3a;
+  fixed-address 192.168.1.101;
+}
+host station-02 {
+  hardware ethernet 00:18:e7:42:85:21;
+  fixed-address 192.168.1.101;
+}
+`,
+			want: []string{
+				`t.conf:3: expected ';' after next-server 192.168.1.21, got "filename"`,
+				`t.conf:12: host "station-02" has the same IP 192.168.1.101 as host "station-01" (line 8)`,
+			},
+		},
+		{
+			name: "syntax errors in blocks, then the checks of the rest",
+			conf: `subnet 192.168.1.0 netmask 255.255.255.0 {
+  range 192.168.1.150 192.168.1.199;
+  range 192.168.2.10 192.168.2.20;
+  option routers 192.168.1.1 192.168.1.2;
+  bogus words { nested { ; } }
+  next-server 192.168.1.21;
+}
+host station-01 {
+  hardware ethernet 00:18:e7:42:84:3a;
+  fixed-address 192.168.1.160;
+}
+host station-02 {
+  hardware ethernet 00:18:e7:42:84:3a;
+  fixed-address 192.168.1.102 @;
+}
+host station-03 {
+  hardware ethernet 00:18:e7:42:84;
+  fixed-address 192.168.1.103;
+}
+`,
+			want: []string{
+				`t.conf:3: pool 192.168.2.10-192.168.2.20 is not inside subnet 192.168.1.0/24`,
+				`t.conf:4: expected ';' after option routers 192.168.1.1, got "192.168.1.2"`,
+				`t.conf:5: bogus is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)`,
+				`t.conf:10: host "station-01" IP 192.168.1.160 is inside the dynamic pool 192.168.1.150-192.168.1.199 (line 2)`,
+				`t.conf:13: host "station-02" has the same MAC 00:18:e7:42:84:3a as host "station-01" (line 9)`,
+				`t.conf:14: unexpected character '@'`,
+				`t.conf:17: expected a MAC address like 00:18:e7:42:84:3a after hardware ethernet, got "00:18:e7:42:84"`,
+			},
+		},
+		{
+			name: "a block left open",
+			conf: `subnet 192.168.1.0 netmask 255.255.255.0 {
+  range 192.168.1.150 192.168.1.199;
+host a {
+  hardware ethernet 00:18:e7:42:84:3a;
+  fixed-address 10.0.0.1;
+}
+`,
+			want: []string{
+				`t.conf:5: host "a" IP 10.0.0.1 is in no configured subnet`,
+				`t.conf:7: expected '}' to close the subnet block opened on line 1, got end of file`,
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, read := Read("t.conf", []byte(tc.conf))
+			c.TFTP.Enabled = ptr(false)
+			var got []string
+			for _, p := range Problems(c, read) {
+				got = append(got, p.Error())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestProblemsCapped: a mistake repeated through a file is listed up to
+// config.MaxProblems times, and the rest counted.
+func TestProblemsCapped(t *testing.T) {
+	t.Parallel()
+	var conf strings.Builder
+	for range 130 {
+		conf.WriteString("bogus;\n")
+	}
+	_, err := Parse("t.conf", []byte(conf.String()))
+	if err == nil {
+		t.Fatal("Parse accepted 130 unsupported statements")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != 101 {
+		t.Fatalf("%d lines, want 100 problems and a count", len(lines))
+	}
+	for i, l := range lines[:100] {
+		if want := fmt.Sprintf("t.conf:%d: bogus is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", i+1); l != want {
+			t.Errorf("line %d: %q, want %q", i, l, want)
+		}
+	}
+	if lines[100] != "and 30 more problems" {
+		t.Errorf("last line %q, want \"and 30 more problems\"", lines[100])
+	}
+}
