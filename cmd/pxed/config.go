@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/pxed/pxed/internal/config"
@@ -21,4 +22,42 @@ func loadConfig(path string) (*config.Config, error) {
 		return dhcpdconf.Parse(path, data)
 	}
 	return config.Parse(path, data)
+}
+
+// loadChecked loads the config, applies the flags and validates the result,
+// printing every problem as FILE:LINE: message, in the order of the lines,
+// at most config.MaxProblems of them. A dhcpd.conf with syntax errors is
+// validated too, as far as it parsed, so that one run reports all there is
+// to fix.
+func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, error) {
+	if path == "" {
+		return nil, usageError{fmt.Errorf("--config FILE is required")}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintln(stderr, fmt.Errorf("reading config: %w", err))
+		return nil, errProblems
+	}
+	var cfg *config.Config
+	var ps []config.Problem
+	if dhcpdconf.LooksLike(data) {
+		var read []config.Problem
+		cfg, read = dhcpdconf.Read(path, data)
+		o.apply(cfg)
+		ps = dhcpdconf.Problems(cfg, read)
+	} else {
+		if cfg, err = config.Parse(path, data); err != nil {
+			fmt.Fprintln(stderr, err)
+			return nil, errProblems
+		}
+		o.apply(cfg)
+		ps = cfg.Validate()
+	}
+	if len(ps) > 0 {
+		for _, p := range config.Capped(ps, config.MaxProblems) {
+			fmt.Fprintln(stderr, p)
+		}
+		return nil, errProblems
+	}
+	return cfg, nil
 }

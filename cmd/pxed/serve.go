@@ -43,27 +43,6 @@ func (o *overrides) apply(c *config.Config) {
 	}
 }
 
-// loadChecked loads the config, applies the flags and validates the result,
-// printing every problem as FILE:LINE: message.
-func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, error) {
-	if path == "" {
-		return nil, usageError{fmt.Errorf("--config FILE is required")}
-	}
-	cfg, err := loadConfig(path)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, errProblems
-	}
-	o.apply(cfg)
-	if ps := cfg.Validate(); len(ps) > 0 {
-		for _, p := range ps {
-			fmt.Fprintln(stderr, p)
-		}
-		return nil, errProblems
-	}
-	return cfg, nil
-}
-
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
