@@ -104,6 +104,116 @@ host a {
 	}
 }
 
+// TestWrappedCommentHint: a line of words after a comment line, which an
+// editor's wrapping makes of the comment's end, is reported as such, and
+// the next line is read as the statement it is. Lines that are statements
+// across lines, or a missing ';', keep their own messages.
+func TestWrappedCommentHint(t *testing.T) {
+	t.Parallel()
+	const subnet = "subnet 192.168.1.0 netmask 255.255.255.0 {\n  range 192.168.1.150 192.168.1.199;\n"
+	for _, tc := range []struct {
+		name string
+		conf string
+		want []string
+	}{
+		{
+			name: "words after a comment line",
+			conf: subnet + `  # the routers: 192.168.1.1 replaces
+  the old gateway
+  option routers 192.168.1.1;
+}
+`,
+			want: []string{`t.conf:4: unknown statement "the": is this the rest of the comment on line 3? dhcpd.conf comments end at the line's end`},
+		},
+		{
+			name: "a keyword alone after a comment at the end of a statement's line",
+			conf: subnet + `  filename "pxelinux.0"; # given to every client, by the
+  next-server
+  option routers 192.168.1.1;
+}
+`,
+			want: []string{`t.conf:4: incomplete statement "next-server": is this the rest of the comment on line 3? dhcpd.conf comments end at the line's end`},
+		},
+		{
+			name: "a comment wrapped twice",
+			conf: subnet + `  # a comment long enough to be wrapped
+  twice by the editor that
+  wrapped it
+}
+`,
+			want: []string{
+				`t.conf:4: unknown statement "twice": is this the rest of the comment on line 3? dhcpd.conf comments end at the line's end`,
+				`t.conf:5: unknown statement "wrapped": is this the rest of the comment on line 4? dhcpd.conf comments end at the line's end`,
+			},
+		},
+		{
+			name: "no comment before: a comment without its '#'?",
+			conf: subnet + `  the old gateway
+  option routers 192.168.1.1;
+}
+`,
+			want: []string{`t.conf:3: unknown statement "the": is this a comment? dhcpd.conf comments start with '#'`},
+		},
+		{
+			name: "an unsupported statement across lines: skipped to its ';'",
+			conf: subnet + `  # failover with the other server
+  failover peer "dhcp-failover"
+    { primary; };
+}
+`,
+			want: []string{`t.conf:4: failover is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)`},
+		},
+		{
+			name: "a statement across lines after a comment is read",
+			conf: subnet + `  # the name servers
+  option domain-name-servers
+    192.168.1.2, 192.168.1.3;
+  # the boot server
+  next-server
+    192.168.1.4;
+}
+`,
+		},
+		{
+			name: "its value wrong: the value's error, no hint",
+			conf: subnet + `  # the name servers
+  option domain-name-servers
+    192.168.1.2, ns2;
+}
+`,
+			want: []string{`t.conf:5: expected an IPv4 address as the value of option domain-name-servers, got "ns2"`},
+		},
+		{
+			name: "a missing ';' after a comment line stays one",
+			conf: subnet + `  # the boot server
+  next-server 192.168.1.4
+  filename "pxelinux.0";
+}
+`,
+			want: []string{`t.conf:4: expected ';' after next-server 192.168.1.4, got "filename"`},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, read := Read("t.conf", []byte(tc.conf))
+			c.TFTP.Enabled = ptr(false)
+			var got []string
+			for _, p := range Problems(c, read) {
+				got = append(got, p.Error())
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+			// The statement after the comment's end is read.
+			if strings.Contains(tc.conf, "option routers") {
+				if len(c.DHCP.Subnets) != 1 || fmt.Sprint(c.DHCP.Subnets[0].Routers) != "[192.168.1.1]" {
+					t.Errorf("routers not read: %+v", c.DHCP.Subnets)
+				}
+			}
+		})
+	}
+}
+
 // TestProblemsCapped: a mistake repeated through a file is listed up to
 // config.MaxProblems times, and the rest counted.
 func TestProblemsCapped(t *testing.T) {

@@ -281,10 +281,19 @@ func statementRules() map[string]stmtRule {
 
 // statement parses one statement starting with a word.
 func (p *parser) statement(b *block) {
+	start := p.pos
 	kw := p.next()
 	k := strings.ToLower(kw.text)
 	r, ok := p.rules[k]
 	switch {
+	case !ok && p.wrappedComment(start) && (p.statementFollows(start) || p.wordsLine(p.nextLine(start))):
+		p.errorf(kw.line, "unknown statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
+		p.skipLine(kw.line)
+	case !ok && p.wordsLine(start) && p.statementFollows(start):
+		// Words without ';' and a statement on the next line: a comment
+		// without its '#' more likely than a statement running on.
+		p.errorf(kw.line, "unknown statement %q: is this a comment? dhcpd.conf comments start with '#'", kw.text)
+		p.skipLine(kw.line)
 	case !ok:
 		p.errorf(kw.line, "%s is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", k)
 		p.skipStatement()
@@ -294,12 +303,77 @@ func (p *parser) statement(b *block) {
 	default:
 		n, stmts, children := len(p.errs), len(b.stmts), len(b.children)
 		r.parse(p, b, kw, k)
-		// A statement with an error that added nothing was skipped (a
-		// missing ';' alone keeps it).
-		if len(p.errs) > n && len(b.stmts) == stmts && len(b.children) == children {
+		switch {
+		case len(p.errs) == n:
+		case len(b.children) == children && p.wrappedComment(start) && p.errs[n].Line > kw.line && p.statementFollows(start):
+			// A keyword alone on a line after a comment, and a statement
+			// on the next line that it took for its value: the keyword is
+			// more likely the end of the comment, wrapped by an editor,
+			// than a statement. Read it so: the next line is a statement.
+			p.errs, b.stmts, p.pos = p.errs[:n], b.stmts[:stmts], start
+			p.errorf(kw.line, "incomplete statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
+			p.skipLine(kw.line)
+		case len(b.stmts) == stmts && len(b.children) == children:
+			// A statement with an error that added nothing was skipped (a
+			// missing ';' alone keeps it).
 			b.failed = append(b.failed, k)
 		}
 	}
+}
+
+// wrappedComment reports whether the statement starting at token i looks
+// like the end of a comment wrapped onto a line of its own: it starts the
+// line, the line holds words (and strings) only, no ';' or brace, and the
+// line before has a '#' comment, or was such a line itself.
+func (p *parser) wrappedComment(i int) bool {
+	return p.comments[p.toks[i].line-1] && p.wordsLine(i)
+}
+
+// wordsLine reports whether token i starts its line and the line holds
+// words (and strings) only, no ';' or brace.
+func (p *parser) wordsLine(i int) bool {
+	line := p.toks[i].line
+	if i > 0 && p.toks[i-1].line == line {
+		return false
+	}
+	for _, t := range p.toks[i:] {
+		if t.line != line || t.kind == tokEOF {
+			return true
+		}
+		if t.kind == tokPunct {
+			return false
+		}
+	}
+	return true
+}
+
+// statementFollows reports whether the first token on a line after that
+// of token i starts a statement pxed knows, or closes the block, or ends
+// the file: what a line after a comment's wrapped end looks like, and a
+// statement's value does not.
+func (p *parser) statementFollows(i int) bool {
+	t := p.toks[p.nextLine(i)]
+	_, known := p.rules[strings.ToLower(t.text)]
+	return t.kind == tokEOF || t.kind == tokPunct && t.text == "}" || t.kind == tokWord && known
+}
+
+// nextLine returns the index of the first token on a line after that of
+// token i, or of the tokEOF.
+func (p *parser) nextLine(i int) int {
+	line := p.toks[i].line
+	for i < len(p.toks)-1 && p.toks[i].line == line {
+		i++
+	}
+	return i
+}
+
+// skipLine skips the tokens on line, taken for the end of a comment: the
+// line after it may be one too (wrappedComment).
+func (p *parser) skipLine(line int) {
+	for t := p.peek(); t.kind != tokEOF && t.line == line; t = p.peek() {
+		p.next()
+	}
+	p.comments[line] = true
 }
 
 func (p *parser) authoritative(b *block, kw token, k string) {
