@@ -300,25 +300,40 @@ func (p *parser) statement(b *block) {
 	case !slices.Contains(r.in, b.kind):
 		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
 		p.skipStatement()
+	case p.wrappedComment(start) && p.statementFollows(start) && p.needsNextLine(b, r, start):
+		// A keyword on a line of words after a comment, which would take
+		// its value from the statement on the next line: it is more likely
+		// the end of the comment, wrapped by an editor, than a statement.
+		// Read it so: the next line is a statement.
+		p.errorf(kw.line, "incomplete statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
+		p.skipLine(kw.line)
 	default:
 		n, stmts, children := len(p.errs), len(b.stmts), len(b.children)
 		r.parse(p, b, kw, k)
 		switch {
 		case len(p.errs) == n:
-		case len(b.children) == children && p.wrappedComment(start) && p.errs[n].Line > kw.line && p.statementFollows(start):
-			// A keyword alone on a line after a comment, and a statement
-			// on the next line that it took for its value: the keyword is
-			// more likely the end of the comment, wrapped by an editor,
-			// than a statement. Read it so: the next line is a statement.
-			p.errs, b.stmts, p.pos = p.errs[:n], b.stmts[:stmts], start
-			p.errorf(kw.line, "incomplete statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
-			p.skipLine(kw.line)
 		case len(b.stmts) == stmts && len(b.children) == children:
 			// A statement with an error that added nothing was skipped (a
 			// missing ';' alone keeps it).
 			b.failed = append(b.failed, k)
 		}
 	}
+}
+
+// needsNextLine reports whether the statement starting at token i is
+// incomplete on its own line: it is parsed as if the file ended with the
+// line, and whether that finds the statement cut short is kept, the rest
+// undone. A missing ';' alone is not such a cut: it is reported at the
+// statement's line, what is missing at the end of the file.
+func (p *parser) needsNextLine(b *block, r stmtRule, i int) bool {
+	end := p.nextLine(i)
+	saved, n, stmts := p.toks[end], len(p.errs), len(b.stmts)
+	p.toks[end] = token{tokEOF, "", saved.line}
+	p.pos = i + 1
+	r.parse(p, b, p.toks[i], strings.ToLower(p.toks[i].text))
+	cut := len(p.errs) > n && p.errs[n].Line > p.toks[i].line
+	p.toks[end], p.errs, b.stmts, p.pos = saved, p.errs[:n], b.stmts[:stmts], i+1
+	return cut
 }
 
 // wrappedComment reports whether the statement starting at token i looks
