@@ -364,18 +364,23 @@ func (b *builder) classValue(blk *block, s *stmt, what, path, field, val string,
 
 // hosts collects the host blocks in file order. groups are the enclosing
 // groups, outermost first: their next-server, filename and options apply to
-// the hosts inside, the host's own taking precedence.
-func (b *builder) hosts(blk *block, groups []*block) {
+// the hosts inside, the host's own taking precedence. It reports whether
+// blk holds any host (a group without one is an error), visiting each
+// block once. groups is a stack: an inner group's
+// append may reuse its array, as no host keeps it.
+func (b *builder) hosts(blk *block, groups []*block) (found bool) {
 	for _, ch := range blk.children {
 		switch ch.kind {
 		case blockSubnet:
 			b.hosts(ch, nil) // dhcpd hosts are global: the subnet applies through the address
 		case blockGroup:
-			if !hasHost(ch) && !slices.Contains(ch.failed, "host") {
+			has := b.hosts(ch, append(groups, ch))
+			if !has && !slices.Contains(ch.failed, "host") {
 				b.errorf(ch.line, "group has no hosts: its statements would apply to nothing")
 			}
-			b.hosts(ch, append(groups[:len(groups):len(groups)], ch))
+			found = found || has
 		case blockHost:
+			found = true
 			if slices.Contains(ch.failed, "hardware") {
 				// A host whose hardware statement has an error is left
 				// out: Validate would only report its MAC missing.
@@ -384,15 +389,7 @@ func (b *builder) hosts(blk *block, groups []*block) {
 			b.host(ch, groups)
 		}
 	}
-}
-
-func hasHost(blk *block) bool {
-	for _, ch := range blk.children {
-		if ch.kind == blockHost || hasHost(ch) {
-			return true
-		}
-	}
-	return false
+	return found
 }
 
 func (b *builder) host(blk *block, groups []*block) {
