@@ -75,6 +75,24 @@ host station-03 {
 			},
 		},
 		{
+			name: "a class that allow or deny members of names is declared nowhere",
+			conf: `class "pxeclients" {
+  match if substring(option vendor-class-identifier, 0, 9) = "PXEClient";
+}
+subnet 192.168.1.0 netmask 255.255.255.0 {
+  pool {
+    allow members of "pxeclient";
+    deny members of "pxeclients";
+    range 192.168.1.150 192.168.1.199;
+  }
+}
+`,
+			want: []string{
+				`t.conf:5: pool is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)`,
+				`t.conf:6: allow members of "pxeclient": no class "pxeclient" is declared in this file`,
+			},
+		},
+		{
 			name: "a block left open",
 			conf: `subnet 192.168.1.0 netmask 255.255.255.0 {
   range 192.168.1.150 192.168.1.199;

@@ -125,6 +125,7 @@ func parseTree(file string, data []byte) (*block, []config.Problem) {
 	p := &parser{file: file, toks: l.toks, comments: l.comments, defs: map[string]optDef{}, rules: statementRules()}
 	root := &block{kind: blockGlobal, line: 1}
 	p.body(root)
+	p.classRefs()
 	errs := append(p.errs, l.stray...)
 	if l.fatal != nil {
 		// The tokens end where the lexer gave up; what the parser then says
@@ -134,6 +135,29 @@ func parseTree(file string, data []byte) (*block, []config.Problem) {
 	}
 	slices.SortStableFunc(errs, func(x, y config.Problem) int { return x.Line - y.Line })
 	return root, errs
+}
+
+// classRefs reports the classes that "allow members of" and "deny members
+// of" name and the file declares nowhere, as dhcpd does ("no such class").
+// pxed reads neither statement, nor the pool blocks where they belong, so
+// it looks for them in the tokens: one run then says both that a pool is
+// not read and that its class is misspelt.
+func (p *parser) classRefs() {
+	declared := map[string]bool{}
+	for i, t := range p.toks[:len(p.toks)-1] {
+		if w := strings.ToLower(t.text); t.kind == tokWord && (w == "class" || w == "subclass") && p.toks[i+1].kind != tokPunct {
+			declared[p.toks[i+1].text] = true
+		}
+	}
+	for i := 0; i+3 < len(p.toks); i++ {
+		verb, members, of, name := p.toks[i], p.toks[i+1], p.toks[i+2], p.toks[i+3]
+		if v := strings.ToLower(verb.text); verb.kind != tokWord || v != "allow" && v != "deny" ||
+			!strings.EqualFold(members.text, "members") || !strings.EqualFold(of.text, "of") ||
+			name.kind != tokString || declared[name.text] {
+			continue
+		}
+		p.errorf(name.line, "%s members of %q: no class %q is declared in this file", strings.ToLower(verb.text), name.text, name.text)
+	}
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
