@@ -170,7 +170,7 @@ func TestWrappedCommentHint(t *testing.T) {
   option routers 192.168.1.1;
 }
 `,
-			want: []string{`t.conf:3: unknown statement "the": is this a comment? dhcpd.conf comments start with '#'`},
+			want: []string{`t.conf:3: unknown statement "the": is this a comment? dhcpd.conf comments start with '#' (docs/dhcpd-conf.md lists the statements pxed reads)`},
 		},
 		{
 			name: "an unsupported statement across lines: skipped to its ';'",

@@ -316,7 +316,7 @@ func (p *parser) statement(b *block) {
 	case !ok && p.wordsLine(start) && p.statementFollows(start):
 		// Words without ';' and a statement on the next line: a comment
 		// without its '#' more likely than a statement running on.
-		p.errorf(kw.line, "unknown statement %q: is this a comment? dhcpd.conf comments start with '#'", kw.text)
+		p.errorf(kw.line, "unknown statement %q: is this a comment? dhcpd.conf comments start with '#' (docs/dhcpd-conf.md lists the statements pxed reads)", kw.text)
 		p.skipLine(kw.line)
 	case !ok:
 		p.errorf(kw.line, "%s is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", k)
