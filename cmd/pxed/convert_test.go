@@ -101,7 +101,7 @@ host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
 		t.Errorf("check: exit %d, stderr %q, want %q", code, stderr, want)
 	}
 	os.WriteFile(conf, []byte("authoritative\nsubnet 192.168.1.0 netmask 255.255.255.0 { }\nshared-network x { }\n"), 0o644)
-	for _, cmd := range [][]string{{"convert", conf}, {"check", "--config", conf}} {
+	for _, cmd := range [][]string{{"convert", conf}, {"check", "--config", conf, "--tftp-root", dir}} {
 		code, stdout, stderr := runCLI(cmd...)
 		want := conf + `:1: expected ';' after authoritative, got "subnet"` + "\n" +
 			conf + ":3: shared-network is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)\n"
