@@ -101,7 +101,7 @@ host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
 		t.Errorf("check: exit %d, stderr %q, want %q", code, stderr, want)
 	}
 	os.WriteFile(conf, []byte("authoritative\nsubnet 192.168.1.0 netmask 255.255.255.0 { }\nshared-network x { }\n"), 0o644)
-	for _, cmd := range [][]string{{"convert", conf}, {"check", "--config", conf}} {
+	for _, cmd := range [][]string{{"convert", conf}, {"check", "--config", conf, "--tftp-root", dir}} {
 		code, stdout, stderr := runCLI(cmd...)
 		want := conf + `:1: expected ';' after authoritative, got "subnet"` + "\n" +
 			conf + ":3: shared-network is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)\n"
@@ -111,6 +111,39 @@ host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
 	}
 	if code, _, stderr := runCLI("convert"); code != 2 || !strings.Contains(stderr, "give one dhcpd.conf") {
 		t.Errorf("convert without a file: exit %d, %q", code, stderr)
+	}
+}
+
+// TestCheckDhcpdConfEveryProblem: pxed check on a dhcpd.conf with a syntax
+// error still validates the rest, and prints every problem in the order of
+// the lines: here the missing ';' and the address two hosts share, which
+// it used to hide. convert, which does not validate, reports the first.
+func TestCheckDhcpdConfEveryProblem(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "dhcpd.conf")
+	os.WriteFile(conf, []byte(`subnet 192.168.1.0 netmask 255.255.255.0 {
+  range 192.168.1.150 192.168.1.199;
+  authoritative;
+}
+host a {
+  hardware ethernet 00:18:e7:42:84:3a
+  fixed-address 192.168.1.101;
+}
+host b { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.101; }
+host c { hardware ethernet 00:18:e7:42:85:21; fixed-address 192.168.1.160; }
+`), 0o644)
+	code, stdout, stderr := runCLI("check", "--config", conf, "--tftp-root", dir)
+	want := conf + `:6: expected ';' after hardware ethernet 00:18:e7:42:84:3a, got "fixed-address"` + "\n" +
+		conf + `:9: host "b" has the same IP 192.168.1.101 as host "a" (line 7)` + "\n" +
+		conf + `:10: host "c" has the same MAC 00:18:e7:42:85:21 as host "b" (line 9)` + "\n" +
+		conf + `:10: host "c" IP 192.168.1.160 is inside the dynamic pool 192.168.1.150-192.168.1.199 (line 2)` + "\n"
+	if code != 1 || stdout != "" || stderr != want {
+		t.Errorf("check: exit %d, stdout %q, stderr:\n%s\nwant:\n%s", code, stdout, stderr, want)
+	}
+	code, stdout, stderr = runCLI("convert", conf)
+	if want := conf + `:6: expected ';' after hardware ethernet 00:18:e7:42:84:3a, got "fixed-address"` + "\n"; code != 1 || stdout != "" || stderr != want {
+		t.Errorf("convert: exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
 	}
 }
 

@@ -46,36 +46,6 @@ func (o *overrides) apply(c *config.Config) {
 	}
 }
 
-// loadChecked loads the config, applies the flags and validates the result,
-// printing every problem as FILE:LINE: message.
-func loadChecked(path string, o *overrides, stderr io.Writer) (*config.Config, error) {
-	if path == "" {
-		return nil, usageError{fmt.Errorf("--config FILE is required")}
-	}
-	cfg, err := loadValid(path, o)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return nil, errProblems
-	}
-	return cfg, nil
-}
-
-// loadValid loads the config, applies the flags and validates the result:
-// serve at the start and at each reload, and check. Its error is the
-// file's that could not be read or parsed, or every problem Validate
-// found, joined (config.JoinProblems).
-func loadValid(path string, o *overrides) (*config.Config, error) {
-	cfg, err := loadConfig(path)
-	if err != nil {
-		return nil, err
-	}
-	o.apply(cfg)
-	if ps := cfg.Validate(); len(ps) > 0 {
-		return nil, config.JoinProblems(ps)
-	}
-	return cfg, nil
-}
-
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)

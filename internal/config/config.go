@@ -121,16 +121,19 @@ type Subnet struct {
 	// Proxy makes pxed a ProxyDHCP server on this subnet (PXE 2.1): another
 	// DHCP server hands out the addresses, pxed answers PXE clients only,
 	// with boot information and no address.
-	Proxy      bool     `yaml:"proxy"`
-	Pools      []Range  `yaml:"pools"`
-	Routers    []Addr   `yaml:"routers"`
-	DNSServers []Addr   `yaml:"dns_servers"`
-	DomainName string   `yaml:"domain_name"`
-	LeaseTime  Duration `yaml:"lease_time"`
-	Broadcast  Addr     `yaml:"broadcast_address"`
-	Options    []Option `yaml:"options"`
-	Boot       *Boot    `yaml:"boot"`
-	BOOTP      BOOTP    `yaml:"bootp"` // which BOOTP clients are answered (bootp.go)
+	Proxy bool `yaml:"proxy"`
+	// Authoritative, when set, replaces dhcp.authoritative on this subnet,
+	// as ISC dhcpd's "authoritative;" in a subnet declaration does.
+	Authoritative *bool    `yaml:"authoritative"`
+	Pools         []Range  `yaml:"pools"`
+	Routers       []Addr   `yaml:"routers"`
+	DNSServers    []Addr   `yaml:"dns_servers"`
+	DomainName    string   `yaml:"domain_name"`
+	LeaseTime     Duration `yaml:"lease_time"`
+	Broadcast     Addr     `yaml:"broadcast_address"`
+	Options       []Option `yaml:"options"`
+	Boot          *Boot    `yaml:"boot"`
+	BOOTP         BOOTP    `yaml:"bootp"` // which BOOTP clients are answered (bootp.go)
 }
 
 // Boot says where a PXE client finds its boot program.

@@ -56,6 +56,20 @@ func JoinProblems(ps []Problem) error {
 	return errors.Join(errs...)
 }
 
+// MaxProblems is how many problems a report lists before it only counts
+// the rest: one mistake repeated through a file should not bury the others.
+const MaxProblems = 100
+
+// Capped returns ps when there are at most max of them, else the first max
+// and one more saying how many are left out ("and 12 more problems").
+func Capped(ps []Problem, max int) []Problem {
+	if len(ps) <= max {
+		return ps
+	}
+	out := append(ps[:max:max], Problem{Msg: fmt.Sprintf("and %d more problems", len(ps)-max)})
+	return out
+}
+
 // Validate reports every problem in the configuration at once, in the order
 // of the lines they are on (problems with no line come first). It reads the
 // TFTP root to check that boot files exist, so run it after flags have
@@ -932,6 +946,9 @@ func (v *validator) proxies() {
 	for i, s := range v.c.DHCP.Subnets {
 		if !s.Proxy {
 			continue
+		}
+		if s.Authoritative != nil && *s.Authoritative {
+			v.add(fmt.Sprintf("dhcp.subnets[%d].authoritative", i), "subnet %s is in proxy mode: pxed gives no addresses there and so NAKs none (leave authoritative out)", s.Network)
 		}
 		if len(s.Pools) > 0 {
 			v.add(fmt.Sprintf("dhcp.subnets[%d].pools", i), "subnet %s is in proxy mode and has a pool: in proxy mode another DHCP server gives the addresses", s.Network)

@@ -820,7 +820,7 @@ tftp:
 			},
 		},
 		{
-			name: "proxy subnet with a pool and a fixed address",
+			name: "proxy subnet with a pool, a fixed address, authoritative",
 			src: `tftp:
   enabled: false
 dhcp:
@@ -828,6 +828,12 @@ dhcp:
     - network: 192.168.1.0/24
       proxy: true
       pools: [192.168.1.150-192.168.1.199]
+    - network: 192.168.2.0/24
+      proxy: true
+      authoritative: true
+    - network: 192.168.3.0/24
+      proxy: true
+      authoritative: false
 hosts:
   - name: a
     mac: 00:18:e7:42:84:3a
@@ -835,7 +841,8 @@ hosts:
 `,
 			want: []string{
 				`pxed.yaml:7: subnet 192.168.1.0/24 is in proxy mode and has a pool: in proxy mode another DHCP server gives the addresses`,
-				`pxed.yaml:11: host a has a fixed address in 192.168.1.0/24, which is in proxy mode: pxed gives no addresses there`,
+				`pxed.yaml:10: subnet 192.168.2.0/24 is in proxy mode: pxed gives no addresses there and so NAKs none (leave authoritative out)`,
+				`pxed.yaml:17: host a has a fixed address in 192.168.1.0/24, which is in proxy mode: pxed gives no addresses there`,
 			},
 		},
 	}

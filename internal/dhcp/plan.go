@@ -17,8 +17,7 @@ import (
 // here: they are read per request from the catalog's snapshot, which the
 // API may change while pxed runs.
 type plan struct {
-	authoritative bool
-	declineHold   time.Duration
+	declineHold time.Duration
 	// cfg is the configuration compiled, read-only; subnets are its
 	// DHCP.Subnets, compiled, in the same order.
 	cfg     *config.Config
@@ -34,13 +33,16 @@ type plan struct {
 }
 
 type subnetPlan struct {
-	network   netip.Prefix
-	proxy     bool // ProxyDHCP: boot information for PXE clients, no addresses
-	bootp     config.BOOTP
-	pools     []lease.Range
-	leaseTime time.Duration
-	options   []rawOption // encoded in code order
-	enc       encoded
+	network netip.Prefix
+	proxy   bool // ProxyDHCP: boot information for PXE clients, no addresses
+	// authoritative: the subnet's own setting, else dhcp.authoritative;
+	// whether wrong requests are NAKed (RFC 2131 §4.3.2).
+	authoritative bool
+	bootp         config.BOOTP
+	pools         []lease.Range
+	leaseTime     time.Duration
+	options       []rawOption // encoded in code order
+	enc           encoded
 }
 
 // encoded holds option values every OFFER and ACK of a subnet carries,
@@ -67,11 +69,10 @@ type rawOption struct {
 
 func compile(c *config.Config) (*plan, error) {
 	p := &plan{
-		cfg:           c,
-		authoritative: c.DHCP.Authoritative,
-		declineHold:   c.DHCP.DeclineHold.D(),
-		httpPort:      c.HTTPPort(),
-		httpsPort:     c.HTTPSPort(),
+		cfg:         c,
+		declineHold: c.DHCP.DeclineHold.D(),
+		httpPort:    c.HTTPPort(),
+		httpsPort:   c.HTTPSPort(),
 	}
 	if len(c.DHCP.TrustedRelays) > 0 {
 		p.trustedRelays = make(map[netip.Addr]bool, len(c.DHCP.TrustedRelays))
@@ -84,6 +85,10 @@ func compile(c *config.Config) (*plan, error) {
 		sp := &subnetPlan{network: s.Network.Prefix, proxy: s.Proxy, bootp: s.BOOTP, leaseTime: c.DHCP.LeaseTime.D()}
 		if s.LeaseTime != 0 {
 			sp.leaseTime = s.LeaseTime.D()
+		}
+		sp.authoritative = c.DHCP.Authoritative
+		if s.Authoritative != nil {
+			sp.authoritative = *s.Authoritative
 		}
 		for _, r := range s.Pools {
 			sp.pools = append(sp.pools, lease.Range(r))

@@ -368,7 +368,7 @@ func (t *turn) request() Decision {
 		// RFC 2131 §4.3.2: wrong address or wrong network → DHCPNAK; a
 		// server that is not authoritative stays silent and lets the one
 		// that is answer.
-		if t.plan.authoritative || state == "selecting" {
+		if t.sub.authoritative || state == "selecting" {
 			return Decision{Reply: t.nak(why), Reason: state + " nak: " + why}
 		}
 		return drop("%s: %s (not authoritative: silent)", state, why)
@@ -382,7 +382,7 @@ func (t *turn) request() Decision {
 	// (above): RFC 2131 §3.1 step 4, the selected server that cannot
 	// satisfy the REQUEST "SHOULD respond with a DHCPNAK"; in the other
 	// states only an authoritative server NAKs.
-	if t.plan.authoritative || state == "selecting" {
+	if t.sub.authoritative || state == "selecting" {
 		d.Conflict = t.nak(fmt.Sprintf("%s was just given to another client", ip))
 	}
 	return d

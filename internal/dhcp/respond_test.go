@@ -308,6 +308,38 @@ func TestInitRebootAndRenew(t *testing.T) {
 	}
 }
 
+// TestSubnetAuthoritative: a subnet's own authoritative replaces
+// dhcp.authoritative there, both ways, as ISC dhcpd's "authoritative;" and
+// "not authoritative;" in a subnet declaration do.
+func TestSubnetAuthoritative(t *testing.T) {
+	t.Parallel()
+	on, off := true, false
+	for _, tc := range []struct {
+		name   string
+		global bool
+		subnet *bool
+		want   string // reply to an INIT-REBOOT for a wrong address: NAK, or "" for silence
+	}{
+		{"global on, subnet unset", true, nil, "NAK"},
+		{"global off, subnet unset", false, nil, ""},
+		{"global off, subnet on", false, &on, "NAK"},
+		{"global on, subnet off", true, &off, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, func(c *config.Config) {
+				c.DHCP.Authoritative = tc.global
+				c.DHCP.Subnets[0].Authoritative = tc.subnet
+			})
+			req := msg(t, dhcpv4.MessageTypeRequest, stranger, requested("10.0.0.5"))
+			d := f.do(req)
+			if got := summarize(d, req).Type; got != tc.want {
+				t.Errorf("got %q (%s), want %q", got, d.Reason, tc.want)
+			}
+		})
+	}
+}
+
 func TestReturningClientGetsSameAddress(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, nil)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -176,6 +177,12 @@ func (b *builder) subnet(blk *block) {
 		}
 	}
 	b.bootp(s, p, cmp.Or(one["bootp"], b.globalBOOTP), dynamic, plain)
+	// A subnet's own "authoritative;" or "not authoritative;" replaces the
+	// top level's there (dhcpd.conf(5), "The authoritative statement").
+	if st := one["authoritative"]; st != nil {
+		s.Authoritative = ptrTo(st.key == "authoritative")
+		b.line(p+".authoritative", st.line)
+	}
 	if d, ok := b.leaseTime(one["default-lease-time"], one["max-lease-time"], b.globalDef, b.globalMax); ok {
 		s.LeaseTime = d
 		b.line(p+".lease_time", b.leaseLine(one["default-lease-time"], one["max-lease-time"]))
@@ -273,6 +280,9 @@ func (b *builder) class(blk *block) {
 		b.errorf(o.line, "option %s in class %q: pxed sets no options per class (set them in the subnet or the hosts)", o.name, blk.name)
 	}
 	m := one["match"]
+	if m == nil && slices.Contains(blk.failed, "match") {
+		return // its match statement is reported already
+	}
 	if m == nil {
 		b.errorf(blk.line, "class %q has no match statement: pxed reads classes that match if substring(option vendor-class-identifier, 0, 9) = \"PXEClient\"", blk.name)
 		return
@@ -354,30 +364,32 @@ func (b *builder) classValue(blk *block, s *stmt, what, path, field, val string,
 
 // hosts collects the host blocks in file order. groups are the enclosing
 // groups, outermost first: their next-server, filename and options apply to
-// the hosts inside, the host's own taking precedence.
-func (b *builder) hosts(blk *block, groups []*block) {
+// the hosts inside, the host's own taking precedence. It reports whether
+// blk holds any host (a group without one is an error), visiting each
+// block once. groups is a stack: an inner group's
+// append may reuse its array, as no host keeps it.
+func (b *builder) hosts(blk *block, groups []*block) (found bool) {
 	for _, ch := range blk.children {
 		switch ch.kind {
 		case blockSubnet:
 			b.hosts(ch, nil) // dhcpd hosts are global: the subnet applies through the address
 		case blockGroup:
-			if !hasHost(ch) {
+			has := b.hosts(ch, append(groups, ch))
+			if !has && !slices.Contains(ch.failed, "host") {
 				b.errorf(ch.line, "group has no hosts: its statements would apply to nothing")
 			}
-			b.hosts(ch, append(groups[:len(groups):len(groups)], ch))
+			found = found || has
 		case blockHost:
+			found = true
+			if slices.Contains(ch.failed, "hardware") {
+				// A host whose hardware statement has an error is left
+				// out: Validate would only report its MAC missing.
+				continue
+			}
 			b.host(ch, groups)
 		}
 	}
-}
-
-func hasHost(blk *block) bool {
-	for _, ch := range blk.children {
-		if ch.kind == blockHost || hasHost(ch) {
-			return true
-		}
-	}
-	return false
+	return found
 }
 
 func (b *builder) host(blk *block, groups []*block) {

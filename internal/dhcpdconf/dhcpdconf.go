@@ -42,29 +42,42 @@ func LooksLike(data []byte) bool {
 // Parse reads a dhcpd.conf into a config.Config, with defaults applied as
 // config.Parse applies them to YAML. Every statement outside the subset, and
 // every syntax error, is reported with its line; the error holds them all,
-// one per line. Like config.Parse, it does not validate: Validate names
-// the lines of the dhcpd.conf.
+// one per line (at most config.MaxProblems). Like config.Parse, it does not
+// validate: Validate names the lines of the dhcpd.conf.
 func Parse(file string, data []byte) (*config.Config, error) {
-	c, err := read(file, data)
-	if err != nil {
-		return nil, err
+	c, problems := Read(file, data)
+	if len(problems) > 0 {
+		return nil, config.JoinProblems(config.Capped(problems, config.MaxProblems))
 	}
-	c.ApplyDefaults()
 	return c, nil
 }
 
-// read builds the Config as written, before defaults.
-func read(file string, data []byte) (*config.Config, error) {
+// Read reads a dhcpd.conf as far as it goes: the Config of every statement
+// that parsed, with defaults applied, and the problems of the others
+// (syntax errors, statements outside the subset, values that do not map
+// onto a Config), in file order. The parser resynchronises after each
+// error at the statement's ';' or at the '}' that closes its block, so one
+// mistake costs one statement, and the Config holds all the others: pxed
+// check validates it (Problems) to report the rest of what is wrong at the
+// same time. It is a Config to check, never one to serve, when there are
+// problems.
+func Read(file string, data []byte) (*config.Config, []config.Problem) {
 	root, problems := parseTree(file, data)
-	if len(problems) > 0 {
-		return nil, config.JoinProblems(problems)
-	}
 	b := &builder{c: &config.Config{File: file}}
 	b.build(root)
-	if len(b.errs) > 0 {
-		// A group's statement is checked once per host in it: report it once.
-		slices.SortStableFunc(b.errs, func(x, y config.Problem) int { return cmp.Compare(x.Line, y.Line) })
-		return nil, config.JoinProblems(slices.Compact(b.errs))
-	}
-	return b.c, nil
+	// A group's statement is checked once per host in it: report it once.
+	problems = append(problems, b.errs...)
+	slices.SortStableFunc(problems, func(x, y config.Problem) int { return cmp.Compare(x.Line, y.Line) })
+	b.c.ApplyDefaults()
+	return b.c, slices.Compact(problems)
+}
+
+// Problems is what pxed check reports of a dhcpd.conf: the problems Read
+// found and those Validate finds in the Config it read, in the order of
+// their lines (problems with no line first, as Validate orders them), each
+// once. Run it after flags have changed c, as Validate.
+func Problems(c *config.Config, read []config.Problem) []config.Problem {
+	all := append(slices.Clone(read), c.Validate()...)
+	slices.SortStableFunc(all, func(x, y config.Problem) int { return cmp.Compare(x.Line, y.Line) })
+	return slices.Compact(all)
 }

@@ -57,12 +57,21 @@ func TestCorpus(t *testing.T) {
 
 // convert reads a dhcpd.conf and returns what pxed convert would print (the
 // YAML, once it is checked to read back as the same Config) or, when it
-// does not parse or does not validate, the messages.
+// does not parse or does not validate, the messages, all of them.
 func convert(t *testing.T, file string, data []byte) (yamlOut, errOut string) {
 	t.Helper()
-	c, err := Parse(file, data)
-	if err != nil {
-		return "", err.Error() + "\n"
+	c, read := Read(file, data)
+	if len(read) > 0 {
+		// What pxed check prints: the problems of reading and those
+		// Validate finds in what was read.
+		if _, err := Parse(file, data); err == nil {
+			t.Errorf("Read reports problems, Parse none")
+		}
+		c.TFTP.Enabled = ptr(false)
+		for _, p := range Problems(c, read) {
+			errOut += p.Error() + "\n"
+		}
+		return "", errOut
 	}
 	y, err := c.YAML()
 	if err != nil {

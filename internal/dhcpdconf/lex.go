@@ -45,10 +45,24 @@ func isWordByte(c byte) bool {
 		c == '-' || c == '_' || c == '.' || c == ':'
 }
 
-// lex splits data into tokens, ending with one tokEOF. It stops at the
-// first thing that is no token at all (an unterminated string, a stray
-// character), returning the tokens before it, a tokEOF, and that error.
-func lex(file string, data []byte) ([]token, *config.Problem) {
+// lexed is a file split into tokens, with what the lexer found wrong.
+type lexed struct {
+	toks []token // ending with one tokEOF
+	// stray are characters that start no token, each reported and skipped.
+	stray []config.Problem
+	// fatal is an unterminated string or a bad escape in one: the tokens
+	// end before it, since where the string was meant to end is anyone's
+	// guess.
+	fatal *config.Problem
+	// comments holds the lines with a '#' comment: a line of words after
+	// one may be the comment's continuation, wrapped by an editor.
+	comments map[int]bool
+}
+
+// lex splits data into tokens.
+func lex(file string, data []byte) lexed {
+	var l lexed
+	l.comments = map[int]bool{}
 	var toks []token
 	line := 1
 	for i := 0; i < len(data); {
@@ -60,6 +74,7 @@ func lex(file string, data []byte) ([]token, *config.Problem) {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 			i++
 		case c == '#':
+			l.comments[line] = true
 			j := bytes.IndexByte(data[i:], '\n')
 			if j < 0 {
 				j = len(data) - i
@@ -68,7 +83,8 @@ func lex(file string, data []byte) ([]token, *config.Problem) {
 		case c == '"':
 			s, n, nl, err := lexString(data[i:])
 			if err != "" {
-				return append(toks, token{tokEOF, "", line}), &config.Problem{File: file, Line: line, Msg: err}
+				l.toks, l.fatal = append(toks, token{tokEOF, "", line}), &config.Problem{File: file, Line: line, Msg: err}
+				return l
 			}
 			toks = append(toks, token{tokString, s, line})
 			line += nl
@@ -84,10 +100,12 @@ func lex(file string, data []byte) ([]token, *config.Problem) {
 			toks = append(toks, token{tokWord, string(data[i:j]), line})
 			i = j
 		default:
-			return append(toks, token{tokEOF, "", line}), &config.Problem{File: file, Line: line, Msg: fmt.Sprintf("unexpected character %q", rune(c))}
+			l.stray = append(l.stray, config.Problem{File: file, Line: line, Msg: fmt.Sprintf("unexpected character %q", rune(c))})
+			i++
 		}
 	}
-	return append(toks, token{tokEOF, "", line}), nil
+	l.toks = append(toks, token{tokEOF, "", line})
+	return l
 }
 
 // lexString reads a quoted string at the start of b with the escapes

@@ -42,6 +42,10 @@ type block struct {
 	network  netip.Prefix // subnet
 	stmts    []stmt
 	children []*block // subnets, groups, hosts, classes in file order
+	// failed are the keywords of the statements in it that had errors and
+	// were skipped: the builder does not then report them missing, as
+	// that would only repeat the error.
+	failed []string
 }
 
 // stmt is one statement of the subset. key is the statement's keyword
@@ -105,37 +109,55 @@ func builtinOption(name string) (optDef, bool) {
 	return optDef{}, false
 }
 
-// maxErrors bounds the errors of one file: after that many, the rest are
-// most likely echoes of the first.
-const maxErrors = 30
-
 type parser struct {
-	file  string
-	toks  []token
-	pos   int
-	defs  map[string]optDef // options declared with "option NAME code N = TYPE;"
-	rules map[string]stmtRule
-	errs  []config.Problem
+	file     string
+	toks     []token
+	pos      int
+	comments map[int]bool      // lines with a '#' comment (lexed.comments)
+	defs     map[string]optDef // options declared with "option NAME code N = TYPE;"
+	rules    map[string]stmtRule
+	errs     []config.Problem
 }
 
 // parseTree parses a whole file. Problems come in file order.
 func parseTree(file string, data []byte) (*block, []config.Problem) {
-	toks, lexErr := lex(file, data)
-	p := &parser{file: file, toks: toks, defs: map[string]optDef{}, rules: statementRules()}
+	l := lex(file, data)
+	p := &parser{file: file, toks: l.toks, comments: l.comments, defs: map[string]optDef{}, rules: statementRules()}
 	root := &block{kind: blockGlobal, line: 1}
 	p.body(root)
-	if lexErr != nil {
+	p.classRefs()
+	errs := append(p.errs, l.stray...)
+	if l.fatal != nil {
 		// The tokens end where the lexer gave up; what the parser then says
 		// about the end of the file is an echo of the lexer's error.
-		errs := p.errs[:0]
-		for _, e := range p.errs {
-			if e.Line < lexErr.Line {
-				errs = append(errs, e)
-			}
-		}
-		p.errs = append(errs, *lexErr)
+		errs = slices.DeleteFunc(errs, func(e config.Problem) bool { return e.Line >= l.fatal.Line })
+		errs = append(errs, *l.fatal)
 	}
-	return root, p.errs
+	slices.SortStableFunc(errs, func(x, y config.Problem) int { return x.Line - y.Line })
+	return root, errs
+}
+
+// classRefs reports the classes that "allow members of" and "deny members
+// of" name and the file declares nowhere, as dhcpd does ("no such class").
+// pxed reads neither statement, nor the pool blocks where they belong, so
+// it looks for them in the tokens: one run then says both that a pool is
+// not read and that its class is misspelt.
+func (p *parser) classRefs() {
+	declared := map[string]bool{}
+	for i, t := range p.toks[:len(p.toks)-1] {
+		if w := strings.ToLower(t.text); t.kind == tokWord && (w == "class" || w == "subclass") && p.toks[i+1].kind != tokPunct {
+			declared[p.toks[i+1].text] = true
+		}
+	}
+	for i := 0; i+3 < len(p.toks); i++ {
+		verb, members, of, name := p.toks[i], p.toks[i+1], p.toks[i+2], p.toks[i+3]
+		if v := strings.ToLower(verb.text); verb.kind != tokWord || v != "allow" && v != "deny" ||
+			!strings.EqualFold(members.text, "members") || !strings.EqualFold(of.text, "of") ||
+			name.kind != tokString || declared[name.text] {
+			continue
+		}
+		p.errorf(name.line, "%s members of %q: no class %q is declared in this file", strings.ToLower(verb.text), name.text, name.text)
+	}
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -158,15 +180,8 @@ func (p *parser) prevLine() int {
 }
 
 func (p *parser) errorf(line int, format string, args ...any) {
-	switch {
-	case len(p.errs) < maxErrors:
-		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
-	case len(p.errs) == maxErrors:
-		p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: "too many errors; stopping here"})
-	}
+	p.errs = append(p.errs, config.Problem{File: p.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
-
-func (p *parser) full() bool { return len(p.errs) > maxErrors }
 
 func (p *parser) isPunct(s string) bool {
 	t := p.peek()
@@ -174,15 +189,21 @@ func (p *parser) isPunct(s string) bool {
 }
 
 // endStatement expects the ';' that ends the statement described by what.
-// When it is missing the error says so at the statement's line, and parsing
-// goes on as if it were there: a forgotten ';' is the classic mistake, and
-// the next line is usually a statement of its own.
+// When it is missing the error says so at the statement's line. If what
+// follows is on a later line, or closes the block, parsing goes on as if
+// the ';' were there: a forgotten ';' is the classic mistake, and the next
+// line is usually a statement of its own. If it is on the same line, the
+// statement itself goes on in a way pxed does not read (a list without its
+// commas, a word too many), and the rest of it is skipped.
 func (p *parser) endStatement(what string) {
 	if p.isPunct(";") {
 		p.next()
 		return
 	}
 	p.errorf(p.prevLine(), "expected ';' after %s, got %s", what, p.peek().describe())
+	if t := p.peek(); t.line == p.prevLine() && !p.isPunct("}") && !p.isPunct("{") {
+		p.skipStatement()
+	}
 }
 
 // skipStatement skips the rest of an unsupported or malformed statement: to
@@ -220,7 +241,7 @@ func (p *parser) skipStatement() {
 // body parses statements into b until its closing '}' (or the end of the
 // file for the top level).
 func (p *parser) body(b *block) {
-	for !p.full() {
+	for {
 		t := p.peek()
 		switch {
 		case t.kind == tokEOF:
@@ -263,8 +284,8 @@ func statementRules() map[string]stmtRule {
 		"host":                {hostParents, (*parser).host},
 		"group":               {hostParents, (*parser).group},
 		"class":               {top, (*parser).class},
-		"authoritative":       {top, (*parser).authoritative},
-		"not":                 {top, (*parser).notAuthoritative},
+		"authoritative":       {[]blockKind{blockGlobal, blockSubnet}, (*parser).authoritative},
+		"not":                 {[]blockKind{blockGlobal, blockSubnet}, (*parser).notAuthoritative},
 		"default-lease-time":  {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
 		"max-lease-time":      {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
 		"next-server":         {anywhere, (*parser).nextServer},
@@ -284,19 +305,114 @@ func statementRules() map[string]stmtRule {
 
 // statement parses one statement starting with a word.
 func (p *parser) statement(b *block) {
+	start := p.pos
 	kw := p.next()
 	k := strings.ToLower(kw.text)
 	r, ok := p.rules[k]
 	switch {
+	case !ok && p.wrappedComment(start) && (p.statementFollows(start) || p.wordsLine(p.nextLine(start))):
+		p.errorf(kw.line, "unknown statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
+		p.skipLine(kw.line)
+	case !ok && p.wordsLine(start) && p.statementFollows(start):
+		// Words without ';' and a statement on the next line: a comment
+		// without its '#' more likely than a statement running on.
+		p.errorf(kw.line, "unknown statement %q: is this a comment? dhcpd.conf comments start with '#' (docs/dhcpd-conf.md lists the statements pxed reads)", kw.text)
+		p.skipLine(kw.line)
 	case !ok:
 		p.errorf(kw.line, "%s is not supported by pxed (see docs/dhcpd-conf.md for the statements it reads)", k)
 		p.skipStatement()
 	case !slices.Contains(r.in, b.kind):
 		p.errorf(kw.line, "%s is not supported in a %s block", k, b.kind)
 		p.skipStatement()
+	case p.wrappedComment(start) && p.statementFollows(start) && p.needsNextLine(b, r, start):
+		// A keyword on a line of words after a comment, which would take
+		// its value from the statement on the next line: it is more likely
+		// the end of the comment, wrapped by an editor, than a statement.
+		// Read it so: the next line is a statement.
+		p.errorf(kw.line, "incomplete statement %q: is this the rest of the comment on line %d? dhcpd.conf comments end at the line's end", kw.text, kw.line-1)
+		p.skipLine(kw.line)
 	default:
+		n, stmts, children := len(p.errs), len(b.stmts), len(b.children)
 		r.parse(p, b, kw, k)
+		switch {
+		case len(p.errs) == n:
+		case len(b.stmts) == stmts && len(b.children) == children:
+			// A statement with an error that added nothing was skipped (a
+			// missing ';' alone keeps it).
+			b.failed = append(b.failed, k)
+		}
 	}
+}
+
+// needsNextLine reports whether the statement starting at token i is
+// incomplete on its own line: it is parsed as if the file ended with the
+// line, and whether that finds the statement cut short is kept, the rest
+// undone. A missing ';' alone is not such a cut: it is reported at the
+// statement's line, what is missing at the end of the file.
+func (p *parser) needsNextLine(b *block, r stmtRule, i int) bool {
+	end := p.nextLine(i)
+	saved, n, stmts := p.toks[end], len(p.errs), len(b.stmts)
+	p.toks[end] = token{tokEOF, "", saved.line}
+	p.pos = i + 1
+	r.parse(p, b, p.toks[i], strings.ToLower(p.toks[i].text))
+	cut := len(p.errs) > n && p.errs[n].Line > p.toks[i].line
+	p.toks[end], p.errs, b.stmts, p.pos = saved, p.errs[:n], b.stmts[:stmts], i+1
+	return cut
+}
+
+// wrappedComment reports whether the statement starting at token i looks
+// like the end of a comment wrapped onto a line of its own: it starts the
+// line, the line holds words (and strings) only, no ';' or brace, and the
+// line before has a '#' comment, or was such a line itself.
+func (p *parser) wrappedComment(i int) bool {
+	return p.comments[p.toks[i].line-1] && p.wordsLine(i)
+}
+
+// wordsLine reports whether token i starts its line and the line holds
+// words (and strings) only, no ';' or brace.
+func (p *parser) wordsLine(i int) bool {
+	line := p.toks[i].line
+	if i > 0 && p.toks[i-1].line == line {
+		return false
+	}
+	for _, t := range p.toks[i:] {
+		if t.line != line || t.kind == tokEOF {
+			return true
+		}
+		if t.kind == tokPunct {
+			return false
+		}
+	}
+	return true
+}
+
+// statementFollows reports whether the first token on a line after that
+// of token i starts a statement pxed knows, or closes the block, or ends
+// the file: what a line after a comment's wrapped end looks like, and a
+// statement's value does not.
+func (p *parser) statementFollows(i int) bool {
+	t := p.toks[p.nextLine(i)]
+	_, known := p.rules[strings.ToLower(t.text)]
+	return t.kind == tokEOF || t.kind == tokPunct && t.text == "}" || t.kind == tokWord && known
+}
+
+// nextLine returns the index of the first token on a line after that of
+// token i, or of the tokEOF.
+func (p *parser) nextLine(i int) int {
+	line := p.toks[i].line
+	for i < len(p.toks)-1 && p.toks[i].line == line {
+		i++
+	}
+	return i
+}
+
+// skipLine skips the tokens on line, taken for the end of a comment: the
+// line after it may be one too (wrappedComment).
+func (p *parser) skipLine(line int) {
+	for t := p.peek(); t.kind != tokEOF && t.line == line; t = p.peek() {
+		p.next()
+	}
+	p.comments[line] = true
 }
 
 func (p *parser) authoritative(b *block, kw token, k string) {

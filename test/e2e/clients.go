@@ -170,3 +170,69 @@ func dhclient(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
 	}
 	return netip.ParseAddr(string(bound[1]))
 }
+
+// dhclientReboot runs ISC dhclient as a client that comes back with a lease
+// of another network, still valid, on its lease file: it asks for that
+// address again in INIT-REBOOT (RFC 2131 §4.3.2) and waits for an answer
+// (reboot 3 s), then starts over with a DISCOVER. It reports whether a
+// DHCPNAK came, and the address the client is bound to in the end.
+func dhclientReboot(t *testing.T, ns *Namespace, ifname, oldIP string) (nak bool, bound netip.Addr, err error) {
+	t.Helper()
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "dhclient.conf")
+	leases := filepath.Join(dir, "dhclient.leases")
+	output := filepath.Join(dir, "dhclient.out")
+	if err := os.WriteFile(conf, []byte("timeout 30;\nreboot 3;\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := fmt.Sprintf(`lease {
+  interface "%s";
+  fixed-address %s;
+  option subnet-mask 255.255.255.0;
+  option dhcp-lease-time 86400;
+  option dhcp-server-identifier 10.99.0.1;
+  renew 4 2037/01/01 00:00:01;
+  rebind 4 2037/01/01 00:00:01;
+  expire 4 2037/01/01 00:00:01;
+}
+`, ifname, oldIP)
+	if err := os.WriteFile(leases, []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := ns.command(context.Background(), "dhclient", "-d", "-1", "-v", "-sf", "/bin/true",
+		"-cf", conf, "-lf", leases, "-pf", filepath.Join(dir, "dhclient.pid"), ifname)
+	cmd.Stdout, cmd.Stderr = out, out
+	p, err := start("dhclient", cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.stop(syscall.SIGTERM, 5*time.Second)
+	boundTo := regexp.MustCompile(`bound to (\S+)`)
+	var m [][]byte
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	err = waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
+		data, _ := os.ReadFile(output)
+		if m = boundTo.FindSubmatch(data); m != nil {
+			return true, nil
+		}
+		if p.exited() {
+			return false, fmt.Errorf("%w: %v", errExited, p.err)
+		}
+		return false, nil
+	})
+	if err != nil {
+		return false, netip.Addr{}, fmt.Errorf("dhclient did not report being bound: %v\n%s", err, tail(output, 30))
+	}
+	data, _ := os.ReadFile(output)
+	if !strings.Contains(string(data), "DHCPREQUEST for "+oldIP) {
+		return false, netip.Addr{}, fmt.Errorf("dhclient did not ask for %s again:\n%s", oldIP, tail(output, 30))
+	}
+	bound, err = netip.ParseAddr(string(m[1]))
+	return strings.Contains(string(data), "DHCPNAK"), bound, err
+}

@@ -209,3 +209,52 @@ func bootFilesOf(t *testing.T, conf string) string {
 	}
 	return root
 }
+
+// TestISCAuthoritativePerSubnet: a client back from another network asks
+// for its old address (INIT-REBOOT). dhcpd NAKs it where the subnet is
+// authoritative, by its own statement over the top level's, and stays
+// silent where it is not; pxed, serving the same dhcpd.conf, must do the
+// same. The client is bound in the end either way (after a DISCOVER), so
+// both servers are known to answer.
+func TestISCAuthoritativePerSubnet(t *testing.T) {
+	requireTools(t, "dhclient", "dhcpd")
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		conf string
+		nak  bool
+	}{
+		{"internal/dhcpdconf/testdata/authoritative-subnet.conf", true},
+		{"internal/dhcpdconf/testdata/not-authoritative-subnet.conf", false},
+	} {
+		t.Run(filepath.Base(c.conf), func(t *testing.T) {
+			file := filepath.Join(root, c.conf)
+			server, client := newVethLab(t)
+			setMAC(t, client, "cli0", "02:00:00:00:00:02")
+
+			dhcpd := startDhcpd(t, server, file)
+			nak, bound, err := dhclientReboot(t, client, "cli0", "10.99.0.5")
+			if err != nil {
+				t.Fatalf("with dhcpd: %v", err)
+			}
+			if nak != c.nak || !inPool(bound) {
+				t.Errorf("dhcpd: NAK %v, bound to %s; want NAK %v and a pool address", nak, bound, c.nak)
+			}
+			if _, err := dhcpd.stop(syscall.SIGTERM, 10*time.Second); err != nil && !dhcpd.exited() {
+				t.Fatalf("stopping dhcpd: %v", err)
+			}
+
+			px := startPxed(t, server, pxedOptions{Interface: "srv0", Config: c.conf, TFTPRoot: t.TempDir()})
+			nak, bound, err = dhclientReboot(t, client, "cli0", "10.99.0.5")
+			px.stop(t)
+			if err != nil {
+				t.Fatalf("with pxed: %v", err)
+			}
+			if nak != c.nak || !inPool(bound) {
+				t.Errorf("pxed: NAK %v, bound to %s; want NAK %v, as dhcpd, and a pool address", nak, bound, c.nak)
+			}
+		})
+	}
+}
