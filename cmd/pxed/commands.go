@@ -32,21 +32,17 @@ func commands() []command {
 			run: func(ctx context.Context, args []string, _, stderr io.Writer) error {
 				return serve(ctx, args, stderr)
 			}},
-		{name: "check", synopsis: "--config FILE [--tftp-root DIR]",
+		{name: "check", synopsis: "--config FILE [--interface NAME]... [--tftp-root DIR] [--data-dir DIR] [--user NAME]",
 			summary: "validate a config as serve would and report every problem as FILE:LINE",
 			run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
 				return check(args, stdout, stderr)
 			}},
 		{name: "leases", synopsis: "[--data-dir DIR | --config FILE] [--json]",
 			summary: "print the lease store, also while pxed serves",
-			run: func(ctx context.Context, args []string, stdout, _ io.Writer) error {
-				return leases(ctx, args, stdout)
-			}},
+			run:     leases},
 		{name: "migrate", synopsis: "--config FILE --from-data-dir DIR",
 			summary: "move the leases of an embedded store into the PostgreSQL store the config names",
-			run: func(ctx context.Context, args []string, stdout, _ io.Writer) error {
-				return migrate(ctx, args, stdout)
-			}},
+			run:     migrate},
 		{name: "status", synopsis: "[--config FILE | --api URL] [--token-file FILE] [--json] [MAC]",
 			summary: "show what a running pxed knows of the machines booting, or of one",
 			run:     status},
@@ -59,23 +55,17 @@ func commands() []command {
 |reinstall NAME|wake NAME|poweroff MAC
 [--config FILE | --api URL] [--token-file FILE] [--json]`,
 			summary: "list and change the hosts of a running pxed",
-			run: func(ctx context.Context, args []string, stdout, _ io.Writer) error {
-				return hosts(ctx, args, stdout)
-			}},
+			run:     hosts},
 		{name: "profiles", synopsis: `list|show NAME|set NAME [--kernel K] [--initrd I]... [--cmdline C]
-[--san-target ISCSI-URI|-] [--san-hook true|false]
+[--san-target ISCSI-URI|-] [--san-hook true|false] [--root-path PATH]
 [--image DIR|TAR|-] [--image-compression zstd|gzip] [--overlay PATH=TEMPLATE]...|rm NAME
 [--config FILE | --api URL] [--token-file FILE] [--json]`,
 			summary: "list and change the boot profiles of a running pxed",
-			run: func(ctx context.Context, args []string, stdout, _ io.Writer) error {
-				return profiles(ctx, args, stdout)
-			}},
+			run:     profiles},
 		{name: "rules", synopsis: `list|show NAME|put FILE|delete NAME   (discovery rules; FILE: one rule, YAML or JSON)
 [--config FILE | --api URL] [--token-file FILE] [--json]`,
 			summary: "list and change the discovery rules of a running pxed",
-			run: func(ctx context.Context, args []string, stdout, _ io.Writer) error {
-				return rules(ctx, args, stdout)
-			}},
+			run:     rules},
 		{name: "convert", synopsis: "DHCPD.CONF        (prints the equivalent pxed YAML)",
 			summary: "print the pxed YAML equivalent of an ISC dhcpd.conf",
 			run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -113,7 +115,8 @@ words=(pxed ch) CURRENT=2 PREFIX=ch _pxed
 		t.Fatalf("zsh: %v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if len(lines) != 2 || lines[0] != "--config --tftp-root" || !strings.Contains(lines[1], "check:validate a config") {
+	check, _ := lookup("check")
+	if len(lines) != 2 || lines[0] != strings.Join(check.flags(), " ") || !strings.Contains(lines[1], "check:validate a config") {
 		t.Errorf("zsh _pxed offered:\n%s\nwant the flags of check, then the commands with their summaries", out)
 	}
 }
@@ -177,4 +180,50 @@ func stripOverstrike(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// The flags each command's synopsis names are the flags it accepts: a
+// flag added to a command but not to the table (or the other way round)
+// would be missing from the usage, the man page and the completions.
+func TestSynopsisNamesEveryFlag(t *testing.T) {
+	t.Parallel()
+	// The command lines whose -h prints the flags of each command: the
+	// catalog commands' flags depend on the verb.
+	probes := map[string][][]string{
+		"hosts":    {{"list"}, {"set"}, {"adopt"}},
+		"profiles": {{"list"}, {"set"}},
+		"rules":    {{"list"}},
+	}
+	noFlagSet := map[string]bool{"completion": true, "version": true, "help": true, "gen-man": true}
+	defined := regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`)
+	for _, c := range commands() {
+		if noFlagSet[c.name] {
+			if len(c.flags()) > 0 {
+				t.Errorf("pxed %s names flags %v but has no flag set", c.name, c.flags())
+			}
+			continue
+		}
+		lines, ok := probes[c.name]
+		if !ok {
+			lines = [][]string{nil}
+		}
+		var got []string
+		for _, l := range lines {
+			code, stdout, stderr := runCLI(append(append([]string{c.name}, l...), "-h")...)
+			if code != 0 {
+				t.Errorf("pxed %s %s -h: exit %d: %s", c.name, strings.Join(l, " "), code, stderr)
+			}
+			for _, m := range defined.FindAllStringSubmatch(stdout+stderr, -1) {
+				if !slices.Contains(got, "--"+m[1]) {
+					got = append(got, "--"+m[1])
+				}
+			}
+		}
+		slices.Sort(got)
+		want := c.flags()
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("pxed %s accepts %v, its synopsis names %v", c.name, got, want)
+		}
+	}
 }
