@@ -149,6 +149,15 @@ func TestPackages(t *testing.T) {
 			t.Errorf("%s is not %s (%v)", f.installed, f.source, err)
 		}
 	}
+	for _, s := range []struct{ dpkg, source string }{
+		{"postinst", "postinstall.sh"}, {"prerm", "preremove.sh"}, {"postrm", "postremove.sh"},
+	} {
+		got, err1 := os.ReadFile("/var/lib/dpkg/info/pxed." + s.dpkg)
+		src, err2 := os.ReadFile(filepath.Join(root, "deploy", "scripts", s.source))
+		if err := errors.Join(err1, err2); err != nil || !bytes.Equal(got, src) {
+			t.Errorf("the .deb's %s is not deploy/scripts/%s (%v)", s.dpkg, s.source, err)
+		}
+	}
 	if got := run(t, "dpkg-query", "--showformat=${Conffiles}", "--show", "pxed"); !strings.Contains(got, "/etc/pxed/pxed.yaml ") {
 		t.Errorf("dpkg conffiles: %q, want /etc/pxed/pxed.yaml", got)
 	}
