@@ -6,10 +6,13 @@
 # make lab    boot station-01 against pxed in a private network namespace (root);
 #             LAB_FLAGS=--arm64 boots an arm64 machine instead,
 #             LAB_FLAGS=--ipv6 station-01 from examples/ipv6.yaml (UEFI PXE, IPv6 only)
-# make build  one static binary in bin/pxed
+# make build  one static binary in bin/pxed (BIN=FILE elsewhere), its
+#             version from scripts/version (or VERSION=...)
+# make packages  the .deb and .rpm in dist/ (PKGDIR=DIR elsewhere): the binary,
+#             systemd unit, user, config, man page, completions (scripts/packages)
 # make cross  vet the tree and compile the portable packages' tests for macOS and FreeBSD
 
-.PHONY: test lab build deps e2e fuzz vulncheck cross
+.PHONY: test lab build packages deps e2e fuzz vulncheck cross
 
 # The vulnerability step's gate is scripts/vulncheck --self-test, which
 # proves govulncheck reports a planted vulnerability. The real check runs
@@ -54,8 +57,14 @@ vulncheck:
 lab: deps
 	scripts/lab $(LAB_FLAGS)
 
+VERSION ?= $(shell scripts/version)
+BIN ?= bin/pxed
 build:
-	CGO_ENABLED=0 go build -o bin/pxed ./cmd/pxed
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pxed
+
+PKGDIR ?= dist
+packages:
+	VERSION=$(VERSION) scripts/packages $(PKGDIR)
 
 deps:
 	scripts/deps

@@ -47,7 +47,7 @@ type catalogCall struct {
 // parseCatalogCall reads VERB [NAME] [flags] of command cmd, the name before
 // or after the flags; verbFlags registers the flags of the verb. It makes
 // the API client the flags name.
-func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(verb string, fs *flag.FlagSet)) (*catalogCall, error) {
+func parseCatalogCall(cmd string, args []string, out, errOut io.Writer, verbFlags func(verb string, fs *flag.FlagSet)) (*catalogCall, error) {
 	verb, args := args[0], args[1:]
 	name, args := leadingName(args)
 	// More words before the flags (hosts profile NAME PROFILE --api URL):
@@ -57,6 +57,7 @@ func parseCatalogCall(cmd string, args []string, out io.Writer, verbFlags func(v
 		lead, args = append(lead, args[0]), args[1:]
 	}
 	fs := flag.NewFlagSet(cmd+" "+verb, flag.ContinueOnError)
+	fs.SetOutput(errOut)
 	var af apiFlags
 	af.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -89,13 +90,13 @@ func getAndPrint[T any](ctx context.Context, call *catalogCall, path string, tex
 }
 
 // hosts runs `pxed hosts list|show|set|rm|discovered`.
-func hosts(ctx context.Context, args []string, stdout io.Writer) error {
+func hosts(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("say list, show NAME, set NAME [flags], rm NAME, discovered, adopt MAC --name N, poweroff MAC, profile NAME PROFILE, reinstall NAME or wake NAME")}
 	}
 	var edit hostEdit
 	var adopt adoptFlags
-	call, err := parseCatalogCall("hosts", args, stdout, func(verb string, fs *flag.FlagSet) {
+	call, err := parseCatalogCall("hosts", args, stdout, stderr, func(verb string, fs *flag.FlagSet) {
 		switch verb {
 		case "set":
 			edit.register(fs)
@@ -372,12 +373,12 @@ func (e hostEdit) applyBoot(h *config.Host) {
 }
 
 // profiles runs `pxed profiles list|show|set|rm`.
-func profiles(ctx context.Context, args []string, stdout io.Writer) error {
+func profiles(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("say list, show NAME, set NAME [flags] or rm NAME")}
 	}
 	var edit profileEdit
-	call, err := parseCatalogCall("profiles", args, stdout, func(verb string, fs *flag.FlagSet) {
+	call, err := parseCatalogCall("profiles", args, stdout, stderr, func(verb string, fs *flag.FlagSet) {
 		if verb == "set" {
 			edit.register(fs)
 		}

@@ -19,8 +19,9 @@ import (
 // (an IPv6 lease is held by a DUID and IAID, its MAC shown when known): the embedded journal, read without
 // locking it so that it works while pxed serves, or the PostgreSQL database
 // the config names, which shows the leases of every instance sharing it.
-func leases(ctx context.Context, args []string, stdout io.Writer) error {
+func leases(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("leases", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	dir := fs.String("data-dir", "", "directory of the lease store")
 	path := fs.String("config", "", "configuration file whose data_dir to read")
 	asJSON := fs.Bool("json", false, "print JSON")

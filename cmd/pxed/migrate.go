@@ -18,8 +18,9 @@ import (
 // directory's lock, so it refuses while a pxed still serves from it. An
 // address that the database already gives to another client stops it with
 // nothing moved; running it again after an interruption is harmless.
-func migrate(ctx context.Context, args []string, stdout io.Writer) error {
+func migrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	path := fs.String("config", "", "configuration file whose store.postgres.dsn receives the leases")
 	from := fs.String("from-data-dir", "", "data directory of the embedded store to move")
 	if err := fs.Parse(args); err != nil {

@@ -21,11 +21,11 @@ type ruleView struct {
 }
 
 // rules runs `pxed rules list|show NAME|put FILE|delete NAME`.
-func rules(ctx context.Context, args []string, stdout io.Writer) error {
+func rules(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{errors.New("say list, show NAME, put FILE or delete NAME")}
 	}
-	call, err := parseCatalogCall("rules", args, stdout, func(string, *flag.FlagSet) {})
+	call, err := parseCatalogCall("rules", args, stdout, stderr, func(string, *flag.FlagSet) {})
 	if err != nil {
 		return err
 	}
