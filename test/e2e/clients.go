@@ -126,6 +126,31 @@ func dhclient(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
 	if err := os.WriteFile(conf, []byte(confText), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	bound, err := runDhclient(t, ns, ifname, dir, conf, leases, output)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	data, err := os.ReadFile(leases)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("dhclient lease file: %v", err)
+	}
+	fixed := regexp.MustCompile(`fixed-address (\S+);`).FindAllSubmatch(data, -1)
+	if fixed == nil {
+		return netip.Addr{}, fmt.Errorf("dhclient lease file has no fixed-address:\n%s", data)
+	}
+	if got := string(fixed[len(fixed)-1][1]); got != bound {
+		return netip.Addr{}, fmt.Errorf("dhclient said bound to %s but its lease file holds %s", bound, got)
+	}
+	return netip.ParseAddr(bound)
+}
+
+// runDhclient runs ISC dhclient in the foreground (-d) for one lease
+// attempt (-1) with the configuration conf, the lease file leases and a PID
+// file of its own in dir, a no-op script, and its output in output, until
+// it reports being bound; it returns the address and stops the process it
+// started.
+func runDhclient(t *testing.T, ns *Namespace, ifname, dir, conf, leases, output string) (string, error) {
+	t.Helper()
 	out, err := os.Create(output)
 	if err != nil {
 		t.Fatal(err)
@@ -155,20 +180,9 @@ func dhclient(t *testing.T, ns *Namespace, ifname string) (netip.Addr, error) {
 		return false, nil
 	})
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("dhclient did not report being bound: %v\n%s", err, tail(output, 30))
+		return "", fmt.Errorf("dhclient did not report being bound: %v\n%s", err, tail(output, 30))
 	}
-	data, err := os.ReadFile(leases)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("dhclient lease file: %v", err)
-	}
-	fixed := regexp.MustCompile(`fixed-address (\S+);`).FindAllSubmatch(data, -1)
-	if fixed == nil {
-		return netip.Addr{}, fmt.Errorf("dhclient lease file has no fixed-address:\n%s", data)
-	}
-	if got := string(fixed[len(fixed)-1][1]); got != string(bound[1]) {
-		return netip.Addr{}, fmt.Errorf("dhclient said bound to %s but its lease file holds %s", bound[1], got)
-	}
-	return netip.ParseAddr(string(bound[1]))
+	return string(bound[1]), nil
 }
 
 // dhclientReboot runs ISC dhclient as a client that comes back with a lease
@@ -199,40 +213,14 @@ func dhclientReboot(t *testing.T, ns *Namespace, ifname, oldIP string) (nak bool
 	if err := os.WriteFile(leases, []byte(old), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := os.Create(output)
+	addr, err := runDhclient(t, ns, ifname, dir, conf, leases, output)
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd := ns.command(context.Background(), "dhclient", "-d", "-1", "-v", "-sf", "/bin/true",
-		"-cf", conf, "-lf", leases, "-pf", filepath.Join(dir, "dhclient.pid"), ifname)
-	cmd.Stdout, cmd.Stderr = out, out
-	p, err := start("dhclient", cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.stop(syscall.SIGTERM, 5*time.Second)
-	boundTo := regexp.MustCompile(`bound to (\S+)`)
-	var m [][]byte
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	err = waitFor(ctx, 100*time.Millisecond, func() (bool, error) {
-		data, _ := os.ReadFile(output)
-		if m = boundTo.FindSubmatch(data); m != nil {
-			return true, nil
-		}
-		if p.exited() {
-			return false, fmt.Errorf("%w: %v", errExited, p.err)
-		}
-		return false, nil
-	})
-	if err != nil {
-		return false, netip.Addr{}, fmt.Errorf("dhclient did not report being bound: %v\n%s", err, tail(output, 30))
+		return false, netip.Addr{}, err
 	}
 	data, _ := os.ReadFile(output)
 	if !strings.Contains(string(data), "DHCPREQUEST for "+oldIP) {
 		return false, netip.Addr{}, fmt.Errorf("dhclient did not ask for %s again:\n%s", oldIP, tail(output, 30))
 	}
-	bound, err = netip.ParseAddr(string(m[1]))
+	bound, err = netip.ParseAddr(addr)
 	return strings.Contains(string(data), "DHCPNAK"), bound, err
 }
