@@ -109,6 +109,10 @@ type Updater struct {
 
 	results [nResults]atomic.Uint64
 	retries atomic.Uint64
+	// dropLog is when a full queue was last logged (Unix nanoseconds):
+	// at most once every dropLogEvery, so that a flood of leases does not
+	// become a flood of log lines.
+	dropLog atomic.Int64
 
 	// The worker's own: what each address should have, what pxed put in
 	// DNS, and when to look at each address next.
@@ -150,10 +154,15 @@ func (u *Updater) Observe(l Lease) {
 	select {
 	case u.q <- l:
 	default:
-		u.results[Dropped].Add(1)
-		u.log.Warn("dns update dropped: queue full", "ip", l.IP.String(), "name", l.Name)
+		n := u.results[Dropped].Add(1)
+		now, last := u.now().UnixNano(), u.dropLog.Load()
+		if now-last >= int64(dropLogEvery) && u.dropLog.CompareAndSwap(last, now) {
+			u.log.Warn("dns update dropped: queue full", "ip", l.IP.String(), "name", l.Name, "dropped", n)
+		}
 	}
 }
+
+const dropLogEvery = 10 * time.Second
 
 // Counts returns the results so far.
 func (u *Updater) Counts() Counts {
