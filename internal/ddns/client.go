@@ -48,6 +48,14 @@ func (c *Client) Exchange(ctx context.Context, m *dns.Msg) (int, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", s, err))
 			continue
 		}
+		if r.IsTsig() == nil && r.Rcode == dns.RcodeSuccess {
+			// RFC 8945 §5.3.2: an answer to a signed request comes signed
+			// (miekg/dns checked the signature if there is one); an unsigned
+			// error may come from a server that could not check ours, but
+			// an unsigned success is no proof the update was made.
+			errs = append(errs, fmt.Errorf("%s: answer not signed", s))
+			continue
+		}
 		return r.Rcode, nil
 	}
 	return 0, errors.Join(errs...)

@@ -344,3 +344,25 @@ func TestObserveNeverWaits(t *testing.T) {
 		t.Errorf("counts %+v, want 3 dropped, 2 queued", c)
 	}
 }
+
+// TestClientRefusesUnsignedSuccess: an answer of success without a
+// signature (a forged or misconfigured server) is no update made.
+func TestClientRefusesUnsignedSuccess(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &dns.Server{PacketConn: pc, MsgAcceptFunc: acceptAll, TsigSecret: map[string]string{testKey.Name: testKey.Secret},
+		Handler: dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+			m := new(dns.Msg)
+			m.SetReply(r)
+			w.WriteMsg(m)
+		})}
+	go srv.ActivateAndServe()
+	defer srv.Shutdown()
+	c := &Client{Servers: []string{pc.LocalAddr().String()}, Key: testKey, Timeout: time.Second}
+	r, _ := Plan(Zones{Forward: "test.lan"}, Lease{IP: ip102, MAC: mac02, Name: "station-02"})
+	if rc, err := c.Exchange(context.Background(), addNew(r)); err == nil || !strings.Contains(err.Error(), "not signed") {
+		t.Errorf("unsigned success: rcode %d, error %v; want an error", rc, err)
+	}
+}
