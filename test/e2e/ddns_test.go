@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -182,7 +183,8 @@ dns_updates:
 	}
 	tA := b.waitDNS(t, "station-02.test.lan", "A", "192.168.1.102", time.Second)
 	tPTR := b.waitDNS(t, "102.1.168.192.in-addr.arpa", "PTR", "station-02.test.lan.", time.Second)
-	t.Logf("station-02: DHCP exchange %s; A after %s, PTR %s later", ackUp.Round(time.Millisecond), tA.Round(time.Millisecond), tPTR.Round(time.Millisecond))
+	t.Logf("station-02: DHCP exchange %s; A visible %s after udhcpc had its lease (%s after its DISCOVER), PTR %s later",
+		ackUp.Round(time.Millisecond), tA.Round(time.Millisecond), (ackUp + tA).Round(time.Millisecond), tPTR.Round(time.Millisecond))
 	if got := b.dig(t, "station-02.test.lan", "DHCID"); got == "" {
 		t.Error("station-02.test.lan has no DHCID record")
 	}
@@ -242,7 +244,11 @@ dns_updates:
 	if ip != "192.168.1.101" {
 		t.Fatalf("station-01 got %s, want 192.168.1.101", ip)
 	}
-	t.Logf("DHCP exchange with BIND up %s, with BIND down %s", ackUp.Round(time.Millisecond), ackDown.Round(time.Millisecond))
+	t.Logf("DHCP exchange with BIND up %s, with BIND down %s; pxed's REQUEST→ACK %s and %s",
+		ackUp.Round(time.Millisecond), ackDown.Round(time.Millisecond), ackDur(t, px, "00:18:e7:42:85:21"), ackDur(t, px, "00:18:e7:42:84:3a"))
+	if d := ackDur(t, px, "00:18:e7:42:84:3a"); d > 100*time.Millisecond {
+		t.Errorf("with BIND down pxed took %s to ACK station-01", d)
+	}
 	if ackDown > ackUp+500*time.Millisecond {
 		t.Errorf("with BIND down the DHCP exchange took %s, %s with it up", ackDown, ackUp)
 	}
@@ -271,4 +277,21 @@ dns_updates:
 	px = startPxed(t, server, opts)
 	b.waitDNS(t, "lab-guest.test.lan", "A", guest, 10*time.Second)
 	t.Logf("pxed started again: lab-guest.test.lan → %s after %s", guest, time.Since(restart).Round(time.Millisecond))
+}
+
+// ackDur is how long pxed took over the first REQUEST of mac it ACKed, as
+// its log says (dur=).
+func ackDur(t *testing.T, px *Pxed, mac string) time.Duration {
+	t.Helper()
+	log, _ := os.ReadFile(px.log)
+	m := regexp.MustCompile(`mac=` + regexp.QuoteMeta(mac) + ` .*msg=REQUEST .*reply=ACK .* dur=(\S+)`).FindSubmatch(log)
+	if m == nil {
+		t.Errorf("pxed's log has no ACK of %s", mac)
+		return 0
+	}
+	d, err := time.ParseDuration(string(m[1]))
+	if err != nil {
+		t.Errorf("ACK of %s: dur=%s: %v", mac, m[1], err)
+	}
+	return d
 }
