@@ -257,6 +257,8 @@ func TestUpdaterAddsGuardsAndRemoves(t *testing.T) {
 	if got := z.records("102.1.168.192.in-addr.arpa."); len(got) != 0 {
 		t.Errorf("PTR after release: %q", got)
 	}
+	z.mu.Lock()
+	defer z.mu.Unlock()
 	if z.unsigned != 0 {
 		t.Errorf("%d updates refused for their signature", z.unsigned)
 	}
@@ -268,7 +270,9 @@ func TestUpdaterExpiresAndRestarts(t *testing.T) {
 	// still in DNS; station-03's lease is active and not in DNS.
 	old := Record{Name: "station-02.test.lan.", Forward: "test.lan.", IP: ip102, TTL: 300,
 		DHCID: DHCID(Identifier(mac02, nil), "station-02.test.lan"), Reverse: "102.1.168.192.in-addr.arpa.", ReverseZone: "1.168.192.in-addr.arpa."}
+	z.mu.Lock()
 	z.rrs = append(z.rrs, old.a(), old.dhcid(), old.ptr())
+	z.mu.Unlock()
 	recorded := []Lease{
 		{IP: ip102, MAC: mac02, Name: "station-02", Expires: time.Now().Add(-time.Minute), Ended: true},
 		{IP: ip103, MAC: mac03, Name: "station-03", Expires: time.Now().Add(300 * time.Millisecond)},
@@ -302,6 +306,12 @@ func TestUpdaterRetriesAndRefusesWrongKey(t *testing.T) {
 	}
 	if got := z.records("station-02.test.lan."); len(got) != 0 {
 		t.Errorf("an update signed by the wrong key changed the zone: %q", got)
+	}
+	z.mu.Lock()
+	refused := z.unsigned
+	z.mu.Unlock()
+	if refused != 3 {
+		t.Errorf("the server refused %d updates for their signature, want 3 (one per attempt)", refused)
 	}
 
 	// No server at first (a port with nothing behind it), then the
