@@ -288,6 +288,9 @@ func (s *services) allocator(ctx context.Context) (*lease.Allocator, error) {
 	if err != nil {
 		return nil, err
 	}
+	if store, err = s.openDNSUpdates(ctx, store); err != nil {
+		return nil, err
+	}
 	s.store = store
 	alloc, err := lease.NewAllocator(ctx, store, time.Now, s.cfg.DHCP.OfferHold.D())
 	if err != nil {

@@ -50,6 +50,8 @@ type Config struct {
 	Syslog Syslog `yaml:"syslog"`
 	// Hooks tell other systems of chosen events (hooks.go).
 	Hooks []Hook `yaml:"hooks"`
+	// DNSUpdates puts leased machines in DNS (dnsupdates.go).
+	DNSUpdates DNSUpdates `yaml:"dns_updates"`
 
 	// File is the path the configuration was read from ("" when built in code).
 	File string `yaml:"-"`
@@ -465,6 +467,7 @@ func (c *Config) ApplyDefaults() {
 		c.DataDir = DefaultDataDir
 	}
 	c.hookDefaults()
+	c.dnsUpdateDefaults()
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}

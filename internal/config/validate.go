@@ -99,6 +99,7 @@ func (c *Config) Validate() []Problem {
 	v.tls()
 	v.syslog()
 	v.hooks()
+	v.dnsUpdates()
 	if On(c.Web.Enabled) {
 		v.listenAddress("web.address", c.Web.Address, "127.0.0.1:9069")
 	}
