@@ -135,10 +135,11 @@ func (p *parser) ddnsTTL(b *block, kw token, k string) {
 	p.endStatement(k + " " + t.text)
 }
 
-// dnsName reads the name of a key or zone: a word or a quoted string.
+// dnsName reads the name of a key or zone: a word, or for a key a
+// quoted string too (dhcpd takes a zone's name unquoted only).
 func (p *parser) dnsName(what string) (string, bool) {
 	t := p.peek()
-	if t.kind != tokWord && t.kind != tokString || t.text == "" {
+	if t.kind != tokWord && (t.kind != tokString || what == "zone") || t.text == "" {
 		p.errorf(t.line, "expected a name after %s, got %s", what, t.describe())
 		p.skipStatement()
 		return "", false

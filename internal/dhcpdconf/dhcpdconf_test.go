@@ -197,7 +197,8 @@ func TestCorpusAgreesWithDhcpd(t *testing.T) {
 		t.Skip("dhcpd (isc-dhcp-server) is not installed")
 	}
 	confs, _ := filepath.Glob("testdata/*.conf")
-	confs = append(confs, "../../examples/dhcpd.conf")
+	ddns, _ := filepath.Glob("testdata/ddns/*.conf")
+	confs = append(append(confs, ddns...), "../../examples/dhcpd.conf")
 	syntaxErrors := map[string]bool{"missing-semicolon": true, "missing-brace": true, "unterminated-string": true, "bad-values": true}
 	checked := 0
 	for _, conf := range confs {
