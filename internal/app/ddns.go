@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"sync/atomic"
 
 	"github.com/pxed/pxed/internal/config"
@@ -111,8 +112,11 @@ func (n *namedStore) prepare(ctx context.Context, cfg *config.Config) (commit fu
 			n.u.Reconfigure(z, ex)
 		}
 		n.on.Store(n.u)
+		same := running && key == n.key && reflect.DeepEqual(d, n.set)
 		n.set, n.key = d, key
-		n.s.log.Info("dns updates", "servers", d.ServerAddrs(), "zone", d.ForwardZone, "reverse", d.ReverseZones, "key", key.Name)
+		if !same {
+			n.s.log.Info("dns updates", "servers", d.ServerAddrs(), "zone", d.ForwardZone, "reverse", d.ReverseZones, "key", key.Name)
+		}
 	}, keyChanged, nil
 }
 
