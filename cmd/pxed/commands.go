@@ -69,7 +69,7 @@ func commands() []command {
 [--config FILE | --api URL] [--token-file FILE] [--json]`,
 			summary: "list and change the discovery rules of a running pxed",
 			run:     rules},
-		{name: "convert", synopsis: "DHCPD.CONF        (prints the equivalent pxed YAML)",
+		{name: "convert", synopsis: "[--keys DIR] DHCPD.CONF   (prints the equivalent pxed YAML; --keys writes its TSIG key there)",
 			summary: "print the pxed YAML equivalent of an ISC dhcpd.conf",
 			run: func(_ context.Context, args []string, stdout, stderr io.Writer) error {
 				return convert(args, stdout, stderr)

@@ -172,3 +172,81 @@ func TestLoadConfigByContent(t *testing.T) {
 		t.Errorf("loadConfig(missing) = %v, want a reading config error", err)
 	}
 }
+
+// TestConvertDNSUpdates: a dhcpd.conf's DDNS statements become
+// dns_updates, and its TSIG key a file of its own, never the YAML: --keys
+// writes it (mode 0600) where key_file points, and pxed check reads it
+// there; without --keys, stderr says where it is to go. A file holding
+// another key is not overwritten.
+func TestConvertDNSUpdates(t *testing.T) {
+	t.Parallel()
+	const secret = "q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80="
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "dhcpd.conf")
+	src := labConf + `ddns-update-style standard;
+ddns-ttl 600;
+key ddns-key { algorithm hmac-sha256; secret "` + secret + `"; };
+zone test.lan. { primary 192.168.1.21; key ddns-key; }
+zone 1.168.192.in-addr.arpa. { primary 192.168.1.21; key ddns-key; }
+`
+	if err := os.WriteFile(conf, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI("convert", conf)
+	wantNote := conf + `:21: the TSIG key "ddns-key" is not put in the YAML: dns_updates.key_file names ` + filepath.Join(dir, "ddns-key.key")
+	if code != 0 || !strings.HasPrefix(stderr, wantNote) || strings.Contains(stdout, secret) {
+		t.Errorf("convert without --keys: exit %d, stderr %q (want %q first)", code, stderr, wantNote)
+	}
+
+	keys := filepath.Join(dir, "keys")
+	os.Mkdir(keys, 0o700)
+	code, stdout, stderr = runCLI("convert", "--keys", keys, conf)
+	if code != 0 {
+		t.Fatalf("convert --keys: exit %d, stderr %q", code, stderr)
+	}
+	keyFile := filepath.Join(keys, "ddns-key.key")
+	if strings.Contains(stdout, secret) || !strings.Contains(stdout, "key_file: "+keyFile+"\n") {
+		t.Errorf("YAML (want key_file %s, no secret):\n%s", keyFile, stdout)
+	}
+	fi, err := os.Stat(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", keyFile, fi.Mode().Perm())
+	}
+	key, _ := os.ReadFile(keyFile)
+	if want := "key \"ddns-key\" {\n\talgorithm hmac-sha256;\n\tsecret \"" + secret + "\";\n};\n"; string(key) != want {
+		t.Errorf("%s:\n%s\nwant:\n%s", keyFile, key, want)
+	}
+	yml := filepath.Join(dir, "pxed.yaml")
+	os.WriteFile(yml, []byte(stdout), 0o644)
+	cfg, err := loadConfig(yml)
+	if err != nil {
+		t.Fatalf("converted YAML: %v\n%s", err, stdout)
+	}
+	d := cfg.DNSUpdates
+	if d.ForwardZone != "test.lan" || d.TTL != 600 || len(d.ReverseZones) != 1 || len(d.Servers) != 1 || d.Servers[0] != "192.168.1.21" {
+		t.Errorf("dns_updates: %+v", d)
+	}
+	root := t.TempDir()
+	for _, f := range []string{"pxelinux.0", "debian-installer/amd64/grubx64.efi"} {
+		os.MkdirAll(filepath.Join(root, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(root, f), []byte("x"), 0o644)
+	}
+	if code, stdout, stderr := runCLI("check", "--config", yml, "--tftp-root", root); code != 0 {
+		t.Errorf("check of the converted YAML: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+
+	// Again: the same key is there, fine. Another key: left alone.
+	if code, _, stderr := runCLI("convert", "--keys", keys, conf); code != 0 {
+		t.Errorf("a second convert --keys: exit %d, stderr %q", code, stderr)
+	}
+	os.WriteFile(keyFile, []byte("key \"ddns-key\" { algorithm hmac-sha256; secret \"AAAA\"; };\n"), 0o600)
+	if code, _, stderr := runCLI("convert", "--keys", keys, conf); code == 0 || !strings.Contains(stderr, "not overwritten") {
+		t.Errorf("convert --keys over another key: exit %d, stderr %q", code, stderr)
+	}
+	if got, _ := os.ReadFile(keyFile); !strings.Contains(string(got), "AAAA") {
+		t.Errorf("the other key was overwritten: %s", got)
+	}
+}

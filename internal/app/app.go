@@ -108,6 +108,7 @@ type services struct {
 	dhcp     *dhcpServing                  // the DHCPv4 server, for reloads; nil with DHCP off
 	dhcp6    *dhcp6.Responder              // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
 	root     *bootfs.Root                  // the TFTP root; nil with TFTP off
+	named    *namedStore                   // the lease store's DNS updates, for reloads; nil with DHCP off
 	serve    []func(context.Context) error // started once every socket is open
 	closers  []io.Closer                   // closed last opened first when Run ends
 }

@@ -38,7 +38,8 @@ func (s *services) reloads(ctx context.Context) error {
 
 // Reload reads the config file again and, when it passes the checks of
 // `pxed check`, applies what can change while pxed serves (config.Diff):
-// the DHCP plans and rate limits, the TFTP root, the catalog's base. Each
+// the DHCP plans and rate limits, the TFTP root, the catalog's base, the
+// DNS updates (their key file read again: a rotated key applies). Each
 // server takes the new config from its next request on; leases, open files
 // and the catalog's API entries stay. A file with problems is refused and
 // the config serving stays, as it does when any step cannot apply (the
@@ -57,7 +58,9 @@ func (s *services) Reload(ctx context.Context) web.Reload {
 		res.Changed, _ = config.Diff(old, next)
 		_, res.NeedsRestart = config.Diff(s.cfg, next)
 		res.NeedsRestart = append(res.NeedsRestart, s.notServing(next)...)
-		err = s.apply(ctx, old, next)
+		var unseen []string
+		unseen, err = s.apply(ctx, old, next)
+		res.Changed = append(res.Changed, unseen...)
 	}
 	res.Duration = time.Since(start).Round(time.Microsecond).String()
 	if err != nil {
@@ -103,6 +106,10 @@ func (s *services) notServing(next *config.Config) []string {
 	if s.dhcp6 == nil && next.DHCP6.On() {
 		out = append(out, "dhcp6 (not running)")
 	}
+	if s.named == nil && next.DNSUpdates.On() {
+		// DNS updates follow the leases of a DHCP server.
+		out = append(out, "dns_updates (no DHCP server running)")
+	}
 	d := s.cfg.Discovery
 	if s.root != nil && next.TFTP.Root != s.cfg.TFTP.Root && d.Boot != "" && d.Boot != config.DiscoveryOff && !filepath.IsAbs(d.Kernel) {
 		// discoveryFiles found the kernel under the root pxed started with.
@@ -113,11 +120,23 @@ func (s *services) notServing(next *config.Config) []string {
 
 // apply makes next the config served, all of it or nothing: each step
 // that can fail comes before the ones that cannot, and a failed step
-// undoes the ones before it.
-func (s *services) apply(ctx context.Context, old, next *config.Config) error {
+// undoes the ones before it. unseen are changes config.Diff cannot see,
+// made in files the config names (a key rotated in the same key file).
+func (s *services) apply(ctx context.Context, old, next *config.Config) (unseen []string, err error) {
+	// DNS updates first: preparing them changes nothing.
+	dnsCommit := func() {}
+	if s.named != nil {
+		var keyChanged bool
+		if dnsCommit, keyChanged, err = s.named.prepare(ctx, next); err != nil {
+			return nil, err
+		}
+		if keyChanged {
+			unseen = append(unseen, "dns_updates.key_file (the key in it)")
+		}
+	}
 	if s.dhcp != nil {
 		if err := s.dhcp.resp.Reload(next); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	undo := func() {
@@ -129,7 +148,7 @@ func (s *services) apply(ctx context.Context, old, next *config.Config) error {
 	if rootMoved {
 		if err := s.root.Reopen(next.TFTP.Root); err != nil {
 			undo()
-			return fmt.Errorf("tftp root: %w", err)
+			return nil, fmt.Errorf("tftp root: %w", err)
 		}
 		prev := undo
 		undo = func() {
@@ -141,9 +160,10 @@ func (s *services) apply(ctx context.Context, old, next *config.Config) error {
 	}
 	if err := s.cat.Reload(ctx, next); err != nil {
 		undo()
-		return fmt.Errorf("catalog: %w", err)
+		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	// From here on nothing fails.
+	dnsCommit()
 	if s.dhcp != nil {
 		s.dhcp.srv.SetRateLimit(dhcpRateLimit(next))
 	}
@@ -154,7 +174,7 @@ func (s *services) apply(ctx context.Context, old, next *config.Config) error {
 		s.log.Info("tftp root moved", "root", next.TFTP.Root)
 	}
 	s.live.Store(next)
-	return nil
+	return unseen, nil
 }
 
 // problemsOf lists err's problems as `pxed check` prints them: each

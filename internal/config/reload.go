@@ -8,8 +8,8 @@ import (
 
 // live are the fields a running pxed takes from a reloaded file (SIGHUP,
 // `pxed reload`): what its servers read per request (the DHCP plans, the
-// catalog's base, the rate limits, the TFTP root). A field under one of
-// these paths applies; any other that changed needs a restart, because it
+// catalog's base, the rate limits, the TFTP root, the DNS updates). A
+// field under one of these paths applies; any other that changed needs a restart, because it
 // was used once, when pxed opened its sockets, its store or its servers.
 // docs/config.md ("Reloading") lists the same; keep the two in step.
 var live = []string{
@@ -30,6 +30,7 @@ var live = []string{
 	"hosts",
 	"profiles",
 	"discovery.rules",
+	"dns_updates",
 }
 
 // Diff compares the running configuration old with new, read from the

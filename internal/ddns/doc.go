@@ -21,7 +21,9 @@
 // it of an expiry). At start it is handed the recorded leases and redoes
 // what may have been missed while pxed was down: each active named lease
 // is ensured (idempotent under the DHCID guard), each lately ended one
-// removed.
+// removed. Reconfigure gives a running Updater other servers, zones or
+// key (a reloaded config) without losing what waits; Resync hands it the
+// recorded leases again when updates are turned back on.
 //
 // ReadKey reads the TSIG key from a key file as BIND's tsig-keygen writes
 // it.

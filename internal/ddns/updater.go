@@ -99,8 +99,10 @@ type Options struct {
 // Updater keeps DNS in step with the leases it is told of (Observe) and
 // those recorded at start (Run).
 type Updater struct {
-	z      Zones
-	ex     Exchanger
+	// set is where names go and how updates are sent (Reconfigure);
+	// its Exchanger is nil while updates are off.
+	set    atomic.Pointer[settings]
+	resync chan []Lease
 	log    *slog.Logger
 	retry  Retry
 	recent time.Duration
@@ -120,6 +122,11 @@ type Updater struct {
 	have  map[netip.Addr]Record
 	sched schedule
 	gen   uint64
+}
+
+type settings struct {
+	z  Zones
+	ex Exchanger
 }
 
 // wanted is what an address's names should be: rec present, or gone.
@@ -142,9 +149,37 @@ func New(o Options) *Updater {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Updater{z: o.Zones, ex: o.Exchanger, log: logsink.Or(o.Logger), retry: o.Retry.withDefaults(),
-		recent: o.Recent, now: o.Now, q: make(chan Lease, o.Queue),
+	u := &Updater{log: logsink.Or(o.Logger), retry: o.Retry.withDefaults(),
+		recent: o.Recent, now: o.Now, q: make(chan Lease, o.Queue), resync: make(chan []Lease, 1),
 		want: map[netip.Addr]*wanted{}, have: map[netip.Addr]Record{}}
+	u.set.Store(&settings{z: o.Zones, ex: o.Exchanger})
+	return u
+}
+
+// Reconfigure makes the Updater put names in zones z and send updates
+// through ex from now on (a reloaded config: new servers, a rotated key,
+// other zones or TTL). Nothing waiting is lost: the queued leases, the
+// retries and the removals scheduled at expiry are sent with the new
+// settings. Names already in DNS stay where they are until their lease
+// renews or ends; a renewal that plans them elsewhere (another zone, TTL)
+// moves them, removing the old ones first.
+//
+// A nil ex turns updates off: what waits is forgotten, leases observed are
+// ignored, and the names already in DNS are left as they are. Turning
+// them on again takes Resync.
+func (u *Updater) Reconfigure(z Zones, ex Exchanger) {
+	u.set.Store(&settings{z: z, ex: ex})
+}
+
+// Resync hands the worker the recorded leases to put right, as Run does
+// at start: after Reconfigure turned updates on again, names may have
+// come and gone while they were off. One caller at a time.
+func (u *Updater) Resync(recorded []Lease) {
+	select {
+	case <-u.resync: // an earlier list not yet taken: this one is newer
+	default:
+	}
+	u.resync <- recorded
 }
 
 // Observe tells the Updater of a lease just recorded. It never waits: a
@@ -180,15 +215,7 @@ func (u *Updater) Counts() Counts {
 // Observe until ctx ends. What is left undone then is redone at the next
 // start, from the leases.
 func (u *Updater) Run(ctx context.Context, recorded []Lease) error {
-	now := u.now()
-	for _, l := range recorded {
-		if l.Ended || !l.Expires.After(now) {
-			if l.Expires.Before(now.Add(-u.recent)) {
-				continue
-			}
-		}
-		u.take(l, now)
-	}
+	u.takeRecorded(recorded)
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
@@ -202,6 +229,8 @@ func (u *Updater) Run(ctx context.Context, recorded []Lease) error {
 			return nil
 		case l := <-u.q:
 			u.take(l, u.now())
+		case recorded := <-u.resync:
+			u.takeRecorded(recorded)
 		case <-t.C:
 		}
 		for {
@@ -214,12 +243,27 @@ func (u *Updater) Run(ctx context.Context, recorded []Lease) error {
 	}
 }
 
+// takeRecorded takes the recorded leases: those active, and those that
+// ended within Recent (their names go).
+func (u *Updater) takeRecorded(recorded []Lease) {
+	now := u.now()
+	for _, l := range recorded {
+		if l.Ended || !l.Expires.After(now) {
+			if l.Expires.Before(now.Add(-u.recent)) {
+				continue
+			}
+		}
+		u.take(l, now)
+	}
+}
+
 // take records what l asks of its address's names and schedules the work.
 func (u *Updater) take(l Lease, now time.Time) {
-	if !l.IP.Is4() {
+	set := u.set.Load()
+	if !l.IP.Is4() || set.ex == nil {
 		return
 	}
-	rec, err := Plan(u.z, l)
+	rec, err := Plan(set.z, l)
 	had, hasOld := u.have[l.IP]
 	gone := l.Ended || !l.Expires.After(now)
 	if err != nil {
@@ -269,6 +313,14 @@ func (u *Updater) run(ctx context.Context, e entry) {
 	if !ok || w.gen != e.gen {
 		return
 	}
+	ex := u.set.Load().ex
+	if ex == nil {
+		// Updates were turned off: what waited is forgotten, and with it
+		// what pxed had put in DNS (it is no longer kept in step).
+		delete(u.want, e.ip)
+		delete(u.have, e.ip)
+		return
+	}
 	if w.present && !w.rec.Expires.After(u.now()) {
 		if _, added := u.have[e.ip]; !added {
 			delete(u.want, e.ip)
@@ -281,16 +333,16 @@ func (u *Updater) run(ctx context.Context, e entry) {
 	var err error
 	if w.present {
 		if w.old != nil {
-			if res, err = u.remove(ctx, *w.old); err == nil {
+			if res, err = u.remove(ctx, ex, *w.old); err == nil {
 				w.old = nil
 				delete(u.have, e.ip)
 			}
 		}
 		if err == nil {
-			res, err = u.ensure(ctx, w.rec)
+			res, err = u.ensure(ctx, ex, w.rec)
 		}
 	} else {
-		res, err = u.remove(ctx, w.rec)
+		res, err = u.remove(ctx, ex, w.rec)
 	}
 	attrs := []any{"ip", w.rec.IP.String(), "name", w.rec.Name, "add", w.present}
 	if err != nil {
@@ -329,13 +381,13 @@ func (u *Updater) run(ctx context.Context, e entry) {
 
 // ensure adds r's names as RFC 4703 §5.3 and §5.4 say: the name where it
 // is free, else where its DHCID is r's, else a conflict; then the PTR.
-func (u *Updater) ensure(ctx context.Context, r Record) (Result, error) {
-	rc, err := u.ex.Exchange(ctx, addNew(r))
+func (u *Updater) ensure(ctx context.Context, ex Exchanger, r Record) (Result, error) {
+	rc, err := ex.Exchange(ctx, addNew(r))
 	if err != nil {
 		return Failed, err
 	}
 	if rc == dns.RcodeYXDomain {
-		if rc, err = u.ex.Exchange(ctx, addOwned(r)); err != nil {
+		if rc, err = ex.Exchange(ctx, addOwned(r)); err != nil {
 			return Failed, err
 		}
 		if rc == dns.RcodeNXRrset {
@@ -348,7 +400,7 @@ func (u *Updater) ensure(ctx context.Context, r Record) (Result, error) {
 	if r.ReverseZone == "" {
 		return OK, nil
 	}
-	if rc, err = u.ex.Exchange(ctx, setPTR(r)); err != nil {
+	if rc, err = ex.Exchange(ctx, setPTR(r)); err != nil {
 		return Failed, err
 	}
 	if rc != dns.RcodeSuccess {
@@ -360,8 +412,8 @@ func (u *Updater) ensure(ctx context.Context, r Record) (Result, error) {
 // remove takes r's names out as RFC 4703 §5.5 says: our address where the
 // DHCID is r's, then the DHCID where no address is left, then the PTR to
 // r's name. A name that is not r's client's is left as it is.
-func (u *Updater) remove(ctx context.Context, r Record) (Result, error) {
-	rc, err := u.ex.Exchange(ctx, removeA(r))
+func (u *Updater) remove(ctx context.Context, ex Exchanger, r Record) (Result, error) {
+	rc, err := ex.Exchange(ctx, removeA(r))
 	if err != nil {
 		return Failed, err
 	}
@@ -369,7 +421,7 @@ func (u *Updater) remove(ctx context.Context, r Record) (Result, error) {
 	case dns.RcodeSuccess:
 		// DHCID prerequisites fail with NXRRSET or YXRRSET when the name
 		// is still in use or not ours: both leave it as it is.
-		if rc, err = u.ex.Exchange(ctx, removeDHCID(r)); err != nil {
+		if rc, err = ex.Exchange(ctx, removeDHCID(r)); err != nil {
 			return Failed, err
 		}
 		if rc != dns.RcodeSuccess && rc != dns.RcodeNXRrset && rc != dns.RcodeYXRrset {
@@ -383,7 +435,7 @@ func (u *Updater) remove(ctx context.Context, r Record) (Result, error) {
 	if r.ReverseZone == "" {
 		return OK, nil
 	}
-	if rc, err = u.ex.Exchange(ctx, removePTR(r)); err != nil {
+	if rc, err = ex.Exchange(ctx, removePTR(r)); err != nil {
 		return Failed, err
 	}
 	if rc != dns.RcodeSuccess {

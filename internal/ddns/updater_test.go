@@ -376,3 +376,54 @@ func TestClientRefusesUnsignedSuccess(t *testing.T) {
 		t.Errorf("unsigned success: rcode %d, error %v; want an error", rc, err)
 	}
 }
+
+// TestUpdaterReconfigure: a rotated key reaches the updates already
+// waiting (their retries are sent with it, nothing is lost); turned off,
+// the Updater leaves DNS alone; turned on again, Resync puts right what
+// came meanwhile.
+func TestUpdaterReconfigure(t *testing.T) {
+	rotated := Key{Name: "ddns-key-2.", Algorithm: dns.HmacSHA256, Secret: "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}
+	// The server knows only the new key: the operator rotated it there first.
+	z := newZoneServer(t, rotated, "test.lan", "1.168.192.in-addr.arpa")
+	u := startUpdater(t, &Client{Servers: []string{z.addr}, Key: testKey}, nil,
+		Options{Retry: Retry{Attempts: 1000, Base: 10 * time.Millisecond, Max: 20 * time.Millisecond}})
+	zones := Zones{Forward: "test.lan", Reverse: []string{"1.168.192.in-addr.arpa"}, TTL: 300}
+
+	u.Observe(Lease{IP: ip102, MAC: mac02, Name: "station-02", Expires: time.Now().Add(time.Hour)})
+	waitFor(t, "a retry with the old key", func() bool { return u.Counts().Retries >= 1 })
+	u.Reconfigure(zones, &Client{Servers: []string{z.addr}, Key: rotated})
+	waitFor(t, "station-02 added with the new key", func() bool { return u.Counts().Results[OK] == 1 })
+	if got := z.records("station-02.test.lan."); len(got) != 2 {
+		t.Errorf("station-02.test.lan: %q", got)
+	}
+	if c := u.Counts(); c.Results[Failed] != 0 {
+		t.Errorf("counts %+v: an update was lost in the rotation", c)
+	}
+
+	// Off: a release changes nothing in DNS.
+	u.Reconfigure(zones, nil)
+	u.Observe(Lease{IP: ip102, MAC: mac02, Name: "station-02", Expires: time.Now(), Ended: true})
+	u.Observe(Lease{IP: ip103, MAC: mac03, Name: "station-03", Expires: time.Now().Add(time.Hour)})
+	waitFor(t, "the queue taken", func() bool { return u.Counts().Queued == 0 })
+	time.Sleep(50 * time.Millisecond)
+	if got := z.records("station-02.test.lan."); len(got) != 2 {
+		t.Errorf("updates off, yet station-02.test.lan became %q", got)
+	}
+	if got := z.records("station-03.test.lan."); len(got) != 0 {
+		t.Errorf("updates off, yet station-03.test.lan became %q", got)
+	}
+
+	// On again: the recorded leases say station-02 ended, station-03 holds.
+	u.Reconfigure(zones, &Client{Servers: []string{z.addr}, Key: rotated})
+	u.Resync([]Lease{
+		{IP: ip102, MAC: mac02, Name: "station-02", Expires: time.Now().Add(-time.Second), Ended: true},
+		{IP: ip103, MAC: mac03, Name: "station-03", Expires: time.Now().Add(time.Hour)},
+	})
+	waitFor(t, "the resync", func() bool { return u.Counts().Results[OK] == 3 })
+	if got := z.records("station-02.test.lan."); len(got) != 0 {
+		t.Errorf("station-02.test.lan after the resync: %q", got)
+	}
+	if got := z.records("station-03.test.lan."); len(got) != 2 {
+		t.Errorf("station-03.test.lan after the resync: %q", got)
+	}
+}

@@ -58,7 +58,7 @@ func (b *builder) params(blk *block) (map[string]*stmt, []stmt) {
 			}
 			seenOpt[s.opt.Code] = s.line
 			opts = append(opts, *s)
-		case "range":
+		case "range", "key", "zone":
 		default:
 			k := s.key
 			if k == "not authoritative" {
@@ -99,6 +99,7 @@ func (b *builder) build(root *block) {
 		}
 	}
 	b.hosts(root, nil)
+	b.dnsUpdates(root)
 	// Top-level options have nowhere to go but the subnets; without one,
 	// Validate reports the missing subnets.
 }

@@ -197,7 +197,8 @@ func TestCorpusAgreesWithDhcpd(t *testing.T) {
 		t.Skip("dhcpd (isc-dhcp-server) is not installed")
 	}
 	confs, _ := filepath.Glob("testdata/*.conf")
-	confs = append(confs, "../../examples/dhcpd.conf")
+	ddns, _ := filepath.Glob("testdata/ddns/*.conf")
+	confs = append(append(confs, ddns...), "../../examples/dhcpd.conf")
 	syntaxErrors := map[string]bool{"missing-semicolon": true, "missing-brace": true, "unterminated-string": true, "bad-values": true}
 	checked := 0
 	for _, conf := range confs {
@@ -247,5 +248,36 @@ func TestBOOTPLines(t *testing.T) {
 				t.Errorf("subnet %s: bootp on line %d, want %d", s.Network, got, want.line)
 			}
 		}
+	}
+}
+
+// TestDNSUpdates reads the dhcpd.confs under testdata/ddns as TestCorpus
+// reads its own: NAME.yaml the YAML, NAME.err the problems. The TSIG key
+// their zones sign with is never in the YAML: it goes to its own file in
+// BIND's syntax, KEYNAME.key beside the dhcpd.conf (golden too), which is
+// where the Config's dns_updates.key_file points and what Validate reads.
+func TestDNSUpdates(t *testing.T) {
+	t.Parallel()
+	confs, err := filepath.Glob("testdata/ddns/*.conf")
+	if err != nil || len(confs) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	for _, conf := range confs {
+		name := strings.TrimSuffix(filepath.Base(conf), ".conf")
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k, ok := DNSKey(conf, data); ok {
+				golden(t, k.File, string(k.Text()))
+			}
+			yamlOut, errOut := convert(t, conf, data)
+			if strings.Contains(yamlOut, "secret") || strings.Contains(yamlOut, "q83vEjRW") || strings.Contains(yamlOut, "AAECAwQF") {
+				t.Errorf("the YAML holds the key's secret:\n%s", yamlOut)
+			}
+			golden(t, strings.TrimSuffix(conf, ".conf")+".yaml", yamlOut)
+			golden(t, strings.TrimSuffix(conf, ".conf")+".err", errOut)
+		})
 	}
 }

@@ -22,7 +22,8 @@ import (
 // and validate without panicking.
 func FuzzParse(f *testing.F) {
 	confs, _ := filepath.Glob("testdata/*.conf")
-	for _, c := range confs {
+	ddns, _ := filepath.Glob("testdata/ddns/*.conf")
+	for _, c := range append(confs, ddns...) {
 		if data, err := os.ReadFile(c); err == nil {
 			f.Add(data)
 		}

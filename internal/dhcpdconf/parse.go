@@ -66,6 +66,8 @@ type stmt struct {
 	// match (class): the architecture a "PXEClient:Arch:NNNNN" prefix
 	// selects, or nil for every PXE client ("PXEClient").
 	arch *pxe.Arch
+	ttl  uint32   // ddns-ttl
+	dns  *dnsDecl // key, zone
 }
 
 // optType is a dhcpd.conf option type pxed can carry.
@@ -280,26 +282,33 @@ func statementRules() map[string]stmtRule {
 	hostParents := []blockKind{blockGlobal, blockSubnet, blockGroup}
 	top := []blockKind{blockGlobal}
 	return map[string]stmtRule{
-		"subnet":              {top, (*parser).subnet},
-		"host":                {hostParents, (*parser).host},
-		"group":               {hostParents, (*parser).group},
-		"class":               {top, (*parser).class},
-		"authoritative":       {[]blockKind{blockGlobal, blockSubnet}, (*parser).authoritative},
-		"not":                 {[]blockKind{blockGlobal, blockSubnet}, (*parser).notAuthoritative},
-		"default-lease-time":  {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
-		"max-lease-time":      {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
-		"next-server":         {anywhere, (*parser).nextServer},
-		"filename":            {anywhere, (*parser).filename},
-		"option":              {anywhere, (*parser).option},
-		"range":               {[]blockKind{blockSubnet}, (*parser).rangeStmt},
-		"hardware":            {[]blockKind{blockHost}, (*parser).hardware},
-		"fixed-address":       {[]blockKind{blockHost}, (*parser).fixedAddress},
-		"match":               {[]blockKind{blockClass}, (*parser).match},
-		"ddns-update-style":   {top, (*parser).harmless},
-		"allow":               {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
-		"deny":                {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
-		"ignore":              {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
-		"use-host-decl-names": {top, (*parser).harmless},
+		"subnet":               {top, (*parser).subnet},
+		"host":                 {hostParents, (*parser).host},
+		"group":                {hostParents, (*parser).group},
+		"class":                {top, (*parser).class},
+		"authoritative":        {[]blockKind{blockGlobal, blockSubnet}, (*parser).authoritative},
+		"not":                  {[]blockKind{blockGlobal, blockSubnet}, (*parser).notAuthoritative},
+		"default-lease-time":   {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
+		"max-lease-time":       {[]blockKind{blockGlobal, blockSubnet}, (*parser).leaseTime},
+		"next-server":          {anywhere, (*parser).nextServer},
+		"filename":             {anywhere, (*parser).filename},
+		"option":               {anywhere, (*parser).option},
+		"range":                {[]blockKind{blockSubnet}, (*parser).rangeStmt},
+		"hardware":             {[]blockKind{blockHost}, (*parser).hardware},
+		"fixed-address":        {[]blockKind{blockHost}, (*parser).fixedAddress},
+		"match":                {[]blockKind{blockClass}, (*parser).match},
+		"ddns-update-style":    {top, (*parser).ddnsStyle},
+		"ddns-updates":         {anywhere, (*parser).ddnsSwitch},
+		"update-static-leases": {anywhere, (*parser).ddnsSwitch},
+		"ddns-domainname":      {top, (*parser).ddnsDomain},
+		"ddns-rev-domainname":  {top, (*parser).ddnsDomain},
+		"ddns-ttl":             {top, (*parser).ddnsTTL},
+		"key":                  {top, (*parser).keyDecl},
+		"zone":                 {top, (*parser).zoneDecl},
+		"allow":                {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
+		"deny":                 {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
+		"ignore":               {[]blockKind{blockGlobal, blockSubnet}, (*parser).permit},
+		"use-host-decl-names":  {top, (*parser).harmless},
 	}
 }
 
@@ -447,10 +456,10 @@ func (p *parser) filename(b *block, kw token, k string) {
 
 // harmless accepts the few statements whose only effect is what pxed does
 // anyway, so that the usual preamble of a dhcpd.conf needs no editing: pxed
-// does no dynamic DNS and sends a host's declared name as its host name
-// (option 12). Other values of these are errors.
+// sends a host's declared name as its host name (option 12). Other values
+// of these are errors.
 func (p *parser) harmless(b *block, kw token, k string) {
-	want := map[string]string{"ddns-update-style": "none", "use-host-decl-names": "on"}[k]
+	want := map[string]string{"use-host-decl-names": "on"}[k]
 	v := p.peek()
 	if v.kind != tokWord || strings.ToLower(v.text) != want {
 		p.errorf(kw.line, "%s is supported only as \"%s %s;\" at the top level, which is what pxed does anyway", k, k, want)

@@ -295,3 +295,93 @@ func ackDur(t *testing.T, px *Pxed, mac string) time.Duration {
 	}
 	return d
 }
+
+// TestDNSUpdatesKeyRotation: the TSIG key is rotated while pxed serves.
+// BIND gets a new key from tsig-keygen and forgets the old one (named
+// restarted by its PID: this named has no rndc channel); pxed's key file
+// gets the new key and pxed a SIGHUP; the next lease's records appear,
+// signed with the new key, and the reload says the key changed.
+func TestDNSUpdatesKeyRotation(t *testing.T) {
+	requireTools(t, "busybox")
+	server, client := newVethLab(t)
+	b := newBind(t, server, "")
+	keyFile := filepath.Join(t.TempDir(), "pxed-ddns.key")
+	old, err := os.ReadFile(filepath.Join(b.dir, "ddns.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ddnsConf := fmt.Sprintf(`
+dns_updates:
+  servers: [192.168.1.21:53]
+  key_file: %s
+  forward_zone: test.lan
+  reverse_zones: [1.168.192.in-addr.arpa]
+`, keyFile)
+	opts := pxedOptions{Interface: "srv0", DataDir: filepath.Join(t.TempDir(), "data"), Edit: func(y string) string { return y + ddnsConf }}
+	px := startPxed(t, server, opts)
+	lease := func(mac, want string) {
+		t.Helper()
+		setMAC(t, client, "cli0", mac)
+		l, err := udhcpcLease(t, client, "cli0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.IP.String() != want {
+			t.Fatalf("%s got %s, want %s", mac, l.IP, want)
+		}
+	}
+	lease("00:18:e7:42:85:21", "192.168.1.102")
+	b.waitDNS(t, "station-02.test.lan", "A", "192.168.1.102", 2*time.Second)
+
+	// BIND: the new key only.
+	newKey, err := exec.Command("tsig-keygen", "-a", "hmac-sha256", "ddns-key-2").Output()
+	if err != nil {
+		t.Fatalf("tsig-keygen: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "ddns2.key"), newKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	named, err := os.ReadFile(b.conf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.ReplaceAll(string(named), `/ddns.key";`, `/ddns2.key";`)
+	conf = strings.ReplaceAll(conf, `key "ddns-key";`, `key "ddns-key-2";`)
+	if err := os.WriteFile(b.conf, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b.stop(t)
+	b.start(t)
+
+	// With the old key BIND refuses pxed's update: station-01 stays out.
+	lease("00:18:e7:42:84:3a", "192.168.1.101")
+	time.Sleep(time.Second)
+	if got := b.dig(t, "station-01.test.lan", "A"); got != "" {
+		t.Fatalf("station-01.test.lan is %q with a key BIND no longer has", got)
+	}
+
+	// pxed: the new key in the same file, then a reload.
+	if err := os.WriteFile(keyFile, newKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	if err := px.p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	line := waitLogged(t, px, `msg="config reloaded"`, 10*time.Second)
+	t.Logf("reloaded %s after SIGHUP: %s", time.Since(sent).Round(time.Millisecond), line)
+	if !strings.Contains(line, "dns_updates.key_file") {
+		t.Errorf("the reload does not say the key changed: %s", line)
+	}
+	// station-01's update, retried since BIND refused it, goes through
+	// with the new key; station-03's is signed with it from the start.
+	tRetry := b.waitDNS(t, "station-01.test.lan", "A", "192.168.1.101", 35*time.Second)
+	lease("00:18:e7:42:7a:3e", "192.168.1.103")
+	tNew := b.waitDNS(t, "station-03.test.lan", "A", "192.168.1.103", 2*time.Second)
+	b.waitDNS(t, "103.1.168.192.in-addr.arpa", "PTR", "station-03.test.lan.", 2*time.Second)
+	t.Logf("after the rotation: station-01's retried update in DNS %s after the reload, station-03's A %s after its lease",
+		tRetry.Round(time.Millisecond), tNew.Round(time.Millisecond))
+}
