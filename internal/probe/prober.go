@@ -1,0 +1,447 @@
+package probe
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/logsink"
+)
+
+// Settings are the network-wide probe settings (config dhcp.probe).
+type Settings struct {
+	// Rate is the most probes per second sent on one link.
+	Rate float64
+	// Window is how many of each pool's next addresses are kept probed.
+	Window int
+	// Wait is how long a probe waits for an answer before its address is
+	// taken for free.
+	Wait time.Duration
+	// FreshFor is how long a free result is trusted.
+	FreshFor time.Duration
+	// Hold is how long an address that answered stays out of its pool.
+	Hold time.Duration
+	// ReservationsEvery is how often each reservation is probed.
+	ReservationsEvery time.Duration
+}
+
+// PoolTarget is a pool to keep probed, on the link that reaches it.
+type PoolTarget struct {
+	Subnet netip.Prefix
+	Range  lease.Range
+	// Iface is the served interface the subnet is on (ARP), "" when it
+	// is reached through relays (ICMP).
+	Iface string
+}
+
+// ReservationTarget is a host's fixed address to check.
+type ReservationTarget struct {
+	Subnet netip.Prefix
+	IP     netip.Addr
+	MAC    net.HardwareAddr // the reserved machine's
+	Host   string
+	Iface  string // as PoolTarget's
+}
+
+// Plan is what to probe: the settings and the targets of the config serving.
+type Plan struct {
+	Settings
+	Pools        []PoolTarget
+	Reservations []ReservationTarget
+}
+
+// Allocator is what the prober needs of lease.Allocator.
+type Allocator interface {
+	Upcoming(r lease.Range, n int) []netip.Addr
+	Hold(ctx context.Context, ip netip.Addr, mac net.HardwareAddr, until time.Time) (bool, error)
+}
+
+// Conflict is an address found in use by a machine that should not use it.
+type Conflict struct {
+	Kind   Kind
+	Method Method
+	Subnet netip.Prefix
+	IP     netip.Addr
+	// MAC is the machine that answered; none over ICMP.
+	MAC  net.HardwareAddr
+	Seen time.Time
+	// Until is when a pool address's hold ends (zero for a reservation).
+	Until time.Time
+	// Host and Reserved are the reservation's host name and MAC.
+	Host     string
+	Reserved net.HardwareAddr
+}
+
+// Stats are the prober's counts since it started.
+type Stats struct {
+	// SentARP and SentICMP count probes sent.
+	SentARP, SentICMP atomic.Uint64
+	// PoolConflicts counts pool addresses held back; ReservationConflicts
+	// reservations found answered by another machine.
+	PoolConflicts, ReservationConflicts atomic.Uint64
+	// Probed and Unprobed count pool offers of a probed subnet whose
+	// address was, or was not, known free when offered.
+	Probed, Unprobed atomic.Uint64
+}
+
+// Link sends probes on one link and reports answers: OpenARP and OpenICMP
+// open Linux's (link_linux.go); tests use their own. Its methods are the
+// prober's own.
+type Link interface {
+	method() Method
+	send(target netip.Addr) error
+	// read reads answers until ctx ends or the link is closed.
+	read(ctx context.Context, got func(Answer)) error
+	close() error
+}
+
+// pendingProbe is a probe sent and not yet timed out.
+type pendingProbe struct {
+	at     time.Time
+	kind   Kind
+	method Method
+	subnet netip.Prefix
+	res    *ReservationTarget // for a reservation
+	// intruder is what answered a reservation's probe from another MAC.
+	intruder *Answer
+}
+
+// Prober keeps each pool's next addresses probed. Build it with New, give
+// it a plan with SetPlan, and Run it.
+type Prober struct {
+	alloc Allocator
+	log   *slog.Logger
+	now   func() time.Time
+	links map[string]Link // by interface name; "" is the ICMP link
+
+	plan  atomic.Pointer[Plan]
+	wake  chan struct{}
+	stats Stats
+
+	mu        sync.Mutex
+	results   map[netip.Addr]result
+	pending   map[netip.Addr]*pendingProbe
+	buckets   map[string]*bucket
+	rate      float64
+	nextRes   map[netip.Addr]time.Time // when each reservation is probed next
+	conflicts map[netip.Addr]Conflict
+}
+
+// New returns a prober over alloc that sends on links (by interface name,
+// "" for ICMP). now is the clock (time.Now).
+func New(alloc Allocator, links map[string]Link, log *slog.Logger, now func() time.Time) *Prober {
+	if now == nil {
+		now = time.Now
+	}
+	p := &Prober{alloc: alloc, links: links, log: logsink.Or(log), now: now,
+		wake:      make(chan struct{}, 1),
+		results:   map[netip.Addr]result{},
+		pending:   map[netip.Addr]*pendingProbe{},
+		buckets:   map[string]*bucket{},
+		nextRes:   map[netip.Addr]time.Time{},
+		conflicts: map[netip.Addr]Conflict{},
+	}
+	p.plan.Store(&Plan{})
+	return p
+}
+
+// SetPlan makes pl what is probed from the next round on (a reloaded
+// config's); a changed rate starts new buckets.
+func (p *Prober) SetPlan(pl Plan) {
+	p.plan.Store(&pl)
+	p.mu.Lock()
+	if pl.Rate != p.rate {
+		p.rate = pl.Rate
+		clear(p.buckets)
+	}
+	p.mu.Unlock()
+	p.poke()
+}
+
+// Stats returns the prober's counters, live.
+func (p *Prober) Stats() *Stats { return &p.stats }
+
+func (p *Prober) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// holdTimeout bounds the store commit of a hold.
+const holdTimeout = 10 * time.Second
+
+// tick is how often the windows are looked at when nothing wakes the loop.
+const tick = 100 * time.Millisecond
+
+// Run probes until ctx ends, then closes the links and returns nil.
+func (p *Prober) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for name, l := range p.links {
+		g.Go(func() error {
+			err := l.read(ctx, p.answer)
+			if err != nil && ctx.Err() == nil {
+				p.log.Warn("probe: reading answers failed; that link goes unprobed", "iface", name, "method", l.method().String(), "err", err)
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for {
+			p.round()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			case <-p.wake:
+			}
+		}
+	})
+	<-ctx.Done()
+	for _, l := range p.links {
+		l.close()
+	}
+	return g.Wait()
+}
+
+// round times out the probes whose wait is over and sends those due, as
+// the buckets allow.
+func (p *Prober) round() {
+	pl := p.plan.Load()
+	now := p.now()
+	p.sweep(now, pl)
+	if pl.Window <= 0 {
+		return
+	}
+	for i := range pl.Pools {
+		t := &pl.Pools[i]
+		l, ok := p.links[t.Iface]
+		if !ok {
+			continue
+		}
+		window := p.alloc.Upcoming(t.Range, pl.Window)
+		p.mu.Lock()
+		for _, ip := range due(window, p.results, p.pending, now, pl.FreshFor) {
+			if !p.bucket(t.Iface, pl.Rate, now).take(now) {
+				break
+			}
+			p.pending[ip] = &pendingProbe{at: now, kind: Pool, method: l.method(), subnet: t.Subnet}
+			p.sendLocked(l, ip)
+		}
+		p.mu.Unlock()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range pl.Reservations {
+		r := &pl.Reservations[i]
+		l, ok := p.links[r.Iface]
+		if !ok {
+			continue
+		}
+		if next, ok := p.nextRes[r.IP]; ok && now.Before(next) {
+			continue
+		}
+		if _, busy := p.pending[r.IP]; busy || !p.bucket(r.Iface, pl.Rate, now).take(now) {
+			continue
+		}
+		p.nextRes[r.IP] = now.Add(pl.ReservationsEvery)
+		p.pending[r.IP] = &pendingProbe{at: now, kind: Reservation, method: l.method(), subnet: r.Subnet, res: r}
+		p.sendLocked(l, r.IP)
+	}
+}
+
+func (p *Prober) bucket(link string, rate float64, now time.Time) *bucket {
+	b, ok := p.buckets[link]
+	if !ok {
+		b = newBucket(rate, now)
+		p.buckets[link] = b
+	}
+	return b
+}
+
+func (p *Prober) sendLocked(l Link, ip netip.Addr) {
+	if err := l.send(ip); err != nil {
+		p.log.Debug("probe not sent", "ip", ip, "method", l.method().String(), "err", err)
+		return
+	}
+	switch l.method() {
+	case ARP:
+		p.stats.SentARP.Add(1)
+	case ICMP:
+		p.stats.SentICMP.Add(1)
+	}
+}
+
+// sweep ends the probes whose wait is over: a pool address without an
+// answer is free as of now; a reservation without an intruder has none
+// any more. Results and conflicts that have aged out are dropped, so that
+// memory follows the windows.
+func (p *Prober) sweep(now time.Time, pl *Plan) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for ip, pp := range p.pending {
+		if now.Sub(pp.at) < pl.Wait {
+			continue
+		}
+		delete(p.pending, ip)
+		switch pp.kind {
+		case Pool:
+			if pp.intruder == nil {
+				p.results[ip] = result{at: now}
+			}
+		case Reservation:
+			if pp.intruder == nil {
+				if c, ok := p.conflicts[ip]; ok && c.Kind == Reservation {
+					delete(p.conflicts, ip)
+					p.log.Info("reserved address answered by its own machine only again", "ip", ip, "host", pp.res.Host, "subnet", pp.subnet.String())
+				}
+			}
+		}
+	}
+	for ip, r := range p.results {
+		if !r.trusted(now, pl.FreshFor) {
+			delete(p.results, ip)
+		}
+	}
+	for ip, c := range p.conflicts {
+		if c.Kind == Pool && !now.Before(c.Until) {
+			delete(p.conflicts, ip)
+		}
+	}
+	for ip, next := range p.nextRes {
+		if now.Sub(next) > pl.ReservationsEvery {
+			delete(p.nextRes, ip) // a reservation no longer planned
+		}
+	}
+}
+
+// answer takes an answer read on a link: a conflict if its address is
+// being probed.
+func (p *Prober) answer(a Answer) {
+	p.mu.Lock()
+	pp, ok := p.pending[a.IP]
+	if !ok {
+		p.mu.Unlock()
+		return
+	}
+	now := p.now()
+	var reserved net.HardwareAddr
+	if pp.res != nil {
+		reserved = pp.res.MAC
+	}
+	switch judge(pp.kind, pp.method, reserved, a.MAC) {
+	case Owner:
+		p.mu.Unlock()
+		return
+	case Intruder:
+		pp.intruder = &a
+		c := Conflict{Kind: Reservation, Method: pp.method, Subnet: pp.subnet, IP: a.IP, MAC: a.MAC, Seen: now,
+			Host: pp.res.Host, Reserved: pp.res.MAC}
+		prev, known := p.conflicts[a.IP]
+		p.conflicts[a.IP] = c
+		p.mu.Unlock()
+		if !known || prev.Kind != Reservation || prev.MAC.String() != a.MAC.String() {
+			p.stats.ReservationConflicts.Add(1)
+			p.logConflict(c, "reserved address answered by another machine; the reservation is still given")
+		}
+		return
+	}
+	// A pool address in use: hold it back. The pending entry stays until
+	// its wait ends, so that a second answer is not a second conflict.
+	delete(p.results, a.IP)
+	if pp.intruder != nil {
+		p.mu.Unlock()
+		return
+	}
+	pp.intruder = &a
+	pl := p.plan.Load()
+	p.mu.Unlock()
+	until := now.Add(pl.Hold)
+	ctx, cancel := context.WithTimeout(context.Background(), holdTimeout)
+	defer cancel()
+	held, err := p.alloc.Hold(ctx, a.IP, a.MAC, until)
+	switch {
+	case err != nil:
+		p.log.Error("probe: holding back an address in use failed", "ip", a.IP, "mac", macString(a.MAC), "err", err)
+		return
+	case !held:
+		// Offered or leased since it was probed: the answer is likely
+		// its client's.
+		p.log.Debug("probe: address answered but is on offer or leased now", "ip", a.IP, "mac", macString(a.MAC))
+		return
+	}
+	c := Conflict{Kind: Pool, Method: pp.method, Subnet: pp.subnet, IP: a.IP, MAC: a.MAC, Seen: now, Until: until}
+	p.mu.Lock()
+	p.conflicts[a.IP] = c
+	p.mu.Unlock()
+	p.stats.PoolConflicts.Add(1)
+	p.logConflict(c, "pool address in use: held back", "until", until.UTC().Format(time.RFC3339))
+}
+
+func (p *Prober) logConflict(c Conflict, msg string, extra ...any) {
+	args := []any{"ip", c.IP, "mac", macString(c.MAC), "subnet", c.Subnet.String(), "kind", c.Kind.String(), "method", c.Method.String()}
+	if c.Kind == Reservation {
+		args = append(args, "host", c.Host, "reserved_mac", macString(c.Reserved))
+	}
+	p.log.Warn(msg, append(args, extra...)...)
+}
+
+func macString(m net.HardwareAddr) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return m.String()
+}
+
+// Offered tells the prober that ip was offered from a pool. It counts the
+// offer as probed when ip was known free, as unprobed otherwise (the window
+// ran dry), and wakes the loop to refill the window. An address of no
+// probed pool is not counted.
+func (p *Prober) Offered(ip netip.Addr) {
+	pl := p.plan.Load()
+	in := false
+	for i := range pl.Pools {
+		if pl.Pools[i].Range.Contains(ip) {
+			_, in = p.links[pl.Pools[i].Iface]
+			break
+		}
+	}
+	if !in {
+		return
+	}
+	now := p.now()
+	p.mu.Lock()
+	r, ok := p.results[ip]
+	known := ok && r.trusted(now, pl.FreshFor)
+	delete(p.results, ip)
+	p.mu.Unlock()
+	if known {
+		p.stats.Probed.Add(1)
+	} else {
+		p.stats.Unprobed.Add(1)
+	}
+	p.poke()
+}
+
+// Conflicts lists the conflicts known now: pool addresses held back and
+// reservations answered by another machine, by address.
+func (p *Prober) Conflicts() []Conflict {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Conflict, 0, len(p.conflicts))
+	for _, c := range p.conflicts {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b Conflict) int { return a.IP.Compare(b.IP) })
+	return out
+}
