@@ -154,6 +154,7 @@ func (s *services) apply(ctx context.Context, old, next *config.Config) error {
 		s.log.Info("tftp root moved", "root", next.TFTP.Root)
 	}
 	s.live.Store(next)
+	s.replan()
 	return nil
 }
 

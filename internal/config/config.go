@@ -111,7 +111,7 @@ type DHCP struct {
 	Workers int `yaml:"workers"`
 	// TrustedRelays are the relay agents (giaddr) whose requests are
 	// served and whose option 82 is echoed; empty: every relay.
-	TrustedRelays []Addr   `yaml:"trusted_relays"`
+	TrustedRelays []Addr `yaml:"trusted_relays"`
 	// Probe: checking, ahead of time, that the addresses pools will offer
 	// next are not in use (probe.go).
 	Probe   Probe    `yaml:"probe"`

@@ -122,9 +122,10 @@ type Prober struct {
 	now   func() time.Time
 	links map[string]Link // by interface name; "" is the ICMP link
 
-	plan  atomic.Pointer[Plan]
-	wake  chan struct{}
-	stats Stats
+	plan      atomic.Pointer[Plan]
+	closeOnce sync.Once
+	wake      chan struct{}
+	stats     Stats
 
 	mu        sync.Mutex
 	results   map[netip.Addr]result
@@ -208,10 +209,19 @@ func (p *Prober) Run(ctx context.Context) error {
 		}
 	})
 	<-ctx.Done()
-	for _, l := range p.links {
-		l.close()
-	}
+	p.Close()
 	return g.Wait()
+}
+
+// Close closes the links (Run does when its context ends); it may be
+// called more than once.
+func (p *Prober) Close() error {
+	p.closeOnce.Do(func() {
+		for _, l := range p.links {
+			l.close()
+		}
+	})
+	return nil
 }
 
 // round times out the probes whose wait is over and sends those due, as
