@@ -431,9 +431,10 @@ func (p *Prober) Offered(ip netip.Addr) {
 	}
 	now := p.now()
 	p.mu.Lock()
+	// The result stays: a client that DISCOVERs again is offered the same
+	// address, as probed as the first time; it ages out as any other.
 	r, ok := p.results[ip]
 	known := ok && r.trusted(now, pl.FreshFor)
-	delete(p.results, ip)
 	p.mu.Unlock()
 	if known {
 		p.stats.Probed.Add(1)

@@ -92,10 +92,14 @@ func TestProberHoldsSquattedAddress(t *testing.T) {
 			t.Fatalf("client %d offered the squatted %s", i, ip)
 		}
 		p.Offered(ip)
+		if i == 0 {
+			// The client DISCOVERs again and is offered the same address.
+			p.Offered(ip)
+		}
 	}
 	st := p.Stats()
-	if st.Probed.Load() != 3 || st.Unprobed.Load() != 0 {
-		t.Errorf("offers probed %d, unprobed %d; want 3, 0", st.Probed.Load(), st.Unprobed.Load())
+	if st.Probed.Load() != 4 || st.Unprobed.Load() != 0 {
+		t.Errorf("offers probed %d, unprobed %d; want 4, 0", st.Probed.Load(), st.Unprobed.Load())
 	}
 	// A burst past the window: the offer goes out unprobed, and is counted.
 	cl := lease.Client{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 9}}
