@@ -29,25 +29,33 @@ func (a *Allocator) Upcoming(r Range, n int) []netip.Addr {
 		return nil
 	}
 	out := make([]netip.Addr, 0, min(n, int(p.n)))
-	// The fresh walk: clear used bits from the cursor on, wrapping once.
-	for k := uint32(0); k < p.n && len(out) < n; k++ {
-		i := (p.cursor + k) % p.n
-		if getBit(p.used, i) {
-			continue
-		}
-		if ip := p.addr(i); a.peekable(ip, now, true) {
-			out = append(out, ip)
+	// The fresh walk, then the reclaim walk, each from its cursor around
+	// the range once, by the pool's own searches (which skip whole words
+	// of used addresses), their cursors put back after each step.
+	walk := func(cursor *uint32, next func() (uint32, bool), fresh bool) {
+		start := *cursor
+		defer func() { *cursor = start }()
+		var last uint32 // how far past start the last address found lies
+		for first := true; len(out) < n; first = false {
+			i, ok := next()
+			if !ok {
+				return
+			}
+			d := (i + p.n - start) % p.n
+			if !first && d <= last {
+				return // around once
+			}
+			last = d
+			if ip := p.addr(i); a.peekable(ip, now, fresh) {
+				out = append(out, ip)
+			}
+			if *cursor = (i + 1) % p.n; *cursor == start {
+				return
+			}
 		}
 	}
-	for k := uint32(0); k < p.n && len(out) < n && p.nreclaim > 0; k++ {
-		i := (p.rcursor + k) % p.n
-		if !getBit(p.reclaim, i) {
-			continue
-		}
-		if ip := p.addr(i); a.peekable(ip, now, false) {
-			out = append(out, ip)
-		}
-	}
+	walk(&p.cursor, p.nextFresh, true)
+	walk(&p.rcursor, p.nextReclaim, false)
 	return out
 }
 

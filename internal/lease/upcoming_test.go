@@ -141,3 +141,23 @@ func TestHoldWithoutMAC(t *testing.T) {
 		t.Errorf("read back %+v, %v, %v; want an active declined lease", l, ok, err)
 	}
 }
+
+// BenchmarkUpcomingNearlyFull: a /16 pool with 65,000 addresses on offer:
+// the window of 8 is found by skipping whole words, not address by
+// address (the prober asks for it every 100 ms, under the allocator's lock).
+func BenchmarkUpcomingNearlyFull(b *testing.B) {
+	c := &testClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	a := newAllocT(b, c)
+	a.offerHold = time.Hour
+	for i := range 65000 {
+		if _, err := a.Offer(client(i), slash16, netip.Addr{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if up := a.Upcoming(slash16[0], 8); len(up) != 8 {
+			b.Fatalf("Upcoming gave %d", len(up))
+		}
+	}
+}
