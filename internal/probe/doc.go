@@ -21,8 +21,10 @@
 // into the window and is probed again before it is offered.
 //
 // Reservations (hosts with a fixed address) are probed too, every so
-// often, and reported when a machine other than the reserved one answers;
-// they are never withheld: the operator asked for that address.
+// often, and reported when a machine other than the reserved one answers
+// (over ICMP, which names no machine: when an answer comes while the
+// reserved machine holds no lease on its address); they are never
+// withheld: the operator asked for that address.
 //
 // The decisions (which addresses are due, whether a result is still
 // trusted, what an answer means, the token bucket) are pure functions

@@ -62,7 +62,10 @@ type Plan struct {
 type Allocator interface {
 	Upcoming(r lease.Range, n int) []netip.Addr
 	Hold(ctx context.Context, ip netip.Addr, mac net.HardwareAddr, until time.Time) (bool, error)
+	Get(ip netip.Addr) (lease.Lease, bool)
 }
+
+func leaseClient(mac net.HardwareAddr) lease.Client { return lease.Client{MAC: mac} }
 
 // Conflict is an address found in use by a machine that should not use it.
 type Conflict struct {
@@ -245,8 +248,9 @@ func (p *Prober) round() {
 			if !p.bucket(t.Iface, pl.Rate, now).take(now) {
 				break
 			}
-			p.pending[ip] = &pendingProbe{at: now, kind: Pool, method: l.method(), subnet: t.Subnet}
-			p.sendLocked(l, ip)
+			if p.sendLocked(l, ip) {
+				p.pending[ip] = &pendingProbe{at: now, kind: Pool, method: l.method(), subnet: t.Subnet}
+			}
 		}
 		p.mu.Unlock()
 	}
@@ -265,8 +269,9 @@ func (p *Prober) round() {
 			continue
 		}
 		p.nextRes[r.IP] = now.Add(pl.ReservationsEvery)
-		p.pending[r.IP] = &pendingProbe{at: now, kind: Reservation, method: l.method(), subnet: r.Subnet, res: r}
-		p.sendLocked(l, r.IP)
+		if p.sendLocked(l, r.IP) {
+			p.pending[r.IP] = &pendingProbe{at: now, kind: Reservation, method: l.method(), subnet: r.Subnet, res: r}
+		}
 	}
 }
 
@@ -279,10 +284,13 @@ func (p *Prober) bucket(link string, rate float64, now time.Time) *bucket {
 	return b
 }
 
-func (p *Prober) sendLocked(l Link, ip netip.Addr) {
+// sendLocked sends a probe of ip on l; a probe not sent (no route to a
+// relayed subnet, say) is not waited for, so that its address is not
+// taken for free: it stays due.
+func (p *Prober) sendLocked(l Link, ip netip.Addr) bool {
 	if err := l.send(ip); err != nil {
 		p.log.Debug("probe not sent", "ip", ip, "method", l.method().String(), "err", err)
-		return
+		return false
 	}
 	switch l.method() {
 	case ARP:
@@ -290,6 +298,7 @@ func (p *Prober) sendLocked(l Link, ip netip.Addr) {
 	case ICMP:
 		p.stats.SentICMP.Add(1)
 	}
+	return true
 }
 
 // sweep ends the probes whose wait is over: a pool address without an
@@ -338,18 +347,22 @@ func (p *Prober) sweep(now time.Time, pl *Plan) {
 // answer takes an answer read on a link: a conflict if its address is
 // being probed.
 func (p *Prober) answer(a Answer) {
+	// Over ICMP the answer names no machine: a reserved machine that holds
+	// its lease now is taken to be the one answering.
+	cur, leased := p.alloc.Get(a.IP)
+	now := p.now()
 	p.mu.Lock()
 	pp, ok := p.pending[a.IP]
 	if !ok {
 		p.mu.Unlock()
 		return
 	}
-	now := p.now()
 	var reserved net.HardwareAddr
 	if pp.res != nil {
 		reserved = pp.res.MAC
 	}
-	switch judge(pp.kind, pp.method, reserved, a.MAC) {
+	ownerLeased := leased && cur.Active(now) && len(reserved) > 0 && cur.Holds(leaseClient(reserved))
+	switch judge(pp.kind, pp.method, reserved, a.MAC, ownerLeased) {
 	case Owner:
 		p.mu.Unlock()
 		return

@@ -224,3 +224,31 @@ func TestProberReservation(t *testing.T) {
 		t.Errorf("the squatter left, yet conflicts are %+v", cs)
 	}
 }
+
+// TestProberReservationICMP: over ICMP an answer names no machine: while
+// the reserved machine holds its lease it is taken for the one answering;
+// without that lease, the answer is reported.
+func TestProberReservationICMP(t *testing.T) {
+	c := &clock{t: t0}
+	a, _ := lease.NewAllocator(context.Background(), lease.NewMem(c.now), c.now, 30*time.Second)
+	reserved := netip.MustParseAddr("192.168.2.101")
+	l := &fakeLink{m: ICMP, hosts: map[netip.Addr][]net.HardwareAddr{reserved: {nil}}}
+	p := New(a, map[string]Link{"": l}, nil, c.now)
+	p.SetPlan(Plan{Settings: settings(), Reservations: []ReservationTarget{{Subnet: netip.MustParsePrefix("192.168.2.0/24"), IP: reserved, MAC: stationMAC, Host: "far-01"}}})
+	if err := a.Commit(context.Background(), lease.Lease{IP: reserved, MAC: stationMAC, State: lease.Bound, Expires: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	p.round()
+	l.deliver(p)
+	if cs := p.Conflicts(); len(cs) != 0 {
+		t.Fatalf("the leased reserved machine's own answer was reported: %+v", cs)
+	}
+	c.t = t0.Add(2 * time.Hour) // its lease has ended; something still answers
+	p.round()
+	p.round()
+	l.deliver(p)
+	cs := p.Conflicts()
+	if len(cs) != 1 || cs[0].Method != ICMP || len(cs[0].MAC) != 0 || cs[0].Host != "far-01" {
+		t.Errorf("conflicts %+v, want far-01's address reported as answered over ICMP", cs)
+	}
+}

@@ -90,18 +90,22 @@ const (
 	Owner Verdict = iota + 1
 	// Squatter: a pool address is in use; hold it back.
 	Squatter
-	// Intruder: a reserved address answered from another MAC (ARP), or
-	// answered at all over ICMP, which cannot tell whose it is: report it.
+	// Intruder: a reserved address answered from another MAC (ARP), or,
+	// over ICMP, which cannot tell whose the answer is, answered while the
+	// reserved machine holds no lease on it: report it.
 	Intruder
 )
 
 // judge decides what an answer to a probe of kind, over method, means;
-// reserved is the reservation's MAC.
-func judge(kind Kind, method Method, reserved, answered net.HardwareAddr) Verdict {
-	if kind == Pool {
+// reserved is the reservation's MAC, ownerLeased whether the reserved
+// machine holds an active lease on the address now.
+func judge(kind Kind, method Method, reserved, answered net.HardwareAddr, ownerLeased bool) Verdict {
+	switch {
+	case kind == Pool:
 		return Squatter
-	}
-	if method == ARP && len(reserved) > 0 && bytes.Equal(reserved, answered) {
+	case method == ARP && len(reserved) > 0 && bytes.Equal(reserved, answered):
+		return Owner
+	case method == ICMP && ownerLeased:
 		return Owner
 	}
 	return Intruder

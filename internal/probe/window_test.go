@@ -66,15 +66,18 @@ func TestJudge(t *testing.T) {
 		kind             Kind
 		method           Method
 		reserved, answer net.HardwareAddr
+		ownerLeased      bool
 		want             Verdict
 	}{
-		{Pool, ARP, nil, other, Squatter},
-		{Pool, ICMP, nil, nil, Squatter},
-		{Reservation, ARP, host, host, Owner},
-		{Reservation, ARP, host, other, Intruder},
-		{Reservation, ICMP, host, nil, Intruder}, // ICMP cannot tell whose: reported as answered
+		{Pool, ARP, nil, other, false, Squatter},
+		{Pool, ICMP, nil, nil, false, Squatter},
+		{Reservation, ARP, host, host, false, Owner},
+		{Reservation, ARP, host, other, false, Intruder},
+		{Reservation, ARP, host, other, true, Intruder}, // ARP names the other machine, lease or not
+		{Reservation, ICMP, host, nil, true, Owner},     // the reserved machine holds its lease: its answer
+		{Reservation, ICMP, host, nil, false, Intruder}, // cannot tell whose: reported as answered
 	} {
-		if got := judge(tc.kind, tc.method, tc.reserved, tc.answer); got != tc.want {
+		if got := judge(tc.kind, tc.method, tc.reserved, tc.answer, tc.ownerLeased); got != tc.want {
 			t.Errorf("judge(%s, %s, %s, %s) = %d, want %d", tc.kind, tc.method, tc.reserved, tc.answer, got, tc.want)
 		}
 	}
