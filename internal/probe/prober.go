@@ -453,6 +453,7 @@ func (p *Prober) Offered(ip netip.Addr) {
 		p.stats.Probed.Add(1)
 	} else {
 		p.stats.Unprobed.Add(1)
+		p.log.Debug("offered unprobed: the window of probed addresses ran dry", "ip", ip)
 	}
 	p.poke()
 }

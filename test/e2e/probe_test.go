@@ -82,6 +82,11 @@ func TestProbeConflicts(t *testing.T) {
 		}
 	}
 
+	// The probes of the windows wait 500 ms for an answer; from then on,
+	// with fewer new clients than the window holds (8), every offer's
+	// address is known free when offered.
+	time.Sleep(time.Second)
+
 	// Several new clients on the bridge: none is offered 192.168.1.150, and
 	// each one's DISCOVER→OFFER is measured from a capture.
 	var pxedTimes []time.Duration
@@ -124,17 +129,27 @@ func TestProbeConflicts(t *testing.T) {
 		`pxed_probe_conflicts_total{kind="reservation"}`: 1,
 		`pxed_probe_sent_total{method="arp"}`:            1,
 		`pxed_probe_sent_total{method="icmp"}`:           1,
-		`pxed_probe_offers_total{probed="yes"}`:          6,
+		`pxed_probe_offers_total{probed="yes"}`:          8,
 	} {
 		if m[series] < least {
 			t.Errorf("/metrics: %s = %v, want at least %v", series, m[series], least)
 		}
+	}
+	if n := m[`pxed_probe_offers_total{probed="no"}`]; n != 0 {
+		t.Errorf("/metrics: %v offers went out unprobed, want none (8 new clients, a window of 8)", n)
 	}
 	t.Logf("/metrics: conflicts pool %v reservation %v; probes arp %v icmp %v; offers probed %v unprobed %v",
 		m[`pxed_probe_conflicts_total{kind="pool"}`], m[`pxed_probe_conflicts_total{kind="reservation"}`],
 		m[`pxed_probe_sent_total{method="arp"}`], m[`pxed_probe_sent_total{method="icmp"}`],
 		m[`pxed_probe_offers_total{probed="yes"}`], m[`pxed_probe_offers_total{probed="no"}`])
 
+	if b, err := os.ReadFile(px.log); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "offered unprobed") {
+				t.Logf("pxed: %s", line)
+			}
+		}
+	}
 	var pools struct {
 		Pools []struct {
 			Squatters []struct {
@@ -163,6 +178,31 @@ func TestProbeConflicts(t *testing.T) {
 	}); i < 0 || pools.Reservations[i].MAC != resSquatter || pools.Reservations[i].Host != "station-02" ||
 		pools.Reservations[i].ReservedMAC != station02 || pools.Reservations[i].FoundBy != "arp" {
 		t.Errorf("/api/v1/pools: reservation squatters %+v, want 192.168.1.102 (station-02) answered by %s", pools.Reservations, resSquatter)
+	}
+
+	// A reload that turns probing off on the bridge's subnet reaches the
+	// prober: the next offer there is not counted among probed subnets'.
+	orig, err := os.ReadFile(px.config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, px.config, replaceOnce(string(orig), "    - network: 192.168.1.0/24\n", "    - network: 192.168.1.0/24\n      probe: false\n"))
+	if err := px.p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if line := waitLogged(t, px, `msg="config reloaded"`, 10*time.Second); !strings.Contains(line, "dhcp.subnets") {
+		t.Errorf("the reload does not name dhcp.subnets: %s", line)
+	}
+	offers := func(m map[string]float64) float64 {
+		return m[`pxed_probe_offers_total{probed="yes"}`] + m[`pxed_probe_offers_total{probed="no"}`]
+	}
+	before := offers(scrapeMetrics(t, lab, token))
+	setMAC(t, cli, "eth0", randomMAC())
+	if _, err := udhcpcLease(t, cli, "eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if after := offers(scrapeMetrics(t, lab, token)); after != before {
+		t.Errorf("after the reload with probe: false, a new client's offer was counted as probed or unprobed (%v, then %v)", before, after)
 	}
 	px.stop(t)
 
