@@ -19,7 +19,7 @@ import (
 )
 
 // TestProbeConflicts: machines configured by hand with addresses pxed
-// hands out. On the lab bridge, one squats the pool's first address
+// hands out, pxed serving as nobody once its sockets are open. On the lab bridge, one squats the pool's first address
 // (192.168.1.150) and one station-02's reserved address (192.168.1.102)
 // under another MAC; behind a relay (ISC dhcrelay), one squats the relayed
 // pool's first address (192.168.2.150).
@@ -61,13 +61,23 @@ func TestProbeConflicts(t *testing.T) {
 	farCli := attachHost(t, relay, "br2", "fcli", randomMAC(), "")
 	lab.ip(t, "route", "add", "192.168.2.0/24", "via", "192.168.1.1")
 
-	px := startPxed(t, lab, pxedOptions{Interface: "br0", Edit: func(y string) string {
+	// pxed drops root (--user nobody) once its sockets are open: the ARP
+	// and ICMP sockets are among them and keep working. The test's
+	// temporary directories live under one made 0700 for root: open it so
+	// that nobody reaches the data directory and the file.
+	if err := os.Chmod(filepath.Dir(t.TempDir()), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	px := startPxed(t, lab, pxedOptions{Interface: "br0", Args: []string{"--user", "nobody"}, Edit: func(y string) string {
 		return replaceOnce(y, "\n# What PXE clients boot",
 			"    - network: 192.168.2.0/24\n      pools: [192.168.2.150-192.168.2.199]\n\n# What PXE clients boot")
 	}})
 	startDhcrelay(t, relay, "-4", "-id", "br2", "-iu", "eth0", "192.168.1.21")
 	waitUDP(t, relay, "67")
 
+	if !loggedMatch(t, px, regexp.MustCompile(`msg="privileges dropped" user=nobody`), 5*time.Second) {
+		t.Fatal("pxed did not drop root for nobody")
+	}
 	// pxed probes its windows at start, in the background.
 	found := map[string]*regexp.Regexp{
 		"pool squatter (ARP)": regexp.MustCompile(`msg="pool address in use: held back" ip=192\.168\.1\.150 mac=` + poolSquatter +
