@@ -137,6 +137,8 @@ type Prober struct {
 	rate      float64
 	nextRes   map[netip.Addr]time.Time // when each reservation is probed next
 	conflicts map[netip.Addr]Conflict
+	// proxyWarned are the MACs said to answer for too many addresses.
+	proxyWarned map[string]bool
 }
 
 // New returns a prober over alloc that sends on links (by interface name,
@@ -146,12 +148,13 @@ func New(alloc Allocator, links map[string]Link, log *slog.Logger, now func() ti
 		now = time.Now
 	}
 	p := &Prober{alloc: alloc, links: links, log: logsink.Or(log), now: now,
-		wake:      make(chan struct{}, 1),
-		results:   map[netip.Addr]result{},
-		pending:   map[netip.Addr]*pendingProbe{},
-		buckets:   map[string]*bucket{},
-		nextRes:   map[netip.Addr]time.Time{},
-		conflicts: map[netip.Addr]Conflict{},
+		wake:        make(chan struct{}, 1),
+		results:     map[netip.Addr]result{},
+		pending:     map[netip.Addr]*pendingProbe{},
+		buckets:     map[string]*bucket{},
+		nextRes:     map[netip.Addr]time.Time{},
+		conflicts:   map[netip.Addr]Conflict{},
+		proxyWarned: map[string]bool{},
 	}
 	p.plan.Store(&Plan{})
 	return p
@@ -183,8 +186,19 @@ func (p *Prober) poke() {
 // holdTimeout bounds the store commit of a hold.
 const holdTimeout = 10 * time.Second
 
-// tick is how often the windows are looked at when nothing wakes the loop.
-const tick = 100 * time.Millisecond
+// tick is how often the windows are looked at when nothing wakes the loop;
+// minGap the shortest time between two rounds.
+const (
+	tick   = 100 * time.Millisecond
+	minGap = 10 * time.Millisecond
+)
+
+// maxHoldsPerMAC bounds the pool addresses held back under one MAC: a
+// router doing proxy ARP answers for every address of the link, and
+// holding them all would empty the pool. Past this, that MAC's answers are
+// reported once and not held (docs/config.md: probe: false on such a
+// subnet).
+const maxHoldsPerMAC = 16
 
 // Run probes until ctx ends, then closes the links and returns nil.
 func (p *Prober) Run(ctx context.Context) error {
@@ -208,6 +222,14 @@ func (p *Prober) Run(ctx context.Context) error {
 				return nil
 			case <-t.C:
 			case <-p.wake:
+				// Offers wake the loop to refill the windows, but at most
+				// every minGap: at thousands of offers a second the
+				// allocator's lock is the DHCP server's first.
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(minGap):
+				}
 			}
 		}
 	})
@@ -233,13 +255,10 @@ func (p *Prober) round() {
 	pl := p.plan.Load()
 	now := p.now()
 	p.sweep(now, pl)
-	if pl.Window <= 0 {
-		return
-	}
 	for i := range pl.Pools {
 		t := &pl.Pools[i]
 		l, ok := p.links[t.Iface]
-		if !ok {
+		if !ok || pl.Window <= 0 {
 			continue
 		}
 		window := p.alloc.Upcoming(t.Range, pl.Window)
@@ -388,6 +407,16 @@ func (p *Prober) answer(a Answer) {
 	}
 	pp.intruder = &a
 	pl := p.plan.Load()
+	if len(a.MAC) > 0 && p.holdsBy(a.MAC) >= maxHoldsPerMAC {
+		warned := p.proxyWarned[string(a.MAC)]
+		p.proxyWarned[string(a.MAC)] = true
+		p.mu.Unlock()
+		if !warned {
+			p.log.Warn("one machine answers for many pool addresses (proxy ARP?): its answers are no longer held back; set probe: false on this subnet if it answers for every address",
+				"mac", a.MAC.String(), "subnet", pp.subnet.String(), "held", maxHoldsPerMAC)
+		}
+		return
+	}
 	p.mu.Unlock()
 	until := now.Add(pl.Hold)
 	ctx, cancel := context.WithTimeout(context.Background(), holdTimeout)
@@ -409,6 +438,17 @@ func (p *Prober) answer(a Answer) {
 	p.mu.Unlock()
 	p.stats.PoolConflicts.Add(1)
 	p.logConflict(c, "pool address in use: held back", "until", until.UTC().Format(time.RFC3339))
+}
+
+// holdsBy counts the pool addresses held back now under mac.
+func (p *Prober) holdsBy(mac net.HardwareAddr) int {
+	n := 0
+	for _, c := range p.conflicts {
+		if c.Kind == Pool && string(c.MAC) == string(mac) {
+			n++
+		}
+	}
+	return n
 }
 
 func (p *Prober) logConflict(c Conflict, msg string, extra ...any) {

@@ -252,3 +252,33 @@ func TestProberReservationICMP(t *testing.T) {
 		t.Errorf("conflicts %+v, want far-01's address reported as answered over ICMP", cs)
 	}
 }
+
+// TestProberProxyARP: a router answering for every address (proxy ARP)
+// does not empty the pool: past maxHoldsPerMAC holds under its MAC, its
+// answers are no longer held.
+func TestProberProxyARP(t *testing.T) {
+	c := &clock{t: t0}
+	a, _ := lease.NewAllocator(context.Background(), lease.NewMem(c.now), c.now, 30*time.Second)
+	router := net.HardwareAddr{0x02, 0xee, 0, 0, 0, 1}
+	big := lease.Range{First: netip.MustParseAddr("10.0.0.1"), Last: netip.MustParseAddr("10.0.0.200")}
+	l := &fakeLink{m: ARP, hosts: map[netip.Addr][]net.HardwareAddr{}}
+	for ip := big.First; big.Contains(ip); ip = ip.Next() {
+		l.hosts[ip] = []net.HardwareAddr{router}
+	}
+	p := New(a, map[string]Link{"br0": l}, nil, c.now)
+	s := settings()
+	s.Window = 64
+	s.Rate = 1000
+	p.SetPlan(Plan{Settings: s, Pools: []PoolTarget{{Subnet: netip.MustParsePrefix("10.0.0.0/24"), Range: big, Iface: "br0"}}})
+	for range 10 {
+		p.round()
+		l.deliver(p)
+		c.t = c.t.Add(time.Second)
+	}
+	if got := p.Stats().PoolConflicts.Load(); got != maxHoldsPerMAC {
+		t.Errorf("%d addresses held under the proxy ARP router's MAC, want %d", got, maxHoldsPerMAC)
+	}
+	if _, err := a.Offer(lease.Client{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}}, []lease.Range{big}, netip.Addr{}); err != nil {
+		t.Errorf("the pool is empty after a proxy ARP router answered: %v", err)
+	}
+}
