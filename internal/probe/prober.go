@@ -366,21 +366,31 @@ func (p *Prober) sweep(now time.Time, pl *Plan) {
 // answer takes an answer read on a link: a conflict if its address is
 // being probed.
 func (p *Prober) answer(a Answer) {
-	// Over ICMP the answer names no machine: a reserved machine that holds
-	// its lease now is taken to be the one answering.
-	cur, leased := p.alloc.Get(a.IP)
-	now := p.now()
+	// Most ARP packets on a link answer no probe of ours: they cost a map
+	// lookup, and no look at the allocator.
 	p.mu.Lock()
 	pp, ok := p.pending[a.IP]
+	p.mu.Unlock()
 	if !ok {
-		p.mu.Unlock()
 		return
 	}
 	var reserved net.HardwareAddr
 	if pp.res != nil {
 		reserved = pp.res.MAC
 	}
-	ownerLeased := leased && cur.Active(now) && len(reserved) > 0 && cur.Holds(leaseClient(reserved))
+	now := p.now()
+	// Over ICMP the answer names no machine: a reserved machine that holds
+	// its lease now is taken to be the one answering.
+	ownerLeased := false
+	if pp.kind == Reservation && pp.method == ICMP && len(reserved) > 0 {
+		cur, leased := p.alloc.Get(a.IP)
+		ownerLeased = leased && cur.Active(now) && cur.Holds(leaseClient(reserved))
+	}
+	p.mu.Lock()
+	if pp, ok = p.pending[a.IP]; !ok {
+		p.mu.Unlock()
+		return
+	}
 	switch judge(pp.kind, pp.method, reserved, a.MAC, ownerLeased) {
 	case Owner:
 		p.mu.Unlock()
