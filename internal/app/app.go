@@ -30,6 +30,7 @@ import (
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/metrics"
 	"github.com/pxed/pxed/internal/postgres"
+	"github.com/pxed/pxed/internal/probe"
 	"github.com/pxed/pxed/internal/profile"
 	"github.com/pxed/pxed/internal/pxe"
 	"github.com/pxed/pxed/internal/ra"
@@ -60,7 +61,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	// Each service opens its sockets here, in turn; they all serve once
 	// every socket is open and privileges are dropped (cfg.User).
 	for _, open := range []func(context.Context) error{
-		s.openShared, s.openDHCP, s.openDHCP6, s.followLeases, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
+		s.openShared, s.openDHCP, s.openProbe, s.openDHCP6, s.followLeases, s.openTFTP, s.openHTTP, s.openWeb, s.openRA,
 		s.openSyslog,
 	} {
 		if err := open(ctx); err != nil {
@@ -106,6 +107,7 @@ type services struct {
 	inflight *inflight.Registry            // file transfers running now, for the dashboard
 	dhcpStat *dhcp.Stats                   // the DHCPv4 server's counts; nil with DHCP off
 	dhcp     *dhcpServing                  // the DHCPv4 server, for reloads; nil with DHCP off
+	prober   *probe.Prober                 // the conflict prober; nil with DHCP off
 	dhcp6    *dhcp6.Responder              // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
 	root     *bootfs.Root                  // the TFTP root; nil with TFTP off
 	named    *namedStore                   // the lease store's DNS updates, for reloads; nil with DHCP off

@@ -174,6 +174,7 @@ func (s *services) apply(ctx context.Context, old, next *config.Config) (unseen 
 		s.log.Info("tftp root moved", "root", next.TFTP.Root)
 	}
 	s.live.Store(next)
+	s.replan()
 	return unseen, nil
 }
 

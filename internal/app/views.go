@@ -42,5 +42,8 @@ func (s *services) viewRoutes(ws *web.Server) {
 			return declines, st.Conflicts.Load()
 		}
 	}
+	if s.prober != nil {
+		src.Conflicts = s.prober.Conflicts
+	}
 	ws.Handle("GET /api/v1/pools", web.Read, web.Pools(src))
 }

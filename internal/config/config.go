@@ -113,8 +113,11 @@ type DHCP struct {
 	Workers int `yaml:"workers"`
 	// TrustedRelays are the relay agents (giaddr) whose requests are
 	// served and whose option 82 is echoed; empty: every relay.
-	TrustedRelays []Addr   `yaml:"trusted_relays"`
-	Subnets       []Subnet `yaml:"subnets"`
+	TrustedRelays []Addr `yaml:"trusted_relays"`
+	// Probe: checking, ahead of time, that the addresses pools will offer
+	// next are not in use (probe.go).
+	Probe   Probe    `yaml:"probe"`
+	Subnets []Subnet `yaml:"subnets"`
 }
 
 // Subnet is one IPv4 network pxed serves, directly on an interface or through relays.
@@ -136,6 +139,9 @@ type Subnet struct {
 	Options       []Option `yaml:"options"`
 	Boot          *Boot    `yaml:"boot"`
 	BOOTP         BOOTP    `yaml:"bootp"` // which BOOTP clients are answered (bootp.go)
+	// Probe, when false, turns conflict probing off on this subnet (its
+	// pools and reservations); unset follows dhcp.probe.enabled.
+	Probe *bool `yaml:"probe"`
 }
 
 // Boot says where a PXE client finds its boot program.
@@ -483,6 +489,7 @@ func (c *Config) ApplyDefaults() {
 	if c.DHCP.OfferHold == 0 {
 		c.DHCP.OfferHold = Duration(DefaultOfferHold)
 	}
+	c.DHCP.Probe.applyDefaults()
 	if c.TFTP.Root == "" {
 		c.TFTP.Root = DefaultTFTPRoot
 	}

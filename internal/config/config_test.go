@@ -21,6 +21,11 @@ var cmpConfig = []cmp.Option{
 
 func ptr[T any](v T) *T { return &v }
 
+// defaultProbe is dhcp.probe when the file sets none of it.
+var defaultProbe = Probe{Rate: DefaultProbeRate, Window: DefaultProbeWindow, Wait: Duration(DefaultProbeWait),
+	FreshFor: Duration(DefaultProbeFreshFor), ConflictHold: Duration(DefaultProbeConflictHold),
+	ReservationsEvery: Duration(DefaultProbeReservationsEvery)}
+
 func TestParseDefaults(t *testing.T) {
 	t.Parallel()
 	got, err := Parse("pxed.yaml", []byte("# nothing set\n"))
@@ -35,6 +40,7 @@ func TestParseDefaults(t *testing.T) {
 			LeaseTime:   Duration(12 * time.Hour),
 			DeclineHold: Duration(10 * time.Minute),
 			OfferHold:   Duration(30 * time.Second),
+			Probe:       defaultProbe,
 		},
 		HTTP: HTTP{Address: ":8080"},
 		Web:  Web{Address: DefaultWebAddress},
@@ -88,6 +94,7 @@ tftp:
 			LeaseTime:   Duration(time.Hour),
 			DeclineHold: Duration(time.Minute),
 			OfferHold:   Duration(5 * time.Second),
+			Probe:       defaultProbe,
 		},
 		HTTP: HTTP{Address: ":8080"},
 		Web:  Web{Address: DefaultWebAddress},
@@ -233,6 +240,7 @@ func TestParseFile(t *testing.T) {
 			LeaseTime:     Duration(12 * time.Hour),
 			DeclineHold:   Duration(DefaultDeclineHold),
 			OfferHold:     Duration(DefaultOfferHold),
+			Probe:         defaultProbe,
 			Subnets: []Subnet{{
 				Network:    Prefix{netip.MustParsePrefix("192.168.1.0/24")},
 				DomainName: "test.lan",

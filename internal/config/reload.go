@@ -19,6 +19,7 @@ var live = []string{
 	"dhcp.rate_per_mac",
 	"dhcp.rate_global",
 	"dhcp.trusted_relays",
+	"dhcp.probe",
 	"dhcp.subnets",
 	"dhcp6.lease_time",
 	"dhcp6.preference",

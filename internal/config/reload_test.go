@@ -56,6 +56,13 @@ func TestDiff(t *testing.T) {
 			applies: []string{"dhcp.authoritative", "dhcp.rate_per_mac"},
 		},
 		{
+			name: "probe settings",
+			edit: func(s string) string {
+				return strings.Replace(s, "authoritative: true", "authoritative: true\n  probe: {rate: 10, conflict_hold: 1h}", 1)
+			},
+			applies: []string{"dhcp.probe.rate", "dhcp.probe.conflict_hold"},
+		},
+		{
 			name: "interfaces and web address",
 			edit: func(s string) string {
 				return strings.Replace(s, "interfaces: [br0]", "interfaces: [br1]\nweb: {address: \"127.0.0.1:9070\"}", 1)

@@ -212,6 +212,7 @@ func (v *validator) dhcp() {
 	v.leaseTime("dhcp.lease_time", d.LeaseTime)
 	v.positive("dhcp.decline_hold", "decline_hold", d.DeclineHold)
 	v.positive("dhcp.offer_hold", "offer_hold", d.OfferHold)
+	v.probe()
 	if d.RateGlobal < 0 || math.IsNaN(d.RateGlobal) || math.IsInf(d.RateGlobal, 0) {
 		v.add("dhcp.rate_global", "rate_global %v must be 0 (no global limit) or a positive number of requests per second", d.RateGlobal)
 	}

@@ -627,6 +627,38 @@ log: {level: debug}
 			},
 		},
 		{
+			name: "probe settings",
+			src: `dhcp:
+  probe:
+    rate: -1
+    window: 5000
+    wait: 20s
+    fresh_for: -1s
+    conflict_hold: -2m
+    reservations_every: 10ms
+  subnets:
+    - network: 192.168.1.0/24
+      probe: false
+`,
+			want: []string{
+				`pxed.yaml:3: probe rate -1 must be between 0 and 10000 probes per second per link (0: the default, 50)`,
+				`pxed.yaml:4: probe window 5000 must be between 1 and 4096 addresses per pool (0: the default, 8)`,
+				`pxed.yaml:5: probe wait 20s must be positive and at most 10s`,
+				`pxed.yaml:6: fresh_for must be positive, not -1s`,
+				`pxed.yaml:7: conflict_hold must be positive, not -2m0s`,
+				`pxed.yaml:8: reservations_every 10ms must be at least 1s`,
+			},
+		},
+		{
+			name: "probe fresh_for shorter than the wait",
+			src: `dhcp:
+  probe: {wait: 2s, fresh_for: 1s}
+  subnets:
+    - network: 192.168.1.0/24
+`,
+			want: []string{`pxed.yaml:2: fresh_for 1s must be longer than the probe wait 2s`},
+		},
+		{
 			name: "unknown user",
 			src: `user: pxed-no-such-user
 dhcp:

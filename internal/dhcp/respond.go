@@ -53,6 +53,9 @@ type Decision struct {
 	Host   string
 	// Exhausted is set when a DISCOVER found no free address in the pools.
 	Exhausted bool
+	// Pooled is the address an OFFER gives from a pool (not a fixed one),
+	// for Server.Offered.
+	Pooled netip.Addr
 	// Proxy is set on a ProxyDHCP reply (boot information, no address).
 	Proxy bool
 	// Refused says why a BOOTP request (no option 53) is not answered,
@@ -274,22 +277,19 @@ func ip4(a net.IP) netip.Addr {
 }
 
 func (t *turn) discover() Decision {
-	var yiaddr netip.Addr
 	if ip, ok := t.fixed(); ok {
-		yiaddr = ip
-	} else {
-		if len(t.sub.pools) == 0 {
-			return drop("unknown client and no pool on %s", t.sub.network)
-		}
-		ip, err := t.r.alloc.Offer(t.client, t.sub.pools, ip4(t.req.RequestedIPAddress()))
-		if err != nil {
-			d := drop("%s: %v", t.sub.network, err)
-			d.Exhausted = errors.Is(err, lease.ErrExhausted)
-			return d
-		}
-		yiaddr = ip
+		return Decision{Reply: t.reply(dhcpv4.MessageTypeOffer, ip), Reason: "offer"}
 	}
-	return Decision{Reply: t.reply(dhcpv4.MessageTypeOffer, yiaddr), Reason: "offer"}
+	if len(t.sub.pools) == 0 {
+		return drop("unknown client and no pool on %s", t.sub.network)
+	}
+	ip, err := t.r.alloc.Offer(t.client, t.sub.pools, ip4(t.req.RequestedIPAddress()))
+	if err != nil {
+		d := drop("%s: %v", t.sub.network, err)
+		d.Exhausted = errors.Is(err, lease.ErrExhausted)
+		return d
+	}
+	return Decision{Reply: t.reply(dhcpv4.MessageTypeOffer, ip), Reason: "offer", Pooled: ip}
 }
 
 // assignable reports whether ip may be acknowledged to this client: its

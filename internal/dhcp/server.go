@@ -43,6 +43,10 @@ type Server struct {
 	// RateLimit bounds the requests served per client MAC (on by default)
 	// and, if set, for all unknown clients together.
 	RateLimit RateLimit
+	// Offered, if set, is told of each pool address offered (after the
+	// OFFER is sent): the conflict prober counts whether it was probed and
+	// refills its window. It must not block.
+	Offered func(netip.Addr)
 
 	stats Stats
 	// buckets are the rate limits in force: RateLimit's when Serve starts,
@@ -293,6 +297,9 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 		s.unanswered(ctx, x)
 	default:
 		s.reply(ctx, l, from, boot, x)
+		if x.d.Pooled.IsValid() && s.Offered != nil {
+			s.Offered(x.d.Pooled)
+		}
 	}
 }
 

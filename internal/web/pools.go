@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/netip"
 	"time"
 
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/probe"
 )
 
 // Pool is an address pool whose use the API shows.
@@ -35,12 +37,34 @@ type PoolJSON struct {
 	Declines int `json:"declines"`
 }
 
-// SquatterJSON is an address held back after a decline.
+// SquatterJSON is an address held back after a decline, or after a
+// conflict probe found it in use.
 type SquatterJSON struct {
 	IP string `json:"ip"`
-	// MAC is the client that declined it, when known.
+	// MAC is the client that declined it or, when FoundBy is set, the
+	// machine that answered the probe (none over ICMP).
 	MAC   string    `json:"mac,omitempty"`
 	Until time.Time `json:"until"`
+	// FoundBy is the probe that found the address in use, arp or icmp;
+	// absent for a DECLINE (and for a probe's hold from before pxed's
+	// last start).
+	FoundBy string `json:"found_by,omitempty"`
+	// Seen is when the probe found it.
+	Seen time.Time `json:"seen,omitzero"`
+}
+
+// ReservationSquatterJSON is a reserved address (a host's ip) that a
+// machine other than the reserved one answered: reported, never withheld.
+type ReservationSquatterJSON struct {
+	Subnet string `json:"subnet"`
+	IP     string `json:"ip"`
+	Host   string `json:"host"`
+	// ReservedMAC is the host's; MAC the machine that answered (none
+	// over ICMP, which cannot tell whose the answer is).
+	ReservedMAC string    `json:"reserved_mac,omitempty"`
+	MAC         string    `json:"mac,omitempty"`
+	FoundBy     string    `json:"found_by"`
+	Seen        time.Time `json:"seen"`
 }
 
 // PoolsJSON answers GET /api/v1/pools.
@@ -51,6 +75,9 @@ type PoolsJSON struct {
 	// server sharing it gave the address first.
 	Declines  uint64 `json:"declines"`
 	Conflicts uint64 `json:"conflicts"`
+	// ReservationSquatters are the reservations answered by another
+	// machine at their last probe (when probing is on).
+	ReservationSquatters []ReservationSquatterJSON `json:"reservation_squatters,omitempty"`
 }
 
 // PoolSource is what the pools route reads.
@@ -63,7 +90,9 @@ type PoolSource struct {
 	All func(context.Context) ([]lease.Lease, error)
 	// Counters, if set, gives the DECLINEs and conflicts counted so far.
 	Counters func() (declines, conflicts uint64)
-	Now      func() time.Time
+	// Conflicts, if set, lists what the conflict prober knows now.
+	Conflicts func() []probe.Conflict
+	Now       func() time.Time
 }
 
 // Pools answers GET /api/v1/pools: each pool's use, its squatters and
@@ -82,6 +111,9 @@ func Pools(src PoolSource) http.HandlerFunc {
 		out := PoolsView(src.Pools(), src.Usage, ls, now())
 		if src.Counters != nil {
 			out.Declines, out.Conflicts = src.Counters()
+		}
+		if src.Conflicts != nil {
+			WithConflicts(&out, src.Conflicts())
 		}
 		JSON(w, http.StatusOK, out)
 	}
@@ -115,4 +147,37 @@ func PoolsView(pools []Pool, usage func(lease.Range) (inUse, free int), ls []lea
 		out.Pools = append(out.Pools, j)
 	}
 	return out
+}
+
+// WithConflicts adds what the conflict prober found to v: the probe and
+// when, to each squatter it held back, and the reservations answered by
+// another machine.
+func WithConflicts(v *PoolsJSON, cs []probe.Conflict) {
+	byIP := map[string]probe.Conflict{}
+	for _, c := range cs {
+		switch c.Kind {
+		case probe.Pool:
+			byIP[c.IP.String()] = c
+		case probe.Reservation:
+			v.ReservationSquatters = append(v.ReservationSquatters, ReservationSquatterJSON{
+				Subnet: c.Subnet.String(), IP: c.IP.String(), Host: c.Host, ReservedMAC: macText(c.Reserved),
+				MAC: macText(c.MAC), FoundBy: c.Method.String(), Seen: c.Seen.UTC(),
+			})
+		}
+	}
+	for i := range v.Pools {
+		for j := range v.Pools[i].Squatters {
+			s := &v.Pools[i].Squatters[j]
+			if c, ok := byIP[s.IP]; ok {
+				s.FoundBy, s.Seen = c.Method.String(), c.Seen.UTC()
+			}
+		}
+	}
+}
+
+func macText(m net.HardwareAddr) string {
+	if len(m) == 0 {
+		return ""
+	}
+	return m.String()
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pxed/pxed/internal/inflight"
 	"github.com/pxed/pxed/internal/lease"
+	"github.com/pxed/pxed/internal/probe"
 )
 
 // getAs serves one GET of path on s with the token and decodes its JSON.
@@ -121,5 +122,34 @@ func TestPoolsRoute(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "disk on fire") {
 		t.Errorf("store failing: %d %s, want 500 with its reason", rec.Code, rec.Body)
+	}
+}
+
+// TestPoolsWithConflicts: a squatter the prober held back says which probe
+// found it and when; a reservation answered by another machine is listed
+// with both MACs.
+func TestPoolsWithConflicts(t *testing.T) {
+	now := time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC)
+	sub := netip.MustParsePrefix("192.168.1.0/24")
+	squatter, _ := net.ParseMAC("02:aa:00:00:00:01")
+	station, _ := net.ParseMAC("52:54:00:12:34:02")
+	v := PoolsJSON{Pools: []PoolJSON{{Subnet: sub.String(), Squatters: []SquatterJSON{
+		{IP: "192.168.1.150", MAC: squatter.String(), Until: now.Add(10 * time.Minute)},
+		{IP: "192.168.1.151", MAC: station.String(), Until: now.Add(time.Hour)}, // a DECLINE
+	}}}}
+	WithConflicts(&v, []probe.Conflict{
+		{Kind: probe.Pool, Method: probe.ARP, Subnet: sub, IP: netip.MustParseAddr("192.168.1.150"), MAC: squatter, Seen: now, Until: now.Add(10 * time.Minute)},
+		{Kind: probe.Reservation, Method: probe.ARP, Subnet: sub, IP: netip.MustParseAddr("192.168.1.102"), MAC: squatter, Seen: now, Host: "station-02", Reserved: station},
+		{Kind: probe.Reservation, Method: probe.ICMP, Subnet: netip.MustParsePrefix("192.168.2.0/24"), IP: netip.MustParseAddr("192.168.2.101"), Seen: now, Host: "far-01"},
+	})
+	want := PoolsJSON{Pools: []PoolJSON{{Subnet: sub.String(), Squatters: []SquatterJSON{
+		{IP: "192.168.1.150", MAC: squatter.String(), Until: now.Add(10 * time.Minute), FoundBy: "arp", Seen: now},
+		{IP: "192.168.1.151", MAC: station.String(), Until: now.Add(time.Hour)},
+	}}}, ReservationSquatters: []ReservationSquatterJSON{
+		{Subnet: "192.168.1.0/24", IP: "192.168.1.102", Host: "station-02", ReservedMAC: station.String(), MAC: squatter.String(), FoundBy: "arp", Seen: now},
+		{Subnet: "192.168.2.0/24", IP: "192.168.2.101", Host: "far-01", FoundBy: "icmp", Seen: now},
+	}}
+	if d := cmp.Diff(want, v); d != "" {
+		t.Errorf("pools (-want +got):\n%s", d)
 	}
 }

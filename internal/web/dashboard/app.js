@@ -602,7 +602,8 @@ async function loadTransfers() {
 }
 
 // Pools: each pool's use as a bar, with the addresses held back after a
-// DECLINE (squatters) marked and listed.
+// DECLINE or a conflict probe (squatters) marked and listed, and the
+// reservations another machine answered for.
 async function loadPools() {
   let p;
   try {
@@ -635,19 +636,37 @@ async function loadPools() {
     bar.append(used, held);
     div.append(bar);
     let text = pl.in_use + " of " + total + " in use (" + (total ? Math.round(100 * pl.in_use / total) : 0) + " %)";
-    if (squat) text += " · " + squat + " held back after a DECLINE";
+    const probed = pl.squatters.filter(s => s.found_by).length;
+    if (squat - probed) text += " · " + (squat - probed) + " held back after a DECLINE";
+    if (probed) text += " · " + probed + " held back: in use (probe)";
     if (pl.declines) text += " · " + pl.declines + " declined in all";
     div.append(el("div", "pool-text", text));
     if (squat) {
       const ul = el("ul", "squatters");
       for (const s of pl.squatters) {
-        const li = el("li", "mono", s.ip + (s.mac ? " declined by " + s.mac : "") + ", held until " + new Date(s.until).toLocaleString());
+        const who = s.found_by
+          ? " answered a " + s.found_by.toUpperCase() + " probe" + (s.mac ? " from " + s.mac : "")
+          : (s.mac ? " declined by " + s.mac : "");
+        const li = el("li", "mono", s.ip + who + ", held until " + new Date(s.until).toLocaleString());
         ul.append(li);
       }
       div.append(ul);
     }
     return div;
   }));
+  const rs = p.reservation_squatters || [];
+  if (rs.length) {
+    const div = el("div", "pool");
+    div.append(el("div", "pool-name", "Reserved addresses answered by another machine"));
+    const ul = el("ul", "squatters");
+    for (const r of rs) {
+      const who = r.mac ? r.mac : "a machine (ICMP cannot tell which)";
+      ul.append(el("li", "mono", r.ip + " (" + r.host + (r.reserved_mac ? ", " + r.reserved_mac : "") + ") answered by " + who +
+        " over " + r.found_by.toUpperCase() + ", seen " + new Date(r.seen).toLocaleString()));
+    }
+    div.append(ul);
+    list.append(div);
+  }
   document.getElementById("no-pools").hidden = p.pools.length > 0;
 }
 
