@@ -89,6 +89,7 @@ type Journal struct {
 	alloc      int64 // length of the file: size plus zeros written ahead
 	noPrealloc int64 // do not preallocate again before size passes this
 	records    int   // records in the journal
+	slowSync   bool  // the last sync took longer than rawSyncMax
 	v6         bool  // the header is magic6
 	maxBatch   int
 	// The directory entry of a compacted journal is not yet known to be
@@ -562,7 +563,7 @@ func (j *Journal) appendDurably(b []byte) error {
 	if _, err := j.f.WriteAt(b, j.size); err != nil {
 		return j.failedAppend(fmt.Errorf("writing lease journal: %w", err))
 	}
-	if err := datasync(j.f); err != nil {
+	if err := j.sync(); err != nil {
 		return j.failedAppend(fmt.Errorf("syncing lease journal: %w", err))
 	}
 	if j.dirUnsynced {
@@ -576,6 +577,28 @@ func (j *Journal) appendDurably(b []byte) error {
 	}
 	j.size = end
 	return nil
+}
+
+// rawSyncMax is the longest sync after which the next one is still a raw
+// system call (datasyncRaw), which keeps the writer's processor: syncs on
+// this machine's disk took 0.2 ms (median) to 0.5 ms (90th percentile).
+// After a slower one (a busy disk: up to 10 ms seen), the next goes
+// through the ordinary call, so that a slow disk never holds up the
+// reading of requests for more than one sync.
+const rawSyncMax = time.Millisecond
+
+// sync makes the journal's appended records durable, raw while syncs are
+// fast (rawSyncMax).
+func (j *Journal) sync() error {
+	start := time.Now()
+	var err error
+	if j.slowSync {
+		err = datasync(j.f)
+	} else {
+		err = datasyncRaw(j.f)
+	}
+	j.slowSync = time.Since(start) > rawSyncMax
+	return err
 }
 
 // failedAppend cuts the file back to its valid records after a failed
