@@ -250,27 +250,31 @@ func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("interface %s has no IPv4 address: pxed answers from it", ifc.Name)
 }
 
-// work is one worker's loop on one interface. Its reads have no deadline:
-// stopReading ends them when ctx ends, and the error they then return is
-// the clean stop.
+// work is one worker's loop on one interface: it reads from conn and
+// replies through it (udpIO). Its reads have no deadline: stopReading ends
+// them when ctx ends, and the error they then return is the clean stop.
 func (s *Server) work(ctx context.Context, l *link, conn *net.UDPConn, boot bool) error {
+	io, err := newUDPIO(conn)
+	if err != nil {
+		return fmt.Errorf("socket of %s: %w", l.name, err)
+	}
 	buf := make([]byte, 1500)
 	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		n, from, err := io.readFrom(buf)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("reading on %s: %w", l.name, err)
 		}
-		s.handle(ctx, l, buf[:n], from, boot)
+		s.handle(ctx, l, io, buf[:n], from, boot)
 	}
 }
 
 // handle serves one datagram: admit it past the rate limits, parse it,
 // decide, make the lease durable, and then, by what became of it, count,
 // log and record it (each ending in one call below).
-func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, boot bool) {
+func (s *Server) handle(ctx context.Context, l *link, io *udpIO, pkt []byte, from netip.AddrPort, boot bool) {
 	s.stats.Received.Add(1)
 	if !s.admit(pkt) {
 		return
@@ -292,7 +296,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 	case x.d.Reply == nil:
 		s.unanswered(ctx, x)
 	default:
-		s.reply(ctx, l, from, boot, x)
+		s.reply(ctx, l, io, from, boot, x)
 	}
 }
 
@@ -444,18 +448,19 @@ func (s *Server) unanswered(ctx context.Context, x *exchange) {
 	s.record(x.req, x.d, x.d.Reason)
 }
 
-// reply sends the decision's reply where RFC 2131 §4.1 says (Route); a
-// ProxyDHCP request is answered where it came from, from port 4011.
-func (s *Server) reply(ctx context.Context, l *link, from netip.AddrPort, boot bool, x *exchange) {
-	dest, conn := Route(x.req, x.d.Reply), l.conn
+// reply sends the decision's reply where RFC 2131 §4.1 says (Route),
+// through io, the socket the request came in on; a ProxyDHCP request is
+// answered where it came from, from port 4011.
+func (s *Server) reply(ctx context.Context, l *link, io *udpIO, from netip.AddrPort, boot bool, x *exchange) {
+	dest := Route(x.req, x.d.Reply)
 	if boot {
-		dest, conn = Destination{Kind: KindUnicast, Addr: from}, l.bootConn
+		dest = Destination{Kind: KindUnicast, Addr: from}
 	}
 	out := x.d.Reply.ToBytes()
 	if x.foreign != nil {
 		out = echoVendor(out, x.foreign)
 	}
-	if err := s.send(l, conn, dest, out); err != nil {
+	if err := s.send(l, io, dest, out); err != nil {
 		s.stats.countMessage(x.req.MessageType(), ResultSendFailed)
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(x.attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
 		return
@@ -476,15 +481,14 @@ func ipString(ip net.IP) string {
 	return ip.String()
 }
 
-func (s *Server) send(l *link, conn *net.UDPConn, d Destination, out []byte) error {
+func (s *Server) send(l *link, io *udpIO, d Destination, out []byte) error {
 	if d.Kind == KindHardware {
 		if l.raw != nil {
 			return l.raw.send(d.MAC, netip.AddrPortFrom(l.ip, dhcpv4.ServerPort), d.Addr, out)
 		}
 		d.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)
 	}
-	_, err := conn.WriteToUDPAddrPort(out, d.Addr)
-	return err
+	return io.writeTo(out, d.Addr)
 }
 
 // record tells Events of a request and of its reply, or of why none was sent.
