@@ -560,7 +560,7 @@ func (j *Journal) appendDurably(b []byte) error {
 	if end > j.alloc && end > j.noPrealloc {
 		j.preallocate(end)
 	}
-	if _, err := j.f.WriteAt(b, j.size); err != nil {
+	if err := j.write(b, j.size); err != nil {
 		return j.failedAppend(fmt.Errorf("writing lease journal: %w", err))
 	}
 	if err := j.sync(); err != nil {
@@ -586,6 +586,16 @@ func (j *Journal) appendDurably(b []byte) error {
 // through the ordinary call, so that a slow disk never holds up the
 // reading of requests for more than one sync.
 const rawSyncMax = time.Millisecond
+
+// write writes b at off in the journal, raw while syncs are fast (a disk
+// that syncs slowly may make writes wait too).
+func (j *Journal) write(b []byte, off int64) error {
+	if j.slowSync {
+		_, err := j.f.WriteAt(b, off)
+		return err
+	}
+	return pwriteRaw(j.f, b, off)
+}
 
 // sync makes the journal's appended records durable, raw while syncs are
 // fast (rawSyncMax).

@@ -3,6 +3,8 @@ package lease
 import (
 	"errors"
 	"os"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,4 +45,27 @@ func datasyncRaw(f *os.File) error {
 		}
 		return errno
 	}
+}
+
+// pwriteRaw writes b at off in f as f.WriteAt does, with raw pwrite(2)
+// calls, for the reason of datasyncRaw: a write into the page cache of a
+// regular file does not wait for a device, and an ordinary system call
+// would wake the scheduler's monitor on a server idle between requests.
+func pwriteRaw(f *os.File, b []byte, off int64) error {
+	fd := f.Fd()
+	for len(b) > 0 {
+		n, _, errno := syscall.RawSyscall6(unix.SYS_PWRITE64, fd, uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(len(b)), uintptr(off), 0, 0)
+		switch errno {
+		case 0:
+		case unix.EINTR:
+			continue
+		default:
+			return &os.PathError{Op: "write", Path: f.Name(), Err: errno}
+		}
+		if n == 0 {
+			return &os.PathError{Op: "write", Path: f.Name(), Err: syscall.EIO}
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return nil
 }

@@ -15,3 +15,9 @@ func datasync(f *os.File) error { return f.Sync() }
 
 // datasyncRaw is datasync: the raw call is Linux's (sync_linux.go).
 func datasyncRaw(f *os.File) error { return datasync(f) }
+
+// pwriteRaw is f.WriteAt: the raw call is Linux's (sync_linux.go).
+func pwriteRaw(f *os.File, b []byte, off int64) error {
+	_, err := f.WriteAt(b, off)
+	return err
+}
