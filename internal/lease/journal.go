@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ type Journal struct {
 	wg   sync.WaitGroup
 
 	mu     sync.RWMutex
-	leases map[netip.Addr]Lease
+	leases map[netip.Addr]stored
 
 	// Owned by the writer goroutine.
 	f          *os.File
@@ -176,7 +177,11 @@ func (j *Journal) load() error {
 		f.Close()
 		return fmt.Errorf("loading lease journal %s: %w", path, err)
 	}
-	j.f, j.size, j.alloc, j.records, j.leases, j.v6 = f, valid, valid, r.records, r.leases, r.v6
+	j.f, j.size, j.alloc, j.records, j.v6 = f, valid, valid, r.records, r.v6
+	j.leases = make(map[netip.Addr]stored, len(r.leases))
+	for ip, l := range r.leases {
+		j.leases[ip] = storedOf(l)
+	}
 	return nil
 }
 
@@ -393,14 +398,22 @@ func (j *Journal) Commit(ctx context.Context, l Lease) error {
 func (j *Journal) Get(_ context.Context, ip netip.Addr) (Lease, bool, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	l, ok := j.leases[ip]
-	return l, ok, nil
+	s, ok := j.leases[ip]
+	if !ok {
+		return Lease{}, false, nil
+	}
+	return s.lease(ip), true, nil
 }
 
 func (j *Journal) All(context.Context) ([]Lease, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	return sortedLeases(j.leases), nil
+	out := make([]Lease, 0, len(j.leases))
+	for ip, s := range j.leases {
+		out = append(out, s.lease(ip))
+	}
+	slices.SortFunc(out, func(a, b Lease) int { return a.IP.Compare(b.IP) })
+	return out, nil
 }
 
 // Close finishes queued commits, closes the journal and releases the lock.
@@ -495,7 +508,10 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 	for _, r := range batch {
 		prev, ok := overlay[r.l.IP]
 		if !ok {
-			prev, ok = j.leases[r.l.IP]
+			var s stored
+			if s, ok = j.leases[r.l.IP]; ok {
+				prev = s.lease(r.l.IP)
+			}
 		}
 		if ok && conflicts(prev, r.l, now) {
 			r.err <- ErrConflict
@@ -522,7 +538,7 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 	if err == nil {
 		j.mu.Lock()
 		for ip, l := range overlay {
-			j.leases[ip] = l
+			j.leases[ip] = storedOf(l)
 		}
 		j.mu.Unlock()
 		j.records += len(accepted)
@@ -677,8 +693,8 @@ func (j *Journal) maybeCompact() {
 		// to since too, so the copy may include some of them or not.
 		j.mu.RLock()
 		all := make([]Lease, 0, len(j.leases))
-		for _, l := range j.leases {
-			all = append(all, l)
+		for ip, s := range j.leases {
+			all = append(all, s.lease(ip))
 		}
 		j.mu.RUnlock()
 		copied := time.Since(start)
