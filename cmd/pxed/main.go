@@ -22,6 +22,7 @@ var version = ""
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	startProfiling()
 	args := os.Args[1:]
 	if os.Getpid() == 1 {
 		// The discovery initramfs's /init: the kernel passes no

@@ -8,8 +8,11 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/pxed/pxed/internal/app"
 	"github.com/pxed/pxed/internal/config"
@@ -46,6 +49,59 @@ func (o *overrides) apply(c *config.Config) {
 	}
 }
 
+// gcPercent is the garbage collector's target while serving a large heap,
+// unless GOGC says otherwise: the heap may grow 50 % past what is live
+// before a collection, not Go's default 100 %. pxed's live heap grows with
+// its leases (docs/performance.md: about 1 KB a lease), and the room the
+// collector leaves above it is most of the resident set at tens of
+// thousands of leases.
+const gcPercent = 50
+
+// gcMinHeadroom is the least room left above a small live heap: 50 % of a
+// few megabytes would collect every few hundred requests, for little
+// memory saved.
+const gcMinHeadroom = 16 << 20
+
+// tuneGC applies gcPercent, or more while the live heap is under twice
+// gcMinHeadroom (at most 400 %), looked at every second until ctx ends;
+// nothing when the GOGC environment variable is set.
+func tuneGC(ctx context.Context) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		return
+	}
+	debug.SetGCPercent(gcTarget(0))
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		last := gcTarget(0)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			metrics.Read(live)
+			if live[0].Value.Kind() != metrics.KindUint64 {
+				return
+			}
+			if p := gcTarget(live[0].Value.Uint64()); p != last {
+				debug.SetGCPercent(p)
+				last = p
+			}
+		}
+	}()
+}
+
+// gcTarget is the GOGC for a live heap of live bytes: room of gcPercent of
+// it, but at least gcMinHeadroom, and at most 400 %.
+func gcTarget(live uint64) int {
+	if live == 0 {
+		return 400
+	}
+	return int(max(gcPercent, min(400, gcMinHeadroom*100/live)))
+}
+
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -63,6 +119,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if *level != "" {
 		cfg.Log.Level = *level
 	}
+	tuneGC(ctx)
 	// Serving logs a line per reply and per transfer: a sink lets lines
 	// logged together share one write.
 	sink := logsink.New(stderr)

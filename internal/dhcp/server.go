@@ -26,7 +26,8 @@ type Server struct {
 	Responder *Responder
 	Alloc     *lease.Allocator
 	Logger    *slog.Logger
-	// Workers per interface (default 1024). Each worker reads, decides,
+	// Workers per interface, at most (default 1024; a few run at rest,
+	// more start while the others are busy: pool). Each worker reads, decides,
 	// commits and replies in turn, so this bounds the requests in hand;
 	// a REQUEST keeps its worker until its lease is durable, and the
 	// commits waiting together share one disk sync. Too few workers stop
@@ -123,13 +124,17 @@ func (s *Server) Serve(ctx context.Context, ifaces []string) error {
 	g, ctx := errgroup.WithContext(ctx)
 	for _, l := range links {
 		s.logger().Info("dhcp serving", "iface", l.name, "ip", l.ip)
-		for range s.workers() {
-			g.Go(func() error { return s.work(ctx, l, l.conn, false) })
+		p := &pool{max: int32(s.workers()), spare: spareReaders}
+		p.total.Store(int32(min(p.spare, p.max)))
+		for range p.total.Load() {
+			g.Go(func() error { return s.work(ctx, g, p, l, l.conn, false) })
 		}
 		if l.bootConn != nil {
 			// ProxyDHCP requests come one per booting client: a few workers.
+			p := &pool{max: 4, spare: 4}
+			p.total.Store(4)
 			for range 4 {
-				g.Go(func() error { return s.work(ctx, l, l.bootConn, true) })
+				g.Go(func() error { return s.work(ctx, g, p, l, l.bootConn, true) })
 			}
 		}
 	}
@@ -254,27 +259,87 @@ func interfaceIPv4(ifc *net.Interface) (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("interface %s has no IPv4 address: pxed answers from it", ifc.Name)
 }
 
-// work is one worker's loop on one interface. Its reads have no deadline:
-// stopReading ends them when ctx ends, and the error they then return is
-// the clean stop.
-func (s *Server) work(ctx context.Context, l *link, conn *net.UDPConn, boot bool) error {
+// spareReaders is how many workers of an interface wait to read when
+// none is busy: the pool's size at rest.
+const spareReaders = 4
+
+// pool is the workers of one socket. It grows on demand up to max: a
+// worker that takes a request leaves no one reading if all the others are
+// busy (waiting for a disk sync, most often), and then starts another
+// worker first. It shrinks back to spare idle readers as requests end.
+// At rest a few workers, warm and close together in the caches, serve
+// every request, instead of all of them (1,024 by default) taking turns
+// and each growing its stack again after each collection shrank it.
+type pool struct {
+	max, spare int32
+	total      atomic.Int32 // workers running
+	reading    atomic.Int32 // of which waiting for a request
+}
+
+// work is one worker's loop on one interface: it reads from conn and
+// replies through it (udpIO), starting another worker in g when it takes a
+// request and no other is left reading (pool). Its reads have no
+// deadline: stopReading ends them when ctx ends, and the error they then
+// return is the clean stop.
+func (s *Server) work(ctx context.Context, g *errgroup.Group, p *pool, l *link, conn *net.UDPConn, boot bool) error {
+	io, err := newUDPIO(conn)
+	if err != nil {
+		p.total.Add(-1)
+		return fmt.Errorf("socket of %s: %w", l.name, err)
+	}
 	buf := make([]byte, 1500)
 	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		p.reading.Add(1)
+		n, from, err := io.readFrom(buf)
+		if p.reading.Add(-1) == 0 && err == nil {
+			p.grow(func() error { return s.work(ctx, g, p, l, conn, boot) }, g)
+		}
 		if err != nil {
+			p.total.Add(-1)
 			if ctx.Err() != nil {
 				return nil
 			}
 			return fmt.Errorf("reading on %s: %w", l.name, err)
 		}
-		s.handle(ctx, l, buf[:n], from, boot)
+		s.handle(ctx, l, io, buf[:n], from, boot)
+		if p.reading.Load() >= p.spare && p.shrink() {
+			return nil
+		}
+	}
+}
+
+// grow starts another worker, unless max are running.
+func (p *pool) grow(work func() error, g *errgroup.Group) {
+	for {
+		t := p.total.Load()
+		if t >= p.max {
+			return
+		}
+		if p.total.CompareAndSwap(t, t+1) {
+			g.Go(work)
+			return
+		}
+	}
+}
+
+// shrink ends the calling worker, unless that would leave fewer than
+// spare running.
+func (p *pool) shrink() bool {
+	for {
+		t := p.total.Load()
+		if t <= p.spare {
+			return false
+		}
+		if p.total.CompareAndSwap(t, t-1) {
+			return true
+		}
 	}
 }
 
 // handle serves one datagram: admit it past the rate limits, parse it,
 // decide, make the lease durable, and then, by what became of it, count,
 // log and record it (each ending in one call below).
-func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.AddrPort, boot bool) {
+func (s *Server) handle(ctx context.Context, l *link, io *udpIO, pkt []byte, from netip.AddrPort, boot bool) {
 	s.stats.Received.Add(1)
 	if !s.admit(pkt) {
 		return
@@ -296,7 +361,7 @@ func (s *Server) handle(ctx context.Context, l *link, pkt []byte, from netip.Add
 	case x.d.Reply == nil:
 		s.unanswered(ctx, x)
 	default:
-		s.reply(ctx, l, from, boot, x)
+		s.reply(ctx, l, io, from, boot, x)
 		if x.d.Pooled.IsValid() && s.Offered != nil {
 			s.Offered(x.d.Pooled)
 		}
@@ -451,18 +516,19 @@ func (s *Server) unanswered(ctx context.Context, x *exchange) {
 	s.record(x.req, x.d, x.d.Reason)
 }
 
-// reply sends the decision's reply where RFC 2131 §4.1 says (Route); a
-// ProxyDHCP request is answered where it came from, from port 4011.
-func (s *Server) reply(ctx context.Context, l *link, from netip.AddrPort, boot bool, x *exchange) {
-	dest, conn := Route(x.req, x.d.Reply), l.conn
+// reply sends the decision's reply where RFC 2131 §4.1 says (Route),
+// through io, the socket the request came in on; a ProxyDHCP request is
+// answered where it came from, from port 4011.
+func (s *Server) reply(ctx context.Context, l *link, io *udpIO, from netip.AddrPort, boot bool, x *exchange) {
+	dest := Route(x.req, x.d.Reply)
 	if boot {
-		dest, conn = Destination{Kind: KindUnicast, Addr: from}, l.bootConn
+		dest = Destination{Kind: KindUnicast, Addr: from}
 	}
 	out := x.d.Reply.ToBytes()
 	if x.foreign != nil {
 		out = echoVendor(out, x.foreign)
 	}
-	if err := s.send(l, conn, dest, out); err != nil {
+	if err := s.send(l, io, dest, out); err != nil {
 		s.stats.countMessage(x.req.MessageType(), ResultSendFailed)
 		s.logger().LogAttrs(ctx, slog.LevelWarn, "dhcp reply not sent", append(x.attrs, slog.String("to", dest.Addr.String()), slog.Any("err", err))...)
 		return
@@ -483,15 +549,14 @@ func ipString(ip net.IP) string {
 	return ip.String()
 }
 
-func (s *Server) send(l *link, conn *net.UDPConn, d Destination, out []byte) error {
+func (s *Server) send(l *link, io *udpIO, d Destination, out []byte) error {
 	if d.Kind == KindHardware {
 		if l.raw != nil {
 			return l.raw.send(d.MAC, netip.AddrPortFrom(l.ip, dhcpv4.ServerPort), d.Addr, out)
 		}
 		d.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{255, 255, 255, 255}), dhcpv4.ClientPort)
 	}
-	_, err := conn.WriteToUDPAddrPort(out, d.Addr)
-	return err
+	return io.writeTo(out, d.Addr)
 }
 
 // record tells Events of a request and of its reply, or of why none was sent.

@@ -41,7 +41,7 @@ type Map struct {
 	Now func() time.Time
 
 	mu      sync.Mutex
-	byIP    map[netip.Addr]pxe.MACKey
+	byIP    map[[16]byte]pxe.MACKey  // key: netip.Addr.As16, no pointer for the collector to scan
 	missed  map[netip.Addr]time.Time // address → when the store did not know it
 	looking int                      // store lookups running
 }
@@ -92,8 +92,8 @@ func (m *Map) Observe(l lease.Lease) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if k, ok := m.byIP[ip]; ok && k == pxe.KeyOf(l.MAC) {
-		delete(m.byIP, ip)
+	if k, ok := m.byIP[ip.As16()]; ok && k == pxe.KeyOf(l.MAC) {
+		delete(m.byIP, ip.As16())
 	}
 }
 
@@ -102,15 +102,15 @@ func (m *Map) set(ip netip.Addr, mac net.HardwareAddr) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.byIP == nil {
-		m.byIP = map[netip.Addr]pxe.MACKey{}
+		m.byIP = map[[16]byte]pxe.MACKey{}
 	}
-	if _, ok := m.byIP[ip]; !ok && len(m.byIP) >= MaxEntries {
+	if _, ok := m.byIP[ip.As16()]; !ok && len(m.byIP) >= MaxEntries {
 		for old := range m.byIP { // Go's map order: an arbitrary one
 			delete(m.byIP, old)
 			break
 		}
 	}
-	m.byIP[ip] = k
+	m.byIP[ip.As16()] = k
 	delete(m.missed, ip)
 }
 
@@ -118,7 +118,7 @@ func (m *Map) set(ip netip.Addr, mac net.HardwareAddr) {
 func (m *Map) MAC(ip netip.Addr) (net.HardwareAddr, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	k, ok := m.byIP[key(ip)]
+	k, ok := m.byIP[key(ip).As16()]
 	if !ok {
 		return nil, false
 	}
@@ -163,7 +163,7 @@ func (m *Map) mayAsk(ip netip.Addr) bool {
 	if m.Lookup == nil || m.looking >= MaxLookups {
 		return false
 	}
-	if _, ok := m.byIP[ip]; ok {
+	if _, ok := m.byIP[ip.As16()]; ok {
 		return false
 	}
 	if at, ok := m.missed[ip]; ok && m.now().Sub(at) < MissTTL {

@@ -97,7 +97,7 @@ type Allocator struct {
 	offerHold time.Duration
 
 	mu       sync.Mutex
-	leases   map[netip.Addr]Lease
+	leases   map[netip.Addr]stored // read through lease
 	byClient map[string]netip.Addr
 	offers   map[netip.Addr]offer
 	offerBy  map[string]netip.Addr // client key → its offer
@@ -118,7 +118,7 @@ func NewAllocator(ctx context.Context, s Store, now func() time.Time, offerHold 
 	}
 	a := &Allocator{
 		store: s, now: now, offerHold: offerHold,
-		leases:   make(map[netip.Addr]Lease, len(all)),
+		leases:   make(map[netip.Addr]stored, len(all)),
 		byClient: make(map[string]netip.Addr, len(all)),
 		offers:   map[netip.Addr]offer{},
 		offerBy:  map[string]netip.Addr{},
@@ -131,12 +131,12 @@ func NewAllocator(ctx context.Context, s Store, now func() time.Time, offerHold 
 }
 
 func (a *Allocator) record(l Lease) {
-	if prev, ok := a.leases[l.IP]; ok {
+	if prev, ok := a.lease(l.IP); ok {
 		if k := prev.Client().Key(); a.byClient[k] == l.IP && !prev.Holds(l.Client()) {
 			delete(a.byClient, k)
 		}
 	}
-	a.leases[l.IP] = l
+	a.leases[l.IP] = storedOf(l)
 	a.byClient[l.Client().Key()] = l.IP
 	now := a.now()
 	for _, p := range a.pools {
@@ -172,9 +172,9 @@ func (a *Allocator) pool(r Range, now time.Time) *pool {
 		p.cursor = spreadStart(a.Spread, r, p.n)
 		p.rcursor = p.cursor
 	}
-	for ip, l := range a.leases {
+	for ip, s := range a.leases {
 		if i, ok := p.index(ip); ok {
-			p.track(i, l, now)
+			p.track(i, s.lease(ip), now)
 		}
 	}
 	for ip := range a.offers {
@@ -211,7 +211,7 @@ func (a *Allocator) Lookup(c Client) (Lease, bool) {
 	if !ok {
 		return Lease{}, false
 	}
-	l, ok := a.leases[ip]
+	l, ok := a.lease(ip)
 	return l, ok && l.Holds(c)
 }
 
@@ -219,8 +219,17 @@ func (a *Allocator) Lookup(c Client) (Lease, bool) {
 func (a *Allocator) Get(ip netip.Addr) (Lease, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	l, ok := a.leases[ip]
-	return l, ok
+	return a.lease(ip)
+}
+
+// lease is the lease recorded for ip in the mirror, whose map holds it
+// compact (stored).
+func (a *Allocator) lease(ip netip.Addr) (Lease, bool) {
+	s, ok := a.leases[ip]
+	if !ok {
+		return Lease{}, false
+	}
+	return s.lease(ip), true
 }
 
 // Available reports whether ip may go to client c now: no other client holds
@@ -232,7 +241,7 @@ func (a *Allocator) Available(ip netip.Addr, c Client) bool {
 }
 
 func (a *Allocator) availableLocked(ip netip.Addr, key string, c Client, now time.Time) bool {
-	if l, ok := a.leases[ip]; ok && l.Active(now) && !l.Holds(c) {
+	if l, ok := a.lease(ip); ok && l.Active(now) && !l.Holds(c) {
 		return false
 	}
 	if o, ok := a.offers[ip]; ok && o.client != key && now.Before(o.until) {
@@ -253,7 +262,7 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 	defer a.mu.Unlock()
 	now, key := a.now(), c.Key()
 	if ip, ok := a.byClient[key]; ok && InRanges(pools, ip) {
-		if l := a.leases[ip]; l.Holds(c) && l.State != Declined && a.availableLocked(ip, key, c, now) {
+		if l, _ := a.lease(ip); l.Holds(c) && l.State != Declined && a.availableLocked(ip, key, c, now) {
 			return a.choose(ip, key, now), nil
 		}
 	}
@@ -261,7 +270,7 @@ func (a *Allocator) Offer(c Client, pools []Range, requested netip.Addr) (netip.
 		return a.choose(ip, key, now), nil
 	}
 	if requested.IsValid() && InRanges(pools, requested) && a.availableLocked(requested, key, c, now) {
-		if l, ok := a.leases[requested]; !ok || l.Holds(c) || !l.Active(now) {
+		if l, ok := a.lease(requested); !ok || l.Holds(c) || !l.Active(now) {
 			return a.choose(requested, key, now), nil
 		}
 	}
@@ -290,7 +299,7 @@ func (a *Allocator) usable(ip netip.Addr, key string, c Client, now time.Time, f
 	if !a.availableLocked(ip, key, c, now) {
 		return false
 	}
-	l, held := a.leases[ip]
+	l, held := a.lease(ip)
 	return !held || (!fresh && (!l.Active(now) || (l.Holds(c) && l.State != Declined)))
 }
 
@@ -336,7 +345,7 @@ func (a *Allocator) expire(p *pool, now time.Time) {
 	for len(p.ends) > 0 && p.ends[0].at <= now.UnixNano() {
 		e := heap.Pop(&p.ends).(end)
 		clearBit(p.queued, e.i)
-		l, ok := a.leases[p.addr(e.i)]
+		l, ok := a.lease(p.addr(e.i))
 		switch {
 		case !ok:
 		case l.Active(now):
@@ -378,7 +387,7 @@ func (a *Allocator) dropOffer(ip netip.Addr) {
 		delete(a.offerBy, o.client)
 	}
 	now := a.now()
-	l, held := a.leases[ip]
+	l, held := a.lease(ip)
 	for _, p := range a.pools {
 		i, ok := p.index(ip)
 		switch {
@@ -472,14 +481,14 @@ func (a *Allocator) Usage(r Range) (inUse, free int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
-	for ip, l := range a.leases {
-		if r.Contains(ip) && l.Active(now) {
+	for ip, s := range a.leases {
+		if r.Contains(ip) && s.lease(ip).Active(now) {
 			inUse++
 		}
 	}
 	for ip, o := range a.offers {
 		if r.Contains(ip) && now.Before(o.until) {
-			if l, ok := a.leases[ip]; !ok || !l.Active(now) {
+			if l, ok := a.lease(ip); !ok || !l.Active(now) {
 				inUse++
 			}
 		}

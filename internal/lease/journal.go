@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,7 +82,7 @@ type Journal struct {
 	wg   sync.WaitGroup
 
 	mu     sync.RWMutex
-	leases map[netip.Addr]Lease
+	leases map[netip.Addr]stored
 
 	// Owned by the writer goroutine.
 	f          *os.File
@@ -89,6 +90,7 @@ type Journal struct {
 	alloc      int64 // length of the file: size plus zeros written ahead
 	noPrealloc int64 // do not preallocate again before size passes this
 	records    int   // records in the journal
+	slowSync   bool  // the last sync took longer than rawSyncMax
 	v6         bool  // the header is magic6
 	maxBatch   int
 	// The directory entry of a compacted journal is not yet known to be
@@ -175,7 +177,11 @@ func (j *Journal) load() error {
 		f.Close()
 		return fmt.Errorf("loading lease journal %s: %w", path, err)
 	}
-	j.f, j.size, j.alloc, j.records, j.leases, j.v6 = f, valid, valid, r.records, r.leases, r.v6
+	j.f, j.size, j.alloc, j.records, j.v6 = f, valid, valid, r.records, r.v6
+	j.leases = make(map[netip.Addr]stored, len(r.leases))
+	for ip, l := range r.leases {
+		j.leases[ip] = storedOf(l)
+	}
 	return nil
 }
 
@@ -392,14 +398,22 @@ func (j *Journal) Commit(ctx context.Context, l Lease) error {
 func (j *Journal) Get(_ context.Context, ip netip.Addr) (Lease, bool, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	l, ok := j.leases[ip]
-	return l, ok, nil
+	s, ok := j.leases[ip]
+	if !ok {
+		return Lease{}, false, nil
+	}
+	return s.lease(ip), true, nil
 }
 
 func (j *Journal) All(context.Context) ([]Lease, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
-	return sortedLeases(j.leases), nil
+	out := make([]Lease, 0, len(j.leases))
+	for ip, s := range j.leases {
+		out = append(out, s.lease(ip))
+	}
+	slices.SortFunc(out, func(a, b Lease) int { return a.IP.Compare(b.IP) })
+	return out, nil
 }
 
 // Close finishes queued commits, closes the journal and releases the lock.
@@ -494,7 +508,10 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 	for _, r := range batch {
 		prev, ok := overlay[r.l.IP]
 		if !ok {
-			prev, ok = j.leases[r.l.IP]
+			var s stored
+			if s, ok = j.leases[r.l.IP]; ok {
+				prev = s.lease(r.l.IP)
+			}
 		}
 		if ok && conflicts(prev, r.l, now) {
 			r.err <- ErrConflict
@@ -521,7 +538,7 @@ func (j *Journal) writeBatch(batch []*commitReq, buf []byte) []byte {
 	if err == nil {
 		j.mu.Lock()
 		for ip, l := range overlay {
-			j.leases[ip] = l
+			j.leases[ip] = storedOf(l)
 		}
 		j.mu.Unlock()
 		j.records += len(accepted)
@@ -559,10 +576,10 @@ func (j *Journal) appendDurably(b []byte) error {
 	if end > j.alloc && end > j.noPrealloc {
 		j.preallocate(end)
 	}
-	if _, err := j.f.WriteAt(b, j.size); err != nil {
+	if err := j.write(b, j.size); err != nil {
 		return j.failedAppend(fmt.Errorf("writing lease journal: %w", err))
 	}
-	if err := datasync(j.f); err != nil {
+	if err := j.sync(); err != nil {
 		return j.failedAppend(fmt.Errorf("syncing lease journal: %w", err))
 	}
 	if j.dirUnsynced {
@@ -576,6 +593,38 @@ func (j *Journal) appendDurably(b []byte) error {
 	}
 	j.size = end
 	return nil
+}
+
+// rawSyncMax is the longest sync after which the next one is still a raw
+// system call (datasyncRaw), which keeps the writer's processor: syncs on
+// this machine's disk took 0.2 ms (median) to 0.5 ms (90th percentile).
+// After a slower one (a busy disk: up to 10 ms seen), the next goes
+// through the ordinary call, so that a slow disk never holds up the
+// reading of requests for more than one sync.
+const rawSyncMax = time.Millisecond
+
+// write writes b at off in the journal, raw while syncs are fast (a disk
+// that syncs slowly may make writes wait too).
+func (j *Journal) write(b []byte, off int64) error {
+	if j.slowSync {
+		_, err := j.f.WriteAt(b, off)
+		return err
+	}
+	return pwriteRaw(j.f, b, off)
+}
+
+// sync makes the journal's appended records durable, raw while syncs are
+// fast (rawSyncMax).
+func (j *Journal) sync() error {
+	start := time.Now()
+	var err error
+	if j.slowSync {
+		err = datasync(j.f)
+	} else {
+		err = datasyncRaw(j.f)
+	}
+	j.slowSync = time.Since(start) > rawSyncMax
+	return err
 }
 
 // failedAppend cuts the file back to its valid records after a failed
@@ -644,8 +693,8 @@ func (j *Journal) maybeCompact() {
 		// to since too, so the copy may include some of them or not.
 		j.mu.RLock()
 		all := make([]Lease, 0, len(j.leases))
-		for _, l := range j.leases {
-			all = append(all, l)
+		for ip, s := range j.leases {
+			all = append(all, s.lease(ip))
 		}
 		j.mu.RUnlock()
 		copied := time.Since(start)

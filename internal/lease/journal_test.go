@@ -366,7 +366,7 @@ func TestJournalCompactionMarksIPv6Meanwhile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j := &Journal{dir: dir, f: f, log: slog.New(slog.DiscardHandler), leases: map[netip.Addr]Lease{}}
+	j := &Journal{dir: dir, f: f, log: slog.New(slog.DiscardHandler), leases: map[netip.Addr]stored{}}
 	var v4 []Lease
 	for i := range 16 {
 		v4 = append(v4, lease65k(i, t0.Add(time.Hour)))

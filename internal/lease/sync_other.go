@@ -12,3 +12,12 @@ import "os"
 // Either keeps the journal's rule: no Commit returns before its record is
 // on stable storage.
 func datasync(f *os.File) error { return f.Sync() }
+
+// datasyncRaw is datasync: the raw call is Linux's (sync_linux.go).
+func datasyncRaw(f *os.File) error { return datasync(f) }
+
+// pwriteRaw is f.WriteAt: the raw call is Linux's (sync_linux.go).
+func pwriteRaw(f *os.File, b []byte, off int64) error {
+	_, err := f.WriteAt(b, off)
+	return err
+}

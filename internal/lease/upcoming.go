@@ -65,7 +65,7 @@ func (a *Allocator) peekable(ip netip.Addr, now time.Time, fresh bool) bool {
 	if o, ok := a.offers[ip]; ok && now.Before(o.until) {
 		return false
 	}
-	l, held := a.leases[ip]
+	l, held := a.lease(ip)
 	return !held || (!fresh && !l.Active(now))
 }
 
@@ -79,7 +79,7 @@ func (a *Allocator) Hold(ctx context.Context, ip netip.Addr, mac net.HardwareAdd
 	a.mu.Lock()
 	now := a.now()
 	busy := false
-	if l, ok := a.leases[ip]; ok && l.Active(now) {
+	if l, ok := a.lease(ip); ok && l.Active(now) {
 		busy = true
 	}
 	if o, ok := a.offers[ip]; ok && now.Before(o.until) {

@@ -25,8 +25,12 @@ type Sink struct {
 	done     chan struct{}
 }
 
-// New returns a Sink writing to w and starts its flusher.
+// New returns a Sink writing to w and starts its flusher. A regular file
+// is written with raw system calls (rawFile).
 func New(w io.Writer) *Sink {
+	if r := rawFile(w); r != nil {
+		w = r
+	}
 	s := &Sink{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 	go s.flusher()

@@ -3,6 +3,8 @@ package logsink
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -128,5 +130,31 @@ func TestWriteAfterClose(t *testing.T) {
 	s.Write([]byte("after\n"))
 	if out.String() != "before\nafter\n" {
 		t.Fatalf("got %q", out.String())
+	}
+}
+
+// A regular file (written with raw calls on Linux) gets every line, in order.
+func TestSinkRegularFile(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := New(f)
+	var want strings.Builder
+	for i := range 1000 {
+		line := fmt.Sprintf("line %d\n", i)
+		want.WriteString(line)
+		if _, err := s.Write([]byte(line)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	got, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want.String() {
+		t.Fatalf("file holds %d bytes, want the %d written", len(got), want.Len())
 	}
 }

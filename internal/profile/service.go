@@ -92,10 +92,26 @@ func (c *clients) record(e events.Event) {
 	if e.Kind != events.DHCPDiscover && e.Kind != events.DHCPRequest && e.Kind != events.BOOTPRequest {
 		return
 	}
+	k := pxe.KeyOf(e.MAC)
+	if saysNothing(e.Client) {
+		// A request that says nothing of the machine (no option 60, 93,
+		// 97, 175, nor iPXE's user class: most of a busy network's
+		// clients) is what an unknown machine reads as (client returns the
+		// zero Client): nothing is kept for it, and nothing of an earlier
+		// request, which it replaces.
+		delete(c.seen, k)
+		return
+	}
 	if c.seen == nil || len(c.seen) >= maxSeen {
 		c.seen = map[pxe.MACKey]pxe.Client{}
 	}
-	c.seen[pxe.KeyOf(e.MAC)] = e.Client
+	c.seen[k] = e.Client
+}
+
+// saysNothing reports whether c, what a request said of a machine, is the zero
+// Client: nothing said.
+func saysNothing(c pxe.Client) bool {
+	return !c.PXE && !c.HTTP && !c.IPXE && !c.HasArch && c.Arch == 0 && len(c.UUID) == 0 && c.VendorClass == ""
 }
 
 // client is what machine mac's last DHCP request said of it.
