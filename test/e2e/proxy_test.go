@@ -33,8 +33,7 @@ func TestBootProxyDHCP(t *testing.T) {
 // HTTP.
 func TestBootProxyDHCPUEFI(t *testing.T) {
 	px := bootProxy(t, station03, uefiPXE, func(y string) string {
-		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
-		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
+		return strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
 	}, addSNPOnly)
 	expectTransfer(t, px, `tftp`, `snponly\.efi bytes=173792`)
 	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-7a-3e\.ipxe`)
