@@ -21,7 +21,9 @@ var shimLoaders = []string{"grubx64.efi", "grubaa64.efi", "grubia32.efi"}
 // (network-wide, a subnet's, a host's or a profile's loader) that is a
 // GRUB image, and the GRUB a shim among them loads from beside itself. It
 // returns the prefixes (where each reads its grub.cfg) of the images with
-// GRUB's http module built in, for profile.Service.GRUBHTTP. Debian 12's
+// GRUB's http module built in, for profile.Service.GRUBHTTP; a prefix that
+// an image without http shares is left out, since pxed cannot tell the two
+// apart by the config path they ask for. Debian 12's
 // GRUBs have none (docs/firmware.md), so with them the map is empty and
 // GRUB keeps reading the kernel and initrds over TFTP.
 func grubHTTPDirs(cfg *config.Config, dir string, log *slog.Logger) map[string]bool {
@@ -29,6 +31,7 @@ func grubHTTPDirs(cfg *config.Config, dir string, log *slog.Logger) map[string]b
 	if dir == "" {
 		return out
 	}
+	prefixes := map[string]bool{} // prefix → every image with it has http
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return out
@@ -63,13 +66,19 @@ func grubHTTPDirs(cfg *config.Config, dir string, log *slog.Logger) map[string]b
 			}
 		}
 		for _, gi := range imgs {
-			if gi.GRUB && gi.GRUBHTTP && gi.GRUBPrefix != "" {
-				out[path.Clean("/"+gi.GRUBPrefix)] = true
+			if !gi.GRUB || gi.GRUBPrefix == "" {
+				continue
 			}
+			p := path.Clean("/" + gi.GRUBPrefix)
+			all, seen := prefixes[p]
+			prefixes[p] = gi.GRUBHTTP && (all || !seen)
 		}
 	}
-	for d := range out {
-		logsink.Or(log).Info("GRUB has http built in: its configs name the kernel and initrds over HTTP", "dir", d)
+	for p, http := range prefixes {
+		if http {
+			out[p] = true
+			logsink.Or(log).Info("GRUB has http built in: its configs name the kernel and initrds over HTTP", "dir", p)
+		}
 	}
 	return out
 }

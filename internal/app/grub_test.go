@@ -102,12 +102,15 @@ func TestGRUBHTTPDirs(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	files := map[string][]byte{
-		"debian/shimx64.efi":  grubImage(""),
-		"debian/grubx64.efi":  grubImage("/debian/grub", "efinet", "tftp"), // Debian 12's: no http
-		"custom/bootx64.efi":  grubImage(""),
-		"custom/grubx64.efi":  grubImage("/custom/grub", "efinet", "http"),
-		"arm/grubaa64.efi":    grubImage("/arm/grub", "efinet", "http", "tftp"),
-		"ia32/grubia32.efi":   grubImage("/ia32/grub", "efinet"),
+		"debian/shimx64.efi": grubImage(""),
+		"debian/grubx64.efi": grubImage("/debian/grub", "efinet", "tftp"), // Debian 12's: no http
+		"custom/bootx64.efi": grubImage(""),
+		"custom/grubx64.efi": grubImage("/custom/grub", "efinet", "http"),
+		"arm/grubaa64.efi":   grubImage("/arm/grub", "efinet", "http", "tftp"),
+		"ia32/grubia32.efi":  grubImage("/ia32/grub", "efinet"),
+		// Two GRUBs sharing a prefix, one without http: TFTP for both.
+		"shared/a.efi":        grubImage("/shared/grub", "http"),
+		"shared/b.efi":        grubImage("/shared/grub", "tftp"),
 		"pxelinux.0":          []byte("not PE"),
 		"lonely/shim-alone.e": grubImage(""),
 	}
@@ -120,9 +123,12 @@ func TestGRUBHTTPDirs(t *testing.T) {
 		}
 	}
 	cfg := &config.Config{
-		Boot:     config.Boot{File: "pxelinux.0", Files: map[string]string{"efi-x64": "debian/shimx64.efi", "efi-arm64": "/arm/grubaa64.efi", "http-efi-x64": "http://192.168.1.21:8080/custom/grubx64.efi"}},
-		Hosts:    []config.Host{{Name: "h", Boot: &config.Boot{Files: map[string]string{"efi-x64": "custom/bootx64.efi", "efi-ia32": "ia32/grubia32.efi"}}}},
-		Profiles: []config.Profile{{Name: "p", Loader: &config.Boot{Files: map[string]string{"efi-x64": "lonely/shim-alone.e", "efi-arm64": "../escape.efi"}}}},
+		Boot:  config.Boot{File: "pxelinux.0", Files: map[string]string{"efi-x64": "debian/shimx64.efi", "efi-arm64": "/arm/grubaa64.efi", "http-efi-x64": "http://192.168.1.21:8080/custom/grubx64.efi"}},
+		Hosts: []config.Host{{Name: "h", Boot: &config.Boot{Files: map[string]string{"efi-x64": "custom/bootx64.efi", "efi-ia32": "ia32/grubia32.efi"}}}},
+		Profiles: []config.Profile{
+			{Name: "p", Loader: &config.Boot{Files: map[string]string{"efi-x64": "lonely/shim-alone.e", "efi-arm64": "../escape.efi"}}},
+			{Name: "q", Loader: &config.Boot{Files: map[string]string{"efi-x64": "shared/a.efi", "efi-arm64": "shared/b.efi"}}},
+		},
 	}
 	got := grubHTTPDirs(cfg, dir, nil)
 	want := map[string]bool{"/custom/grub": true, "/arm/grub": true}
