@@ -99,20 +99,21 @@ type services struct {
 	cat      *catalog.Catalog
 	profiles *profile.Service
 	met      *metrics.Metrics
-	recorder events.Recorder               // where every boot event goes (bootEvents)
-	shared   *postgres.Timeline            // boot events shared with the other half; nil if not
-	store    lease.Store                   // the lease store; nil with DHCP and DHCPv6 off
-	alloc    *lease.Allocator              // over store, shared by DHCP and DHCPv6
-	files    bootfs.Opener                 // generated configs, then the boot root; nil with TFTP off
-	inflight *inflight.Registry            // file transfers running now, for the dashboard
-	dhcpStat *dhcp.Stats                   // the DHCPv4 server's counts; nil with DHCP off
-	dhcp     *dhcpServing                  // the DHCPv4 server, for reloads; nil with DHCP off
-	prober   *probe.Prober                 // the conflict prober; nil with DHCP off
-	dhcp6    *dhcp6.Responder              // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
-	root     *bootfs.Root                  // the TFTP root; nil with TFTP off
-	named    *namedStore                   // the lease store's DNS updates, for reloads; nil with DHCP off
-	serve    []func(context.Context) error // started once every socket is open
-	closers  []io.Closer                   // closed last opened first when Run ends
+	recorder events.Recorder                 // where every boot event goes (bootEvents)
+	shared   *postgres.Timeline              // boot events shared with the other half; nil if not
+	store    lease.Store                     // the lease store; nil with DHCP and DHCPv6 off
+	alloc    *lease.Allocator                // over store, shared by DHCP and DHCPv6
+	files    bootfs.Opener                   // generated configs, then the boot root; nil with TFTP off
+	inflight *inflight.Registry              // file transfers running now, for the dashboard
+	dhcpStat *dhcp.Stats                     // the DHCPv4 server's counts; nil with DHCP off
+	dhcp     *dhcpServing                    // the DHCPv4 server, for reloads; nil with DHCP off
+	prober   *probe.Prober                   // the conflict prober; nil with DHCP off
+	dhcp6    *dhcp6.Responder                // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
+	root     *bootfs.Root                    // the TFTP root; nil with TFTP off
+	grubHTTP atomic.Pointer[map[string]bool] // prefixes of GRUB images with http built in (grubHTTPDirs)
+	named    *namedStore                     // the lease store's DNS updates, for reloads; nil with DHCP off
+	serve    []func(context.Context) error   // started once every socket is open
+	closers  []io.Closer                     // closed last opened first when Run ends
 }
 
 // close closes what the steps opened, the last opened first.
@@ -153,7 +154,7 @@ func (s *services) openShared(ctx context.Context) error {
 	if s.pg != nil {
 		s.who.Lookup = s.pg.Get
 	}
-	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log}
+	s.profiles = &profile.Service{Catalog: cat.Snapshot, HTTPPort: s.cfg.HTTPPort(), LogPort: s.cfg.SyslogPort(), Callback: callbackURL(s.cfg, cat), Agent: agentArgs(s.cfg, cat), Holders: s.who, Logger: s.log, GRUBHTTP: s.grubHasHTTP}
 	s.met = metrics.New()
 	s.met.ConfigLoaded(time.Now())
 	s.inflight = &inflight.Registry{}
@@ -353,6 +354,7 @@ func (s *services) openTFTP(context.Context) error {
 	}
 	s.closers = append(s.closers, root)
 	s.root = root
+	s.inspectGRUBs(s.cfg)
 	// Profiles' root images and machines' overlays, generated configs
 	// (pxelinux.cfg/01-<mac> of machines with a profile), then the files
 	// of the root; HTTP serves the same.
@@ -796,4 +798,20 @@ func newWeb(cfg *config.Config, store lease.Store, log *slog.Logger) (*web.Serve
 		ws.Handle("GET /api/v1/leases", web.Read, web.Leases(store.All, time.Now))
 	}
 	return ws, nil
+}
+
+// inspectGRUBs finds which of cfg's GRUB images have http built in.
+func (s *services) inspectGRUBs(cfg *config.Config) {
+	if s.root == nil {
+		return
+	}
+	m := grubHTTPDirs(cfg, s.root.Dir(), s.log)
+	s.grubHTTP.Store(&m)
+}
+
+// grubHasHTTP reports whether the GRUB image with prefix dir has http
+// built in, as inspectGRUBs found.
+func (s *services) grubHasHTTP(dir string) bool {
+	m := s.grubHTTP.Load()
+	return m != nil && (*m)[dir]
 }

@@ -75,6 +75,7 @@ func (s *services) Reload(ctx context.Context) web.Reload {
 		s.met.Reloaded(start, true)
 	} else {
 		res.Applied = true
+		s.inspectGRUBs(next)
 		s.log.Info("config reloaded", "file", s.cfg.File, "changed", res.Changed, "dur", res.Duration)
 		if len(res.NeedsRestart) > 0 {
 			s.log.Warn("config changes need a restart", "needs_restart", res.NeedsRestart)

@@ -65,6 +65,11 @@ type Image struct {
 	// from. Empty when GRUB has none.
 	GRUB       bool
 	GRUBPrefix string
+	// GRUBHTTP is set when GRUB's http module is built into the image, so
+	// that the image reads (http,SERVER:PORT)/path also under Secure
+	// Boot, where a locked-down GRUB refuses to load a module from the
+	// network ("prohibited by secure boot policy"; docs/firmware.md).
+	GRUBHTTP bool
 }
 
 // ErrNotPE is returned for a file that is not a PE image at all (no "MZ"
@@ -112,9 +117,11 @@ func Inspect(r io.ReaderAt) (Image, error) {
 			return img, fmt.Errorf("reading GRUB's mods section: %w", err)
 		}
 		img.GRUB = true
-		if img.GRUBPrefix, err = grubPrefix(data); err != nil {
+		core, err := readGRUBCore(data)
+		if err != nil {
 			return img, err
 		}
+		img.GRUBPrefix, img.GRUBHTTP = core.prefix, core.has("http")
 	}
 	return img, nil
 }

@@ -116,14 +116,35 @@ func pxelinuxEntry(b *bytes.Buffer, p *config.Profile, f cmdline.Facts, line str
 // GRUB's root is that server (GRUB manual, "Network"), so the kernel and
 // initrds come over the same TFTP.
 func GRUB(p *config.Profile, f cmdline.Facts) ([]byte, error) {
-	return render(p, f, loader{
-		preamble: "set timeout=0\nset default=0\n",
-		// GRUB's exit returns to the UEFI boot manager, which tries the
-		// next boot option: the local disk.
-		local: "exit\n",
-		entry: grubEntry,
-		san:   grubSAN,
-	})
+	return grubOn("")(p, f)
+}
+
+// GRUBHTTP renders p as GRUB does, with the kernel and initrds on GRUB's
+// http device for the server at hostport ("192.168.1.21:8080"):
+// (http,192.168.1.21:8080)/debian-installer/amd64/linux (GRUB manual,
+// "Network": a device (PROTOCOL,SERVER) reads files over that protocol;
+// GRUB 2.06 takes a port after the server). Only for a GRUB with http
+// built into its image: the config uses no insmod, which a GRUB under
+// Secure Boot refuses.
+func GRUBHTTP(hostport string) func(*config.Profile, cmdline.Facts) ([]byte, error) {
+	return grubOn("(http," + hostport + ")")
+}
+
+// grubOn renders GRUB configs whose kernel and initrds are on device, or
+// on GRUB's root when device is empty.
+func grubOn(device string) func(*config.Profile, cmdline.Facts) ([]byte, error) {
+	return func(p *config.Profile, f cmdline.Facts) ([]byte, error) {
+		return render(p, f, loader{
+			preamble: "set timeout=0\nset default=0\n",
+			// GRUB's exit returns to the UEFI boot manager, which tries
+			// the next boot option: the local disk.
+			local: "exit\n",
+			entry: func(b *bytes.Buffer, p *config.Profile, f cmdline.Facts, line string) {
+				grubEntry(b, p, device, line)
+			},
+			san: grubSAN,
+		})
+	}
 }
 
 // grubSAN refuses a SAN profile: GRUB's network stack reads files over
@@ -142,13 +163,13 @@ func grubQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-func grubEntry(b *bytes.Buffer, p *config.Profile, _ cmdline.Facts, line string) {
+func grubEntry(b *bytes.Buffer, p *config.Profile, device, line string) {
 	fmt.Fprintf(b, "menuentry %q {\n", "pxed "+p.Name)
-	fmt.Fprintf(b, "  linux %s %s\n", grubPath(p.Kernel), line)
+	fmt.Fprintf(b, "  linux %s %s\n", device+grubPath(p.Kernel), line)
 	if len(p.Initrd) > 0 {
 		var initrds []string
 		for _, i := range p.Initrd {
-			initrds = append(initrds, grubPath(i))
+			initrds = append(initrds, device+grubPath(i))
 		}
 		// One initrd command takes them all, loaded in order.
 		fmt.Fprintf(b, "  initrd %s\n", strings.Join(initrds, " "))

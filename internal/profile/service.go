@@ -58,6 +58,12 @@ type Service struct {
 	// for machine mac reaching pxed on server ({{.Agent}}), on a
 	// discovery boot.
 	Agent func(mac net.HardwareAddr, server netip.Addr) string
+	// GRUBHTTP, if set, reports whether the GRUB image whose prefix is dir
+	// ("/debian-installer/amd64/grub", the directory it asks for grub.cfg
+	// in) has GRUB's http module built in (efiimage.Image.GRUBHTTP). Its
+	// configs then name the kernel and initrds on pxed's HTTP server;
+	// otherwise, and for a GRUB nobody inspected, by TFTP path.
+	GRUBHTTP func(dir string) bool
 
 	clients clients
 }
@@ -237,16 +243,31 @@ func (s *Service) route(ctx context.Context, r *bootfs.Request) (net.HardwareAdd
 	}
 	base := path.Base(p)
 	if mac, ok := macAfter(base, "grub.cfg-01-", ""); ok {
-		return mac, GRUB, false, true
+		return mac, s.grub(r, p), false, true
 	}
 	// GRUB's own config, asked for by its path alone: the machine is the
 	// one holding the requesting address.
 	if base == "grub.cfg" && s.Holders != nil {
 		if mac, ok := s.Holders.Holder(ctx, r.Remote.Addr()); ok {
-			return mac, GRUB, false, true
+			return mac, s.grub(r, p), false, true
 		}
 	}
 	return nil, nil, false, false
+}
+
+// grub is the renderer for the GRUB asking for the config at p: its kernel
+// and initrds over pxed's HTTP server when that GRUB has http built in
+// and reached pxed over IPv4, else over TFTP. Over IPv6 GRUB's device
+// name would need the address in brackets before the port, which is not
+// tested here, so TFTP it is.
+func (s *Service) grub(r *bootfs.Request, p string) renderer {
+	if s.HTTPPort == 0 || s.GRUBHTTP == nil || !r.Local.Unmap().Is4() {
+		return GRUB
+	}
+	if !s.GRUBHTTP(path.Dir("/" + p)) {
+		return GRUB
+	}
+	return GRUBHTTP(net.JoinHostPort(r.Local.Unmap().String(), strconv.Itoa(s.HTTPPort)))
 }
 
 // macAfter reads the MAC in name between prefix and suffix, written lower

@@ -26,6 +26,13 @@ func TestNegotiate(t *testing.T) {
 		{"none", nil, lim, params{blockSize: 512, windowSize: 1}},
 		{"ipxe", o("blksize", "1432", "tsize", "0"), lim,
 			params{blockSize: 1432, windowSize: 1, oack: o("blksize", "1432", "tsize", "12345")}},
+		// EDK2's UEFI PXE client (OVMF, AAVMF) on a 1500-byte link, as the
+		// lab captured it: it asks for a block that fills the MTU and a
+		// window of 4 (NetworkPkg's PcdPxeTftpWindowSize). RFC 7440 §4 lets
+		// the server only lower the window, so granting both as asked is
+		// the most EDK2 accepts.
+		{"edk2", o("tsize", "0", "blksize", "1468", "windowsize", "4"), lim,
+			params{blockSize: 1468, windowSize: 4, oack: o("tsize", "12345", "blksize", "1468", "windowsize", "4")}},
 		{"order kept, names lowered", o("TSIZE", "0", "BlkSize", "1408"), lim,
 			params{blockSize: 1408, windowSize: 1, oack: o("tsize", "12345", "blksize", "1408")}},
 		{"blksize clamped to the limit", o("blksize", "65464"), lim,

@@ -49,13 +49,27 @@ func reachKernel(t *testing.T, g *Guest, how string, onFail func()) {
 }
 
 // TestBootStation01 is the reference network's first promise: station-01
-// powers on, gets 192.168.1.101 and PXELINUX from pxed, and the Debian
-// installer's kernel starts.
+// powers on, gets 192.168.1.101 from pxed and, since its ROM is iPXE, the
+// URL of the iPXE script pxed renders from its profile (http.ipxe_script in
+// examples/seed.yaml), and the Debian installer's kernel starts. Script,
+// kernel and initrd come over HTTP, with no PXELINUX at all.
 func TestBootStation01(t *testing.T) {
-	px := bootOne(t, station01, biosIPXE, "SeaBIOS + iPXE → PXELINUX, kernel and initrd over HTTP", nil)
-	// The station's iPXE ROM ran PXELINUX, so pxed's generated config sent
-	// it to HTTP for the kernel and initrd.
-	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=`)
+	px := bootOne(t, station01, biosIPXE, "SeaBIOS + iPXE → iPXE script, kernel and initrd over HTTP", nil)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=ipxe/00-18-e7-42-84-3a.ipxe`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=40810276`)
+	b, err := os.ReadFile(px.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "file=pxelinux.0") {
+		t.Error("PXELINUX was loaded although the iPXE script was given")
+	}
+}
+
+// withoutIPXEScript turns http.ipxe_script off in examples/seed.yaml: iPXE
+// clients then get boot.file (pxelinux.0) like any PXE ROM.
+func withoutIPXEScript(y string) string {
+	return replaceOnce(y, "  ipxe_script: true\n", "  ipxe_script: false\n")
 }
 
 // expectLogged fails unless pxed's log has a line containing want.
@@ -145,20 +159,13 @@ func waitKernels(t *testing.T, guests []*Guest, how []string, deadline time.Dura
 	return ok
 }
 
-// TestBootIPXEScript boots station-01 with http.ipxe_script on: its iPXE
-// ROM gets the URL of the iPXE script pxed renders from its profile, and
-// fetches the script, kernel and initrd over HTTP, with no PXELINUX at all.
-func TestBootIPXEScript(t *testing.T) {
-	px := bootOne(t, station01, biosIPXE, "iPXE script over HTTP", func(y string) string {
-		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
-	})
-	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=ipxe/00-18-e7-42-84-3a.ipxe`)
-	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=40810276`)
-	b, err := os.ReadFile(px.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(b), "file=pxelinux.0") {
-		t.Error("PXELINUX was loaded although the iPXE script was given")
-	}
+// TestBootPXELINUXOverIPXE boots station-01 with http.ipxe_script off: its
+// iPXE ROM gets pxelinux.0 over TFTP, PXELINUX asks for its config, and
+// pxed's generated config, seeing an iPXE client, names the kernel and
+// initrd by http:// URL, which PXELINUX fetches through iPXE.
+func TestBootPXELINUXOverIPXE(t *testing.T) {
+	px := bootOne(t, station01, biosIPXE, "SeaBIOS + iPXE → PXELINUX, kernel and initrd over HTTP", withoutIPXEScript)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.101 file=pxelinux.0`)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.101 file=pxelinux.cfg/01-00-18-e7-42-84-3a`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.101 file=debian-installer/amd64/initrd.gz bytes=`)
 }

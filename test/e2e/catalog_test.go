@@ -64,8 +64,8 @@ func (x *Pxed) count(t *testing.T, s string) int {
 
 // TestInstallOnce: station-02, set to netboot once, boots the installer;
 // the installer's callback (the URL pxed put on its command line) switches
-// it to local: its next boot gets a PXELINUX config that boots the disk and
-// fetches no kernel. Then an operator's `pxed hosts set` (run inside the
+// it to local: its next boot gets an iPXE script that exits to the next boot
+// device and fetches no kernel. Then an operator's `pxed hosts set` (run inside the
 // lab's namespace, against the running pxed) gives it another profile,
 // which its next boot gets, without a restart.
 func TestInstallOnce(t *testing.T) {
@@ -73,7 +73,7 @@ func TestInstallOnce(t *testing.T) {
 	ns, taps := newBridgeLab(t, 1)
 	root := prepareTFTPRoot(t)
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root, Edit: installOnceConfig})
-	const cfgFile = "file=pxelinux.cfg/01-00-18-e7-42-85-21"
+	const cfgFile = "file=ipxe/00-18-e7-42-85-21.ipxe"
 	const kernel = "file=debian-installer/amd64/linux"
 
 	// 1. The installer, with its callback URL.
@@ -107,7 +107,7 @@ func TestInstallOnce(t *testing.T) {
 		t.Errorf("callback with a wrong token: %q %v, want 403", out, err)
 	}
 
-	// 3. The next boot gets local: a config that boots the disk, no kernel.
+	// 3. The next boot gets local: a script that leaves iPXE, no kernel.
 	configs, kernels := px.count(t, cfgFile), px.count(t, kernel)
 	if configs == 0 || kernels == 0 {
 		t.Fatalf("pxed's log shows %d transfers of %s and %d of the kernel for boot 1, want some of each", configs, cfgFile, kernels)
@@ -118,7 +118,7 @@ func TestInstallOnce(t *testing.T) {
 	err = waitFor(ctx, 250*time.Millisecond, func() (bool, error) { return px.count(t, cfgFile) > configs, nil })
 	cancel()
 	if err != nil {
-		t.Fatalf("boot 2: PXELINUX did not fetch %s: %v", cfgFile, err)
+		t.Fatalf("boot 2: iPXE did not fetch %s: %v", cfgFile, err)
 	}
 	t.Logf("boot 2 (installed): config fetched %v after power-on", time.Since(start).Round(100*time.Millisecond))
 	time.Sleep(15 * time.Second) // as long as boot 1 took from config to kernel, and more
@@ -130,10 +130,10 @@ func TestInstallOnce(t *testing.T) {
 	}
 	g.powerOff()
 	fetched := filepath.Join(t.TempDir(), "01.cfg")
-	if out, err := ns.command(cctx, "curl", "-fsS", "-o", fetched, "tftp://192.168.1.21/pxelinux.cfg/01-00-18-e7-42-85-21").CombinedOutput(); err != nil {
+	if out, err := ns.command(cctx, "curl", "-fsS", "-o", fetched, "http://192.168.1.21:8080/ipxe/00-18-e7-42-85-21.ipxe").CombinedOutput(); err != nil {
 		t.Fatalf("fetching the config: %v: %s", err, out)
 	}
-	if b, _ := os.ReadFile(fetched); !strings.Contains(string(b), "profile local\n") || !strings.Contains(string(b), "localboot 0\n") {
+	if b, _ := os.ReadFile(fetched); !strings.Contains(string(b), "profile local\n") || !strings.Contains(string(b), "\nexit\n") {
 		t.Errorf("station-02's config after the callback:\n%s", b)
 	}
 

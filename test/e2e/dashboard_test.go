@@ -268,8 +268,8 @@ func (l *dashLab) metrics(t *testing.T) map[string]float64 {
 }
 
 // TestDashboardLabBoot watches station-01 of the reference network boot
-// in QEMU (SeaBIOS, iPXE, PXELINUX, the installer's kernel and initrd over
-// HTTP) with the dashboard open from before power-on: the machine appears
+// in QEMU (SeaBIOS, iPXE, its iPXE script, the installer's kernel and
+// initrd over HTTP) with the dashboard open from before power-on: the machine appears
 // under its host name and its timeline fills live up to the initrd. The
 // screenshot is the README's.
 func TestDashboardLabBoot(t *testing.T) {
@@ -278,11 +278,11 @@ func TestDashboardLabBoot(t *testing.T) {
 	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root})
 	b := startBrowser(t, ns, waitWeb(t, ns, px))
 	b.navigate(t, dashboardURL+"#"+station01.MAC)
-	reachKernel(t, bootGuest(t, ns, taps[0], station01, biosIPXE), "SeaBIOS + iPXE → PXELINUX, with the dashboard open", nil)
+	reachKernel(t, bootGuest(t, ns, taps[0], station01, biosIPXE), "SeaBIOS + iPXE → iPXE script, with the dashboard open", nil)
 
 	row := fmt.Sprintf(`document.querySelector('#machines tbody tr[data-mac=%q]')`, station01.MAC)
 	b.waitJS(t, "station-01 with its initrd sent", row+` !== null && `+row+`.cells[1].textContent.includes('station-01') && `+row+`.textContent.includes('initrd sent')`, 30*time.Second)
-	for _, step := range []string{"DHCP ACK 192.168.1.101", "pxelinux.0", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"} {
+	for _, step := range []string{"DHCP ACK 192.168.1.101", "ipxe/00-18-e7-42-84-3a.ipxe", "debian-installer/amd64/linux", "debian-installer/amd64/initrd.gz"} {
 		b.waitJS(t, "the timeline step "+step, fmt.Sprintf(`[...document.querySelectorAll('#timeline tr.ok')].some(r => r.cells[1].textContent.includes(%q))`, step), 30*time.Second)
 	}
 	if fails := eval[string](t, b, `[...document.querySelectorAll('#timeline tr.fail')].map(r => r.textContent).join('; ')`); fails != "" {

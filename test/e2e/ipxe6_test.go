@@ -46,8 +46,9 @@ func newBridgeLab6(t *testing.T, n int, ipv4 bool) (*Namespace, []string) {
 // ipv6Network edits examples/seed.yaml into the IPv6 reference network
 // beside (or, without ipv4, instead of) the IPv4 one: the stations'
 // reserved ip6 addresses, a DHCPv6 subnet with its pool, router
-// advertisements with M (iPXE starts DHCPv6 only from an RA with M or O),
-// and iPXE scripts (iPXE's option 59 is the URL of its script).
+// advertisements with M (iPXE starts DHCPv6 only from an RA with M or O).
+// The seed already gives iPXE its script (http.ipxe_script): over DHCPv6,
+// option 59 is the script's URL.
 func ipv6Network(ipv4 bool) func(string) string {
 	return func(y string) string {
 		for i, ip := range []string{"192.168.1.101", "192.168.1.102", "192.168.1.103"} {
@@ -57,7 +58,6 @@ func ipv6Network(ipv4 bool) func(string) string {
 			y = replaceOnce(y, "dhcp:\n", "dhcp:\n  enabled: false\n")
 		}
 		y = replaceOnce(y, "  router_advertisement: [br0]\n", "  advertise:\n    - interface: br0\n      managed: true\n      prefixes: [2001:db8:1::/64]\n")
-		y = replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
 		return y + `
 dhcp6:
   preference: 255

@@ -17,10 +17,13 @@ import (
 // TestBootProxyDHCP boots station-01 on a network whose addresses come from
 // another DHCP server (dnsmasq, in its own namespace on the same bridge, with
 // no boot options at all) while pxed, in proxy mode, answers only PXE
-// clients with boot information and no address.
+// clients with boot information and no address: station-01's iPXE ROM gets
+// the URL of its script (http.ipxe_script in the seed) from pxed's proxy
+// offer, and fetches script, kernel and initrd over HTTP.
 func TestBootProxyDHCP(t *testing.T) {
 	px := bootProxy(t, station01, biosIPXE, proxyMode, nil)
-	expectTransfer(t, px, `tftp`, `pxelinux\.0 bytes=42430`)
+	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-84-3a\.ipxe`)
+	expectTransfer(t, px, `http`, `debian-installer/amd64/initrd\.gz bytes=40810276`)
 }
 
 // TestBootProxyDHCPUEFI boots station-03 with OVMF's own UEFI PXE client
@@ -33,8 +36,7 @@ func TestBootProxyDHCP(t *testing.T) {
 // HTTP.
 func TestBootProxyDHCPUEFI(t *testing.T) {
 	px := bootProxy(t, station03, uefiPXE, func(y string) string {
-		y = strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
-		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
+		return strings.Replace(proxyMode(y), "efi-x64: debian-installer/amd64/bootnetx64.efi", "efi-x64: snponly.efi", 1)
 	}, addSNPOnly)
 	expectTransfer(t, px, `tftp`, `snponly\.efi bytes=173792`)
 	expectTransfer(t, px, `http`, `ipxe/00-18-e7-42-7a-3e\.ipxe`)

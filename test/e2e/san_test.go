@@ -76,10 +76,10 @@ func TestSANBoot(t *testing.T) {
 	}
 }
 
-// sanProfile gives station-01 a profile that boots its iSCSI target, and
-// iPXE clients their generated script (how the target reaches iPXE).
+// sanProfile gives station-01 a profile that boots its iSCSI target. The
+// seed gives iPXE clients their generated script (http.ipxe_script), which
+// is how the target reaches iPXE.
 func sanProfile(y string) string {
-	y = replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
 	y = replaceOnce(y, "\n# Known machines", "  - name: san\n    san:\n      target: \""+sanTarget+"\"\n\n# Known machines")
 	return replaceOnce(y, "    ip: 192.168.1.101\n", "    ip: 192.168.1.101\n    boot: {profile: san}\n")
 }

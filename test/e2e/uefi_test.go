@@ -46,11 +46,10 @@ func TestBootUEFIHTTPStation03(t *testing.T) {
 	}
 }
 
-// httpBootMode gives UEFI HTTP Boot clients iPXE's snponly.efi by HTTP and
-// iPXE clients their generated script.
+// httpBootMode gives UEFI HTTP Boot clients iPXE's snponly.efi by HTTP; the
+// seed gives iPXE clients their generated script.
 func httpBootMode(y string) string {
-	y = replaceOnce(y, "  files:\n", "  files:\n    http-efi-x64: snponly.efi\n")
-	return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
+	return replaceOnce(y, "  files:\n", "  files:\n    http-efi-x64: snponly.efi\n")
 }
 
 // TestBootUEFIIPXEScript boots station-03 under OVMF with iPXE's UEFI build
@@ -58,9 +57,7 @@ func httpBootMode(y string) string {
 // script (http.ipxe_script) instead of the x64 UEFI loader, and fetches the
 // script, kernel and initrd over HTTP: no GRUB, no second iPXE.
 func TestBootUEFIIPXEScript(t *testing.T) {
-	px := bootOne(t, station03, uefiIPXE, "OVMF + iPXE UEFI ROM → iPXE script over HTTP", func(y string) string {
-		return replaceOnce(y, "http:\n  enabled: true", "http:\n  enabled: true\n  ipxe_script: true")
-	})
+	px := bootOne(t, station03, uefiIPXE, "OVMF + iPXE UEFI ROM → iPXE script over HTTP", nil)
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=ipxe/00-18-e7-42-7a-3e.ipxe`)
 	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=debian-installer/amd64/initrd.gz bytes=40810276`)
 	if b, err := os.ReadFile(px.log); err != nil {

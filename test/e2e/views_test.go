@@ -81,7 +81,7 @@ func TestDashboardProgress(t *testing.T) {
 		}
 	}
 
-	reachKernel(t, g, "SeaBIOS + iPXE → PXELINUX through a "+progressRate+" link, with the dashboard open", nil)
+	reachKernel(t, g, "SeaBIOS + iPXE → iPXE script through a "+progressRate+" link, with the dashboard open", nil)
 	b.waitJS(t, "the initrd in the timeline", fmt.Sprintf(`[...document.querySelectorAll('#timeline .boot:first-child tr.ok')].some(r => r.cells[1].textContent.includes(%q))`, initrd), 30*time.Second)
 	b.waitJS(t, "no transfer in flight", `document.querySelectorAll('#transfers tbody tr').length === 0`, 30*time.Second)
 	const boot = `document.querySelector('#timeline .boot:first-child')`
