@@ -17,7 +17,7 @@ type Probe struct {
 	// Rate is the most probes per second sent on one link (default 50).
 	Rate float64 `yaml:"rate"`
 	// Window is how many of each pool's next addresses are kept probed
-	// (default 8).
+	// (default 64).
 	Window int `yaml:"window"`
 	// Wait is how long a probe waits for an answer (default 500ms).
 	Wait Duration `yaml:"wait"`
@@ -34,7 +34,7 @@ type Probe struct {
 // Probe defaults (docs/config.md).
 const (
 	DefaultProbeRate              = 50
-	DefaultProbeWindow            = 8
+	DefaultProbeWindow            = 64
 	DefaultProbeWait              = 500 * time.Millisecond
 	DefaultProbeFreshFor          = 60 * time.Second
 	DefaultProbeConflictHold      = 10 * time.Minute

@@ -642,7 +642,7 @@ log: {level: debug}
 `,
 			want: []string{
 				`pxed.yaml:3: probe rate -1 must be between 0 and 10000 probes per second per link (0: the default, 50)`,
-				`pxed.yaml:4: probe window 5000 must be between 1 and 4096 addresses per pool (0: the default, 8)`,
+				`pxed.yaml:4: probe window 5000 must be between 1 and 4096 addresses per pool (0: the default, 64)`,
 				`pxed.yaml:5: probe wait 20s must be positive and at most 10s`,
 				`pxed.yaml:6: fresh_for must be positive, not -1s`,
 				`pxed.yaml:7: conflict_hold must be positive, not -2m0s`,

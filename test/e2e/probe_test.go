@@ -93,7 +93,7 @@ func TestProbeConflicts(t *testing.T) {
 	}
 
 	// The probes of the windows wait 500 ms for an answer; from then on,
-	// with fewer new clients than the window holds (8), every offer's
+	// with fewer new clients than the window holds (64), every offer's
 	// address is known free when offered.
 	time.Sleep(time.Second)
 
@@ -146,7 +146,7 @@ func TestProbeConflicts(t *testing.T) {
 		}
 	}
 	if n := m[`pxed_probe_offers_total{probed="no"}`]; n != 0 {
-		t.Errorf("/metrics: %v offers went out unprobed, want none (8 new clients, a window of 8)", n)
+		t.Errorf("/metrics: %v offers went out unprobed, want none (8 new clients, a window of 64)", n)
 	}
 	t.Logf("/metrics: conflicts pool %v reservation %v; probes arp %v icmp %v; offers probed %v unprobed %v",
 		m[`pxed_probe_conflicts_total{kind="pool"}`], m[`pxed_probe_conflicts_total{kind="reservation"}`],
