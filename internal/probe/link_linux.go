@@ -7,17 +7,30 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"sync"
-	"time"
 
 	"github.com/mdlayher/packet"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 )
 
-// readTimeout bounds each read, so that a reader sees its context end.
-const readTimeout = time.Second
+// readAll reads datagrams with read and hands each to got until the link
+// is closed: Prober.Run closes its links when its context ends, which
+// unblocks a read waiting in the runtime's poller, so no read needs a
+// deadline to see the end.
+func readAll(ctx context.Context, read func([]byte) (int, net.Addr, error), got func([]byte, net.Addr)) error {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := read(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		got(buf[:n], from)
+	}
+}
 
 // arpLink probes one interface with ARP, on a datagram packet socket of
 // type 0x0806: the kernel adds and strips the Ethernet header, and the
@@ -58,28 +71,15 @@ func (l *arpLink) send(target netip.Addr) error {
 }
 
 func (l *arpLink) read(ctx context.Context, got func(Answer)) error {
-	buf := make([]byte, 1500)
-	for ctx.Err() == nil {
-		l.conn.SetReadDeadline(time.Now().Add(readTimeout))
-		n, _, err := l.conn.ReadFrom(buf)
+	return readAll(ctx, l.conn.ReadFrom, func(b []byte, _ net.Addr) {
+		p, err := parseARP(b)
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		p, err := parseARP(buf[:n])
-		if err != nil {
-			continue // not ours to judge: another link layer, a torn frame
+			return // not ours to judge: another link layer, a torn frame
 		}
 		if a, ok := p.claim(l.ifi.HardwareAddr); ok {
 			got(a)
 		}
-	}
-	return nil
+	})
 }
 
 func (l *arpLink) close() error { return l.conn.Close() }
@@ -121,24 +121,11 @@ func (l *icmpLink) send(target netip.Addr) error {
 }
 
 func (l *icmpLink) read(ctx context.Context, got func(Answer)) error {
-	buf := make([]byte, 1500)
-	for ctx.Err() == nil {
-		l.conn.SetReadDeadline(time.Now().Add(readTimeout))
-		n, from, err := l.conn.ReadFrom(buf)
-		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				continue
-			}
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		if a, ok := echoReply(buf[:n], from, l.id); ok {
+	return readAll(ctx, l.conn.ReadFrom, func(b []byte, from net.Addr) {
+		if a, ok := echoReply(b, from, l.id); ok {
 			got(a)
 		}
-	}
-	return nil
+	})
 }
 
 func (l *icmpLink) close() error { return l.conn.Close() }
