@@ -5,13 +5,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
 
+	"github.com/pxed/pxed/internal/backoff"
 	"github.com/pxed/pxed/internal/logsink"
 )
 
@@ -45,40 +45,12 @@ type Counts struct {
 	Queued int
 }
 
-// Retry is an exponential backoff with jitter: the n-th retry waits
-// between half and all of min(Max, Base·2ⁿ⁻¹).
-type Retry struct {
-	// Attempts bounds how many times one change is tried; 0: 30 (about
-	// 14 minutes with the default waits).
-	Attempts int
-	// Base is the first wait, Max the longest; 0: 500ms and 30s.
-	Base, Max time.Duration
-}
+// Retry is how an update is retried: exponential backoff with jitter
+// (backoff.Policy). Zero fields take updateRetry's: 30 attempts, waits
+// from 500ms to 30s, about 14 minutes in all.
+type Retry = backoff.Policy
 
-func (r Retry) withDefaults() Retry {
-	if r.Attempts <= 0 {
-		r.Attempts = 30
-	}
-	if r.Base <= 0 {
-		r.Base = 500 * time.Millisecond
-	}
-	if r.Max <= 0 {
-		r.Max = 30 * time.Second
-	}
-	if r.Max < r.Base {
-		r.Max = r.Base
-	}
-	return r
-}
-
-func (r Retry) wait(n int) time.Duration {
-	d := r.Max
-	if n < 63 && r.Base<<(n-1) > 0 && r.Base<<(n-1) < r.Max {
-		d = r.Base << (n - 1)
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
+var updateRetry = Retry{Attempts: 30, Base: 500 * time.Millisecond, Max: 30 * time.Second}
 
 // Options configure an Updater.
 type Options struct {
@@ -149,7 +121,7 @@ func New(o Options) *Updater {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	u := &Updater{log: logsink.Or(o.Logger), retry: o.Retry.withDefaults(),
+	u := &Updater{log: logsink.Or(o.Logger), retry: o.Retry.Or(updateRetry),
 		recent: o.Recent, now: o.Now, q: make(chan Lease, o.Queue), resync: make(chan []Lease, 1),
 		want: map[netip.Addr]*wanted{}, have: map[netip.Addr]Record{}}
 	u.set.Store(&settings{z: o.Zones, ex: o.Exchanger})
@@ -356,7 +328,7 @@ func (u *Updater) run(ctx context.Context, e entry) {
 			delete(u.want, e.ip)
 			return
 		}
-		wait := u.retry.wait(w.attempt)
+		wait := u.retry.Wait(w.attempt)
 		u.retries.Add(1)
 		u.log.Warn("dns update failed, will retry", append(attrs, "attempt", w.attempt, "wait", wait, "err", err)...)
 		u.sched.add(u.now().Add(wait), e.ip, w.gen)

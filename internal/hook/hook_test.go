@@ -431,7 +431,7 @@ func zombie(pid int) bool {
 
 func TestRetryWait(t *testing.T) {
 	t.Parallel()
-	r := Retry{Base: time.Second, Max: 30 * time.Second}.withDefaults()
+	r := Retry{Base: time.Second, Max: 30 * time.Second}.Or(hookRetry)
 	for _, tt := range []struct {
 		n      int
 		lo, hi time.Duration
@@ -444,7 +444,7 @@ func TestRetryWait(t *testing.T) {
 	} {
 		seen := map[time.Duration]bool{}
 		for range 200 {
-			w := r.wait(tt.n)
+			w := r.Wait(tt.n)
 			if w < tt.lo || w > tt.hi {
 				t.Fatalf("wait(%d) = %s, want within [%s, %s]", tt.n, w, tt.lo, tt.hi)
 			}

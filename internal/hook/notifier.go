@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pxed/pxed/internal/backoff"
 	"github.com/pxed/pxed/internal/config"
 	"github.com/pxed/pxed/internal/events"
 	"github.com/pxed/pxed/internal/logsink"
@@ -43,44 +43,12 @@ const (
 	DefaultDrain = 5 * time.Second
 )
 
-// Retry is an exponential backoff with jitter: the n-th retry waits
-// between half and all of min(Max, Base·2ⁿ⁻¹), drawn at random so that
-// the hooks of many pxed instances that lost one receiver do not come
-// back to it in step.
-type Retry struct {
-	// Attempts is how many times one document is sent at most, the first
-	// included; 0: 12.
-	Attempts int
-	// Base is the first wait, Max the longest; 0: 1s and 5m, about 14
-	// minutes in all before a document is given up.
-	Base, Max time.Duration
-}
+// Retry is how a hook retries: exponential backoff with jitter
+// (backoff.Policy). Zero fields take hookRetry's: 12 attempts, waits from
+// 1s to 5m, about 14 minutes in all before a document is given up.
+type Retry = backoff.Policy
 
-func (r Retry) withDefaults() Retry {
-	if r.Attempts <= 0 {
-		r.Attempts = 12
-	}
-	if r.Base <= 0 {
-		r.Base = time.Second
-	}
-	if r.Max <= 0 {
-		r.Max = 5 * time.Minute
-	}
-	if r.Max < r.Base {
-		r.Max = r.Base
-	}
-	return r
-}
-
-// wait is how long to wait before retry n (1, 2, …).
-func (r Retry) wait(n int) time.Duration {
-	d := r.Max
-	if n < 63 && r.Base<<(n-1) > 0 && r.Base<<(n-1) < r.Max {
-		d = r.Base << (n - 1)
-	}
-	half := d / 2
-	return half + rand.N(d-half+1)
-}
+var hookRetry = Retry{Attempts: 12, Base: time.Second, Max: 5 * time.Minute}
 
 // Via is how a hook delivers: a POST to its URL or a run of its command.
 type Via uint8
@@ -199,7 +167,7 @@ func New(hooks []config.Hook, o Options) *Notifier {
 		}
 		if h.URL != "" {
 			s := newSink(ViaURL)
-			p := &poster{url: h.URL, secret: []byte(h.Secret), timeout: h.Timeout.D(), retry: o.Retry.withDefaults(),
+			p := &poster{url: h.URL, secret: []byte(h.Secret), timeout: h.Timeout.D(), retry: o.Retry.Or(hookRetry),
 				client: o.Client, now: o.Now, sink: s}
 			s.deliver = p.deliver
 		}

@@ -43,7 +43,7 @@ func (p *poster) deliver(ctx context.Context, d *delivery) Result {
 			}
 			return Failed
 		}
-		w := p.retry.wait(n)
+		w := p.retry.Wait(n)
 		log.Info("hook delivery failed, trying again", "attempt", n, "wait", w, "err", err)
 		p.sink.retries.Add(1)
 		t := time.NewTimer(w)
