@@ -1,0 +1,381 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Bucket says whose turn a stretch of the boot was.
+type Bucket int
+
+const (
+	// Firmware: power-on to the station's first DHCPDISCOVER.
+	Firmware Bucket = iota
+	// StartUp: the station between two exchanges, with nothing asked of
+	// the server: a loader or the kernel starting, a config being read.
+	StartUp
+	// Turnaround: the station's own time inside an exchange: its reply to
+	// a DATA block or a TCP segment, or a DHCP client's timer between an
+	// OFFER and its REQUEST.
+	Turnaround
+	// Reply: the station has asked (DHCP, RRQ, ACK, GET, TCP ACK with the
+	// response still unsent, ARP, router solicitation) and waits for the
+	// server's next packet.
+	Reply
+	// Stream: the server sending the same transfer back to back.
+	Stream
+	// Unanswered: the station asked (DHCP, ARP, router solicitation) and
+	// moved on or asked again before any answer came.
+	Unanswered
+	nBuckets
+)
+
+var bucketNames = [nBuckets]string{"firmware", "start-up", "turnaround", "reply", "stream", "unanswered"}
+
+func (b Bucket) String() string { return bucketNames[b] }
+
+// server reports whether the bucket is time the station spent waiting on
+// the server or the wire.
+func (b Bucket) server() bool { return b == Reply || b == Stream || b == Unanswered }
+
+// Exchange is one DHCP exchange, one TFTP read or one HTTP request, or the
+// station's other traffic (ARP, IPv6) taken together.
+type Exchange struct {
+	Name       string
+	Proto      Proto
+	Start, End float64 // seconds after power-on
+	Bytes      int     // frames the server sent the station, on the wire
+	Time       [nBuckets]float64
+}
+
+// Breakdown is one boot, power-on to `Linux version`, cut into buckets.
+type Breakdown struct {
+	Total     float64
+	Exchanges []*Exchange
+	Sum       [nBuckets]float64
+	// KernelStart is the station's time from the last packet to `Linux
+	// version` (part of Sum[StartUp]).
+	KernelStart float64
+	Bytes       int
+	// PeakRate is the most the server sent the station in any window of
+	// peakWindow seconds, in bytes per second.
+	PeakRate float64
+}
+
+// Server is the time the station waited on the server or the wire.
+func (b *Breakdown) Server() float64 {
+	return b.Sum[Reply] + b.Sum[Stream] + b.Sum[Unanswered]
+}
+
+const peakWindow = 0.1
+
+// Attribute walks a boot's packets (in capture order) and gives every
+// stretch between two of them to a bucket: t0 is power-on, tk the moment
+// the serial console showed `Linux version`. It is the whole model of the
+// breakdown, and has no I/O.
+//
+// The rule: from the first DHCPDISCOVER on, a stretch that ends in a
+// server packet while the station was owed an answer is the server's
+// (Reply), as is one between two server packets of the same transfer
+// (Stream); a stretch in which the station was owed an answer and asked
+// again, or gave up, is Unanswered for DHCP, ARP and router solicitations
+// and Reply for TFTP and TCP (the server still owes the data). Every other
+// stretch is the station's: Turnaround inside an exchange, StartUp
+// between exchanges and after the last packet.
+func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
+	if tk <= t0 {
+		return nil, fmt.Errorf("Linux version at %.3f is not after power-on at %.3f", tk, t0)
+	}
+	bd := &Breakdown{Total: tk - t0}
+	first := -1
+	for i, p := range pkts {
+		if p.T > tk {
+			pkts = pkts[:i]
+			break
+		}
+		if first < 0 && p.FromClient && p.Proto == ProtoDHCP && p.DHCPType == 1 {
+			first = i
+		}
+	}
+	if first < 0 {
+		return nil, fmt.Errorf("no DHCPDISCOVER from the station before Linux version")
+	}
+	bd.Sum[Firmware] = pkts[first].T - t0
+	// Multicast listener reports, neighbour discovery and the like ask
+	// nothing of the server and answer nothing the station asked.
+	var kept []Packet
+	for _, p := range pkts[first:] {
+		if p.Proto != ProtoOther {
+			kept = append(kept, p)
+		}
+	}
+	pkts = kept
+
+	ex := exchanges(pkts)
+	owes := owed(pkts)
+	// The exchange of the last DHCP, TFTP or TCP packet up to each packet,
+	// and of the next one from it: ARP and router solicitations in
+	// between neither end nor start an exchange.
+	prevMain := make([]*Exchange, len(pkts))
+	nextMain := make([]*Exchange, len(pkts))
+	for i, p := range pkts {
+		if p.main() {
+			prevMain[i] = ex[i]
+		} else if i > 0 {
+			prevMain[i] = prevMain[i-1]
+		}
+	}
+	for i := len(pkts) - 1; i >= 0; i-- {
+		if pkts[i].main() {
+			nextMain[i] = ex[i]
+		} else if i+1 < len(pkts) {
+			nextMain[i] = nextMain[i+1]
+		}
+	}
+	for _, e := range uniq(ex) {
+		bd.Exchanges = append(bd.Exchanges, e)
+		e.Start, e.End = -1, -1
+	}
+	for i, p := range pkts {
+		e := ex[i]
+		if e.Start < 0 {
+			e.Start = p.T - t0
+		}
+		e.End = p.T - t0
+		if !p.FromClient {
+			e.Bytes += p.Wire
+			bd.Bytes += p.Wire
+		}
+		if i == 0 {
+			continue
+		}
+		prev := pkts[i-1]
+		d := p.T - prev.T
+		var b Bucket
+		switch {
+		case owes[i-1] && !p.FromClient:
+			b = Reply
+		case owes[i-1] && (prev.Proto == ProtoTFTP || prev.Proto == ProtoTCP):
+			b = Reply
+		case owes[i-1]:
+			b = Unanswered
+		case !prev.FromClient && !p.FromClient && ex[i-1] == e && (p.Proto == ProtoTFTP || p.Proto == ProtoTCP):
+			b = Stream
+		case prevMain[i-1] != nil && prevMain[i-1] == nextMain[i]:
+			b = Turnaround
+		default:
+			b = StartUp
+		}
+		bd.Sum[b] += d
+		// A stretch belongs to the exchange that ends it, except that a
+		// server's silence belongs to the request it leaves unanswered and
+		// the station's own time to the exchange it leads to.
+		switch {
+		case b == Unanswered:
+			ex[i-1].Time[b] += d
+		case (b == Turnaround || b == StartUp) && nextMain[i] != nil:
+			nextMain[i].Time[b] += d
+		default:
+			e.Time[b] += d
+		}
+	}
+	last := pkts[len(pkts)-1]
+	bd.KernelStart = tk - last.T
+	bd.Sum[StartUp] += bd.KernelStart
+	bd.PeakRate = peakRate(pkts)
+	return bd, nil
+}
+
+// main reports whether the packet is part of a DHCP exchange or a
+// transfer.
+func (p Packet) main() bool {
+	return p.Proto == ProtoDHCP || p.Proto == ProtoTFTP || p.Proto == ProtoTCP
+}
+
+// owed says, per packet, whether the station waits for the server after
+// sending it.
+func owed(pkts []Packet) []bool {
+	// The last DATA of each TFTP read, with whether it was short (the end
+	// of the file, RFC 1350 §6).
+	type lastData struct {
+		block uint16
+		n     int
+		max   int
+	}
+	tftpLast := map[uint16]*lastData{}
+	for _, p := range pkts {
+		switch {
+		case p.Proto == ProtoTFTP && !p.FromClient && p.TFTPOp == 3:
+			l := tftpLast[p.ClientPort]
+			if l == nil {
+				l = &lastData{}
+				tftpLast[p.ClientPort] = l
+			}
+			l.block, l.n = p.TFTPBlock, p.TFTPData
+			l.max = max(l.max, p.TFTPData)
+		case p.Proto == ProtoTFTP && p.FromClient && p.TFTPOp == 1:
+			delete(tftpLast, p.ClientPort) // a new read from the same port
+		}
+	}
+	out := make([]bool, len(pkts))
+	for i, p := range pkts {
+		if !p.FromClient {
+			continue
+		}
+		switch p.Proto {
+		case ProtoDHCP:
+			out[i] = p.DHCPType == 1 || p.DHCPType == 3 || p.DHCPType == 8 // DISCOVER, REQUEST, INFORM
+		case ProtoARP:
+			out[i] = p.ARPRequest
+		case ProtoRS:
+			out[i] = true
+		case ProtoTFTP:
+			switch p.TFTPOp {
+			case 1:
+				out[i] = true
+			case 4:
+				l := tftpLast[p.ClientPort]
+				final := l != nil && l.n < l.max && p.TFTPBlock == l.block && lastDataBefore(pkts, i, p.ClientPort)
+				out[i] = !final
+			}
+		case ProtoTCP:
+			switch {
+			case p.TCPRst || p.TCPFin:
+			case p.TCPSyn || p.TCPPayload > 0:
+				out[i] = true
+			default:
+				out[i] = moreToCome(pkts, i)
+			}
+		}
+	}
+	return out
+}
+
+// moreToCome reports whether the server, after the station's pure TCP ACK
+// at i, sends data on that connection beyond what the ACK acknowledges
+// before the station's next request there: whether the server still owed
+// the station part of a response.
+func moreToCome(pkts []Packet, i int) bool {
+	a := pkts[i]
+	for _, p := range pkts[i+1:] {
+		if p.Proto != ProtoTCP || p.ClientPort != a.ClientPort {
+			continue
+		}
+		if p.FromClient && (p.TCPPayload > 0 || p.TCPSyn) {
+			return false
+		}
+		if !p.FromClient && p.TCPPayload > 0 && int32(p.TCPSeq+uint32(p.TCPPayload)-a.TCPAck) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lastDataBefore reports whether the read on port has sent its last DATA
+// before packet i.
+func lastDataBefore(pkts []Packet, i int, port uint16) bool {
+	for _, p := range pkts[i+1:] {
+		if !p.FromClient && p.Proto == ProtoTFTP && p.TFTPOp == 3 && p.ClientPort == port {
+			return false
+		}
+	}
+	return true
+}
+
+// exchanges gives each packet its exchange: a DHCPDISCOVER (or a REQUEST
+// after an ACK) starts a DHCP exchange, an RRQ a TFTP read (on the
+// station's port), a GET a request on its TCP connection (the handshake
+// goes with the first GET); ARP, IPv6 and anything else share one.
+func exchanges(pkts []Packet) []*Exchange {
+	out := make([]*Exchange, len(pkts))
+	var dhcp, other *Exchange
+	var lastDHCP byte
+	tftp := map[uint16]*Exchange{}
+	tcp := map[uint16]*Exchange{}
+	named := map[*Exchange]bool{}
+	for i, p := range pkts {
+		var e *Exchange
+		switch p.Proto {
+		case ProtoDHCP:
+			// A DISCOVER starts an exchange unless it repeats the last
+			// one; so does a REQUEST after an ACK (INIT-REBOOT, RFC 2131
+			// §3.2).
+			if dhcp == nil || p.FromClient && (p.DHCPType == 1 && lastDHCP != 1 || p.DHCPType == 3 && lastDHCP == 5) {
+				dhcp = &Exchange{Name: "dhcp", Proto: ProtoDHCP}
+			}
+			lastDHCP = p.DHCPType
+			e = dhcp
+		case ProtoTFTP:
+			if p.FromClient && p.TFTPOp == 1 || tftp[p.ClientPort] == nil {
+				tftp[p.ClientPort] = &Exchange{Name: "tftp " + shortName(p.Name), Proto: ProtoTFTP}
+			}
+			e = tftp[p.ClientPort]
+		case ProtoTCP:
+			cur := tcp[p.ClientPort]
+			switch {
+			case cur == nil || p.TCPSyn && p.FromClient:
+				cur = &Exchange{Name: "http", Proto: ProtoTCP}
+				tcp[p.ClientPort] = cur
+			case p.Name != "" && named[cur]:
+				cur = &Exchange{Name: "http", Proto: ProtoTCP}
+				tcp[p.ClientPort] = cur
+			}
+			if p.Name != "" {
+				cur.Name = "http " + shortName(p.Name)
+				named[cur] = true
+			}
+			e = cur
+		default:
+			if other == nil {
+				other = &Exchange{Name: "arp, ipv6 router", Proto: ProtoOther}
+			}
+			e = other
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// uniq returns each exchange once, in order of first appearance.
+func uniq(ex []*Exchange) []*Exchange {
+	seen := map[*Exchange]bool{}
+	var out []*Exchange
+	for _, e := range ex {
+		if !seen[e] {
+			seen[e] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// peakRate is the most the server sent the station in any peakWindow.
+func peakRate(pkts []Packet) float64 {
+	var best, sum int
+	j := 0
+	for _, p := range pkts {
+		if p.FromClient {
+			continue
+		}
+		sum += p.Wire
+		for ; pkts[j].T < p.T-peakWindow; j++ {
+			if !pkts[j].FromClient {
+				sum -= pkts[j].Wire
+			}
+		}
+		best = max(best, sum)
+	}
+	return float64(best) / peakWindow
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}

@@ -1,0 +1,247 @@
+// Command breakdown cuts the boots bench/boot/run recorded into the
+// station's own time and the time it waited on the server, from each
+// boot's capture on the lab bridge and the moment its serial console
+// showed `Linux version`, and sets the server's share against the line
+// rate the lab reached.
+//
+// Usage: breakdown [-mac MAC] [-rate BYTES_PER_S] DIR...
+//
+// Each DIR is one boot of bench/boot/run, named SERVER-N: DIR/boot.pcap,
+// and DIR/result with t0= (QEMU started) and kernel= (`Linux version`), or
+// for several stations at once mac.STATION= and kernel.STATION= lines.
+// Without -rate, the line rate is the most any server sent any station in
+// 0.1 s across all the boots given.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// boot is one station's boot, analysed.
+type boot struct {
+	server string // dnsmasq, pxed
+	name   string // dnsmasq-1, or dnsmasq-1/station-02
+	bd     *Breakdown
+}
+
+func main() {
+	mac := flag.String("mac", "", "the station's MAC address, when DIR/result names none")
+	rate := flag.Float64("rate", 0, "line rate in bytes per second (default: the peak the boots reached)")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: breakdown [-mac MAC] [-rate BYTES_PER_S] DIR...")
+		os.Exit(2)
+	}
+	var boots []boot
+	for _, dir := range flag.Args() {
+		bs, err := load(dir, *mac)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "breakdown:", err)
+			continue
+		}
+		boots = append(boots, bs...)
+	}
+	if len(boots) == 0 {
+		fmt.Fprintln(os.Stderr, "breakdown: no boot to break down")
+		os.Exit(1)
+	}
+	if *rate <= 0 {
+		for _, b := range boots {
+			*rate = max(*rate, b.bd.PeakRate)
+		}
+	}
+	report(os.Stdout, boots, *rate)
+}
+
+// load reads one boot directory: one station, or each station the result
+// file names.
+func load(dir, mac string) ([]boot, error) {
+	kv, err := readResult(filepath.Join(dir, "result"))
+	if err != nil {
+		return nil, err
+	}
+	t0, err := strconv.ParseFloat(kv["t0"], 64)
+	if err != nil {
+		return nil, fmt.Errorf("%s/result: t0: %w", dir, err)
+	}
+	base := filepath.Base(dir)
+	server := base
+	if i := strings.LastIndexByte(base, '-'); i > 0 {
+		server = base[:i]
+	}
+	type station struct{ name, mac, kernel string }
+	var stations []station
+	for k, v := range kv {
+		if name, ok := strings.CutPrefix(k, "mac."); ok {
+			stations = append(stations, station{base + "/" + name, v, kv["kernel."+name]})
+		}
+	}
+	sort.Slice(stations, func(i, j int) bool { return stations[i].name < stations[j].name })
+	if len(stations) == 0 {
+		if mac == "" {
+			return nil, fmt.Errorf("%s/result names no station: give -mac", dir)
+		}
+		stations = []station{{base, mac, kv["kernel"]}}
+	}
+	var out []boot
+	for _, s := range stations {
+		if s.kernel == "" {
+			return nil, fmt.Errorf("%s: %s never reached Linux version", dir, s.name)
+		}
+		tk, err := strconv.ParseFloat(s.kernel, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s/result: kernel: %w", dir, err)
+		}
+		hw, err := net.ParseMAC(s.mac)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		pkts, err := readCapture(filepath.Join(dir, "boot.pcap"), hw)
+		if err != nil {
+			return nil, err
+		}
+		bd, err := Attribute(pkts, t0, tk)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		out = append(out, boot{server, s.name, bd})
+	}
+	return out, nil
+}
+
+// readResult reads KEY=VALUE lines.
+func readResult(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	kv := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+			kv[k] = v
+		}
+	}
+	return kv, sc.Err()
+}
+
+// figures are one boot's summary, in seconds.
+type figures struct {
+	total, firmware, startup, turnaround, server, wire, over float64
+}
+
+func summarize(bd *Breakdown, rate float64) figures {
+	wire := float64(bd.Bytes) / rate
+	over := max(0, bd.Server()-wire)
+	return figures{
+		total:      bd.Total,
+		firmware:   bd.Sum[Firmware],
+		startup:    bd.Sum[StartUp],
+		turnaround: bd.Sum[Turnaround],
+		server:     bd.Server(),
+		wire:       wire,
+		over:       over,
+	}
+}
+
+// share is the server's time beyond wire speed, of the whole boot.
+func (f figures) share() float64 { return f.over / f.total }
+
+// limit is the boot with the server answering at once and every byte at
+// line rate: the station's own time plus wire time.
+func (f figures) limit() float64 { return f.total - f.over }
+
+// unexplained is the time not explained by firmware, start-up and
+// wire-speed transfer: the server's excess and the station's turnaround.
+func (f figures) unexplained() float64 { return f.total - f.firmware - f.startup - f.wire }
+
+const header = "%-22s %6s %8s %8s %10s %7s %6s %9s %6s %6s %7s\n"
+const row = "%-22s %6.2f %8.2f %8.2f %10.2f %7.2f %6.2f %9.2f %5.1f%% %6.2f %6.1f%%\n"
+
+func report(w io.Writer, boots []boot, rate float64) {
+	fmt.Fprintf(w, "Breakdown, seconds from power-on; wire = bytes the server sent at %.1f MB/s, the line rate (peak over 0.1 s) the lab reached in these boots:\n", rate/1e6)
+	fmt.Fprintf(w, header, "boot", "total", "firmware", "start-up", "turnaround", "server", "wire", "over-wire", "share", "limit", "unexpl")
+	byServer := map[string][]figures{}
+	var servers []string
+	for _, b := range boots {
+		f := summarize(b.bd, rate)
+		if _, ok := byServer[b.server]; !ok {
+			servers = append(servers, b.server)
+		}
+		byServer[b.server] = append(byServer[b.server], f)
+		printRow(w, b.name, f)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Medians per server (each column its own median):")
+	fmt.Fprintf(w, header, "server", "total", "firmware", "start-up", "turnaround", "server", "wire", "over-wire", "share", "limit", "unexpl")
+	for _, s := range servers {
+		fs := byServer[s]
+		col := func(get func(figures) float64) float64 {
+			xs := make([]float64, len(fs))
+			for i, f := range fs {
+				xs[i] = get(f)
+			}
+			return median(xs)
+		}
+		fmt.Fprintf(w, row, s,
+			col(func(f figures) float64 { return f.total }),
+			col(func(f figures) float64 { return f.firmware }),
+			col(func(f figures) float64 { return f.startup }),
+			col(func(f figures) float64 { return f.turnaround }),
+			col(func(f figures) float64 { return f.server }),
+			col(func(f figures) float64 { return f.wire }),
+			col(func(f figures) float64 { return f.over }),
+			100*col(func(f figures) float64 { return f.share() }),
+			col(func(f figures) float64 { return f.limit() }),
+			100*col(func(f figures) float64 { return f.unexplained() / f.total }))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "firmware: power-on to the first DHCPDISCOVER. start-up: the station between exchanges and from the last")
+	fmt.Fprintln(w, "packet to Linux version (loaders, kernel). turnaround: the station inside an exchange (its ACKs, DHCP timers).")
+	fmt.Fprintln(w, "server: the station waiting for the server (replies, back-to-back sending, requests never answered).")
+	fmt.Fprintln(w, "over-wire: server minus wire, the server's share of the boot (share = over-wire / total); limit = total")
+	fmt.Fprintln(w, "- over-wire; unexpl = total - firmware - start-up - wire, over total.")
+	fmt.Fprintln(w)
+
+	// The exchanges of each server's median boot.
+	for _, s := range servers {
+		var mine []boot
+		for _, b := range boots {
+			if b.server == s {
+				mine = append(mine, b)
+			}
+		}
+		sort.Slice(mine, func(i, j int) bool { return mine[i].bd.Total < mine[j].bd.Total })
+		b := mine[(len(mine)-1)/2]
+		fmt.Fprintf(w, "Exchanges of %s (the median boot of %s), seconds:\n", b.name, s)
+		fmt.Fprintf(w, "%-34s %6s %6s %7s %8s %10s %6s %6s %10s %6s\n", "exchange", "start", "end", "MB", "start-up", "turnaround", "reply", "stream", "unanswered", "wire")
+		for _, e := range b.bd.Exchanges {
+			fmt.Fprintf(w, "%-34s %6.2f %6.2f %7.2f %8.3f %10.3f %6.3f %6.3f %10.3f %6.3f\n",
+				clip(e.Name, 34), e.Start, e.End, float64(e.Bytes)/1e6,
+				e.Time[StartUp], e.Time[Turnaround], e.Time[Reply], e.Time[Stream], e.Time[Unanswered], float64(e.Bytes)/rate)
+		}
+		fmt.Fprintf(w, "%-34s %6.2f %6.2f %7s %8.3f\n", "kernel start (to Linux version)", b.bd.Total-b.bd.KernelStart, b.bd.Total, "", b.bd.KernelStart)
+		fmt.Fprintln(w)
+	}
+}
+
+func printRow(w io.Writer, name string, f figures) {
+	fmt.Fprintf(w, row, clip(name, 22), f.total, f.firmware, f.startup, f.turnaround, f.server, f.wire, f.over, 100*f.share(), f.limit(), 100*f.unexplained()/f.total)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n+1:]
+}
