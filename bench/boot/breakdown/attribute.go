@@ -136,8 +136,12 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		bd.Exchanges = append(bd.Exchanges, e)
 		e.Start, e.End = -1, -1
 	}
+	var w waiting
 	for i, p := range pkts {
 		e := ex[i]
+		if i == 0 {
+			w.update(p, owes[i], e)
+		}
 		if e.Start < 0 {
 			e.Start = p.T - t0
 		}
@@ -153,14 +157,14 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		d := p.T - prev.T
 		var b Bucket
 		switch {
-		case owes[i-1] && !p.FromClient:
-			b = Reply
-		case owes[i-1] && (prev.Proto == ProtoTFTP || prev.Proto == ProtoTCP):
-			b = Reply
-		case owes[i-1]:
-			b = Unanswered
 		case !prev.FromClient && !p.FromClient && ex[i-1] == e && (p.Proto == ProtoTFTP || p.Proto == ProtoTCP):
 			b = Stream
+		case w.any() && !p.FromClient:
+			b = Reply
+		case w.transfer:
+			b = Reply
+		case w.any():
+			b = Unanswered
 		case prevMain[i-1] != nil && prevMain[i-1] == nextMain[i]:
 			b = Turnaround
 		default:
@@ -172,18 +176,67 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		// the station's own time to the exchange it leads to.
 		switch {
 		case b == Unanswered:
-			ex[i-1].Time[b] += d
+			w.asked.Time[b] += d
 		case (b == Turnaround || b == StartUp) && nextMain[i] != nil:
 			nextMain[i].Time[b] += d
 		default:
 			e.Time[b] += d
 		}
+		w.update(p, owes[i], e)
 	}
 	last := pkts[len(pkts)-1]
 	bd.KernelStart = tk - last.T
 	bd.Sum[StartUp] += bd.KernelStart
 	bd.PeakRate = peakRate(pkts)
 	return bd, nil
+}
+
+// waiting is what the station has asked the server and not yet had an
+// answer to. Requests of different kinds are outstanding together: iPXE
+// goes on with DHCP while its router solicitation waits for an answer,
+// and its boot goes on only when both are done.
+type waiting struct {
+	dhcp, router, arp bool
+	transfer          bool      // the last TFTP or TCP packet from the station asks for more
+	asked             *Exchange // of the latest request still outstanding
+}
+
+func (w *waiting) any() bool { return w.dhcp || w.router || w.arp || w.transfer }
+
+// update takes packet p, whose exchange is e; asks is whether the station
+// waits for the server after it (owed).
+func (w *waiting) update(p Packet, asks bool, e *Exchange) {
+	if p.FromClient {
+		switch p.Proto {
+		case ProtoDHCP:
+			w.dhcp = w.dhcp || asks
+		case ProtoRS, ProtoND:
+			w.router = w.router || asks
+		case ProtoARP:
+			w.arp = w.arp || asks
+		case ProtoTFTP, ProtoTCP:
+			w.transfer = asks
+			// A new read or connection: the station has moved on from
+			// whatever it still had no answer to.
+			if p.TFTPOp == 1 && p.Proto == ProtoTFTP || p.TCPSyn {
+				w.dhcp, w.router, w.arp = false, false, false
+			}
+		}
+		if asks {
+			w.asked = e
+		}
+		return
+	}
+	switch p.Proto {
+	case ProtoDHCP:
+		w.dhcp = false
+	case ProtoRS, ProtoND: // an advertisement, or a solicitation asking the station first
+		w.router = false
+	case ProtoARP:
+		w.arp = false
+	case ProtoTFTP, ProtoTCP:
+		w.transfer = false
+	}
 }
 
 // main reports whether the packet is part of a DHCP exchange or a
@@ -218,7 +271,16 @@ func owed(pkts []Packet) []bool {
 		}
 	}
 	out := make([]bool, len(pkts))
+	// While the server waits for the station to answer its neighbour
+	// solicitation, the station's repeated router solicitations are not
+	// the server's to answer yet.
+	// The station's advertisement in answer lets the server answer.
+	resolving := false
 	for i, p := range pkts {
+		if p.Proto == ProtoND {
+			out[i] = p.FromClient && resolving
+			resolving = !p.FromClient
+		}
 		if !p.FromClient {
 			continue
 		}
@@ -228,7 +290,7 @@ func owed(pkts []Packet) []bool {
 		case ProtoARP:
 			out[i] = p.ARPRequest
 		case ProtoRS:
-			out[i] = true
+			out[i] = !resolving
 		case ProtoTFTP:
 			switch p.TFTPOp {
 			case 1:

@@ -118,6 +118,68 @@ func TestAttributeUnansweredAndRetries(t *testing.T) {
 	}
 }
 
+func TestAttributeGivesUp(t *testing.T) {
+	t.Parallel()
+	// No router answers; the station waits 10 s after its DHCP, then
+	// starts a transfer: the 10 s were spent waiting on the network, the
+	// transfer's lock-step afterwards is the station's own.
+	rs := Packet{FromClient: true, Proto: ProtoRS, Wire: 70}
+	pkts := seq(
+		at{1.5, dhcp(true, 1)},
+		at{1.5005, rs},
+		at{1.501, dhcp(false, 2)},
+		at{1.502, dhcp(true, 3)},
+		at{1.503, dhcp(false, 5)},
+		at{11.503, rrq(7, "linux")},
+		at{11.504, data(7, 1, 100)},
+		at{11.604, ack(7, 1)},
+	)
+	bd, err := Attribute(pkts, 100, 115)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// DISCOVER to the solicitation, OFFER to REQUEST (both outstanding
+	// still), and the 10 s.
+	if !near(bd.Sum[Unanswered], 0.0005+0.001+10) {
+		t.Errorf("unanswered = %.4f, want 10.0015", bd.Sum[Unanswered])
+	}
+	if !near(bd.Sum[Turnaround], 0.1) || !near(bd.Sum[StartUp], 3.396) {
+		t.Errorf("turnaround = %.4f, start-up = %.4f", bd.Sum[Turnaround], bd.Sum[StartUp])
+	}
+}
+
+func TestAttributeNeighbourDiscovery(t *testing.T) {
+	t.Parallel()
+	// The server answers a solicitation by resolving the station first;
+	// the station takes 1 s to advertise, soliciting again meanwhile:
+	// that second is the station's.
+	rs := Packet{FromClient: true, Proto: ProtoRS, Wire: 70}
+	ra := Packet{Proto: ProtoRS, Wire: 78}
+	ns := Packet{Proto: ProtoND, Wire: 86}
+	na := Packet{FromClient: true, Proto: ProtoND, Wire: 86}
+	pkts := seq(
+		at{1, dhcp(true, 1)},
+		at{1.001, dhcp(false, 2)},
+		at{1.002, rs},
+		at{1.004, ns},
+		at{1.5, rs},
+		at{2.004, na},
+		at{2.005, ra},
+		at{2.006, dhcp(true, 3)},
+		at{2.007, dhcp(false, 5)},
+	)
+	bd, err := Attribute(pkts, 100, 103)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(bd.Sum[Reply], 0.001+0.002+0.001+0.001) {
+		t.Errorf("reply = %.4f, want 0.005", bd.Sum[Reply])
+	}
+	if bd.Sum[Unanswered] != 0 {
+		t.Errorf("unanswered = %.4f, want 0", bd.Sum[Unanswered])
+	}
+}
+
 func TestAttributeTCPWindow(t *testing.T) {
 	t.Parallel()
 	// A GET answered in 5 ms; two segments back to back (1 ms); the

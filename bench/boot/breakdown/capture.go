@@ -26,6 +26,7 @@ const (
 	ProtoTCP
 	ProtoARP
 	ProtoRS // an IPv6 router solicitation or advertisement
+	ProtoND // the server's neighbour solicitation of the station, its advertisement
 )
 
 func (p Proto) String() string {
@@ -40,6 +41,8 @@ func (p Proto) String() string {
 		return "arp"
 	case ProtoRS:
 		return "ipv6-router"
+	case ProtoND:
+		return "ipv6-neighbour"
 	}
 	return "other"
 }
@@ -144,6 +147,21 @@ func decode(data []byte, wire int, t float64, client net.HardwareAddr) (Packet, 
 		case layers.ICMPv6TypeRouterAdvertisement:
 			if !p.FromClient {
 				p.Proto = ProtoRS
+				return p, true
+			}
+		case layers.ICMPv6TypeNeighborSolicitation:
+			// The server resolving the station's address before it can
+			// answer by unicast (RFC 4861 §7.2.2): to the station's
+			// solicited-node group, 33:33:ff and its MAC's last three
+			// bytes (RFC 2464 §7), or to the station itself.
+			solicited := bytes.Equal(eth.DstMAC[:3], []byte{0x33, 0x33, 0xff}) && bytes.Equal(eth.DstMAC[3:], client[3:])
+			if !p.FromClient && (toStation || solicited) {
+				p.Proto = ProtoND
+				return p, true
+			}
+		case layers.ICMPv6TypeNeighborAdvertisement:
+			if p.FromClient {
+				p.Proto = ProtoND
 				return p, true
 			}
 		}

@@ -137,40 +137,34 @@ func readResult(path string) (map[string]string, error) {
 
 // figures are one boot's summary, in seconds.
 type figures struct {
-	total, firmware, startup, turnaround, server, wire, over float64
+	total, firmware, startup, turnaround, server, wire float64
 }
 
 func summarize(bd *Breakdown, rate float64) figures {
-	wire := float64(bd.Bytes) / rate
-	over := max(0, bd.Server()-wire)
 	return figures{
 		total:      bd.Total,
 		firmware:   bd.Sum[Firmware],
 		startup:    bd.Sum[StartUp],
 		turnaround: bd.Sum[Turnaround],
 		server:     bd.Server(),
-		wire:       wire,
-		over:       over,
+		wire:       float64(bd.Bytes) / rate,
 	}
 }
 
-// share is the server's time beyond wire speed, of the whole boot.
-func (f figures) share() float64 { return f.over / f.total }
+// share is the time the station waited on the server, wire included, of
+// the whole boot: an upper bound on the server's part in it.
+func (f figures) share() float64 { return f.server / f.total }
 
-// limit is the boot with the server answering at once and every byte at
-// line rate: the station's own time plus wire time.
-func (f figures) limit() float64 { return f.total - f.over }
+// limit is the boot with every byte at line rate and no waiting at all:
+// the station's firmware and start-up time plus wire time.
+func (f figures) limit() float64 { return f.firmware + f.startup + f.wire }
 
-// unexplained is the time not explained by firmware, start-up and
-// wire-speed transfer: the server's excess and the station's turnaround.
-func (f figures) unexplained() float64 { return f.total - f.firmware - f.startup - f.wire }
-
-const header = "%-22s %6s %8s %8s %10s %7s %6s %9s %6s %6s %7s\n"
-const row = "%-22s %6.2f %8.2f %8.2f %10.2f %7.2f %6.2f %9.2f %5.1f%% %6.2f %6.1f%%\n"
+const header = "%-22s %6s %8s %8s %10s %7s %6s %7s %6s %6s\n"
+const row = "%-22s %6.2f %8.2f %8.2f %10.2f %7.2f %6.2f %6.1f%% %6.2f %6.2f\n"
 
 func report(w io.Writer, boots []boot, rate float64) {
 	fmt.Fprintf(w, "Breakdown, seconds from power-on; wire = bytes the server sent at %.1f MB/s, the line rate (peak over 0.1 s) the lab reached in these boots:\n", rate/1e6)
-	fmt.Fprintf(w, header, "boot", "total", "firmware", "start-up", "turnaround", "server", "wire", "over-wire", "share", "limit", "unexpl")
+	fmt.Fprintf(w, header, "boot", "total", "firmware", "start-up", "turnaround", "server", "wire", "share", "limit", "over")
 	byServer := map[string][]figures{}
 	var servers []string
 	for _, b := range boots {
@@ -183,7 +177,7 @@ func report(w io.Writer, boots []boot, rate float64) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Medians per server (each column its own median):")
-	fmt.Fprintf(w, header, "server", "total", "firmware", "start-up", "turnaround", "server", "wire", "over-wire", "share", "limit", "unexpl")
+	fmt.Fprintf(w, header, "server", "total", "firmware", "start-up", "turnaround", "server", "wire", "share", "limit", "over")
 	for _, s := range servers {
 		fs := byServer[s]
 		col := func(get func(figures) float64) float64 {
@@ -200,17 +194,16 @@ func report(w io.Writer, boots []boot, rate float64) {
 			col(func(f figures) float64 { return f.turnaround }),
 			col(func(f figures) float64 { return f.server }),
 			col(func(f figures) float64 { return f.wire }),
-			col(func(f figures) float64 { return f.over }),
 			100*col(func(f figures) float64 { return f.share() }),
 			col(func(f figures) float64 { return f.limit() }),
-			100*col(func(f figures) float64 { return f.unexplained() / f.total }))
+			col(func(f figures) float64 { return f.total - f.limit() }))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "firmware: power-on to the first DHCPDISCOVER. start-up: the station between exchanges and from the last")
 	fmt.Fprintln(w, "packet to Linux version (loaders, kernel). turnaround: the station inside an exchange (its ACKs, DHCP timers).")
-	fmt.Fprintln(w, "server: the station waiting for the server (replies, back-to-back sending, requests never answered).")
-	fmt.Fprintln(w, "over-wire: server minus wire, the server's share of the boot (share = over-wire / total); limit = total")
-	fmt.Fprintln(w, "- over-wire; unexpl = total - firmware - start-up - wire, over total.")
+	fmt.Fprintln(w, "server: the station waiting for the server (replies, back-to-back sending, requests never answered);")
+	fmt.Fprintln(w, "share = server / total, the server's part of the boot, wire time included. wire: the bytes the server")
+	fmt.Fprintln(w, "sent, at line rate. limit = firmware + start-up + wire, the boot with no waiting at all; over = total - limit.")
 	fmt.Fprintln(w)
 
 	// The exchanges of each server's median boot.
@@ -236,7 +229,7 @@ func report(w io.Writer, boots []boot, rate float64) {
 }
 
 func printRow(w io.Writer, name string, f figures) {
-	fmt.Fprintf(w, row, clip(name, 22), f.total, f.firmware, f.startup, f.turnaround, f.server, f.wire, f.over, 100*f.share(), f.limit(), 100*f.unexplained()/f.total)
+	fmt.Fprintf(w, row, clip(name, 22), f.total, f.firmware, f.startup, f.turnaround, f.server, f.wire, 100*f.share(), f.limit(), f.total-f.limit())
 }
 
 func clip(s string, n int) string {
