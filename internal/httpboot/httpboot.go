@@ -153,6 +153,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t, ok := f.(interface{ ContentType() string }); ok {
 		w.Header().Set("Content-Type", t.ContentType())
 	}
+	if r.Method == http.MethodGet {
+		s.sizeSegments(r, remote)
+	}
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
 	if s.Tracker != nil && r.Method == http.MethodGet {
 		cw.begin = func(size int64) (func(int64), func()) { return s.Tracker.Begin(proto, name, remote, size) }
@@ -242,7 +245,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// middle of a long download. No WriteTimeout for the whole
 		// response either: a slow link may need minutes for an initrd;
 		// each write has the stall timeout instead.
-		IdleTimeout:    orDefault(s.IdleTimeout, 60*time.Second),
+		IdleTimeout: orDefault(s.IdleTimeout, 60*time.Second),
+		// The handler reaches the connection's socket through its
+		// context (sizeSegments).
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 		MaxHeaderBytes: MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 	}
@@ -251,6 +259,39 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		hs.ConnState = s.watchHandshake
 	}
 	return httpserve.Serve(ctx, hs, ln)
+}
+
+// connKey keys the request context's net.Conn (Serve's ConnContext).
+type connKey struct{}
+
+// sizeSegments gives the connection of a GET the segment size that
+// grubSegment decides, before the first byte of the answer is sent (the
+// kernel lets the peer's MSS be set only then). It logs what it did or
+// why it could not; the answer goes out either way.
+func (s *Server) sizeSegments(r *http.Request, remote netip.AddrPort) {
+	ua := r.Header.Get("User-Agent")
+	if !strings.HasPrefix(ua, "GRUB ") {
+		return // the common case costs no system call
+	}
+	c, ok := r.Context().Value(connKey{}).(net.Conn)
+	if !ok {
+		return // TLS: GRUB does not speak it
+	}
+	sent, adv, err := segmentSizes(c)
+	if err != nil {
+		s.logger().Debug("http segment size unread", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	mss, ok := grubSegment(ua, remote.Addr(), sent, adv)
+	if !ok {
+		return
+	}
+	if err := setSegment(c, mss); err != nil {
+		s.logger().Debug("http segment size unchanged", "ip", remote.Addr().String(), "mss", sent, "error", err.Error())
+		return
+	}
+	now, _, _ := segmentSizes(c)
+	s.logger().Debug("http segment size raised", "ip", remote.Addr().String(), "agent", ua, "from", sent, "to", now)
 }
 
 // callbackHost reads NAME from /api/v1/hosts/NAME/installed.
