@@ -54,7 +54,7 @@ import (
 // (Reload).
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
 	g, ctx := errgroup.WithContext(ctx)
-	s := &services{cfg: cfg, log: log, g: g, opts: opts}
+	s := &services{cfg: cfg, log: log, g: g, opts: opts, grubSegments: httpboot.GRUBSegmentsSizable}
 	s.live.Store(cfg)
 	s.last.Store(&web.Reload{At: time.Now(), Applied: true})
 	defer s.close()
@@ -111,6 +111,7 @@ type services struct {
 	dhcp6         *dhcp6.Responder                // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
 	root          *bootfs.Root                    // the TFTP root; nil with TFTP off
 	grubHTTP      atomic.Pointer[map[string]bool] // prefixes of GRUB images with http built in (grubHTTPDirs)
+	grubSegments  func() bool                     // whether the HTTP server can send GRUB full-size segments now (httpboot.GRUBSegmentsSizable)
 	grubTFTPNoted atomic.Bool                     // logged once that GRUB keeps TFTP for want of CAP_NET_ADMIN
 	named         *namedStore                     // the lease store's DNS updates, for reloads; nil with DHCP off
 	serve         []func(context.Context) error   // started once every socket is open
@@ -821,7 +822,7 @@ func (s *services) grubHasHTTP(dir string) bool {
 	if m == nil || !(*m)[dir] {
 		return false
 	}
-	if httpboot.GRUBSegmentsSizable() {
+	if s.grubSegments != nil && s.grubSegments() {
 		return true
 	}
 	if s.grubTFTPNoted.CompareAndSwap(false, true) {
