@@ -170,6 +170,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		s.finish(proto, remote, name, cw.n, time.Since(start), ferr)
+		if ferr == nil && isGRUB(r.Header.Get("User-Agent")) {
+			s.resetWhenAcked(w, remote)
+		}
 	} else {
 		// UEFI HTTP Boot asks the size with HEAD before its GET (EDK2's
 		// HttpBootLoadFile); the debug log shows the pair.
@@ -270,7 +273,7 @@ type connKey struct{}
 // why it could not; the answer goes out either way.
 func (s *Server) sizeSegments(r *http.Request, remote netip.AddrPort) {
 	ua := r.Header.Get("User-Agent")
-	if !strings.HasPrefix(ua, "GRUB ") {
+	if !isGRUB(ua) {
 		return // the common case costs no system call
 	}
 	c, ok := r.Context().Value(connKey{}).(net.Conn)
@@ -292,6 +295,41 @@ func (s *Server) sizeSegments(r *http.Request, remote netip.AddrPort) {
 	}
 	now, _, _ := segmentSizes(c)
 	s.logger().Debug("http segment size raised", "ip", remote.Addr().String(), "agent", ua, "from", sent, "to", now)
+}
+
+// resetWhenAcked ends a GET's connection with a reset once the client
+// has acknowledged the whole answer, rather than keeping it open.
+//
+// GRUB 2.06 reads a file by polling the card for 420 ms at a time
+// (GRUB_NET_INTERVAL + GRUB_NET_INTERVAL_ADDITION, net.c
+// grub_net_fs_read_real), and stops a poll early only once 20 packets
+// are queued or the connection has failed (http.c sets stall then). The
+// last few segments of a file therefore wait out the poll: 0.42 s after
+// the kernel's last byte, seen in captures. Its http registers no hook for
+// a FIN (grub_net_tcp_open (…, http_receive, http_err, NULL, …)), so a
+// plain close changes nothing; a reset runs http_err, which marks the
+// file at its end and the poll over. By then GRUB holds every byte (it
+// acknowledges only what it has queued in order), and it opens a new
+// connection for each file, so nothing is lost. Waiting for the ACKs is
+// bounded by the stall timeout; past it the connection closes as usual.
+func (s *Server) resetWhenAcked(w http.ResponseWriter, remote netip.AddrPort) {
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	c, _, err := rc.Hijack()
+	if err != nil {
+		s.logger().Debug("http reset skipped", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	defer c.Close()
+	if err := drained(c, orDefault(s.StallTimeout, 60*time.Second)); err != nil {
+		s.logger().Debug("http reset skipped", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close now aborts: RST (RFC 9293 §3.10.5)
+	}
 }
 
 // callbackHost reads NAME from /api/v1/hosts/NAME/installed.

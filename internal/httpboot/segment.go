@@ -5,6 +5,11 @@ import (
 	"strings"
 )
 
+// isGRUB reports whether a request's User-Agent is GRUB's: its http
+// module sends PACKAGE_STRING, "GRUB 2.06" and so on (Debian's adds the
+// package version: "GRUB 2.06-13+deb12u2").
+func isGRUB(userAgent string) bool { return strings.HasPrefix(userAgent, "GRUB ") }
+
 // Default send MSS that TCP must assume for a peer whose SYN carries no
 // MSS option (RFC 9293 §3.7.1): 536 over IPv4, 1220 over IPv6.
 const (
@@ -33,7 +38,7 @@ const (
 // is then not the default), keeps the kernel's choice: the override is
 // for the known quirk only.
 func grubSegment(userAgent string, remote netip.Addr, sent, adv uint32) (uint32, bool) {
-	if !strings.HasPrefix(userAgent, "GRUB ") {
+	if !isGRUB(userAgent) {
 		return 0, false
 	}
 	def := uint32(defaultMSS6)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -101,4 +102,32 @@ func syscallConn(c net.Conn) (interface {
 		return nil, fmt.Errorf("%T is not a TCP connection", c)
 	}
 	return tc.SyscallConn()
+}
+
+// drained waits until the peer has acknowledged every byte written on c
+// (TCP_INFO: no unacknowledged segment, nothing unsent), for at most
+// within.
+func drained(c net.Conn, within time.Duration) error {
+	sc, err := syscallConn(c)
+	if err != nil {
+		return err
+	}
+	for deadline := time.Now().Add(within); ; time.Sleep(time.Millisecond) {
+		var info *unix.TCPInfo
+		var serr error
+		if err := sc.Control(func(fd uintptr) {
+			info, serr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		}); err != nil {
+			return err
+		}
+		if serr != nil {
+			return fmt.Errorf("reading TCP_INFO: %w", serr)
+		}
+		if info.Unacked == 0 && info.Notsent_bytes == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d segments still unacknowledged after %v", info.Unacked, within)
+		}
+	}
 }

@@ -5,6 +5,7 @@ package httpboot
 import (
 	"errors"
 	"net"
+	"time"
 )
 
 // Setting a connection's send MSS after the handshake needs Linux's TCP
@@ -15,3 +16,5 @@ func segmentSizes(net.Conn) (sent, adv uint32, err error) { return 0, 0, errors.
 func setSegment(net.Conn, uint32) error { return errors.ErrUnsupported }
 
 func canSetSegment() bool { return false }
+
+func drained(net.Conn, time.Duration) error { return errors.ErrUnsupported }
