@@ -54,7 +54,7 @@ import (
 // (Reload).
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) error {
 	g, ctx := errgroup.WithContext(ctx)
-	s := &services{cfg: cfg, log: log, g: g, opts: opts}
+	s := &services{cfg: cfg, log: log, g: g, opts: opts, grubSegments: httpboot.GRUBSegmentsSizable}
 	s.live.Store(cfg)
 	s.last.Store(&web.Reload{At: time.Now(), Applied: true})
 	defer s.close()
@@ -93,27 +93,29 @@ type services struct {
 	reloadMu sync.Mutex                 // one Reload at a time
 	last     atomic.Pointer[web.Reload] // how the last reading of the file went
 
-	pg       *postgres.Store // the shared database; nil without one
-	who      *ipmap.Map      // which machine holds each address
-	evlog    *events.Log
-	cat      *catalog.Catalog
-	profiles *profile.Service
-	met      *metrics.Metrics
-	recorder events.Recorder                 // where every boot event goes (bootEvents)
-	shared   *postgres.Timeline              // boot events shared with the other half; nil if not
-	store    lease.Store                     // the lease store; nil with DHCP and DHCPv6 off
-	alloc    *lease.Allocator                // over store, shared by DHCP and DHCPv6
-	files    bootfs.Opener                   // generated configs, then the boot root; nil with TFTP off
-	inflight *inflight.Registry              // file transfers running now, for the dashboard
-	dhcpStat *dhcp.Stats                     // the DHCPv4 server's counts; nil with DHCP off
-	dhcp     *dhcpServing                    // the DHCPv4 server, for reloads; nil with DHCP off
-	prober   *probe.Prober                   // the conflict prober; nil with DHCP off
-	dhcp6    *dhcp6.Responder                // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
-	root     *bootfs.Root                    // the TFTP root; nil with TFTP off
-	grubHTTP atomic.Pointer[map[string]bool] // prefixes of GRUB images with http built in (grubHTTPDirs)
-	named    *namedStore                     // the lease store's DNS updates, for reloads; nil with DHCP off
-	serve    []func(context.Context) error   // started once every socket is open
-	closers  []io.Closer                     // closed last opened first when Run ends
+	pg            *postgres.Store // the shared database; nil without one
+	who           *ipmap.Map      // which machine holds each address
+	evlog         *events.Log
+	cat           *catalog.Catalog
+	profiles      *profile.Service
+	met           *metrics.Metrics
+	recorder      events.Recorder                 // where every boot event goes (bootEvents)
+	shared        *postgres.Timeline              // boot events shared with the other half; nil if not
+	store         lease.Store                     // the lease store; nil with DHCP and DHCPv6 off
+	alloc         *lease.Allocator                // over store, shared by DHCP and DHCPv6
+	files         bootfs.Opener                   // generated configs, then the boot root; nil with TFTP off
+	inflight      *inflight.Registry              // file transfers running now, for the dashboard
+	dhcpStat      *dhcp.Stats                     // the DHCPv4 server's counts; nil with DHCP off
+	dhcp          *dhcpServing                    // the DHCPv4 server, for reloads; nil with DHCP off
+	prober        *probe.Prober                   // the conflict prober; nil with DHCP off
+	dhcp6         *dhcp6.Responder                // the DHCPv6 decisions, for reloads; nil with DHCPv6 off
+	root          *bootfs.Root                    // the TFTP root; nil with TFTP off
+	grubHTTP      atomic.Pointer[map[string]bool] // prefixes of GRUB images with http built in (grubHTTPDirs)
+	grubSegments  func() bool                     // whether the HTTP server can send GRUB full-size segments now (httpboot.GRUBSegmentsSizable)
+	grubTFTPNoted atomic.Bool                     // logged once that GRUB keeps TFTP for want of CAP_NET_ADMIN
+	named         *namedStore                     // the lease store's DNS updates, for reloads; nil with DHCP off
+	serve         []func(context.Context) error   // started once every socket is open
+	closers       []io.Closer                     // closed last opened first when Run ends
 }
 
 // close closes what the steps opened, the last opened first.
@@ -809,9 +811,22 @@ func (s *services) inspectGRUBs(cfg *config.Config) {
 	s.grubHTTP.Store(&m)
 }
 
-// grubHasHTTP reports whether the GRUB image with prefix dir has http
-// built in, as inspectGRUBs found.
+// grubHasHTTP reports whether the GRUB image with prefix dir should read
+// the kernel and initrds over HTTP: it has http built in, as inspectGRUBs
+// found, and pxed's HTTP server can send it full-size TCP segments. GRUB
+// 2.06 sends no MSS option, and at the 536 bytes a segment that TCP then
+// assumes, its HTTP is slower than its TFTP (docs/firmware.md); raising
+// the size needs CAP_NET_ADMIN, which pxed may have dropped since start.
 func (s *services) grubHasHTTP(dir string) bool {
 	m := s.grubHTTP.Load()
-	return m != nil && (*m)[dir]
+	if m == nil || !(*m)[dir] {
+		return false
+	}
+	if s.grubSegments != nil && s.grubSegments() {
+		return true
+	}
+	if s.grubTFTPNoted.CompareAndSwap(false, true) {
+		s.log.Info("GRUB has http built in, but without CAP_NET_ADMIN pxed cannot send it full-size TCP segments: its configs name TFTP paths, faster then", "dir", dir)
+	}
+	return false
 }

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"encoding/binary"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -137,5 +140,29 @@ func TestGRUBHTTPDirs(t *testing.T) {
 	}
 	if got := grubHTTPDirs(cfg, filepath.Join(dir, "missing"), nil); len(got) != 0 {
 		t.Errorf("a root that does not exist: %v", got)
+	}
+}
+
+// A GRUB with http built in reads the kernel and initrds over HTTP only
+// while the HTTP server can send it full-size segments; otherwise its
+// config keeps TFTP paths (slower over HTTP then), and the log says why,
+// once.
+func TestGRUBHTTPNeedsFullSizeSegments(t *testing.T) {
+	for _, sizable := range []bool{true, false} {
+		var logged bytes.Buffer
+		s := &services{log: slog.New(slog.NewTextHandler(&logged, nil)), grubSegments: func() bool { return sizable }}
+		m := map[string]bool{"/grubhttp": true}
+		s.grubHTTP.Store(&m)
+		for range 2 {
+			if got := s.grubHasHTTP("/grubhttp"); got != sizable {
+				t.Errorf("segments sizable %v: GRUB with http reads over HTTP %v, want %v", sizable, got, sizable)
+			}
+			if s.grubHasHTTP("/debian-installer/amd64/grub") {
+				t.Errorf("segments sizable %v: a GRUB without http reads over HTTP", sizable)
+			}
+		}
+		if n, want := strings.Count(logged.String(), "without CAP_NET_ADMIN"), map[bool]int{true: 0, false: 1}[sizable]; n != want {
+			t.Errorf("segments sizable %v: logged the TFTP fallback %d times, want %d:\n%s", sizable, n, want, logged.String())
+		}
 	}
 }

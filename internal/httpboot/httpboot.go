@@ -2,7 +2,10 @@
 // it (iPXE, PXELINUX running on iPXE, GRUB, UEFI HTTP Boot): TCP moves
 // kernels and initrds far faster than lock-step TFTP. Files come from the
 // same confined root as TFTP's, with Range requests and Content-Length
-// (net/http's ServeContent), read-only.
+// (net/http's ServeContent), read-only. GRUB's TCP gets two allowances
+// on Linux (segment.go): full-size segments though its SYN announces no
+// MSS, and a reset once it has acknowledged a file, which ends its read
+// without a 0.42 s wait.
 package httpboot
 
 import (
@@ -153,6 +156,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if t, ok := f.(interface{ ContentType() string }); ok {
 		w.Header().Set("Content-Type", t.ContentType())
 	}
+	if r.Method == http.MethodGet {
+		s.sizeSegments(r, remote)
+	}
 	cw := &countingWriter{ResponseWriter: w, rc: http.NewResponseController(w), stall: orDefault(s.StallTimeout, 60*time.Second)}
 	if s.Tracker != nil && r.Method == http.MethodGet {
 		cw.begin = func(size int64) (func(int64), func()) { return s.Tracker.Begin(proto, name, remote, size) }
@@ -167,6 +173,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		s.finish(proto, remote, name, cw.n, time.Since(start), ferr)
+		if ferr == nil && isGRUB(r.Header.Get("User-Agent")) {
+			s.resetWhenAcked(w, remote)
+		}
 	} else {
 		// UEFI HTTP Boot asks the size with HEAD before its GET (EDK2's
 		// HttpBootLoadFile); the debug log shows the pair.
@@ -242,7 +251,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		// middle of a long download. No WriteTimeout for the whole
 		// response either: a slow link may need minutes for an initrd;
 		// each write has the stall timeout instead.
-		IdleTimeout:    orDefault(s.IdleTimeout, 60*time.Second),
+		IdleTimeout: orDefault(s.IdleTimeout, 60*time.Second),
+		// The handler reaches the connection's socket through its
+		// context (sizeSegments).
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
 		MaxHeaderBytes: MaxHeaderBytes,
 		ErrorLog:       slog.NewLogLogger(s.logger().Handler(), slog.LevelDebug),
 	}
@@ -251,6 +265,74 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		hs.ConnState = s.watchHandshake
 	}
 	return httpserve.Serve(ctx, hs, ln)
+}
+
+// connKey keys the request context's net.Conn (Serve's ConnContext).
+type connKey struct{}
+
+// sizeSegments gives the connection of a GET the segment size that
+// grubSegment decides, before the first byte of the answer is sent (the
+// kernel lets the peer's MSS be set only then). It logs what it did or
+// why it could not; the answer goes out either way.
+func (s *Server) sizeSegments(r *http.Request, remote netip.AddrPort) {
+	ua := r.Header.Get("User-Agent")
+	if !isGRUB(ua) {
+		return // the common case costs no system call
+	}
+	c, ok := r.Context().Value(connKey{}).(net.Conn)
+	if !ok {
+		return // TLS: GRUB does not speak it
+	}
+	sent, adv, err := segmentSizes(c)
+	if err != nil {
+		s.logger().Debug("http segment size unread", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	mss, ok := grubSegment(ua, remote.Addr(), sent, adv)
+	if !ok {
+		return
+	}
+	if err := setSegment(c, mss); err != nil {
+		s.logger().Debug("http segment size unchanged", "ip", remote.Addr().String(), "mss", sent, "error", err.Error())
+		return
+	}
+	now, _, _ := segmentSizes(c)
+	s.logger().Debug("http segment size raised", "ip", remote.Addr().String(), "agent", ua, "from", sent, "to", now)
+}
+
+// resetWhenAcked ends a GET's connection with a reset once the client
+// has acknowledged the whole answer, rather than keeping it open.
+//
+// GRUB 2.06 reads a file by polling the card for 420 ms at a time
+// (GRUB_NET_INTERVAL + GRUB_NET_INTERVAL_ADDITION, net.c
+// grub_net_fs_read_real), and stops a poll early only once 20 packets
+// are queued or the connection has failed (http.c sets stall then). The
+// last few segments of a file therefore wait out the poll: 0.42 s after
+// the kernel's last byte, seen in captures. Its http registers no hook for
+// a FIN (grub_net_tcp_open (…, http_receive, http_err, NULL, …)), so a
+// plain close changes nothing; a reset runs http_err, which marks the
+// file at its end and the poll over. By then GRUB holds every byte (it
+// acknowledges only what it has queued in order), and it opens a new
+// connection for each file, so nothing is lost. Waiting for the ACKs is
+// bounded by the stall timeout; past it the connection closes as usual.
+func (s *Server) resetWhenAcked(w http.ResponseWriter, remote netip.AddrPort) {
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	c, _, err := rc.Hijack()
+	if err != nil {
+		s.logger().Debug("http reset skipped", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	defer c.Close()
+	if err := drained(c, orDefault(s.StallTimeout, 60*time.Second)); err != nil {
+		s.logger().Debug("http reset skipped", "ip", remote.Addr().String(), "error", err.Error())
+		return
+	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetLinger(0) // close now aborts: RST (RFC 9293 §3.10.5)
+	}
 }
 
 // callbackHost reads NAME from /api/v1/hosts/NAME/installed.
