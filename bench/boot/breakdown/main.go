@@ -28,7 +28,7 @@ import (
 
 // boot is one station's boot, analysed.
 type boot struct {
-	server string // dnsmasq, pxed
+	server string // dnsmasq, pxed; with several stations "pxed station-01"
 	name   string // dnsmasq-1, or dnsmasq-1/station-02
 	bd     *Breakdown
 }
@@ -78,11 +78,13 @@ func load(dir, mac string) ([]boot, error) {
 	if i := strings.LastIndexByte(base, '-'); i > 0 {
 		server = base[:i]
 	}
-	type station struct{ name, mac, kernel string }
+	type station struct{ group, name, mac, kernel string }
 	var stations []station
 	for k, v := range kv {
 		if name, ok := strings.CutPrefix(k, "mac."); ok {
-			stations = append(stations, station{base + "/" + name, v, kv["kernel."+name]})
+			// With several machines at once, medians are per server and
+			// station: the machines may not even share a firmware.
+			stations = append(stations, station{server + " " + name, base + "/" + name, v, kv["kernel."+name]})
 		}
 	}
 	sort.Slice(stations, func(i, j int) bool { return stations[i].name < stations[j].name })
@@ -90,7 +92,7 @@ func load(dir, mac string) ([]boot, error) {
 		if mac == "" {
 			return nil, fmt.Errorf("%s/result names no station: give -mac", dir)
 		}
-		stations = []station{{base, mac, kv["kernel"]}}
+		stations = []station{{server, base, mac, kv["kernel"]}}
 	}
 	var out []boot
 	for _, s := range stations {
@@ -113,7 +115,7 @@ func load(dir, mac string) ([]boot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
-		out = append(out, boot{server, s.name, bd})
+		out = append(out, boot{s.group, s.name, bd})
 	}
 	return out, nil
 }
