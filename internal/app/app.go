@@ -369,6 +369,11 @@ func (s *services) openTFTP(context.Context) error {
 		// The discovery kernel and initramfs, before the root's files.
 		s.files = bootfs.Chain(disc, s.files)
 	}
+	if f := s.cfg.IPXEEFIFile(); f != "" {
+		// The boot file of x64 UEFI machines said to have Secure Boot off.
+		s.files = bootfs.Chain(ipxeEFI(f), s.files)
+		s.log.Info("serving iPXE to x64 UEFI machines with secure_boot: false", "file", f, "path", config.IPXEEFIPath)
+	}
 	if s.pg != nil {
 		// Before any file, learn who asks from the shared leases, so that
 		// the transfer's events name a machine another instance gave its

@@ -131,3 +131,23 @@ func cleanPath(p string) (string, error) {
 	}
 	return p, nil
 }
+
+// OpenFile opens the regular file name of the host's filesystem, for an
+// opener that serves one file pxed is configured with (iPXE's UEFI build)
+// under a fixed path.
+func OpenFile(name string) (File, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file: %w", name, fs.ErrPermission)
+	}
+	return osFile{f, st.Size()}, nil
+}

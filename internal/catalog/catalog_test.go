@@ -478,3 +478,33 @@ func TestReload(t *testing.T) {
 		t.Error("an API host on station-09's address was accepted after a refused reload")
 	}
 }
+
+// TestMergeBootSecureBoot: secure_boot said in a section reaches the
+// machines under it, a nearer section's word wins, and unsaid leaves the
+// enclosing one's.
+func TestMergeBootSecureBoot(t *testing.T) {
+	t.Parallel()
+	yes, no := true, false
+	for _, tc := range []struct {
+		name       string
+		base, over *bool
+		want       bool
+	}{
+		{"unsaid", nil, nil, false},
+		{"said off", nil, &no, true},
+		{"said on", nil, &yes, false},
+		{"off, then on nearer", &no, &yes, false},
+		{"off, unsaid nearer", &no, nil, true},
+	} {
+		b, err := catalog.MergeBoot(pxe.Boot{IPXE: config.IPXEEFIPath}, &config.Boot{SecureBoot: tc.base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err = catalog.MergeBoot(b, &config.Boot{SecureBoot: tc.over}); err != nil {
+			t.Fatal(err)
+		}
+		if b.SecureBootOff != tc.want || b.IPXE != config.IPXEEFIPath {
+			t.Errorf("%s: SecureBootOff %v, IPXE %q; want %v, %q", tc.name, b.SecureBootOff, b.IPXE, tc.want, config.IPXEEFIPath)
+		}
+	}
+}

@@ -105,7 +105,11 @@ func Static(base *config.Config) (*Snapshot, error) { return build(base, State{}
 func build(base *config.Config, st State) (*Snapshot, error) {
 	s := &Snapshot{base: base, byMAC: map[string]*Host{}, byUUID: map[string]*Host{}, profile: base.Boot.Profile}
 	var err error
-	if s.global, err = MergeBoot(pxe.Boot{}, &base.Boot); err != nil {
+	global := pxe.Boot{}
+	if base.IPXEEFIFile() != "" {
+		global.IPXE = config.IPXEEFIPath
+	}
+	if s.global, err = MergeBoot(global, &base.Boot); err != nil {
 		return nil, fmt.Errorf("boot: %w", err)
 	}
 	for _, sub := range base.DHCP.Subnets {
@@ -442,6 +446,9 @@ func MergeBoot(base pxe.Boot, over *config.Boot) (pxe.Boot, error) {
 	}
 	if over.HTTPS != nil {
 		out.HTTPS = *over.HTTPS
+	}
+	if over.SecureBoot != nil {
+		out.SecureBootOff = !*over.SecureBoot
 	}
 	if len(over.Files) > 0 {
 		out.Files = make(map[pxe.Arch]string, len(base.Files)+len(over.Files))

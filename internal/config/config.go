@@ -274,6 +274,11 @@ type HTTP struct {
 	// IPXEScript gives clients that are already iPXE the URL of a script
 	// rendered from their profile as boot file, instead of the boot file.
 	IPXEScript bool `yaml:"ipxe_script"`
+	// IPXEEFI is iPXE's x64 UEFI build on pxed's host, which pxed serves
+	// as the boot file of x64 UEFI PXE machines said not to enforce Secure
+	// Boot (boot.secure_boot: false; IPXEEFIFile). Empty: DefaultIPXEEFI when it exists;
+	// "off": no chain.
+	IPXEEFI string `yaml:"ipxe_efi"`
 	// TLS serves the same files over HTTPS as well, on a port of its own.
 	TLS TLS `yaml:"tls"`
 }

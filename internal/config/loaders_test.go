@@ -204,3 +204,56 @@ func TestSecureBootWritten(t *testing.T) {
 		t.Errorf("secure_boot not kept:\n%s", out)
 	}
 }
+
+// TestIPXEEFI: http.ipxe_efi, when named, is an absolute path to iPXE's x64
+// UEFI build with what its script needs (HTTP, ipxe_script); off or unset
+// is never a problem, and IPXEEFIFile gives the file only when it is used.
+func TestIPXEEFI(t *testing.T) {
+	t.Parallel()
+	root := loaderRoot(t)
+	const head = "tftp: {root: ROOT}\ndhcp: {enabled: false}\n"
+	for _, c := range []struct {
+		name, http string
+		want       []string
+		file       string
+	}{
+		{"named", `{enabled: true, ipxe_script: true, ipxe_efi: ROOT/snponly.efi}`, nil, "ROOT/snponly.efi"},
+		{"off", `{enabled: true, ipxe_script: true, ipxe_efi: "off"}`, nil, ""},
+		{"without ipxe_script", `{enabled: true, ipxe_efi: ROOT/snponly.efi}`,
+			[]string{`pxed.yaml:3: ipxe_efi "ROOT/snponly.efi" is given so that iPXE fetches its script over HTTP, but http.enabled (with tftp on) or http.ipxe_script is off: turn them on, or set ipxe_efi: off`}, ""},
+		{"relative", `{enabled: true, ipxe_script: true, ipxe_efi: snponly.efi}`,
+			[]string{`pxed.yaml:3: ipxe_efi "snponly.efi" must be an absolute path on pxed's host (such as /usr/lib/ipxe/snponly.efi), or off`}, "snponly.efi"},
+		{"missing", `{enabled: true, ipxe_script: true, ipxe_efi: ROOT/none.efi}`,
+			[]string{`pxed.yaml:3: ipxe_efi: open ROOT/none.efi: no such file or directory (Debian's ipxe package installs /usr/lib/ipxe/snponly.efi)`}, "ROOT/none.efi"},
+		{"not UEFI", `{enabled: true, ipxe_script: true, ipxe_efi: ROOT/stand-in.efi}`,
+			[]string{`pxed.yaml:3: ipxe_efi "ROOT/stand-in.efi" is no UEFI image: `}, "ROOT/stand-in.efi"},
+		{"arm64", `{enabled: true, ipxe_script: true, ipxe_efi: ROOT/debian-installer/arm64/bootnetaa64.efi}`,
+			[]string{`pxed.yaml:3: ipxe_efi "ROOT/debian-installer/arm64/bootnetaa64.efi" is a UEFI image for ARM64, but x64 UEFI machines boot it`}, "ROOT/debian-installer/arm64/bootnetaa64.efi"},
+	} {
+		src := strings.ReplaceAll(head+"http: "+c.http+"\n", "ROOT", root)
+		cfg, err := Parse("pxed.yaml", []byte(src))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got []string
+		for _, p := range cfg.Validate() {
+			got = append(got, p.Error())
+		}
+		want := make([]string, len(c.want))
+		for i, w := range c.want {
+			want[i] = strings.ReplaceAll(w, "ROOT", root)
+			if i < len(got) && strings.HasPrefix(got[i], want[i]) {
+				got[i] = want[i]
+			}
+		}
+		if len(want) == 0 {
+			want = nil
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", c.name, diff)
+		}
+		if f, want := cfg.IPXEEFIFile(), strings.ReplaceAll(c.file, "ROOT", root); f != want {
+			t.Errorf("%s: IPXEEFIFile() = %q, want %q", c.name, f, want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 )
 
@@ -49,6 +50,36 @@ func (c *Config) HTTPPort() int {
 		return 0
 	}
 	return port(c.HTTP.Address)
+}
+
+// DefaultIPXEEFI is where Debian's ipxe package puts iPXE's UEFI build
+// that drives the NIC it was loaded from (snponly.efi, through the
+// firmware's Simple Network Protocol).
+const DefaultIPXEEFI = "/usr/lib/ipxe/snponly.efi"
+
+// IPXEEFIPath is where pxed serves IPXEEFIFile, over TFTP and HTTP: the
+// boot file of x64 UEFI machines said to have Secure Boot off.
+const IPXEEFIPath = "ipxe/x64.efi"
+
+// IPXEEFIOff is the http.ipxe_efi value that turns the chain to iPXE off.
+const IPXEEFIOff = "off"
+
+// IPXEEFIFile is the iPXE binary given to x64 UEFI PXE machines said to
+// have Secure Boot off (http.ipxe_efi), or "" for none: that iPXE fetches its script over
+// pxed's HTTP server, so it needs both that server and http.ipxe_script;
+// unset, it is DefaultIPXEEFI if that file exists.
+func (c *Config) IPXEEFIFile() string {
+	f := c.HTTP.IPXEEFI
+	if c.HTTPPort() == 0 || !c.HTTP.IPXEScript || f == IPXEEFIOff {
+		return ""
+	}
+	if f != "" {
+		return f
+	}
+	if st, err := os.Stat(DefaultIPXEEFI); err == nil && st.Mode().IsRegular() {
+		return DefaultIPXEEFI
+	}
+	return ""
 }
 
 // HTTPSPort is the port of the HTTP boot server's HTTPS side, or 0 when it

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/user"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pxed/pxed/internal/cmdline"
+	"github.com/pxed/pxed/internal/efiimage"
 	"github.com/pxed/pxed/internal/lease"
 	"github.com/pxed/pxed/internal/pxe"
 )
@@ -97,6 +99,7 @@ func (c *Config) Validate() []Problem {
 	v.tftp()
 	v.listenAddress("http.address", c.HTTP.Address, ":8080 or 192.168.1.21:8080")
 	v.tls()
+	v.ipxeEFI()
 	v.syslog()
 	v.hooks()
 	v.dnsUpdates()
@@ -778,6 +781,39 @@ func (v *validator) tls() {
 	}
 	if (t.Cert == "") != (t.Key == "") {
 		v.add("http.tls", "http.tls.cert and http.tls.key go together: give both, or neither for a certificate pxed makes")
+	}
+}
+
+// ipxeEFI checks http.ipxe_efi when the operator names a file: an
+// absolute path to an x64 UEFI image, with what the chained iPXE needs to
+// find its script. The default (DefaultIPXEEFI when it exists) is not
+// judged: a host without the ipxe package simply chains nothing.
+func (v *validator) ipxeEFI() {
+	f := v.c.HTTP.IPXEEFI
+	if f == "" || f == IPXEEFIOff {
+		return
+	}
+	const path = "http.ipxe_efi"
+	if v.c.HTTPPort() == 0 || !v.c.HTTP.IPXEScript {
+		v.add(path, "ipxe_efi %q is given so that iPXE fetches its script over HTTP, but http.enabled (with tftp on) or http.ipxe_script is off: turn them on, or set ipxe_efi: off", f)
+		return
+	}
+	if !filepath.IsAbs(f) {
+		v.add(path, "ipxe_efi %q must be an absolute path on pxed's host (such as %s), or off", f, DefaultIPXEEFI)
+		return
+	}
+	r, err := os.Open(f)
+	if err != nil {
+		v.add(path, "ipxe_efi: %v (Debian's ipxe package installs %s)", err, DefaultIPXEEFI)
+		return
+	}
+	defer r.Close()
+	img, err := efiimage.Inspect(r)
+	switch {
+	case err != nil:
+		v.add(path, "ipxe_efi %q is no UEFI image: %v", f, err)
+	case img.Machine != efiimage.MachineAMD64:
+		v.add(path, "ipxe_efi %q is a UEFI image for %s, but x64 UEFI machines boot it: give iPXE's x64 build (snponly.efi)", f, img.Machine)
 	}
 }
 

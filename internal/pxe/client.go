@@ -115,13 +115,30 @@ type Boot struct {
 	// HTTPS makes the URLs of boot root paths given to UEFI HTTP Boot
 	// clients https:// ones, of pxed's HTTPS server.
 	HTTPS bool
+	// SecureBootOff: the machines are said not to enforce Secure Boot
+	// (boot.secure_boot: false, said, not left out). IPXE is where pxed
+	// serves iPXE's x64 UEFI build ("" when it serves none). With both,
+	// x64 UEFI PXE clients are given that iPXE (FileFor).
+	SecureBootOff bool
+	IPXE          string
 }
 
 // FileFor chooses the boot file for architecture a: its family's entry, else
 // the default file. A UEFI HTTP Boot architecture gets its own entry only:
 // the default file is a TFTP path for PXE clients, and an HTTP Boot client
 // given it would fetch a loader built for another firmware.
+//
+// An x64 UEFI PXE client (option 93 = 7 or 9, RFC 4578 §2.1) of machines
+// said to have Secure Boot off gets iPXE, when pxed serves it, instead of
+// its loader: iPXE asks DHCP again, as iPXE, and fetches its script, kernel
+// and initrds over HTTP, where GRUB reads them over lock-step TFTP. Only
+// when said: DHCP does not tell whether Secure Boot is on, and a Secure
+// Boot machine refuses the unsigned iPXE. (Debian 12's GRUB cannot chain
+// iPXE instead: it holds the NIC's SNP open exclusively, docs/firmware.md.)
 func (b Boot) FileFor(a Arch) string {
+	if a.Family() == ArchX64UEFI && b.SecureBootOff && b.IPXE != "" {
+		return b.IPXE
+	}
 	if f, ok := b.Files[a.Family()]; ok {
 		return f
 	}

@@ -148,3 +148,32 @@ func TestHTTPBootURL(t *testing.T) {
 		t.Errorf("arch 9 got %q", got)
 	}
 }
+
+// TestFileForSecureBootOff: iPXE goes to x64 UEFI PXE clients (7, and 9 of
+// the same family) only when the machines are said to have Secure Boot off
+// and pxed serves iPXE; unsaid, or for any other architecture, the
+// configured loader stays.
+func TestFileForSecureBootOff(t *testing.T) {
+	t.Parallel()
+	files := map[Arch]string{ArchX64UEFI: "shim.efi", ArchARM64UEFI: "grubaa64.efi", ArchX64HTTP: "http.efi"}
+	for _, tc := range []struct {
+		name string
+		off  bool
+		ipxe string
+		arch Arch
+		want string
+	}{
+		{"said off, x64 UEFI", true, "ipxe/x64.efi", ArchX64UEFI, "ipxe/x64.efi"},
+		{"said off, arch 9", true, "ipxe/x64.efi", ArchEBC, "ipxe/x64.efi"},
+		{"unsaid", false, "ipxe/x64.efi", ArchX64UEFI, "shim.efi"},
+		{"said off, no iPXE served", true, "", ArchX64UEFI, "shim.efi"},
+		{"said off, arm64", true, "ipxe/x64.efi", ArchARM64UEFI, "grubaa64.efi"},
+		{"said off, BIOS", true, "ipxe/x64.efi", ArchBIOS, "pxelinux.0"},
+		{"said off, x64 HTTP Boot", true, "ipxe/x64.efi", ArchX64HTTP, "http.efi"},
+	} {
+		b := Boot{File: "pxelinux.0", Files: files, SecureBootOff: tc.off, IPXE: tc.ipxe}
+		if got := b.FileFor(tc.arch); got != tc.want {
+			t.Errorf("%s: FileFor(%s) = %q, want %q", tc.name, tc.arch, got, tc.want)
+		}
+	}
+}

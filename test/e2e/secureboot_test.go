@@ -103,6 +103,40 @@ func TestBootSecureBootShim(t *testing.T) {
 	}
 }
 
+// TestBootSecureBootSkipsIPXE boots station-03 under OVMF with Secure Boot
+// enforced on the reference network as it is, where pxed serves iPXE for
+// machines said to have Secure Boot off (http.ipxe_efi's default, Debian's
+// snponly.efi) but station-03 says nothing (DHCP does not tell): pxed gives
+// it the signed chain, never iPXE, and Debian's GRUB, locked down, loads
+// the signed kernel and the initrd over TFTP.
+func TestBootSecureBootSkipsIPXE(t *testing.T) {
+	if _, err := os.Stat(snponly); err != nil {
+		t.Fatalf("iPXE for UEFI missing (%v): run scripts/deps to install ipxe", err)
+	}
+	ns, taps := newBridgeLab(t, 1)
+	root := prepareTFTPRoot(t)
+	px := startPxed(t, ns, pxedOptions{Interface: "br0", TFTPRoot: root})
+	g := bootGuest(t, ns, taps[0], station03, uefiSecureBoot)
+	ctx, cancel := context.WithTimeout(t.Context(), kernelDeadline)
+	took, err := g.waitKernel(ctx)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("station-03 (OVMF Secure Boot → shim → GRUB locked down → kernel over TFTP): power-on to %q in %v", kernelStarted, took)
+	g.waitSerial(t, secureBootEnabled, time.Minute)
+	g.powerOff()
+	expectLogged(t, px, `serving iPXE to x64 UEFI machines with secure_boot: false`)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.103 file=debian-installer/amd64/grubx64.efi bytes=3843520`)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.103 file=/debian-installer/amd64/grub/grub.cfg`)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.103 file=/debian-installer/amd64/initrd.gz bytes=40810276`)
+	if b, err := os.ReadFile(px.log); err != nil {
+		t.Fatal(err)
+	} else if strings.Contains(string(b), "file=ipxe/x64.efi") {
+		t.Error("a machine that did not say Secure Boot was off was given iPXE")
+	}
+}
+
 // TestSecureBootRefusesUnsigned gives station-03, under OVMF with Secure
 // Boot enforced, iPXE's unsigned snponly.efi as its loader, as a
 // configuration that does not say secure_boot would: the firmware fetches

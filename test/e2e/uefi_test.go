@@ -20,6 +20,31 @@ func TestBootUEFIStation03(t *testing.T) {
 	expectLogged(t, px, `file=/debian-installer/amd64/initrd.gz bytes=40810276`)
 }
 
+// TestBootUEFISecureBootOffIPXE boots station-03 with OVMF's own UEFI PXE
+// client, Secure Boot off, with its host entry saying so (boot.secure_boot:
+// false): pxed gives it iPXE's snponly.efi, which it serves from Debian's
+// ipxe package (http.ipxe_efi's default) at ipxe/x64.efi, instead of shim
+// and GRUB. iPXE asks DHCP again as iPXE, gets its script's URL and fetches
+// the script, kernel and initrd over HTTP: after iPXE, nothing over TFTP.
+func TestBootUEFISecureBootOffIPXE(t *testing.T) {
+	if _, err := os.Stat(snponly); err != nil {
+		t.Fatalf("iPXE for UEFI missing (%v): run scripts/deps to install ipxe", err)
+	}
+	px := bootOne(t, station03, uefiPXE, "OVMF UEFI PXE, Secure Boot off → iPXE → script, kernel and initrd over HTTP", func(y string) string {
+		return withStation03Boot(y, "    boot: {secure_boot: false}\n")
+	})
+	expectLogged(t, px, `reply=OFFER ip=192.168.1.103 file=ipxe/x64.efi`)
+	expectLogged(t, px, `msg="tftp transfer" ip=192.168.1.103 file=ipxe/x64.efi bytes=173792`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=ipxe/00-18-e7-42-7a-3e.ipxe`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=debian-installer/amd64/linux bytes=8222656`)
+	expectLogged(t, px, `msg="http transfer" ip=192.168.1.103 file=debian-installer/amd64/initrd.gz bytes=40810276`)
+	if b, err := os.ReadFile(px.log); err != nil {
+		t.Fatal(err)
+	} else if strings.Contains(string(b), "grubx64.efi") || strings.Contains(string(b), "bootnetx64.efi") {
+		t.Error("shim or GRUB was loaded although the machine is said to have Secure Boot off")
+	}
+}
+
 // TestBootUEFIHTTPStation03 boots station-03 with EDK2's UEFI HTTP Boot
 // client (OVMF with its PXE clients off): pxed answers its HTTPClient
 // DISCOVER with option 60 HTTPClient and the URL of iPXE's snponly.efi
