@@ -27,16 +27,20 @@ const (
 	// Unanswered: the station asked (DHCP, ARP, router solicitation) and
 	// moved on or asked again before any answer came.
 	Unanswered
+	// Recovery: the wait that ends in the server sending again what it had
+	// sent before (a TCP segment or a TFTP block the station did not
+	// acknowledge): the server's retransmission timer decided it.
+	Recovery
 	nBuckets
 )
 
-var bucketNames = [nBuckets]string{"firmware", "start-up", "turnaround", "reply", "stream", "unanswered"}
+var bucketNames = [nBuckets]string{"firmware", "start-up", "turnaround", "reply", "stream", "unanswered", "recovery"}
 
 func (b Bucket) String() string { return bucketNames[b] }
 
 // server reports whether the bucket is time the station spent waiting on
 // the server or the wire.
-func (b Bucket) server() bool { return b == Reply || b == Stream || b == Unanswered }
+func (b Bucket) server() bool { return b == Reply || b == Stream || b == Unanswered || b == Recovery }
 
 // Exchange is one DHCP exchange, one TFTP read or one HTTP request, or the
 // station's other traffic (ARP, IPv6) taken together.
@@ -64,7 +68,7 @@ type Breakdown struct {
 
 // Server is the time the station waited on the server or the wire.
 func (b *Breakdown) Server() float64 {
-	return b.Sum[Reply] + b.Sum[Stream] + b.Sum[Unanswered]
+	return b.Sum[Reply] + b.Sum[Stream] + b.Sum[Unanswered] + b.Sum[Recovery]
 }
 
 const peakWindow = 0.1
@@ -113,6 +117,7 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 
 	ex := exchanges(pkts)
 	owes := owed(pkts)
+	again := resent(pkts)
 	// The exchange of the last DHCP, TFTP or TCP packet up to each packet,
 	// and of the next one from it: ARP and router solicitations in
 	// between neither end nor start an exchange.
@@ -157,6 +162,8 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		d := p.T - prev.T
 		var b Bucket
 		switch {
+		case again[i]:
+			b = Recovery
 		case !prev.FromClient && !p.FromClient && ex[i-1] == e && (p.Proto == ProtoTFTP || p.Proto == ProtoTCP):
 			b = Stream
 		case w.any() && !p.FromClient:
@@ -237,6 +244,46 @@ func (w *waiting) update(p Packet, asks bool, e *Exchange) {
 	case ProtoTFTP, ProtoTCP:
 		w.transfer = false
 	}
+}
+
+// resent says, per packet, whether the server sent it before: a TCP
+// segment whose bytes were all sent already on that connection, or a TFTP
+// DATA block the read had already had.
+func resent(pkts []Packet) []bool {
+	out := make([]bool, len(pkts))
+	tcpEnd := map[uint16]uint32{}
+	tftpBlock := map[uint16]uint16{}
+	tftpAny := map[uint16]bool{}
+	for i, p := range pkts {
+		if p.FromClient {
+			if p.Proto == ProtoTFTP && p.TFTPOp == 1 {
+				delete(tftpAny, p.ClientPort)
+			}
+			if p.Proto == ProtoTCP && p.TCPSyn {
+				delete(tcpEnd, p.ClientPort)
+			}
+			continue
+		}
+		switch {
+		case p.Proto == ProtoTCP && p.TCPPayload > 0:
+			end := p.TCPSeq + uint32(p.TCPPayload)
+			if cur, ok := tcpEnd[p.ClientPort]; ok && int32(end-cur) <= 0 {
+				out[i] = true
+			} else {
+				tcpEnd[p.ClientPort] = end
+			}
+		case p.Proto == ProtoTFTP && p.TFTPOp == 3:
+			// Block numbers wrap at 65536 (RFC 7440 §4 relies on it):
+			// a block at most a window behind the last is a resend.
+			if last := tftpBlock[p.ClientPort]; tftpAny[p.ClientPort] && last-p.TFTPBlock < 1024 {
+				out[i] = true
+			} else {
+				tftpBlock[p.ClientPort] = p.TFTPBlock
+				tftpAny[p.ClientPort] = true
+			}
+		}
+	}
+	return out
 }
 
 // main reports whether the packet is part of a DHCP exchange or a

@@ -259,3 +259,33 @@ func TestDHCPFactsTruncated(t *testing.T) {
 		t.Errorf("type from a cut option: %d", typ)
 	}
 }
+
+func TestAttributeRecovery(t *testing.T) {
+	t.Parallel()
+	// The station loses block 2; the server sends it again 0.2 s later,
+	// when its timer runs out: that wait is recovery, not the station's.
+	pkts := seq(
+		at{1, dhcp(true, 1)},
+		at{1.001, dhcp(false, 2)},
+		at{1.002, dhcp(true, 3)},
+		at{1.003, dhcp(false, 5)},
+		at{1.1, rrq(9, "initrd")},
+		at{1.101, data(9, 1, 512)},
+		at{1.102, ack(9, 1)},
+		at{1.103, data(9, 2, 512)},
+		at{1.303, data(9, 2, 512)},
+		at{1.304, ack(9, 2)},
+		at{1.305, data(9, 3, 10)},
+		at{1.306, ack(9, 3)},
+	)
+	bd, err := Attribute(pkts, 100, 102)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(bd.Sum[Recovery], 0.2) {
+		t.Errorf("recovery = %.4f, want 0.2", bd.Sum[Recovery])
+	}
+	if !near(bd.Server(), 0.001+0.001+0.001+0.001+0.2+0.001) {
+		t.Errorf("server = %.4f", bd.Server())
+	}
+}

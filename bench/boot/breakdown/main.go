@@ -203,7 +203,8 @@ func report(w io.Writer, boots []boot, rate float64) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "firmware: power-on to the first DHCPDISCOVER. start-up: the station between exchanges and from the last")
 	fmt.Fprintln(w, "packet to Linux version (loaders, kernel). turnaround: the station inside an exchange (its ACKs, DHCP timers).")
-	fmt.Fprintln(w, "server: the station waiting for the server (replies, back-to-back sending, requests never answered);")
+	fmt.Fprintln(w, "server: the station waiting for the server (replies, back-to-back sending, requests never answered,")
+	fmt.Fprintln(w, "recovery: waits that end in the server resending what the station did not acknowledge);")
 	fmt.Fprintln(w, "share = server / total, the server's part of the boot, wire time included. wire: the bytes the server")
 	fmt.Fprintln(w, "sent, at line rate. limit = firmware + start-up + wire, the boot with no waiting at all; over = total - limit.")
 	fmt.Fprintln(w)
@@ -219,11 +220,11 @@ func report(w io.Writer, boots []boot, rate float64) {
 		sort.Slice(mine, func(i, j int) bool { return mine[i].bd.Total < mine[j].bd.Total })
 		b := mine[(len(mine)-1)/2]
 		fmt.Fprintf(w, "Exchanges of %s (the median boot of %s), seconds:\n", b.name, s)
-		fmt.Fprintf(w, "%-34s %6s %6s %7s %8s %10s %6s %6s %10s %6s\n", "exchange", "start", "end", "MB", "start-up", "turnaround", "reply", "stream", "unanswered", "wire")
+		fmt.Fprintf(w, "%-34s %6s %6s %7s %8s %10s %6s %6s %10s %8s %6s\n", "exchange", "start", "end", "MB", "start-up", "turnaround", "reply", "stream", "unanswered", "recovery", "wire")
 		for _, e := range b.bd.Exchanges {
-			fmt.Fprintf(w, "%-34s %6.2f %6.2f %7.2f %8.3f %10.3f %6.3f %6.3f %10.3f %6.3f\n",
+			fmt.Fprintf(w, "%-34s %6.2f %6.2f %7.2f %8.3f %10.3f %6.3f %6.3f %10.3f %8.3f %6.3f\n",
 				clip(e.Name, 34), e.Start, e.End, float64(e.Bytes)/1e6,
-				e.Time[StartUp], e.Time[Turnaround], e.Time[Reply], e.Time[Stream], e.Time[Unanswered], float64(e.Bytes)/rate)
+				e.Time[StartUp], e.Time[Turnaround], e.Time[Reply], e.Time[Stream], e.Time[Unanswered], e.Time[Recovery], float64(e.Bytes)/rate)
 		}
 		fmt.Fprintf(w, "%-34s %6.2f %6.2f %7s %8.3f\n", "kernel start (to Linux version)", b.bd.Total-b.bd.KernelStart, b.bd.Total, "", b.bd.KernelStart)
 		fmt.Fprintln(w)
