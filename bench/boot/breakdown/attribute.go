@@ -29,7 +29,9 @@ const (
 	Unanswered
 	// Recovery: the wait that ends in the server sending again what it had
 	// sent before (a TCP segment or a TFTP block the station did not
-	// acknowledge): the server's retransmission timer decided it.
+	// acknowledge), when the station does answer on that transfer later:
+	// the server's retransmission timer decided it. A station that never
+	// answers again before its kernel had the data and went on: its time.
 	Recovery
 	nBuckets
 )
@@ -162,8 +164,13 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		d := p.T - prev.T
 		var b Bucket
 		switch {
-		case again[i]:
+		case again[i] && heardAfter(pkts, i):
 			b = Recovery
+		case again[i]:
+			// Resent, and the station never spoke on that transfer again
+			// before its kernel: it had the data and went on (iPXE
+			// starting the image no longer acknowledges); its time.
+			b = StartUp
 		case !prev.FromClient && !p.FromClient && ex[i-1] == e && (p.Proto == ProtoTFTP || p.Proto == ProtoTCP):
 			b = Stream
 		case w.any() && !p.FromClient:
@@ -284,6 +291,18 @@ func resent(pkts []Packet) []bool {
 		}
 	}
 	return out
+}
+
+// heardAfter reports whether the station sends anything on the transfer
+// of the server's packet i after it, before the boot's end.
+func heardAfter(pkts []Packet, i int) bool {
+	p := pkts[i]
+	for _, q := range pkts[i+1:] {
+		if q.FromClient && q.Proto == p.Proto && q.ClientPort == p.ClientPort {
+			return true
+		}
+	}
+	return false
 }
 
 // main reports whether the packet is part of a DHCP exchange or a

@@ -289,3 +289,32 @@ func TestAttributeRecovery(t *testing.T) {
 		t.Errorf("server = %.4f", bd.Server())
 	}
 }
+
+func TestAttributeResendsToABusyStation(t *testing.T) {
+	t.Parallel()
+	// The station has the last block and starts its kernel without
+	// acknowledging it; the server's resends meanwhile are the station's
+	// time, not recovery.
+	pkts := seq(
+		at{1, dhcp(true, 1)},
+		at{1.001, dhcp(false, 2)},
+		at{1.002, dhcp(true, 3)},
+		at{1.003, dhcp(false, 5)},
+		at{1.1, rrq(9, "initrd")},
+		at{1.101, data(9, 1, 512)},
+		at{1.102, ack(9, 1)},
+		at{1.103, data(9, 2, 10)},
+		at{1.303, data(9, 2, 10)},
+		at{1.703, data(9, 2, 10)},
+	)
+	bd, err := Attribute(pkts, 100, 102)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bd.Sum[Recovery] != 0 {
+		t.Errorf("recovery = %.4f, want 0", bd.Sum[Recovery])
+	}
+	if !near(bd.Sum[StartUp], 0.6+0.297+0.097) {
+		t.Errorf("start-up = %.4f, want 0.994", bd.Sum[StartUp])
+	}
+}
