@@ -29,9 +29,9 @@ const (
 	Unanswered
 	// Recovery: the wait that ends in the server sending again what it had
 	// sent before (a TCP segment or a TFTP block the station did not
-	// acknowledge), when the station does answer on that transfer later:
-	// the server's retransmission timer decided it. A station that never
-	// answers again before its kernel had the data and went on: its time.
+	// acknowledge), when the station answers the resend at once: the
+	// server's retransmission timer decided it. A station that stays
+	// silent was busy, not waiting: its time.
 	Recovery
 	nBuckets
 )
@@ -164,12 +164,13 @@ func Attribute(pkts []Packet, t0, tk float64) (*Breakdown, error) {
 		d := p.T - prev.T
 		var b Bucket
 		switch {
-		case again[i] && heardAfter(pkts, i):
+		case again[i] && answeredSoon(pkts, i):
 			b = Recovery
 		case again[i]:
-			// Resent, and the station never spoke on that transfer again
-			// before its kernel: it had the data and went on (iPXE
-			// starting the image no longer acknowledges); its time.
+			// Resent, and the station said nothing on that transfer for
+			// a while after: it was busy, not waiting for the data (iPXE
+			// loading the image stops acknowledging, then acknowledges
+			// everything at once); its time.
 			b = StartUp
 		case !prev.FromClient && !p.FromClient && ex[i-1] == e && (p.Proto == ProtoTFTP || p.Proto == ProtoTCP):
 			b = Stream
@@ -293,11 +294,19 @@ func resent(pkts []Packet) []bool {
 	return out
 }
 
-// heardAfter reports whether the station sends anything on the transfer
-// of the server's packet i after it, before the boot's end.
-func heardAfter(pkts []Packet, i int) bool {
+// answerWithin is how soon a station that was waiting for a resent segment
+// or block acknowledges it: its turnaround is about a millisecond here.
+const answerWithin = 0.05
+
+// answeredSoon reports whether the station answers on the transfer of the
+// server's resent packet i within answerWithin: then it had lost the data
+// and waited for it.
+func answeredSoon(pkts []Packet, i int) bool {
 	p := pkts[i]
 	for _, q := range pkts[i+1:] {
+		if q.T-p.T > answerWithin {
+			return false
+		}
 		if q.FromClient && q.Proto == p.Proto && q.ClientPort == p.ClientPort {
 			return true
 		}
