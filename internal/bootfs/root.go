@@ -78,8 +78,13 @@ func (r *Root) Open(_ context.Context, req *Request) (File, error) {
 		// the like: the client may not have this name.
 		return nil, fmt.Errorf("%w: %w", fs.ErrPermission, err)
 	}
-	// Check the opened file, not the name: a name checked before opening can
-	// be swapped for something else in between.
+	return regular(f, name)
+}
+
+// regular keeps the opened file f if it is a regular file, and closes it
+// if not. It checks the opened file, not the name: a name checked before
+// opening can be swapped for something else in between.
+func regular(f *os.File, name string) (File, error) {
 	st, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -140,14 +145,5 @@ func OpenFile(name string) (File, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return nil, fmt.Errorf("%s is not a regular file: %w", name, fs.ErrPermission)
-	}
-	return osFile{f, st.Size()}, nil
+	return regular(f, name)
 }

@@ -21,6 +21,17 @@ func seq(steps ...at) []Packet {
 	return out
 }
 
+// dhcpAt is a DHCP exchange the server answers in 1 ms each way, starting
+// dt after power-on.
+func dhcpAt(dt float64) []at {
+	return []at{
+		{dt, dhcp(true, 1)},
+		{dt + 0.001, dhcp(false, 2)},
+		{dt + 0.002, dhcp(true, 3)},
+		{dt + 0.003, dhcp(false, 5)},
+	}
+}
+
 func dhcp(fromClient bool, typ byte) Packet {
 	return Packet{FromClient: fromClient, Proto: ProtoDHCP, DHCPType: typ, Wire: 400}
 }
@@ -193,11 +204,7 @@ func TestAttributeTCPWindow(t *testing.T) {
 	}
 	get := c(1, 1, 100, false, false)
 	get.Name = "/boot/linux"
-	pkts := seq(
-		at{1, dhcp(true, 1)},
-		at{1.001, dhcp(false, 2)},
-		at{1.002, dhcp(true, 3)},
-		at{1.003, dhcp(false, 5)},
+	pkts := seq(append(dhcpAt(1),
 		at{1.100, c(0, 0, 0, true, false)},
 		at{1.101, s(0, 1, 0, true)},
 		at{1.102, c(1, 1, 0, false, false)}, // the handshake's ACK: the station speaks next
@@ -208,7 +215,7 @@ func TestAttributeTCPWindow(t *testing.T) {
 		at{1.161, s(2001, 101, 500, false)},
 		at{1.171, c(101, 2501, 0, false, false)},
 		at{1.200, c(101, 2501, 0, false, true)},
-	)
+	)...)
 	bd, err := Attribute(pkts, 100, 102)
 	if err != nil {
 		t.Fatal(err)
@@ -264,11 +271,7 @@ func TestAttributeRecovery(t *testing.T) {
 	t.Parallel()
 	// The station loses block 2; the server sends it again 0.2 s later,
 	// when its timer runs out: that wait is recovery, not the station's.
-	pkts := seq(
-		at{1, dhcp(true, 1)},
-		at{1.001, dhcp(false, 2)},
-		at{1.002, dhcp(true, 3)},
-		at{1.003, dhcp(false, 5)},
+	pkts := seq(append(dhcpAt(1),
 		at{1.1, rrq(9, "initrd")},
 		at{1.101, data(9, 1, 512)},
 		at{1.102, ack(9, 1)},
@@ -277,7 +280,7 @@ func TestAttributeRecovery(t *testing.T) {
 		at{1.304, ack(9, 2)},
 		at{1.305, data(9, 3, 10)},
 		at{1.306, ack(9, 3)},
-	)
+	)...)
 	bd, err := Attribute(pkts, 100, 102)
 	if err != nil {
 		t.Fatal(err)
@@ -295,18 +298,14 @@ func TestAttributeResendsToABusyStation(t *testing.T) {
 	// The station has the last block and starts its kernel without
 	// acknowledging it; the server's resends meanwhile are the station's
 	// time, not recovery.
-	pkts := seq(
-		at{1, dhcp(true, 1)},
-		at{1.001, dhcp(false, 2)},
-		at{1.002, dhcp(true, 3)},
-		at{1.003, dhcp(false, 5)},
+	pkts := seq(append(dhcpAt(1),
 		at{1.1, rrq(9, "initrd")},
 		at{1.101, data(9, 1, 512)},
 		at{1.102, ack(9, 1)},
 		at{1.103, data(9, 2, 10)},
 		at{1.303, data(9, 2, 10)},
 		at{1.703, data(9, 2, 10)},
-	)
+	)...)
 	bd, err := Attribute(pkts, 100, 102)
 	if err != nil {
 		t.Fatal(err)
