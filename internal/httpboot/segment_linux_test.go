@@ -47,28 +47,37 @@ func (l acceptedListener) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-// A client whose SYN asks for the RFC 9293 default segment size, as GRUB's
-// (which sends no MSS option) gets it, is sent full-size segments once it
-// names itself GRUB, and only then; the file arrives whole either way.
-// Raising the size needs CAP_NET_ADMIN: without it the size stays.
-func TestGRUBGetsFullSizeSegments(t *testing.T) {
+// serveOneFile serves a root holding only name, with body, on ln until
+// the test ends.
+func serveOneFile(t *testing.T, ln net.Listener, name string, body []byte) {
+	t.Helper()
 	dir := t.TempDir()
-	body := bytes.Repeat([]byte("0123456789"), 100_000)
-	os.WriteFile(filepath.Join(dir, "initrd.gz"), body, 0o644)
+	if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	files, err := bootfs.OpenRoot(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { files.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- (&Server{Files: files}).Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// A client whose SYN asks for the RFC 9293 default segment size, as GRUB's
+// (which sends no MSS option) gets it, is sent full-size segments once it
+// names itself GRUB, and only then; the file arrives whole either way.
+// Raising the size needs CAP_NET_ADMIN: without it the size stays.
+func TestGRUBGetsFullSizeSegments(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 100_000)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	accepted := acceptedListener{ln, make(chan net.Conn, 4)}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- (&Server{Files: files}).Serve(ctx, accepted) }()
-	t.Cleanup(func() { cancel(); <-done })
+	serveOneFile(t, accepted, "initrd.gz", body)
 
 	can := canSetSegment()
 	for _, c := range []struct {
@@ -115,22 +124,12 @@ func TestGRUBGetsFullSizeSegments(t *testing.T) {
 // before it. Other clients keep their connection open for the next
 // request.
 func TestGRUBConnectionResetAfterAnswer(t *testing.T) {
-	dir := t.TempDir()
 	body := bytes.Repeat([]byte("0123456789"), 100_000)
-	os.WriteFile(filepath.Join(dir, "linux"), body, 0o644)
-	files, err := bootfs.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { files.Close() })
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- (&Server{Files: files}).Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
+	serveOneFile(t, ln, "linux", body)
 
 	for _, c := range []struct {
 		agent string

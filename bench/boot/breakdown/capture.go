@@ -194,11 +194,7 @@ func decode(data []byte, wire int, t float64, client net.HardwareAddr) (Packet, 
 			return Packet{}, false
 		}
 		p.Proto = ProtoTFTP
-		if p.FromClient {
-			p.ClientPort = uint16(udp.SrcPort)
-		} else {
-			p.ClientPort = uint16(udp.DstPort)
-		}
+		p.ClientPort = stationPort(p.FromClient, uint16(udp.SrcPort), uint16(udp.DstPort))
 		if len(payload) >= 2 {
 			p.TFTPOp = binary.BigEndian.Uint16(payload)
 		}
@@ -225,11 +221,7 @@ func decode(data []byte, wire int, t float64, client net.HardwareAddr) (Packet, 
 			return Packet{}, false
 		}
 		p.Proto = ProtoTCP
-		if p.FromClient {
-			p.ClientPort = uint16(tcp.SrcPort)
-		} else {
-			p.ClientPort = uint16(tcp.DstPort)
-		}
+		p.ClientPort = stationPort(p.FromClient, uint16(tcp.SrcPort), uint16(tcp.DstPort))
 		p.TCPSyn, p.TCPFin, p.TCPRst = tcp.SYN, tcp.FIN, tcp.RST
 		p.TCPSeq, p.TCPAck = tcp.Seq, tcp.Ack
 		p.TCPPayload = ipPayload - int(tcp.DataOffset)*4
@@ -243,6 +235,14 @@ func decode(data []byte, wire int, t float64, client net.HardwareAddr) (Packet, 
 		return p, true
 	}
 	return Packet{}, false
+}
+
+// stationPort is the port on the station's side of a packet.
+func stationPort(fromClient bool, src, dst uint16) uint16 {
+	if fromClient {
+		return src
+	}
+	return dst
 }
 
 // dhcpFacts reads chaddr and the message type (option 53) from a BOOTP
