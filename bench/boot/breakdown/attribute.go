@@ -70,7 +70,13 @@ type Breakdown struct {
 
 // Server is the time the station waited on the server or the wire.
 func (b *Breakdown) Server() float64 {
-	return b.Sum[Reply] + b.Sum[Stream] + b.Sum[Unanswered] + b.Sum[Recovery]
+	var t float64
+	for k, v := range b.Sum {
+		if Bucket(k).server() {
+			t += v
+		}
+	}
+	return t
 }
 
 const peakWindow = 0.1

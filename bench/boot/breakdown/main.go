@@ -54,14 +54,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "breakdown: no boot to break down")
 		os.Exit(1)
 	}
+	peak := 0.0
+	for _, b := range boots {
+		peak = max(peak, b.bd.PeakRate)
+	}
 	source := "given"
 	if *rate <= 0 {
-		source = "the peak over 0.1 s that these boots reached"
-		for _, b := range boots {
-			*rate = max(*rate, b.bd.PeakRate)
-		}
+		*rate, source = peak, "the peak over 0.1 s that these boots reached"
 	}
-	report(os.Stdout, boots, *rate, source)
+	report(os.Stdout, boots, *rate, peak, source)
 }
 
 // load reads one boot directory: one station, or each station the result
@@ -166,11 +167,7 @@ func (f figures) limit() float64 { return f.firmware + f.startup + f.wire }
 const header = "%-22s %6s %8s %8s %10s %7s %6s %7s %6s %6s\n"
 const row = "%-22s %6.2f %8.2f %8.2f %10.2f %7.2f %6.2f %6.1f%% %6.2f %6.2f\n"
 
-func report(w io.Writer, boots []boot, rate float64, source string) {
-	peak := 0.0
-	for _, b := range boots {
-		peak = max(peak, b.bd.PeakRate)
-	}
+func report(w io.Writer, boots []boot, rate, peak float64, source string) {
 	fmt.Fprintf(w, "Breakdown, seconds from power-on; wire = bytes the server sent at the line rate, %.1f MB/s (%s; these boots' peak: %.1f MB/s):\n", rate/1e6, source, peak/1e6)
 	fmt.Fprintf(w, header, "boot", "total", "firmware", "start-up", "turnaround", "server", "wire", "share", "limit", "over")
 	byServer := map[string][]figures{}
